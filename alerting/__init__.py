@@ -1,0 +1,1 @@
+"""Alerting: rules, alert lifecycle and Web Push delivery."""

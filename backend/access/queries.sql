@@ -1,0 +1,40 @@
+-- name: select_principal_by_access_token
+select u.id, u.role, u.display_name, s.id as session_id,
+       array(select m.unit_id from unit_memberships m where m.user_id = u.id order by m.unit_id) as unit_ids,
+       case u.role
+           when 'patient' then array(select p.id from patients p where p.user_id = u.id)
+           when 'guardian' then array(select g.patient_id from guardianships g where g.guardian_id = u.id order by g.created_at, g.patient_id)
+           else '{}'::uuid[]
+       end as patient_ids
+from auth_tokens t
+join auth_sessions s on s.id = t.session_id
+join users u on u.id = s.user_id
+where t.token_hash = $1
+  and t.kind = 'access'
+  and t.expires_at > $2
+  and s.revoked_at is null
+  and u.disabled_at is null
+
+-- name: select_patient_visible
+-- $1 patient, $2 user, $3 role, $4 the caller's units, $5 now.
+select exists (
+    select 1
+    from patients p
+    where p.id = $1
+      and case $3::text
+          when 'patient' then p.user_id = $2
+          when 'guardian' then exists (
+              select 1 from guardianships g where g.patient_id = p.id and g.guardian_id = $2)
+          when 'clinician' then clinician_sees_patient(p.id, $4::uuid[], $5)
+          else false
+      end
+)
+
+-- name: insert_access_log
+insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id)
+values ($1, $2, $3, $4, $5, $6, $7, $8)
+
+-- name: insert_access_log_many
+insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id)
+select $1, $2, $3, patient_id, $5, $6, 'allowed', $7
+from unnest($4::uuid[]) as patient_id

@@ -1,0 +1,168 @@
+"""Who is calling, what they may see, and the access log (Normen).
+
+Every route declares an access level in its `opt` (checked at start-up and by the access-matrix
+test). Route-level roles are checked when the caller is resolved; patient-level visibility is
+checked by `authorize_patient`, which also writes the access-log row in the request's transaction.
+A patient the caller may not see answers exactly like a patient that does not exist.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from litestar import Request
+from litestar.datastructures import State
+
+from backend.db import load_queries
+from backend.errors import ProblemError, RecordedFailure, invalid
+from backend.observability import request_id_var
+from backend.security import ACCESS_PREFIX, Secrets
+
+queries = load_queries(__file__)
+
+Role = Literal["admin", "clinician", "patient", "guardian"]
+Action = Literal["read", "write"]
+PATIENT_ROLES: frozenset[str] = frozenset({"clinician", "patient", "guardian"})
+CLINICIAN_ONLY: frozenset[str] = frozenset({"clinician"})
+
+
+class Access(enum.Enum):
+    """The access level a route declares in `opt={"access": ...}`."""
+
+    PUBLIC = "public"  # no token
+    SIGNED_IN = "signed-in"  # any role
+    ADMIN = "admin"  # administrators only
+    CLINICIAN = "clinician"  # clinicians only
+    PATIENT = "patient"  # a patient in the path: visibility and roles checked per patient
+
+    def admits(self, role: str) -> bool:
+        if self is Access.ADMIN:
+            return role == "admin"
+        if self is Access.CLINICIAN:
+            return role == "clinician"
+        return True
+
+
+class Principal(msgspec.Struct, frozen=True):
+    id: UUID
+    role: str
+    display_name: str
+    session_id: UUID
+    unit_ids: tuple[UUID, ...]
+    patient_ids: tuple[UUID, ...]
+
+
+class Caller(msgspec.Struct, frozen=True):
+    """The signed-in principal plus the request's clock reading and id: what services need."""
+
+    principal: Principal
+    now: datetime
+    request_id: str | None
+
+    @property
+    def id(self) -> UUID:
+        return self.principal.id
+
+    @property
+    def role(self) -> str:
+        return self.principal.role
+
+
+NOT_SIGNED_IN = ProblemError(
+    401, "A valid access token is required.", headers={"WWW-Authenticate": 'Bearer realm="heima"'}
+)
+NOT_FOUND_DETAIL = "There is nothing here, or nothing you may see."
+
+
+def route_access(request: Request[Any, Any, Any]) -> Access:
+    return request.route_handler.opt["access"]
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.startswith(ACCESS_PREFIX) or len(token) > 200:
+        return None
+    return token.strip()
+
+
+async def provide_caller(request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State) -> Caller:
+    """Resolve the bearer token in the request's own transaction and check the route's roles."""
+    now = state.clock()
+    token = bearer_token(request)
+    if token is None:
+        raise NOT_SIGNED_IN
+    secrets_: Secrets = state.secrets
+    row = await conn.fetchrow(queries.select_principal_by_access_token, secrets_.token_hash(token), now)
+    if row is None:
+        raise NOT_SIGNED_IN
+    principal = Principal(
+        id=row["id"],
+        role=row["role"],
+        display_name=row["display_name"],
+        session_id=row["session_id"],
+        unit_ids=tuple(row["unit_ids"]),
+        patient_ids=tuple(row["patient_ids"]),
+    )
+    if not route_access(request).admits(principal.role):
+        raise ProblemError(403, "Your role may not do this.")
+    return Caller(principal=principal, now=now, request_id=request_id_var.get())
+
+
+class _DeniedPatientAccess(RecordedFailure):
+    def __init__(self, status: int, detail: str, entry: tuple[Any, ...]) -> None:
+        super().__init__(status, detail)
+        self.entry = entry
+
+    async def record(self, conn: asyncpg.Connection) -> None:
+        await conn.execute(queries.insert_access_log, *self.entry)
+
+
+async def authorize_patient(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    patient_id: UUID,
+    *,
+    resource: str,
+    action: Action,
+    roles: Iterable[str] = PATIENT_ROLES,
+) -> None:
+    """Allow and log, or log the denial and answer 404 (not visible) or 403 (visible, wrong role)."""
+    principal = caller.principal
+    visible = principal.role in PATIENT_ROLES and await conn.fetchval(
+        queries.select_patient_visible, patient_id, principal.id, principal.role,
+        list(principal.unit_ids), caller.now,
+    )
+    allowed = visible and principal.role in roles
+    entry = (
+        caller.now, principal.id, principal.role, patient_id, resource, action,
+        "allowed" if allowed else "denied", caller.request_id,
+    )
+    if not visible:
+        raise _DeniedPatientAccess(404, NOT_FOUND_DETAIL, entry)
+    if not allowed:
+        raise _DeniedPatientAccess(403, "Your role may not do this for this patient.", entry)
+    await conn.execute(queries.insert_access_log, *entry)
+
+
+async def log_patients_listed(
+    conn: asyncpg.Connection, caller: Caller, patient_ids: Sequence[UUID], *, resource: str
+) -> None:
+    """A list that shows patients is a read of each of them."""
+    if patient_ids:
+        await conn.execute(
+            queries.insert_access_log_many, caller.now, caller.id, caller.role, list(patient_ids),
+            resource, "read", caller.request_id,
+        )
+
+
+def require_own_unit(caller: Caller, unit_id: UUID, field: str = "unit_id") -> None:
+    """A body can never widen access: a unit the caller does not belong to is refused."""
+    if unit_id not in caller.principal.unit_ids:
+        raise invalid(field, "not a unit you belong to")

@@ -1,0 +1,146 @@
+"""The composition root: `create_app(settings)` wires everything, and nothing else does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import swagger_ui_bundle
+from litestar import Litestar, Router
+from litestar.di import Provide
+from litestar.handlers import BaseRouteHandler
+from litestar.routes import BaseRoute
+from litestar.exceptions import ImproperlyConfiguredException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from redis.asyncio import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from backend import health
+from backend.access.service import Access, provide_caller
+from backend.clock import Clock, system_clock
+from backend.db import create_pool, provide_connection
+from backend.decoding import StrictBody
+from backend.errors import handle_exception
+from backend.identity.routes import router as identity_router
+from backend.observability import Metrics, configure_logging, observe_requests
+from backend.organisation.routes import router as organisation_router
+from backend.patients.routes import router as patients_router
+from backend.programmes.routes import router as programmes_router
+from backend.security import Secrets
+from backend.settings import Settings
+
+API_PREFIX = "/api/v1"
+_SWAGGER = Path(swagger_ui_bundle.swagger_ui_path)
+PUBLIC = {"access": Access.PUBLIC}
+
+
+def create_redis(url: str) -> Redis:
+    # redis-py retries ten times with backoff by default, so a dead server stalls each call for
+    # seconds (RELIABILITY.md, finding 3). Redis is never on the acceptance path: fail fast.
+    return Redis.from_url(
+        url, socket_timeout=0.25, socket_connect_timeout=0.25, retry=Retry(NoBackoff(), 0),
+        health_check_interval=30,
+    )
+
+
+def create_app(settings: Settings, *, clock: Clock = system_clock, configure_logs: bool = True) -> Litestar:
+    if settings.database_url is None:
+        raise ImproperlyConfiguredException("create_app needs a database_url (the CLI starts an embedded one)")
+    if not settings.secret_key:
+        raise ImproperlyConfiguredException("create_app needs a secret_key")
+    if configure_logs:
+        configure_logging(settings.log_level)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        app.state.db_pool = await create_pool(
+            settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        )
+        app.state.redis = create_redis(settings.redis_url) if settings.redis_url else None
+        try:
+            yield
+        finally:
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
+            await app.state.db_pool.close()
+
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=[identity_router, organisation_router, patients_router, programmes_router],
+        security=[{"bearer": []}],
+    )
+    docs_assets = create_static_files_router(
+        path="/docs/assets", directories=[_SWAGGER], opt=PUBLIC, include_in_schema=False,
+    )
+    app = Litestar(
+        route_handlers=[health.router, api, docs_assets],
+        dependencies={
+            "conn": Provide(provide_connection),
+            "caller": Provide(provide_caller),
+        },
+        dto=StrictBody,
+        return_dto=None,
+        exception_handlers={Exception: handle_exception},
+        middleware=[observe_requests(metrics)],
+        lifespan=[lifespan],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Heima",
+            version="1.0.0",
+            description="Hospital care at home: remote monitoring, alerts and video.",
+            path="/",
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path="/docs",
+                    js_url="/docs/assets/swagger-ui-bundle.js",
+                    css_url="/docs/assets/swagger-ui.css",
+                    standalone_preset_js_url="/docs/assets/swagger-ui-standalone-preset.js",
+                )
+            ],
+            openapi_router=Router(path="/", route_handlers=[], opt=PUBLIC, include_in_schema=False),
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+            ),
+        ),
+        debug=False,
+        logging_config=None,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.metrics = metrics
+    app.state.secrets = Secrets(
+        settings.secret_key,
+        time_cost=settings.password_hash_time_cost,
+        memory_kib=settings.password_hash_memory_kib,
+    )
+    check_access_declared(app)
+    return app
+
+
+def check_access_declared(app: Litestar) -> None:
+    """Refuse to start with a route that forgot to say who may call it."""
+    for route, handler in routes_and_handlers(app):
+        access = handler.opt.get("access")
+        if not isinstance(access, Access):
+            raise ImproperlyConfiguredException(f"route {route.path} declares no access rule")
+        needs_caller = access is not Access.PUBLIC
+        takes_caller = "caller" in handler.parsed_fn_signature.parameters
+        if needs_caller and not takes_caller:
+            raise ImproperlyConfiguredException(
+                f"route {route.path} requires a signed-in caller but does not resolve one"
+            )
+
+
+def routes_and_handlers(app: Litestar) -> Iterator[tuple[BaseRoute, BaseRouteHandler]]:
+    """Every route handler of the app, less the OPTIONS handlers Litestar adds for CORS preflight
+    (they answer with an Allow header and touch nothing)."""
+    for route in app.routes:
+        for handler in route.route_handlers:
+            if handler.handler_name != "options_handler":
+                yield route, handler

@@ -1,0 +1,176 @@
+"""`heima …`: the command line the operations staff use (see API.md, "Command line").
+
+With no HEIMA_DATABASE_URL, commands that need a database start the embedded PostgreSQL and apply
+migrations to it first, so a laptop with only Python runs the whole service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+import asyncpg
+
+from backend.clock import system_clock
+from backend.db import connect
+from backend.migrate import migrate
+from backend.observability import configure_logging
+from backend.settings import Settings, SettingsError
+
+log = logging.getLogger("heima.cli")
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    if settings.database_url is not None:
+        yield settings.database_url
+        return
+    from backend.embedded import embedded_postgresql
+
+    with embedded_postgresql(settings.embedded_data_path) as dsn:
+        asyncio.run(migrate(dsn))
+        yield dsn
+
+
+def _with_connection(dsn: str, work: Callable[[asyncpg.Connection], Coroutine[Any, Any, Any]]) -> Any:
+    async def run() -> Any:
+        conn = await connect(dsn)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as dsn:
+        applied = asyncio.run(migrate(dsn))
+    print(f"applied {len(applied)} migration(s)" if applied else "database is up to date")
+    return 0
+
+
+def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    import msgspec
+
+    from backend.organisation.schemas import UserCreate
+    from backend.organisation.service import create_user
+    from backend.security import Secrets
+
+    password = sys.stdin.readline().rstrip("\n")
+    try:
+        data = msgspec.convert(
+            {"username": args.username, "password": password, "display_name": args.display_name or args.username,
+             "role": "admin"},
+            UserCreate,
+        )
+    except msgspec.ValidationError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    secrets = Secrets(settings.secret_key, time_cost=settings.password_hash_time_cost,
+                      memory_kib=settings.password_hash_memory_kib)
+
+    async def work(conn: asyncpg.Connection) -> Any:
+        async with conn.transaction():
+            return await create_user(conn, secrets, data, system_clock())
+
+    with database(settings) as dsn:
+        try:
+            user = _with_connection(dsn, work)
+        except asyncpg.UniqueViolationError:
+            print(f"refused: the username {args.username!r} is taken", file=sys.stderr)
+            return 1
+    print(f"created admin {user.username} ({user.id})")
+    return 0
+
+
+def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as dsn:
+        _print_demo(settings, dsn)
+    return 0
+
+
+def _print_demo(settings: Settings, dsn: str) -> None:
+    from backend.demo import seed_demo
+    from backend.security import Secrets
+
+    secrets = Secrets(settings.secret_key, time_cost=settings.password_hash_time_cost,
+                      memory_kib=settings.password_hash_memory_kib)
+    report = _with_connection(dsn, lambda conn: seed_demo(conn, settings, secrets, system_clock))
+    if report.already_seeded:
+        print("Demo data was already there; staff passwords are unchanged.")
+    for line in report.lines():
+        print(line)
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from backend.app import create_app
+
+    with database(settings) as dsn:
+        if args.demo:
+            _print_demo(settings, dsn)
+        app = create_app(replace(settings, database_url=dsn))
+        print(f"Heima listens on http://{args.host}:{args.port} (docs at /docs)", flush=True)
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True,
+                    server_header=False)
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.worker import run_worker
+
+    with database(settings) as dsn:
+        asyncio.run(run_worker(settings, dsn))
+    return 0
+
+
+def cmd_vapid_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from alerting.vapid import new_key_pair
+
+    private, public = new_key_pair()
+    print(f"HEIMA_VAPID_PRIVATE_KEY={private}")
+    print(f"# public key (GET /api/v1/push/public-key serves it): {public}")
+    return 0
+
+
+def build_parser(settings: Settings) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="heima", description="Heima: hospital care at home.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply pending migrations").set_defaults(run=cmd_migrate)
+    admin = commands.add_parser("create-admin", help="create an administrator (password on stdin)")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--display-name")
+    admin.set_defaults(run=cmd_create_admin)
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default=settings.host)
+    serve.add_argument("--port", type=int, default=settings.port)
+    serve.add_argument("--demo", action="store_true", help="seed demo data first and print its logins")
+    serve.set_defaults(run=cmd_serve)
+    commands.add_parser("worker", help="run background jobs").set_defaults(run=cmd_worker)
+    commands.add_parser("seed-demo", help="create demo data; print logins and codes").set_defaults(run=cmd_seed_demo)
+    commands.add_parser("vapid-keys", help="print a new VAPID key pair").set_defaults(run=cmd_vapid_keys)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"heima: {exc}", file=sys.stderr)
+        return 2
+    settings = settings.with_development_secret()
+    configure_logging(settings.log_level)
+    args = build_parser(settings).parse_args(argv)
+    return args.run(settings, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

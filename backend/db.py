@@ -1,0 +1,106 @@
+"""PostgreSQL: the pool, the one-transaction-per-request dependency, and named SQL.
+
+SQL lives in `queries.sql` files beside each domain's service (`-- name: verb_object` headers).
+`load_queries(__file__)` gives a module its own; `all_query_files()` lets a test PREPARE every one
+against the migrated schema, so a renamed column fails CI rather than a request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncGenerator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar.datastructures import State
+
+from backend.errors import RecordedFailure
+
+_NAME = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+PACKAGE_ROOT = Path(__file__).resolve().parent
+
+
+class Queries(dict[str, str]):
+    def __getattr__(self, name: str) -> str:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def parse_queries(text: str) -> Queries:
+    queries = Queries()
+    matches = list(_NAME.finditer(text))
+    for match, following in zip(matches, [*matches[1:], None], strict=True):
+        end = following.start() if following else len(text)
+        sql = text[match.end() : end].strip()
+        name = match.group("name")
+        if name in queries:
+            raise ValueError(f"query {name!r} is defined twice")
+        queries[name] = sql
+    return queries
+
+
+def load_queries(module_file: str) -> Queries:
+    return parse_queries((Path(module_file).parent / "queries.sql").read_text(encoding="utf-8"))
+
+
+def all_query_files() -> list[Path]:
+    return sorted(PACKAGE_ROOT.rglob("queries.sql"))
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # jsonb travels as msgspec-encoded text both ways.
+    await conn.set_type_codec(
+        "jsonb", encoder=lambda v: msgspec.json.encode(v).decode(), decoder=msgspec.json.decode,
+        schema="pg_catalog",
+    )
+    await conn.set_type_codec(
+        "json", encoder=lambda v: msgspec.json.encode(v).decode(), decoder=msgspec.json.decode,
+        schema="pg_catalog",
+    )
+
+
+async def connect(dsn: str) -> asyncpg.Connection:
+    """A single connection with the same codecs as the pool's (CLI, worker, tests)."""
+    conn = await asyncpg.connect(dsn, server_settings={"application_name": "heima", "timezone": "UTC"})
+    await _init_connection(conn)
+    return conn
+
+
+async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool:
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        # A bounded wait: a request must not hang forever on a stuck statement.
+        command_timeout=30,
+        server_settings={"application_name": "heima", "timezone": "UTC"},
+    )
+
+
+async def provide_connection(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
+    """One transaction per request: a 2xx means committed, an exception means rolled back."""
+    pool: asyncpg.Pool = state.db_pool
+    async with pool.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            yield conn
+        except RecordedFailure as failure:
+            await transaction.rollback()
+            async with conn.transaction():
+                await failure.record(conn)
+            raise
+        except BaseException:
+            await transaction.rollback()
+            raise
+        else:
+            await transaction.commit()
+
+
+def rows_to(model: type[Any], rows: list[asyncpg.Record]) -> list[Any]:
+    return [model(**dict(row)) for row in rows]

@@ -1,0 +1,81 @@
+"""Strict request-body decoding.
+
+Litestar converts bodies with `msgspec.convert(..., strict=False)`, which turns `"88"` into 88.0
+and `0` into 1970-01-01 (RELIABILITY.md, finding 1). Health data must never be coerced, so every
+request body goes through `StrictBody`: the raw bytes are decoded by msgspec in strict mode
+straight into the handler's annotated Struct. It is installed once, app-wide, as the data DTO.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+from litestar.dto import AbstractDTO, DTOConfig, DTOFieldDefinition
+from litestar.typing import FieldDefinition
+
+from backend.errors import FieldError, ProblemError
+
+T = TypeVar("T")
+
+# RFC 3339 with an offset: a timestamp without one is rejected, never guessed.
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+
+
+def decode_strict(raw: bytes, model: type[T]) -> T:
+    try:
+        return msgspec.json.decode(raw, type=model, strict=True)
+    except msgspec.ValidationError as exc:
+        raise ProblemError(
+            422, "The request content is not valid.", errors=[_field_error(str(exc))]
+        ) from None
+    except msgspec.DecodeError:
+        raise ProblemError(400, "The request body is not valid JSON.") from None
+
+
+def _field_error(message: str) -> FieldError:
+    """Turn msgspec's "Expected `int`, got `str` - at `$.items[0].value`" into field + reason."""
+    match = _PATH.search(message)
+    if not match:
+        return FieldError("body", message)
+    path = match.group("path").lstrip(".") or "body"
+    return FieldError(path, message[: match.start()])
+
+
+class StrictBody(AbstractDTO[T]):
+    """A data DTO that only decodes: `msgspec` strict mode into the handler's `data` annotation."""
+
+    config = DTOConfig()
+
+    @classmethod
+    def generate_field_definitions(cls, model_type: type[Any]) -> Generator[DTOFieldDefinition, None, None]:
+        yield from ()
+
+    @classmethod
+    def detect_nested_field(cls, field_definition: FieldDefinition) -> bool:
+        return False
+
+    @classmethod
+    def create_for_field_definition(cls, field_definition: FieldDefinition, handler_id: str, backend_cls: Any = None) -> None:
+        # Nothing to build: decoding uses the annotation directly.
+        return None
+
+    @classmethod
+    def create_openapi_schema(cls, field_definition: FieldDefinition, handler_id: str, schema_creator: Any) -> Any:
+        return schema_creator.for_field_definition(FieldDefinition.from_annotation(field_definition.annotation))
+
+    def decode_bytes(self, value: bytes) -> Any:
+        annotation = self.asgi_connection.route_handler.parsed_data_field.annotation
+        return decode_strict(value, annotation)
+
+    def decode_builtins(self, value: dict[str, Any]) -> Any:
+        annotation = self.asgi_connection.route_handler.parsed_data_field.annotation
+        try:
+            return msgspec.convert(value, type=annotation, strict=True)
+        except msgspec.ValidationError as exc:
+            raise ProblemError(422, "The request content is not valid.", errors=[_field_error(str(exc))]) from None

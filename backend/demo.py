@@ -1,0 +1,146 @@
+"""Demo data: a hospital, a municipality, clinicians and one patient per programme (twins included).
+
+Staff passwords are fixed and documented so a demo can be followed from the README; that is why
+seeding is refused in production mode. Activation codes are new on every run (they are single-use).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import asyncpg
+
+from backend.access.service import Caller, Principal
+from backend.clock import Clock
+from backend.identity.service import queries as identity_queries
+from backend.organisation import service as organisation
+from backend.organisation.schemas import OrganisationCreate, UnitCreate, UserCreate
+from backend.patients import service as patients
+from backend.patients.schemas import ActivationCodeCreate, EnrolmentCreate, PatientCreate
+from backend.security import Secrets
+from backend.settings import Settings
+
+DEMO_HOSPITAL = "Heima demosykehus"
+DEMO_PASSWORD = "heima-demo-password"
+DEMO_GUARDIAN = "Forelder Nordmann"
+
+
+@dataclass
+class DemoReport:
+    logins: list[tuple[str, str, str]] = field(default_factory=list)  # username, password, who
+    codes: list[tuple[str, str, str]] = field(default_factory=list)  # code, role, for whom
+    already_seeded: bool = False
+
+    def lines(self) -> list[str]:
+        out = ["Staff logins (POST /api/v1/auth/login):"]
+        out += [f"  {u:<22} {p:<22} {who}" for u, p, who in self.logins]
+        out.append("Activation codes for phones (POST /api/v1/auth/activate), single use:")
+        out += [f"  {c:<16} {role:<9} {who}" for c, role, who in self.codes]
+        return out
+
+
+async def seed_demo(conn: asyncpg.Connection, settings: Settings, secrets: Secrets, clock: Clock) -> DemoReport:
+    if settings.is_production:
+        raise RuntimeError("demo data is never seeded in production mode")
+    report = DemoReport()
+    async with conn.transaction():
+        ids = await conn.fetchrow(
+            """select u.id as unit_id, o.id as org_id from organisations o join units u on u.organisation_id = o.id
+               where o.name = $1 order by u.name limit 1""",
+            DEMO_HOSPITAL,
+        )
+        if ids is None:
+            await _seed_organisations_and_patients(conn, secrets, clock, report)
+        else:
+            report.already_seeded = True
+        await _issue_codes(conn, secrets, settings, clock, report)
+    return report
+
+
+async def _seed_organisations_and_patients(
+    conn: asyncpg.Connection, secrets: Secrets, clock: Clock, report: DemoReport
+) -> None:
+    now = clock()
+    hospital = await organisation.create_organisation(conn, OrganisationCreate(DEMO_HOSPITAL, "hospital"), now)
+    municipality = await organisation.create_organisation(
+        conn, OrganisationCreate("Heima demokommune", "municipality"), now
+    )
+    neonatal = await organisation.create_unit(conn, hospital.id, UnitCreate("Nyfødtintensiv"), now)
+    pulmonary = await organisation.create_unit(conn, hospital.id, UnitCreate("Lungemedisin"), now)
+    renal = await organisation.create_unit(conn, hospital.id, UnitCreate("Nyremedisin"), now)
+    home_care = await organisation.create_unit(conn, municipality.id, UnitCreate("Hjemmesykepleien"), now)
+
+    staff = [
+        ("admin", "admin", None, [], "Demo administrator"),
+        ("nurse.neo", "clinician", "nurse", [neonatal.id], "Nina Neonatal (nurse)"),
+        ("doctor.neo", "clinician", "physician", [neonatal.id], "Nils Neonatal (physician)"),
+        ("nurse.lung", "clinician", "nurse", [pulmonary.id], "Lise Lunge (nurse)"),
+        ("nurse.renal", "clinician", "nurse", [renal.id], "Rita Nyre (nurse)"),
+        ("nurse.home", "clinician", "nurse", [home_care.id], "Kari Kommune (municipal nurse)"),
+    ]
+    users = {}
+    for username, role, profession, units, name in staff:
+        user = await organisation.create_user(
+            conn, secrets, UserCreate(username, DEMO_PASSWORD, name, role, profession, units), now
+        )
+        users[username] = user
+        report.logins.append((username, DEMO_PASSWORD, name))
+
+    def caller_for(username: str) -> Caller:
+        user = users[username]
+        principal = Principal(user.id, "clinician", user.display_name, uuid.uuid4(), tuple(user.unit_ids), ())
+        return Caller(principal=principal, now=now, request_id="seed-demo")
+
+    infant_birth = now.date() - timedelta(days=30)
+    enrolments = [
+        ("nurse.neo", "Tvilling A Nordmann", infant_birth, neonatal.id, "premature-home",
+         {"birth_weight_g": 1650, "gestational_age_at_birth_weeks": 31, "prescribed_ml_per_kg_day": 160}),
+        ("nurse.neo", "Tvilling B Nordmann", infant_birth, neonatal.id, "premature-home",
+         {"birth_weight_g": 1580, "gestational_age_at_birth_weeks": 31, "prescribed_ml_per_kg_day": 165}),
+        ("nurse.lung", "Ola Hansen", date(1951, 3, 14), pulmonary.id, "copd", {"spo2_scale": 2}),
+        ("nurse.renal", "Eva Berg", date(1968, 9, 2), renal.id, "home-dialysis", {"dry_weight_kg": 71.5}),
+    ]
+    twins = []
+    for username, name, birth, unit_id, programme, parameters in enrolments:
+        caller = caller_for(username)
+        patient = await patients.register_patient(conn, caller, PatientCreate(name, birth, unit_id))
+        await patients.enrol_patient(conn, caller, patient.id, EnrolmentCreate(programme, unit_id, parameters))
+        if programme == "premature-home":
+            twins.append(patient.id)
+    # One parent of both twins: every code issued for them signs in this same guardian.
+    guardian_id = uuid.uuid4()
+    await conn.execute(identity_queries.insert_person, guardian_id, "guardian", DEMO_GUARDIAN)
+    for twin in twins:
+        await conn.execute(identity_queries.insert_guardianship, guardian_id, twin, now)
+
+
+async def _issue_codes(
+    conn: asyncpg.Connection, secrets: Secrets, settings: Settings, clock: Clock, report: DemoReport
+) -> None:
+    """Fresh codes: the twins' parent (one guardian for both), and each adult patient."""
+    now = clock()
+    rows = await conn.fetch(
+        """select p.id, p.display_name, e.programme, e.unit_id, p.created_by
+           from patients p join enrolments e on e.patient_id = p.id and e.ended_at is null
+           join units u on u.id = e.unit_id join organisations o on o.id = u.organisation_id
+           where o.name = $1 order by p.display_name""",
+        DEMO_HOSPITAL,
+    )
+    ttl = timedelta(hours=settings.activation_code_ttl_hours)
+    for row in rows:
+        principal = Principal(row["created_by"], "clinician", "seed-demo", uuid.uuid4(), (row["unit_id"],), ())
+        caller = Caller(principal=principal, now=now, request_id="seed-demo")
+        if row["programme"] == "premature-home":
+            if not row["display_name"].startswith("Tvilling A"):
+                continue  # the guardian of twin A is the guardian of twin B
+            guardian_id = await conn.fetchval(
+                "select guardian_id from guardianships where patient_id = $1 limit 1", row["id"]
+            )
+            request = ActivationCodeCreate("guardian", DEMO_GUARDIAN, guardian_id)
+        else:
+            request = ActivationCodeCreate("patient", row["display_name"])
+        code = await patients.create_activation_code(conn, caller, secrets, ttl, row["id"], request)
+        who = "parent of both twins" if request.role == "guardian" else row["display_name"]
+        report.codes.append((code.code, request.role, who))

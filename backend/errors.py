@@ -1,0 +1,149 @@
+"""One error shape: RFC 9457 problem+json, built here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+if TYPE_CHECKING:
+    from asyncpg import Connection
+
+log = logging.getLogger("heima.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+_TITLES = {
+    400: "Malformed request",
+    401: "Not signed in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid content",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    """Raise anywhere below a handler to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        errors: list[FieldError] | None = None,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors
+        self.title = title or _TITLES.get(status, "Error")
+        self.headers = headers or {}
+
+
+def invalid(field: str, message: str) -> ProblemError:
+    """A 422 naming one field: the common case of bad content."""
+    return ProblemError(422, "The request content is not valid.", errors=[FieldError(field, message)])
+
+
+class RecordedFailure(ProblemError):
+    """A failure whose trace must outlive the rolled-back transaction.
+
+    Denied access must be logged (Normen, ASVS V4) and failed logins must count towards the rate
+    limit, yet the request's own transaction is rolled back. The transaction dependency calls
+    `record` in a fresh transaction after the rollback.
+    """
+
+    async def record(self, conn: Connection) -> None:
+        raise NotImplementedError
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    errors: list[FieldError] | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[bytes]:
+    body = Problem(
+        type="about:blank",
+        title=title or _TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        errors=errors,
+    )
+    return Response(
+        content=msgspec.json.encode(body),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _validation_errors(extra: Any) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for item in extra or []:
+        if isinstance(item, dict):
+            key = item.get("key") or item.get("source") or "body"
+            errors.append(FieldError(str(key), str(item.get("message", "invalid"))))
+    return errors
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    if isinstance(exc, ProblemError):
+        return problem_response(
+            exc.status, exc.detail, errors=exc.errors, title=exc.title, headers=exc.headers
+        )
+    if isinstance(exc, ValidationException):
+        # Litestar's own validation covers query/path parameters and a missing body.
+        errors = _validation_errors(exc.extra)
+        if any(e.field != "body" for e in errors):
+            return problem_response(422, "The request parameters are not valid.", errors=errors)
+        return problem_response(400, "The request body is missing or not JSON.", errors=errors or None)
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        if status == 404:
+            detail = "There is nothing here, or nothing you may see."
+        elif status >= 500:
+            detail = "The service could not complete the request."
+        else:
+            detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(status, "Error")
+        return problem_response(status, detail, headers=getattr(exc, "headers", None) or None)
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        # Constraints, not check-then-insert: the database decides, this maps it once.
+        return problem_response(409, "That already exists.")
+    if isinstance(exc, asyncpg.ForeignKeyViolationError):
+        return problem_response(422, "The request refers to something that does not exist.")
+    if isinstance(exc, (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError)):
+        log.warning("request.database_unavailable", extra={"error": type(exc).__name__})
+        return problem_response(
+            503, "The database is not answering; try again shortly.", headers={"Retry-After": "5"}
+        )
+    log.exception("request.unhandled", extra={"error": type(exc).__name__})
+    return problem_response(500, "The service could not complete the request.")

@@ -1,0 +1,106 @@
+"""Forward-only migrations: numbered SQL files applied in order, each in its own transaction.
+
+Two `heima migrate` processes at once are safe: both take the same advisory lock, the second waits
+and then finds nothing left to do. An applied file whose text has changed stops the run, because
+the database no longer matches what the repository says it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+log = logging.getLogger("heima.migrate")
+
+# Any constant shared by every migrator; "heima" in ASCII.
+_ADVISORY_LOCK_KEY = 0x6865696D61
+_FILE_NAME = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
+
+
+class MigrationError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def migrations_dir() -> Path:
+    # Installed wheels carry the files inside the package; a source checkout has them at the top.
+    packaged = Path(__file__).resolve().parent / "migrations"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[1] / "migrations"
+
+
+def discover(directory: Path | None = None) -> list[Migration]:
+    directory = directory or migrations_dir()
+    found: list[Migration] = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _FILE_NAME.match(path.name)
+        if not match:
+            raise MigrationError(f"{path.name}: migration files are named NNNN_snake_case.sql")
+        found.append(Migration(int(match["version"]), match["name"], path.read_text(encoding="utf-8")))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise MigrationError("two migration files share a version number")
+    return found
+
+
+async def apply_migrations(conn: asyncpg.Connection, directory: Path | None = None) -> list[Migration]:
+    """Apply what is pending; return what was applied (empty when already up to date)."""
+    pending = discover(directory)
+    await conn.execute("select pg_advisory_lock($1)", _ADVISORY_LOCK_KEY)
+    try:
+        await conn.execute(
+            """
+            create table if not exists schema_migrations (
+                version     integer primary key,
+                name        text not null,
+                checksum    text not null,
+                applied_at  timestamptz not null default now()
+            )
+            """
+        )
+        applied = {
+            row["version"]: row["checksum"]
+            for row in await conn.fetch("select version, checksum from schema_migrations")
+        }
+        done: list[Migration] = []
+        for migration in pending:
+            if migration.version in applied:
+                if applied[migration.version] != migration.checksum:
+                    raise MigrationError(
+                        f"migration {migration.version:04d}_{migration.name} was changed after it was "
+                        "applied; add a new migration instead"
+                    )
+                continue
+            async with conn.transaction():
+                await conn.execute(migration.sql)
+                await conn.execute(
+                    "insert into schema_migrations (version, name, checksum) values ($1, $2, $3)",
+                    migration.version, migration.name, migration.checksum,
+                )
+            log.info("migrate.applied", extra={"version": migration.version, "migration": migration.name})
+            done.append(migration)
+        return done
+    finally:
+        await conn.execute("select pg_advisory_unlock($1)", _ADVISORY_LOCK_KEY)
+
+
+async def migrate(dsn: str) -> list[Migration]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await apply_migrations(conn)
+    finally:
+        await conn.close()

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class OrganisationCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    kind: Literal["hospital", "municipality"]
+
+
+class Organisation(msgspec.Struct):
+    id: UUID
+    name: str
+    kind: str
+    created_at: datetime
+
+
+class UnitCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+
+
+class Unit(msgspec.Struct):
+    id: UUID
+    organisation_id: UUID
+    name: str
+    created_at: datetime
+
+
+class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, Meta(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9._@-]+$")]
+    # Length over composition rules (NIST SP 800-63B).
+    password: Annotated[str, Meta(min_length=12, max_length=1024)]
+    display_name: Name
+    role: Literal["clinician", "admin"]
+    profession: Literal["nurse", "physician", "physiotherapist", "dietitian", "midwife", "other"] | None = None
+    unit_ids: Annotated[list[UUID], Meta(max_length=50)] = []
+
+
+class User(msgspec.Struct):
+    id: UUID
+    username: str
+    display_name: str
+    role: str
+    profession: str | None
+    unit_ids: list[UUID]
+
+
+class OrganisationList(msgspec.Struct):
+    items: list[Organisation]
+
+
+class UnitList(msgspec.Struct):
+    items: list[Unit]

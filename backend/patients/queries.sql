@@ -1,0 +1,58 @@
+-- name: insert_patient
+insert into patients (id, display_name, birth_date, time_zone, registered_unit_id, created_by, created_at)
+values ($1, $2, $3, $4, $5, $6, $7)
+
+-- name: select_patient
+select p.id, p.display_name, p.birth_date, p.time_zone,
+       coalesce((
+           select jsonb_agg(jsonb_build_object(
+                      'id', e.id, 'programme', e.programme, 'unit_id', e.unit_id,
+                      'parameters', e.parameters, 'started_at', e.started_at, 'ended_at', e.ended_at)
+                  order by e.started_at, e.id)
+           from enrolments e where e.patient_id = p.id), '[]') as enrolments,
+       coalesce((
+           select jsonb_agg(jsonb_build_object('id', u.id, 'display_name', u.display_name)
+                  order by g.created_at, u.id)
+           from guardianships g join users u on u.id = g.guardian_id
+           where g.patient_id = p.id), '[]') as guardians
+from patients p
+where p.id = $1
+
+-- name: select_patients_of_units
+-- Candidates come from the two index paths; clinician_sees_patient decides.
+select p.id, p.display_name, p.birth_date, p.time_zone
+from patients p
+where p.id in (
+          select e.patient_id from enrolments e where e.unit_id = any($1::uuid[])
+          union
+          select r.id from patients r where r.registered_unit_id = any($1::uuid[]))
+  and clinician_sees_patient(p.id, $1::uuid[], $2)
+order by p.display_name, p.id
+
+-- name: insert_enrolment
+insert into enrolments (id, patient_id, unit_id, programme, parameters, started_at, created_by, created_at)
+values ($1, $2, $3, $4, $5, $6, $7, $8)
+returning id, programme, unit_id, parameters, started_at, ended_at
+
+-- name: end_enrolment
+update enrolments set ended_at = $4
+where id = $1 and patient_id = $2 and unit_id = any($3::uuid[]) and ended_at is null and started_at < $4
+returning id, programme, unit_id, parameters, started_at, ended_at
+
+-- name: insert_activation_code
+insert into activation_codes (id, code_hash, patient_id, role, display_name, guardian_id, created_by, created_at, expires_at)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+
+-- name: select_guardian_visible
+-- A guardian may be linked to another child only by a clinician who can see one of their children.
+select exists (
+    select 1 from guardianships g join users u on u.id = g.guardian_id
+    where g.guardian_id = $1 and u.role = 'guardian' and u.disabled_at is null
+      and clinician_sees_patient(g.patient_id, $2::uuid[], $3))
+
+-- name: select_access_log
+select a.id, a.at, a.actor_id, u.display_name as actor_name, a.actor_role, a.resource, a.action, a.outcome
+from access_log a join users u on u.id = a.actor_id
+where a.patient_id = $1 and ($2::bigint is null or a.id < $2)
+order by a.id desc
+limit $3

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+from zoneinfo import available_timezones
+
+import msgspec
+from msgspec import Meta
+
+from backend.decoding import AwareDatetime
+
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_time_zone(name: str) -> bool:
+    return name in _time_zones()
+
+
+class PatientCreate(msgspec.Struct, forbid_unknown_fields=True):
+    display_name: Name
+    birth_date: date
+    unit_id: UUID
+    time_zone: TimeZoneName = "Europe/Oslo"
+
+
+class Enrolment(msgspec.Struct):
+    id: UUID
+    programme: str
+    unit_id: UUID
+    parameters: dict[str, Any]
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class Guardian(msgspec.Struct):
+    id: UUID
+    display_name: str
+
+
+class Patient(msgspec.Struct):
+    id: UUID
+    display_name: str
+    birth_date: date
+    time_zone: str
+    enrolments: list[Enrolment]
+    guardians: list[Guardian]
+
+
+class PatientSummary(msgspec.Struct):
+    id: UUID
+    display_name: str
+    birth_date: date
+    time_zone: str
+
+
+class PatientList(msgspec.Struct):
+    items: list[PatientSummary]
+
+
+class EnrolmentCreate(msgspec.Struct, forbid_unknown_fields=True):
+    programme: Annotated[str, Meta(min_length=1, max_length=64)]
+    unit_id: UUID
+    parameters: dict[str, Any] = {}
+    # When care starts; defaults to now. A later start is allowed (planned discharge).
+    started_at: AwareDatetime | None = None
+
+
+class ActivationCodeCreate(msgspec.Struct, forbid_unknown_fields=True):
+    role: Literal["patient", "guardian"]
+    display_name: Name
+    guardian_id: UUID | None = None
+
+
+class ActivationCode(msgspec.Struct):
+    code: str
+    expires_at: datetime
+    role: str
+
+
+class AccessLogEntry(msgspec.Struct):
+    id: int
+    at: datetime
+    actor_id: UUID
+    actor_name: str
+    actor_role: str
+    resource: str
+    action: str
+    outcome: str
+
+
+class AccessLog(msgspec.Struct):
+    items: list[AccessLogEntry]
+    # Pass as `before` to read older entries; null on the last page.
+    next_before: int | None

@@ -1,0 +1,129 @@
+"""Patients: registration, enrolment in programmes, activation codes, and their access log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from backend.access.service import CLINICIAN_ONLY, Caller, authorize_patient, log_patients_listed, require_own_unit
+from backend.db import load_queries
+from backend.errors import ProblemError, invalid
+from backend.patients.schemas import (
+    AccessLog,
+    AccessLogEntry,
+    ActivationCode,
+    ActivationCodeCreate,
+    Enrolment,
+    EnrolmentCreate,
+    Patient,
+    PatientCreate,
+    PatientSummary,
+    is_time_zone,
+)
+from backend.programmes.service import check_parameters, programme_parameters
+from backend.security import Secrets
+
+queries = load_queries(__file__)
+
+ACCESS_LOG_PAGE = 100
+
+
+async def register_patient(conn: asyncpg.Connection, caller: Caller, data: PatientCreate) -> Patient:
+    require_own_unit(caller, data.unit_id)
+    if not is_time_zone(data.time_zone):
+        raise invalid("time_zone", "not an IANA time zone name")
+    if data.birth_date > caller.now.date():
+        raise invalid("birth_date", "cannot be in the future")
+    patient_id = uuid.uuid4()
+    await conn.execute(
+        queries.insert_patient, patient_id, data.display_name, data.birth_date, data.time_zone,
+        data.unit_id, caller.id, caller.now,
+    )
+    await authorize_patient(conn, caller, patient_id, resource="patient", action="write", roles=CLINICIAN_ONLY)
+    return await _load_patient(conn, patient_id)
+
+
+async def read_patient(conn: asyncpg.Connection, caller: Caller, patient_id: UUID) -> Patient:
+    await authorize_patient(conn, caller, patient_id, resource="patient", action="read")
+    return await _load_patient(conn, patient_id)
+
+
+async def _load_patient(conn: asyncpg.Connection, patient_id: UUID) -> Patient:
+    row = await conn.fetchrow(queries.select_patient, patient_id)
+    return msgspec.convert(dict(row), Patient)
+
+
+async def list_patients(conn: asyncpg.Connection, caller: Caller, unit_id: UUID | None) -> list[PatientSummary]:
+    if unit_id is not None:
+        require_own_unit(caller, unit_id)
+    unit_ids = [unit_id] if unit_id is not None else list(caller.principal.unit_ids)
+    rows = await conn.fetch(queries.select_patients_of_units, unit_ids, caller.now)
+    await log_patients_listed(conn, caller, [row["id"] for row in rows], resource="patient-list")
+    return [PatientSummary(**dict(row)) for row in rows]
+
+
+async def enrol_patient(
+    conn: asyncpg.Connection, caller: Caller, patient_id: UUID, data: EnrolmentCreate
+) -> Enrolment:
+    await authorize_patient(conn, caller, patient_id, resource="enrolment", action="write", roles=CLINICIAN_ONLY)
+    require_own_unit(caller, data.unit_id)
+    specs = await programme_parameters(conn, data.programme)
+    if specs is None:
+        raise invalid("programme", "no such programme; see GET /api/v1/programmes")
+    if errors := check_parameters(specs, data.parameters):
+        raise ProblemError(422, "The programme parameters are not valid.", errors=errors)
+    try:
+        row = await conn.fetchrow(
+            queries.insert_enrolment, uuid.uuid4(), patient_id, data.unit_id, data.programme, data.parameters,
+            data.started_at or caller.now, caller.id, caller.now,
+        )
+    except asyncpg.UniqueViolationError:
+        raise ProblemError(409, "The patient is already enrolled in this programme.") from None
+    return msgspec.convert(dict(row), Enrolment)
+
+
+async def end_enrolment(conn: asyncpg.Connection, caller: Caller, patient_id: UUID, enrolment_id: UUID) -> Enrolment:
+    await authorize_patient(conn, caller, patient_id, resource="enrolment", action="write", roles=CLINICIAN_ONLY)
+    row = await conn.fetchrow(
+        queries.end_enrolment, enrolment_id, patient_id, list(caller.principal.unit_ids), caller.now
+    )
+    if row is None:
+        raise ProblemError(404, "No open enrolment of your units with this id.")
+    return msgspec.convert(dict(row), Enrolment)
+
+
+async def create_activation_code(
+    conn: asyncpg.Connection, caller: Caller, secrets: Secrets, ttl: timedelta, patient_id: UUID,
+    data: ActivationCodeCreate,
+) -> ActivationCode:
+    await authorize_patient(
+        conn, caller, patient_id, resource="activation-code", action="write", roles=CLINICIAN_ONLY
+    )
+    if data.guardian_id is not None:
+        if data.role != "guardian":
+            raise invalid("guardian_id", "only a guardian code can name a guardian")
+        visible = await conn.fetchval(
+            queries.select_guardian_visible, data.guardian_id, list(caller.principal.unit_ids), caller.now
+        )
+        if not visible:
+            raise invalid("guardian_id", "no guardian of a patient you care for has this id")
+    code = secrets.new_activation_code()
+    expires_at = caller.now + ttl
+    await conn.execute(
+        queries.insert_activation_code, uuid.uuid4(), secrets.activation_code_hash(code), patient_id, data.role,
+        data.display_name, data.guardian_id, caller.id, caller.now, expires_at,
+    )
+    return ActivationCode(code=code, expires_at=expires_at, role=data.role)
+
+
+async def read_access_log(
+    conn: asyncpg.Connection, caller: Caller, patient_id: UUID, before: int | None, limit: int
+) -> AccessLog:
+    await authorize_patient(conn, caller, patient_id, resource="access-log", action="read")
+    rows = await conn.fetch(queries.select_access_log, patient_id, before, limit)
+    items = [AccessLogEntry(**dict(row)) for row in rows]
+    return AccessLog(items=items, next_before=items[-1].id if len(items) == limit else None)

@@ -1,0 +1,61 @@
+"""The programme catalogue: rows in `programmes`, seeded and extended by migrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from backend.db import load_queries
+from backend.errors import FieldError
+from backend.programmes.schemas import ParameterSpec, Programme
+
+queries = load_queries(__file__)
+
+
+async def list_programmes(conn: asyncpg.Connection) -> list[Programme]:
+    return [msgspec.convert(dict(row), Programme) for row in await conn.fetch(queries.select_programmes)]
+
+
+async def programme_parameters(conn: asyncpg.Connection, code: str) -> list[ParameterSpec] | None:
+    """The programme's parameter specs, or None when there is no such programme."""
+    raw = await conn.fetchval(queries.select_programme_parameters, code)
+    return None if raw is None else msgspec.convert(raw, list[ParameterSpec])
+
+
+def check_parameters(specs: list[ParameterSpec], values: dict[str, Any]) -> list[FieldError]:
+    """Strictly: a number is a JSON number (not a string, not a boolean), within its range."""
+    errors: list[FieldError] = []
+    known = {spec.name: spec for spec in specs}
+    for name in values:
+        if name not in known:
+            errors.append(FieldError(f"parameters.{name}", "not a parameter of this programme"))
+    for spec in specs:
+        field = f"parameters.{spec.name}"
+        if spec.name not in values:
+            if spec.required:
+                errors.append(FieldError(field, "required"))
+            continue
+        if problem := _check_value(spec, values[spec.name]):
+            errors.append(FieldError(field, problem))
+    return errors
+
+
+def _check_value(spec: ParameterSpec, value: Any) -> str | None:
+    if spec.type == "choice":
+        options = spec.options or []
+        # bool is an int in Python; True must not pass for option 1.
+        if isinstance(value, bool) or value not in options:
+            return "must be one of " + ", ".join(map(str, options))
+        return None
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if spec.type == "integer" and not (is_number and isinstance(value, int)):
+        return "must be a whole number"
+    if spec.type == "number" and not is_number:
+        return "must be a number"
+    if spec.min is not None and value < spec.min:
+        return f"must be at least {spec.min:g}"
+    if spec.max is not None and value > spec.max:
+        return f"must be at most {spec.max:g}"
+    return None

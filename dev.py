@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""The two commands of the README, for a fresh machine that has only Python 3.11+.
+
+    ./dev.py serve   virtualenv, install, embedded PostgreSQL, migrations, demo data, then the API
+    ./dev.py test    virtualenv, install, then the whole test suite (extra arguments go to pytest)
+
+Set-up is skipped when pyproject.toml has not changed since the last install.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".heima-installed"
+
+
+def ensure_environment() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("Heima needs Python 3.11 or newer")
+    if not (BIN / "python").exists():
+        print("creating .venv …", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    print("installing Heima and its test tools into .venv …", flush=True)
+    subprocess.run([BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+    subprocess.run([BIN / "python", "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], check=True)
+    STAMP.write_text(wanted)
+
+
+def main() -> int:
+    command, *rest = sys.argv[1:] or ["help"]
+    if command not in ("serve", "test"):
+        print(__doc__)
+        return 2
+    ensure_environment()
+    os.chdir(ROOT)
+    if command == "serve":
+        argv = [str(BIN / "heima"), "serve", "--demo", *rest]
+    else:
+        argv = [str(BIN / "python"), "-m", "pytest", *rest]
+    os.execv(argv[0], argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

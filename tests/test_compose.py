@@ -1,0 +1,139 @@
+"""compose.yaml is checked here because no Docker engine runs in CI.
+
+Three kinds of mistake would otherwise only show up on a deploy: a file Compose
+rejects (checked against the official Compose specification schema, vendored
+unmodified from compose-spec/compose-spec, schema/compose-spec.json), a start order
+that lets the api or worker race the database or the migrations, and an environment
+the service itself refuses or that ships a default secret.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from backend.settings import Settings, known_env_names
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_TEXT = (ROOT / "compose.yaml").read_text(encoding="utf-8")
+# PyYAML resolves the x-heima-* anchors and `<<` merges, as Compose does.
+COMPOSE = yaml.safe_load(COMPOSE_TEXT)
+SERVICES = COMPOSE["services"]
+SCHEMA = json.loads(
+    (ROOT / "tests" / "fixtures" / "compose-spec.json").read_text(encoding="utf-8")
+)
+
+# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}, ...
+INTERPOLATION = re.compile(
+    r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?(?P<arg>[^}]*)\}"
+)
+SECRET_WORDS = ("SECRET", "PASSWORD", "KEY")
+# Long enough for HEIMA_SECRET_KEY's 32-character minimum, and URL-safe.
+DUMMY = "d" * 40
+
+APP_SERVICES = ("migrate", "api", "worker")
+HEALTHY = "service_healthy"
+# Who must wait for whom, and for what: the full start-up order of the stack.
+EXPECTED_DEPENDS_ON = {
+    "postgres": {},
+    "redis": {},
+    "migrate": {"postgres": HEALTHY},
+    "api": {
+        "postgres": HEALTHY,
+        "redis": HEALTHY,
+        "migrate": "service_completed_successfully",
+    },
+    "worker": {
+        "postgres": HEALTHY,
+        "redis": HEALTHY,
+        "migrate": "service_completed_successfully",
+    },
+}
+
+
+def environment(service: str) -> dict[str, str]:
+    """A service's environment as a dict (Compose also allows a KEY=VALUE list)."""
+    env = SERVICES[service].get("environment", {})
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: "" if value is None else str(value) for key, value in env.items()}
+
+
+def interpolate(value: str) -> str:
+    """What Compose would pass in, with a dummy for every variable that is not set."""
+
+    def substitute(match: re.Match[str]) -> str:
+        return match["arg"] if match["op"] in (":-", "-") else DUMMY
+
+    return INTERPOLATION.sub(substitute, value.replace("$$", "\0")).replace("\0", "$")
+
+
+def test_compose_file_is_valid_against_the_compose_specification() -> None:
+    # The schema names its own draft ($schema): validate with that draft, not a guess.
+    validator_class = jsonschema.validators.validator_for(SCHEMA)
+    validator_class.check_schema(SCHEMA)
+    errors = sorted(
+        validator_class(SCHEMA).iter_errors(COMPOSE), key=lambda e: list(e.path)
+    )
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
+
+
+def test_services_start_in_order_behind_health_checks() -> None:
+    assert set(SERVICES) == set(EXPECTED_DEPENDS_ON)
+    for name, expected in EXPECTED_DEPENDS_ON.items():
+        depends_on = SERVICES[name].get("depends_on", {})
+        # The short (list) form only waits for containers to start, not to be usable.
+        assert isinstance(depends_on, dict), f"{name}: use the long depends_on form"
+        conditions = {dep: spec["condition"] for dep, spec in depends_on.items()}
+        assert conditions == expected, name
+
+
+def test_dependencies_and_api_have_health_checks() -> None:
+    # `service_healthy` waits forever on a service that has no healthcheck.
+    for name in ("postgres", "redis", "api"):
+        assert SERVICES[name].get("healthcheck", {}).get("test"), (
+            f"{name} has no healthcheck"
+        )
+    assert "/health/ready" in " ".join(SERVICES["api"]["healthcheck"]["test"])
+
+
+def test_migrate_is_one_shot() -> None:
+    # A restarted migration job never counts as completed, so api and worker would
+    # wait on it forever.
+    assert SERVICES["migrate"]["restart"] == "no"
+    assert SERVICES["migrate"]["command"] == ["heima", "migrate"]
+
+
+def test_app_services_only_set_variables_the_app_reads() -> None:
+    # A misspelt HEIMA_* name is silently ignored by the app; catch it here instead.
+    known = known_env_names()
+    for name in APP_SERVICES:
+        heima_keys = {key for key in environment(name) if key.startswith("HEIMA_")}
+        assert heima_keys <= known, f"{name}: unknown {sorted(heima_keys - known)}"
+
+
+def test_app_environment_is_accepted_in_production_mode() -> None:
+    for name in APP_SERVICES:
+        env = {key: interpolate(value) for key, value in environment(name).items()}
+        settings = Settings.from_env(env)  # raises SettingsError on a bad configuration
+        assert settings.is_production, name
+        assert not settings.uses_embedded_database, name
+
+
+def test_secrets_are_required_never_defaulted() -> None:
+    # Anywhere in the file, a secret-looking variable must be `${NAME:?message}`: a
+    # default would let the stack start with a password or key that is public here.
+    for match in INTERPOLATION.finditer(COMPOSE_TEXT):
+        if any(word in match["name"] for word in SECRET_WORDS):
+            assert match["op"] == ":?", f"{match[0]} must use ':?'"
+    # A secret-looking key must take its value from such a variable, never a literal.
+    for name in SERVICES:
+        for key, value in environment(name).items():
+            if any(word in key for word in SECRET_WORDS):
+                refs = list(INTERPOLATION.finditer(value))
+                assert refs, f"{name}: {key} has a literal value"
+                assert all(ref["op"] == ":?" for ref in refs), f"{name}: {key}"
