@@ -16,9 +16,7 @@ def new_key_pair() -> tuple[str, str]:
     """(private key for HEIMA_VAPID_PRIVATE_KEY, public key for the browser's applicationServerKey)."""
     key = ec.generate_private_key(ec.SECP256R1())
     private = key.private_numbers().private_value.to_bytes(32, "big")
-    public = key.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
+    public = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     return _b64url(private), _b64url(public)
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import swagger_ui_bundle
 from litestar import Litestar, Router
 from litestar.di import Provide
-from litestar.handlers import BaseRouteHandler
-from litestar.routes import BaseRoute
 from litestar.exceptions import ImproperlyConfiguredException
+from litestar.handlers import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.routes import BaseRoute
 from litestar.static_files import create_static_files_router
 from redis.asyncio import Redis
 from redis.backoff import NoBackoff
@@ -43,7 +43,10 @@ def create_redis(url: str) -> Redis:
     # redis-py retries ten times with backoff by default, so a dead server stalls each call for
     # seconds (RELIABILITY.md, finding 3). Redis is never on the acceptance path: fail fast.
     return Redis.from_url(
-        url, socket_timeout=0.25, socket_connect_timeout=0.25, retry=Retry(NoBackoff(), 0),
+        url,
+        socket_timeout=0.25,
+        socket_connect_timeout=0.25,
+        retry=Retry(NoBackoff(), 0),
         health_check_interval=30,
     )
 
@@ -76,7 +79,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
         security=[{"bearer": []}],
     )
     docs_assets = create_static_files_router(
-        path="/docs/assets", directories=[_SWAGGER], opt=PUBLIC, include_in_schema=False,
+        path="/docs/assets",
+        directories=[_SWAGGER],
+        opt=PUBLIC,
+        include_in_schema=False,
     )
     app = Litestar(
         route_handlers=[health.router, api, docs_assets],
@@ -104,9 +110,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
                 )
             ],
             openapi_router=Router(path="/", route_handlers=[], opt=PUBLIC, include_in_schema=False),
-            components=Components(
-                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
-            ),
+            components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
         ),
         debug=False,
         logging_config=None,

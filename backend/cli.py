@@ -66,15 +66,20 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     password = sys.stdin.readline().rstrip("\n")
     try:
         data = msgspec.convert(
-            {"username": args.username, "password": password, "display_name": args.display_name or args.username,
-             "role": "admin"},
+            {
+                "username": args.username,
+                "password": password,
+                "display_name": args.display_name or args.username,
+                "role": "admin",
+            },
             UserCreate,
         )
     except msgspec.ValidationError as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 2
-    secrets = Secrets(settings.secret_key, time_cost=settings.password_hash_time_cost,
-                      memory_kib=settings.password_hash_memory_kib)
+    secrets = Secrets(
+        settings.secret_key, time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
+    )
 
     async def work(conn: asyncpg.Connection) -> Any:
         async with conn.transaction():
@@ -100,8 +105,9 @@ def _print_demo(settings: Settings, dsn: str) -> None:
     from backend.demo import seed_demo
     from backend.security import Secrets
 
-    secrets = Secrets(settings.secret_key, time_cost=settings.password_hash_time_cost,
-                      memory_kib=settings.password_hash_memory_kib)
+    secrets = Secrets(
+        settings.secret_key, time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
+    )
     report = _with_connection(dsn, lambda conn: seed_demo(conn, settings, secrets, system_clock))
     if report.already_seeded:
         print("Demo data was already there; staff passwords are unchanged.")
@@ -119,8 +125,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             _print_demo(settings, dsn)
         app = create_app(replace(settings, database_url=dsn))
         print(f"Heima listens on http://{args.host}:{args.port} (docs at /docs)", flush=True)
-        uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True,
-                    server_header=False)
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True, server_header=False)
     return 0
 
 

@@ -15,11 +15,15 @@ from typing import Any
 import asyncpg
 import msgspec
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 
 from backend.errors import RecordedFailure
 
 _NAME = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 PACKAGE_ROOT = Path(__file__).resolve().parent
+
+# The request's connection, inside its one transaction (see provide_connection).
+DbConnection = NamedDependency[asyncpg.Connection]
 
 
 class Queries(dict[str, str]):
@@ -54,11 +58,15 @@ def all_query_files() -> list[Path]:
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # jsonb travels as msgspec-encoded text both ways.
     await conn.set_type_codec(
-        "jsonb", encoder=lambda v: msgspec.json.encode(v).decode(), decoder=msgspec.json.decode,
+        "jsonb",
+        encoder=lambda v: msgspec.json.encode(v).decode(),
+        decoder=msgspec.json.decode,
         schema="pg_catalog",
     )
     await conn.set_type_codec(
-        "json", encoder=lambda v: msgspec.json.encode(v).decode(), decoder=msgspec.json.decode,
+        "json",
+        encoder=lambda v: msgspec.json.encode(v).decode(),
+        decoder=msgspec.json.decode,
         schema="pg_catalog",
     )
 

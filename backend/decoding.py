@@ -31,9 +31,7 @@ def decode_strict(raw: bytes, model: type[T]) -> T:
     try:
         return msgspec.json.decode(raw, type=model, strict=True)
     except msgspec.ValidationError as exc:
-        raise ProblemError(
-            422, "The request content is not valid.", errors=[_field_error(str(exc))]
-        ) from None
+        raise ProblemError(422, "The request content is not valid.", errors=[_field_error(str(exc))]) from None
     except msgspec.DecodeError:
         raise ProblemError(400, "The request body is not valid JSON.") from None
 
@@ -61,7 +59,9 @@ class StrictBody(AbstractDTO[T]):
         return False
 
     @classmethod
-    def create_for_field_definition(cls, field_definition: FieldDefinition, handler_id: str, backend_cls: Any = None) -> None:
+    def create_for_field_definition(
+        cls, field_definition: FieldDefinition, handler_id: str, backend_cls: Any = None
+    ) -> None:
         # Nothing to build: decoding uses the annotation directly.
         return None
 

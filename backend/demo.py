@@ -95,10 +95,22 @@ async def _seed_organisations_and_patients(
 
     infant_birth = now.date() - timedelta(days=30)
     enrolments = [
-        ("nurse.neo", "Tvilling A Nordmann", infant_birth, neonatal.id, "premature-home",
-         {"birth_weight_g": 1650, "gestational_age_at_birth_weeks": 31, "prescribed_ml_per_kg_day": 160}),
-        ("nurse.neo", "Tvilling B Nordmann", infant_birth, neonatal.id, "premature-home",
-         {"birth_weight_g": 1580, "gestational_age_at_birth_weeks": 31, "prescribed_ml_per_kg_day": 165}),
+        (
+            "nurse.neo",
+            "Tvilling A Nordmann",
+            infant_birth,
+            neonatal.id,
+            "premature-home",
+            {"birth_weight_g": 1650, "gestational_age_at_birth_weeks": 31, "prescribed_ml_per_kg_day": 160},
+        ),
+        (
+            "nurse.neo",
+            "Tvilling B Nordmann",
+            infant_birth,
+            neonatal.id,
+            "premature-home",
+            {"birth_weight_g": 1580, "gestational_age_at_birth_weeks": 31, "prescribed_ml_per_kg_day": 165},
+        ),
         ("nurse.lung", "Ola Hansen", date(1951, 3, 14), pulmonary.id, "copd", {"spo2_scale": 2}),
         ("nurse.renal", "Eva Berg", date(1968, 9, 2), renal.id, "home-dialysis", {"dry_weight_kg": 71.5}),
     ]

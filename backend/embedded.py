@@ -7,8 +7,8 @@ settings' data_dir, so demo data survives a restart.
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 log = logging.getLogger("heima.embedded")

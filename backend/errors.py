@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import msgspec
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 if TYPE_CHECKING:
@@ -117,9 +117,7 @@ def _validation_errors(extra: Any) -> list[FieldError]:
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     if isinstance(exc, ProblemError):
-        return problem_response(
-            exc.status, exc.detail, errors=exc.errors, title=exc.title, headers=exc.headers
-        )
+        return problem_response(exc.status, exc.detail, errors=exc.errors, title=exc.title, headers=exc.headers)
     if isinstance(exc, ValidationException):
         # Litestar's own validation covers query/path parameters and a missing body.
         errors = _validation_errors(exc.extra)
@@ -142,8 +140,6 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         return problem_response(422, "The request refers to something that does not exist.")
     if isinstance(exc, (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError)):
         log.warning("request.database_unavailable", extra={"error": type(exc).__name__})
-        return problem_response(
-            503, "The database is not answering; try again shortly.", headers={"Retry-After": "5"}
-        )
+        return problem_response(503, "The database is not answering; try again shortly.", headers={"Retry-After": "5"})
     log.exception("request.unhandled", extra={"error": type(exc).__name__})
     return problem_response(500, "The service could not complete the request.")

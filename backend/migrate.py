@@ -89,7 +89,9 @@ async def apply_migrations(conn: asyncpg.Connection, directory: Path | None = No
                 await conn.execute(migration.sql)
                 await conn.execute(
                     "insert into schema_migrations (version, name, checksum) values ($1, $2, $3)",
-                    migration.version, migration.name, migration.checksum,
+                    migration.version,
+                    migration.name,
+                    migration.checksum,
                 )
             log.info("migrate.applied", extra={"version": migration.version, "migration": migration.name})
             done.append(migration)

@@ -109,8 +109,12 @@ def observe_requests(metrics: Metrics) -> Any:
                 metrics.latency.labels(scope["method"], route).observe(elapsed)
                 access_log.info(
                     "http.request",
-                    extra={"method": scope["method"], "route": route, "status": status,
-                           "duration_ms": round(elapsed * 1000, 2)},
+                    extra={
+                        "method": scope["method"],
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
                 )
                 request_id_var.reset(token)
 

@@ -88,11 +88,7 @@ class Settings:
         if self.env not in ("development", "production"):
             raise SettingsError(f"{_env('env')} must be 'development' or 'production'")
         if self.is_production:
-            missing = [
-                _env(name)
-                for name in ("database_url", "redis_url", "secret_key")
-                if not getattr(self, name)
-            ]
+            missing = [_env(name) for name in ("database_url", "redis_url", "secret_key") if not getattr(self, name)]
             if missing:
                 raise SettingsError("production mode requires " + ", ".join(missing))
             if len(self.secret_key) < 32:

@@ -8,6 +8,7 @@ job here is idempotent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from datetime import timedelta
@@ -41,10 +42,8 @@ async def run_worker(settings: Settings, dsn: str, clock: Clock = system_clock) 
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 # The database may be restarting; try again next round rather than exit.
                 log.warning("worker.housekeeping.failed", extra={"error": type(exc).__name__})
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), HOUSEKEEPING_INTERVAL_SECONDS)
-            except TimeoutError:
-                pass
     finally:
         await pool.close()
         log.info("worker.stopped")

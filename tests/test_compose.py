@@ -23,14 +23,10 @@ COMPOSE_TEXT = (ROOT / "compose.yaml").read_text(encoding="utf-8")
 # PyYAML resolves the x-heima-* anchors and `<<` merges, as Compose does.
 COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SERVICES = COMPOSE["services"]
-SCHEMA = json.loads(
-    (ROOT / "tests" / "fixtures" / "compose-spec.json").read_text(encoding="utf-8")
-)
+SCHEMA = json.loads((ROOT / "tests" / "fixtures" / "compose-spec.json").read_text(encoding="utf-8"))
 
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}, ...
-INTERPOLATION = re.compile(
-    r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?(?P<arg>[^}]*)\}"
-)
+INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?(?P<arg>[^}]*)\}")
 SECRET_WORDS = ("SECRET", "PASSWORD", "KEY")
 # Long enough for HEIMA_SECRET_KEY's 32-character minimum, and URL-safe.
 DUMMY = "d" * 40
@@ -76,9 +72,7 @@ def test_compose_file_is_valid_against_the_compose_specification() -> None:
     # The schema names its own draft ($schema): validate with that draft, not a guess.
     validator_class = jsonschema.validators.validator_for(SCHEMA)
     validator_class.check_schema(SCHEMA)
-    errors = sorted(
-        validator_class(SCHEMA).iter_errors(COMPOSE), key=lambda e: list(e.path)
-    )
+    errors = sorted(validator_class(SCHEMA).iter_errors(COMPOSE), key=lambda e: list(e.path))
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
 
 
@@ -95,9 +89,7 @@ def test_services_start_in_order_behind_health_checks() -> None:
 def test_dependencies_and_api_have_health_checks() -> None:
     # `service_healthy` waits forever on a service that has no healthcheck.
     for name in ("postgres", "redis", "api"):
-        assert SERVICES[name].get("healthcheck", {}).get("test"), (
-            f"{name} has no healthcheck"
-        )
+        assert SERVICES[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
     assert "/health/ready" in " ".join(SERVICES["api"]["healthcheck"]["test"])
 
 

@@ -18,8 +18,9 @@ import asyncpg
 import msgspec
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 
-from backend.db import load_queries
+from backend.db import DbConnection, load_queries
 from backend.errors import ProblemError, RecordedFailure, invalid
 from backend.observability import request_id_var
 from backend.security import ACCESS_PREFIX, Secrets
@@ -74,6 +75,9 @@ class Caller(msgspec.Struct, frozen=True):
         return self.principal.role
 
 
+# The signed-in caller, resolved by provide_caller; a handler that names it requires a token.
+SignedIn = NamedDependency[Caller]
+
 NOT_SIGNED_IN = ProblemError(
     401, "A valid access token is required.", headers={"WWW-Authenticate": 'Bearer realm="heima"'}
 )
@@ -92,7 +96,7 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     return token.strip()
 
 
-async def provide_caller(request: Request[Any, Any, Any], conn: asyncpg.Connection, state: State) -> Caller:
+async def provide_caller(request: Request[Any, Any, Any], conn: DbConnection, state: State) -> Caller:
     """Resolve the bearer token in the request's own transaction and check the route's roles."""
     now = state.clock()
     token = bearer_token(request)
@@ -136,13 +140,23 @@ async def authorize_patient(
     """Allow and log, or log the denial and answer 404 (not visible) or 403 (visible, wrong role)."""
     principal = caller.principal
     visible = principal.role in PATIENT_ROLES and await conn.fetchval(
-        queries.select_patient_visible, patient_id, principal.id, principal.role,
-        list(principal.unit_ids), caller.now,
+        queries.select_patient_visible,
+        patient_id,
+        principal.id,
+        principal.role,
+        list(principal.unit_ids),
+        caller.now,
     )
     allowed = visible and principal.role in roles
     entry = (
-        caller.now, principal.id, principal.role, patient_id, resource, action,
-        "allowed" if allowed else "denied", caller.request_id,
+        caller.now,
+        principal.id,
+        principal.role,
+        patient_id,
+        resource,
+        action,
+        "allowed" if allowed else "denied",
+        caller.request_id,
     )
     if not visible:
         raise _DeniedPatientAccess(404, NOT_FOUND_DETAIL, entry)
@@ -157,8 +171,14 @@ async def log_patients_listed(
     """A list that shows patients is a read of each of them."""
     if patient_ids:
         await conn.execute(
-            queries.insert_access_log_many, caller.now, caller.id, caller.role, list(patient_ids),
-            resource, "read", caller.request_id,
+            queries.insert_access_log_many,
+            caller.now,
+            caller.id,
+            caller.role,
+            list(patient_ids),
+            resource,
+            "read",
+            caller.request_id,
         )
 
 

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-import asyncpg
 from litestar import Request, Router, get, post
 from litestar.datastructures import State
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from backend.access.service import Access, Caller
+from backend.access.service import Access, SignedIn
+from backend.db import DbConnection
 from backend.identity import service
 from backend.identity.schemas import ActivateRequest, LoginRequest, Me, RefreshRequest, TokenPair
 
@@ -17,31 +18,31 @@ def _address(request: Request) -> str:
 
 
 @post("/auth/login", opt=PUBLIC, status_code=HTTP_200_OK, tags=["identity"])
-async def login(data: LoginRequest, request: Request, conn: asyncpg.Connection, state: State) -> TokenPair:
+async def login(data: JSONBody[LoginRequest], request: Request, conn: DbConnection, state: State) -> TokenPair:
     """Clinicians and administrators sign in with username and password."""
     return await service.log_in(conn, state.secrets, state.settings, data, _address(request), state.clock())
 
 
 @post("/auth/activate", opt=PUBLIC, status_code=HTTP_200_OK, tags=["identity"])
-async def activate(data: ActivateRequest, request: Request, conn: asyncpg.Connection, state: State) -> TokenPair:
+async def activate(data: JSONBody[ActivateRequest], request: Request, conn: DbConnection, state: State) -> TokenPair:
     """A patient's or guardian's phone exchanges a one-time activation code for tokens."""
     return await service.activate(conn, state.secrets, state.settings, data, _address(request), state.clock())
 
 
 @post("/auth/refresh", opt=PUBLIC, status_code=HTTP_200_OK, tags=["identity"])
-async def refresh(data: RefreshRequest, conn: asyncpg.Connection, state: State) -> TokenPair:
+async def refresh(data: JSONBody[RefreshRequest], conn: DbConnection, state: State) -> TokenPair:
     """A new token pair; the refresh token presented stops working."""
     return await service.refresh(conn, state.secrets, state.settings, data.refresh_token, state.clock())
 
 
 @post("/auth/logout", opt={"access": Access.SIGNED_IN}, status_code=HTTP_204_NO_CONTENT, tags=["identity"])
-async def logout(conn: asyncpg.Connection, caller: Caller) -> None:
+async def logout(conn: DbConnection, caller: SignedIn) -> None:
     """Ends this sign-in: its access and refresh tokens stop working at once."""
     await service.log_out(conn, caller)
 
 
 @get("/me", opt={"access": Access.SIGNED_IN}, tags=["identity"])
-async def me(caller: Caller) -> Me:
+async def me(caller: SignedIn) -> Me:
     return service.describe(caller)
 
 

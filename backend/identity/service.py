@@ -46,27 +46,26 @@ class _RefreshReused(RecordedFailure):
         await conn.execute(queries.revoke_session, self.session_id, self.now, "refresh token reused")
 
 
-async def _check_throttle(
-    conn: asyncpg.Connection, settings: Settings, limits: dict[str, int], now: datetime
-) -> None:
+async def _check_throttle(conn: asyncpg.Connection, settings: Settings, limits: dict[str, int], now: datetime) -> None:
     """429 while any scope has too many recent failures; the wait ends when the oldest ages out."""
     window = timedelta(seconds=settings.login_failure_window_seconds)
     rows = await conn.fetch(queries.count_sign_in_failures, list(limits), now - window)
-    waits = [
-        (row["oldest"] + window - now).total_seconds()
-        for row in rows
-        if row["failures"] >= limits[row["scope"]]
-    ]
+    waits = [(row["oldest"] + window - now).total_seconds() for row in rows if row["failures"] >= limits[row["scope"]]]
     if waits:
         retry_after = max(1, math.ceil(max(waits)))
         raise ProblemError(
-            429, "Too many failed attempts; wait before trying again.",
+            429,
+            "Too many failed attempts; wait before trying again.",
             headers={"Retry-After": str(retry_after)},
         )
 
 
 async def _start_session(
-    conn: asyncpg.Connection, secrets: Secrets, settings: Settings, user_id: UUID, device_name: str | None,
+    conn: asyncpg.Connection,
+    secrets: Secrets,
+    settings: Settings,
+    user_id: UUID,
+    device_name: str | None,
     now: datetime,
 ) -> TokenPair:
     session_id = uuid.uuid4()
@@ -92,15 +91,19 @@ async def _issue_pair(
 
 
 async def log_in(
-    conn: asyncpg.Connection, secrets: Secrets, settings: Settings, request: LoginRequest, address: str,
+    conn: asyncpg.Connection,
+    secrets: Secrets,
+    settings: Settings,
+    request: LoginRequest,
+    address: str,
     now: datetime,
 ) -> TokenPair:
     account_scope = "login-account:" + request.username.lower()
     address_scope = "login-address:" + address
     await _check_throttle(
-        conn, settings,
-        {account_scope: settings.login_failures_per_account,
-         address_scope: settings.login_failures_per_address},
+        conn,
+        settings,
+        {account_scope: settings.login_failures_per_account, address_scope: settings.login_failures_per_address},
         now,
     )
     row = await conn.fetchrow(queries.select_staff_for_login, request.username)
@@ -112,7 +115,11 @@ async def log_in(
 
 
 async def activate(
-    conn: asyncpg.Connection, secrets: Secrets, settings: Settings, request: ActivateRequest, address: str,
+    conn: asyncpg.Connection,
+    secrets: Secrets,
+    settings: Settings,
+    request: ActivateRequest,
+    address: str,
     now: datetime,
 ) -> TokenPair:
     address_scope = "activate-address:" + address

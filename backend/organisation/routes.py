@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import asyncpg
 from litestar import Router, get, post
 from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody
 
-from backend.access.service import Access, Caller
+from backend.access.service import Access, SignedIn
+from backend.db import DbConnection
 from backend.organisation import service
 from backend.organisation.schemas import (
     Organisation,
@@ -23,34 +24,35 @@ ADMIN = {"access": Access.ADMIN}
 
 
 @post("/organisations", opt=ADMIN)
-async def create_organisation(data: OrganisationCreate, conn: asyncpg.Connection, caller: Caller) -> Organisation:
+async def create_organisation(data: JSONBody[OrganisationCreate], conn: DbConnection, caller: SignedIn) -> Organisation:
     return await service.create_organisation(conn, data, caller.now)
 
 
 @get("/organisations", opt=ADMIN)
-async def list_organisations(conn: asyncpg.Connection, caller: Caller) -> OrganisationList:
+async def list_organisations(conn: DbConnection, caller: SignedIn) -> OrganisationList:
     return OrganisationList(items=await service.list_organisations(conn))
 
 
 @post("/organisations/{organisation_id:uuid}/units", opt=ADMIN)
 async def create_unit(
-    organisation_id: UUID, data: UnitCreate, conn: asyncpg.Connection, caller: Caller
+    organisation_id: FromPath[UUID], data: JSONBody[UnitCreate], conn: DbConnection, caller: SignedIn
 ) -> Unit:
     return await service.create_unit(conn, organisation_id, data, caller.now)
 
 
 @get("/organisations/{organisation_id:uuid}/units", opt=ADMIN)
-async def list_units(organisation_id: UUID, conn: asyncpg.Connection, caller: Caller) -> UnitList:
+async def list_units(organisation_id: FromPath[UUID], conn: DbConnection, caller: SignedIn) -> UnitList:
     return UnitList(items=await service.list_units(conn, organisation_id))
 
 
 @post("/users", opt=ADMIN)
-async def create_user(data: UserCreate, conn: asyncpg.Connection, caller: Caller, state: State) -> User:
+async def create_user(data: JSONBody[UserCreate], conn: DbConnection, caller: SignedIn, state: State) -> User:
     """Staff accounts: clinicians (with profession and units) and administrators."""
     return await service.create_user(conn, state.secrets, data, caller.now)
 
 
 router = Router(
-    path="/", tags=["organisation"],
+    path="/",
+    tags=["organisation"],
     route_handlers=[create_organisation, list_organisations, create_unit, list_units, create_user],
 )

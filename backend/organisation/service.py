@@ -25,9 +25,7 @@ async def list_organisations(conn: asyncpg.Connection) -> list[Organisation]:
     return [Organisation(**dict(row)) for row in await conn.fetch(queries.select_organisations)]
 
 
-async def create_unit(
-    conn: asyncpg.Connection, organisation_id: UUID, data: UnitCreate, now: datetime
-) -> Unit:
+async def create_unit(conn: asyncpg.Connection, organisation_id: UUID, data: UnitCreate, now: datetime) -> Unit:
     row = await conn.fetchrow(queries.insert_unit, uuid.uuid4(), organisation_id, data.name, now)
     if row is None:
         raise ProblemError(404, "There is nothing here, or nothing you may see.")
@@ -53,11 +51,21 @@ async def create_user(conn: asyncpg.Connection, secrets: Secrets, data: UserCrea
     user_id = uuid.uuid4()
     password_hash = await secrets.hash_password(data.password)
     await conn.execute(
-        queries.insert_staff_user, user_id, data.role, data.username, password_hash, data.display_name,
-        data.profession, now,
+        queries.insert_staff_user,
+        user_id,
+        data.role,
+        data.username,
+        password_hash,
+        data.display_name,
+        data.profession,
+        now,
     )
     await conn.execute(queries.insert_unit_memberships, user_id, unit_ids, now)
     return User(
-        id=user_id, username=data.username, display_name=data.display_name, role=data.role,
-        profession=data.profession, unit_ids=unit_ids,
+        id=user_id,
+        username=data.username,
+        display_name=data.display_name,
+        role=data.role,
+        profession=data.profession,
+        unit_ids=unit_ids,
     )

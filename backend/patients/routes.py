@@ -4,12 +4,12 @@ from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
-import asyncpg
 from litestar import Router, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from backend.access.service import Access, Caller
+from backend.access.service import Access, SignedIn
+from backend.db import DbConnection
 from backend.patients import service
 from backend.patients.schemas import (
     AccessLog,
@@ -26,27 +26,25 @@ PATIENT = {"access": Access.PATIENT}
 
 
 @post("/patients", opt={"access": Access.CLINICIAN})
-async def register_patient(data: PatientCreate, conn: asyncpg.Connection, caller: Caller) -> Patient:
+async def register_patient(data: JSONBody[PatientCreate], conn: DbConnection, caller: SignedIn) -> Patient:
     """Register a patient in one of your units; enrol them next."""
     return await service.register_patient(conn, caller, data)
 
 
 @get("/patients", opt={"access": Access.CLINICIAN})
-async def list_patients(
-    conn: asyncpg.Connection, caller: Caller, unit_id: UUID | None = None
-) -> PatientList:
+async def list_patients(conn: DbConnection, caller: SignedIn, unit_id: FromQuery[UUID | None] = None) -> PatientList:
     """The patients of your units (or of one of them)."""
     return PatientList(items=await service.list_patients(conn, caller, unit_id))
 
 
 @get("/patients/{patient_id:uuid}", opt=PATIENT)
-async def read_patient(patient_id: UUID, conn: asyncpg.Connection, caller: Caller) -> Patient:
+async def read_patient(patient_id: FromPath[UUID], conn: DbConnection, caller: SignedIn) -> Patient:
     return await service.read_patient(conn, caller, patient_id)
 
 
 @post("/patients/{patient_id:uuid}/enrolments", opt=PATIENT)
 async def enrol_patient(
-    patient_id: UUID, data: EnrolmentCreate, conn: asyncpg.Connection, caller: Caller
+    patient_id: FromPath[UUID], data: JSONBody[EnrolmentCreate], conn: DbConnection, caller: SignedIn
 ) -> Enrolment:
     """Enrol the patient in a programme followed by one of your units."""
     return await service.enrol_patient(conn, caller, patient_id, data)
@@ -54,7 +52,7 @@ async def enrol_patient(
 
 @post("/patients/{patient_id:uuid}/enrolments/{enrolment_id:uuid}/end", opt=PATIENT, status_code=200)
 async def end_enrolment(
-    patient_id: UUID, enrolment_id: UUID, conn: asyncpg.Connection, caller: Caller
+    patient_id: FromPath[UUID], enrolment_id: FromPath[UUID], conn: DbConnection, caller: SignedIn
 ) -> Enrolment:
     """End follow-up: the unit's clinicians lose access unless another enrolment grants it."""
     return await service.end_enrolment(conn, caller, patient_id, enrolment_id)
@@ -62,7 +60,7 @@ async def end_enrolment(
 
 @post("/patients/{patient_id:uuid}/activation-codes", opt=PATIENT)
 async def create_activation_code(
-    patient_id: UUID, data: ActivationCodeCreate, conn: asyncpg.Connection, caller: Caller, state: State
+    patient_id: FromPath[UUID], data: JSONBody[ActivationCodeCreate], conn: DbConnection, caller: SignedIn, state: State
 ) -> ActivationCode:
     """A one-time code for the patient's or a guardian's phone; name `guardian_id` to link an
     existing guardian (a parent of twins) to this child as well."""
@@ -72,11 +70,11 @@ async def create_activation_code(
 
 @get("/patients/{patient_id:uuid}/access-log", opt=PATIENT)
 async def read_access_log(
-    patient_id: UUID,
-    conn: asyncpg.Connection,
-    caller: Caller,
-    before: Annotated[int | None, Parameter(ge=1)] = None,
-    limit: Annotated[int, Parameter(ge=1, le=service.ACCESS_LOG_PAGE)] = service.ACCESS_LOG_PAGE,
+    patient_id: FromPath[UUID],
+    conn: DbConnection,
+    caller: SignedIn,
+    before: Annotated[int | None, QueryParameter(ge=1)] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=service.ACCESS_LOG_PAGE)] = service.ACCESS_LOG_PAGE,
 ) -> AccessLog:
     """Who read or changed this patient's data, newest first (Normen)."""
     return await service.read_access_log(conn, caller, patient_id, before, limit)
@@ -86,7 +84,12 @@ router = Router(
     path="/",
     tags=["patients"],
     route_handlers=[
-        register_patient, list_patients, read_patient, enrol_patient, end_enrolment, create_activation_code,
+        register_patient,
+        list_patients,
+        read_patient,
+        enrol_patient,
+        end_enrolment,
+        create_activation_code,
         read_access_log,
     ],
 )

@@ -40,8 +40,14 @@ async def register_patient(conn: asyncpg.Connection, caller: Caller, data: Patie
         raise invalid("birth_date", "cannot be in the future")
     patient_id = uuid.uuid4()
     await conn.execute(
-        queries.insert_patient, patient_id, data.display_name, data.birth_date, data.time_zone,
-        data.unit_id, caller.id, caller.now,
+        queries.insert_patient,
+        patient_id,
+        data.display_name,
+        data.birth_date,
+        data.time_zone,
+        data.unit_id,
+        caller.id,
+        caller.now,
     )
     await authorize_patient(conn, caller, patient_id, resource="patient", action="write", roles=CLINICIAN_ONLY)
     return await _load_patient(conn, patient_id)
@@ -66,9 +72,7 @@ async def list_patients(conn: asyncpg.Connection, caller: Caller, unit_id: UUID 
     return [PatientSummary(**dict(row)) for row in rows]
 
 
-async def enrol_patient(
-    conn: asyncpg.Connection, caller: Caller, patient_id: UUID, data: EnrolmentCreate
-) -> Enrolment:
+async def enrol_patient(conn: asyncpg.Connection, caller: Caller, patient_id: UUID, data: EnrolmentCreate) -> Enrolment:
     await authorize_patient(conn, caller, patient_id, resource="enrolment", action="write", roles=CLINICIAN_ONLY)
     require_own_unit(caller, data.unit_id)
     specs = await programme_parameters(conn, data.programme)
@@ -78,8 +82,15 @@ async def enrol_patient(
         raise ProblemError(422, "The programme parameters are not valid.", errors=errors)
     try:
         row = await conn.fetchrow(
-            queries.insert_enrolment, uuid.uuid4(), patient_id, data.unit_id, data.programme, data.parameters,
-            data.started_at or caller.now, caller.id, caller.now,
+            queries.insert_enrolment,
+            uuid.uuid4(),
+            patient_id,
+            data.unit_id,
+            data.programme,
+            data.parameters,
+            data.started_at or caller.now,
+            caller.id,
+            caller.now,
         )
     except asyncpg.UniqueViolationError:
         raise ProblemError(409, "The patient is already enrolled in this programme.") from None
@@ -97,12 +108,14 @@ async def end_enrolment(conn: asyncpg.Connection, caller: Caller, patient_id: UU
 
 
 async def create_activation_code(
-    conn: asyncpg.Connection, caller: Caller, secrets: Secrets, ttl: timedelta, patient_id: UUID,
+    conn: asyncpg.Connection,
+    caller: Caller,
+    secrets: Secrets,
+    ttl: timedelta,
+    patient_id: UUID,
     data: ActivationCodeCreate,
 ) -> ActivationCode:
-    await authorize_patient(
-        conn, caller, patient_id, resource="activation-code", action="write", roles=CLINICIAN_ONLY
-    )
+    await authorize_patient(conn, caller, patient_id, resource="activation-code", action="write", roles=CLINICIAN_ONLY)
     if data.guardian_id is not None:
         if data.role != "guardian":
             raise invalid("guardian_id", "only a guardian code can name a guardian")
@@ -114,8 +127,16 @@ async def create_activation_code(
     code = secrets.new_activation_code()
     expires_at = caller.now + ttl
     await conn.execute(
-        queries.insert_activation_code, uuid.uuid4(), secrets.activation_code_hash(code), patient_id, data.role,
-        data.display_name, data.guardian_id, caller.id, caller.now, expires_at,
+        queries.insert_activation_code,
+        uuid.uuid4(),
+        secrets.activation_code_hash(code),
+        patient_id,
+        data.role,
+        data.display_name,
+        data.guardian_id,
+        caller.id,
+        caller.now,
+        expires_at,
     )
     return ActivationCode(code=code, expires_at=expires_at, role=data.role)
 
