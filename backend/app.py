@@ -4,24 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
-import swagger_ui_bundle
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.exceptions import ImproperlyConfiguredException
 from litestar.handlers import BaseRouteHandler
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import BaseRoute
-from litestar.static_files import create_static_files_router
 from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from backend import health
-from backend.access.service import Access, provide_caller
+from backend import docs, health
+from backend.access.service import Access, authenticate, provide_caller
 from backend.clock import Clock, system_clock
 from backend.db import create_pool, provide_connection
 from backend.decoding import StrictBody
@@ -35,8 +29,6 @@ from backend.security import Secrets
 from backend.settings import Settings
 
 API_PREFIX = "/api/v1"
-_SWAGGER = Path(swagger_ui_bundle.swagger_ui_path)
-PUBLIC = {"access": Access.PUBLIC}
 
 
 def create_redis(url: str) -> Redis:
@@ -78,14 +70,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
         route_handlers=[identity_router, organisation_router, patients_router, programmes_router],
         security=[{"bearer": []}],
     )
-    docs_assets = create_static_files_router(
-        path="/docs/assets",
-        directories=[_SWAGGER],
-        opt=PUBLIC,
-        include_in_schema=False,
-    )
     app = Litestar(
-        route_handlers=[health.router, api, docs_assets],
+        route_handlers=[health.router, docs.router, api],
         dependencies={
             "conn": Provide(provide_connection),
             "caller": Provide(provide_caller),
@@ -96,27 +82,13 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
         middleware=[observe_requests(metrics)],
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(
-            title="Heima",
-            version="1.0.0",
-            description="Hospital care at home: remote monitoring, alerts and video.",
-            path="/",
-            render_plugins=[
-                SwaggerRenderPlugin(
-                    path="/docs",
-                    js_url="/docs/assets/swagger-ui-bundle.js",
-                    css_url="/docs/assets/swagger-ui.css",
-                    standalone_preset_js_url="/docs/assets/swagger-ui-standalone-preset.js",
-                )
-            ],
-            openapi_router=Router(path="/", route_handlers=[], opt=PUBLIC, include_in_schema=False),
-            components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
-        ),
+        openapi_config=docs.openapi_config(),
         debug=False,
         logging_config=None,
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.authenticate = authenticate
     app.state.metrics = metrics
     app.state.secrets = Secrets(
         settings.secret_key,
@@ -133,11 +105,11 @@ def check_access_declared(app: Litestar) -> None:
         access = handler.opt.get("access")
         if not isinstance(access, Access):
             raise ImproperlyConfiguredException(f"route {route.path} declares no access rule")
-        needs_caller = access is not Access.PUBLIC
         takes_caller = "caller" in handler.parsed_fn_signature.parameters
-        if needs_caller and not takes_caller:
+        if (access is not Access.PUBLIC) != takes_caller:
+            # A signed-in route must resolve its caller; a public one must not ask for one.
             raise ImproperlyConfiguredException(
-                f"route {route.path} requires a signed-in caller but does not resolve one"
+                f"route {route.path}: access {access.value} but {'takes' if takes_caller else 'lacks'} a caller"
             )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
@@ -90,13 +91,19 @@ async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool
     )
 
 
-async def provide_connection(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
-    """One transaction per request: a 2xx means committed, an exception means rolled back."""
+async def provide_connection(state: State, request: Request[Any, Any, Any]) -> AsyncGenerator[asyncpg.Connection, None]:
+    """One transaction per request: a 2xx means committed, an exception means rolled back.
+
+    The caller is authenticated here, inside the same transaction, rather than in a dependency of
+    its own: Litestar does not unwind an already-entered generator dependency when a later
+    dependency raises, so a refused token would otherwise keep its connection checked out.
+    """
     pool: asyncpg.Pool = state.db_pool
     async with pool.acquire() as conn:
         transaction = conn.transaction()
         await transaction.start()
         try:
+            await state.authenticate(request, conn)
             yield conn
         except RecordedFailure as failure:
             await transaction.rollback()

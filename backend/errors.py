@@ -111,6 +111,10 @@ def _validation_errors(extra: Any) -> list[FieldError]:
     for item in extra or []:
         if isinstance(item, dict):
             key = item.get("key") or item.get("source") or "body"
+            if key == "data" and item.get("source") == "body":
+                # Litestar reports an empty body as the handler's missing `data` argument; that is
+                # a malformed request (400), not invalid parameters (422).
+                key = "body"
             errors.append(FieldError(str(key), str(item.get("message", "invalid"))))
     return errors
 

@@ -116,6 +116,9 @@ create table auth_tokens (
     kind        text not null check (kind in ('access', 'refresh')),
     expires_at  timestamptz not null,
     used_at     timestamptz,
+    -- Set (with used_at) when a lost-response replay retired this token unused; presenting it
+    -- later is reuse, with no replay grace of its own.
+    retired_at  timestamptz,
     created_at  timestamptz not null
 );
 create index auth_tokens_session_idx on auth_tokens (session_id);

@@ -17,7 +17,6 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from litestar import Request
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from backend.db import DbConnection, load_queries
@@ -78,9 +77,12 @@ class Caller(msgspec.Struct, frozen=True):
 # The signed-in caller, resolved by provide_caller; a handler that names it requires a token.
 SignedIn = NamedDependency[Caller]
 
-NOT_SIGNED_IN = ProblemError(
-    401, "A valid access token is required.", headers={"WWW-Authenticate": 'Bearer realm="heima"'}
-)
+
+def _not_signed_in() -> ProblemError:
+    # A fresh exception each time: a shared one would chain every request's traceback.
+    return ProblemError(401, "A valid access token is required.", headers={"WWW-Authenticate": 'Bearer realm="heima"'})
+
+
 NOT_FOUND_DETAIL = "There is nothing here, or nothing you may see."
 
 
@@ -96,16 +98,23 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     return token.strip()
 
 
-async def provide_caller(request: Request[Any, Any, Any], conn: DbConnection, state: State) -> Caller:
-    """Resolve the bearer token in the request's own transaction and check the route's roles."""
+async def authenticate(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> None:
+    """Resolve the bearer token in the request's own transaction and check the route's roles.
+
+    Called by the connection dependency for every route that is not public; the result waits in
+    the request state for `provide_caller`.
+    """
+    if route_access(request) is Access.PUBLIC:
+        return
+    state = request.app.state
     now = state.clock()
     token = bearer_token(request)
     if token is None:
-        raise NOT_SIGNED_IN
+        raise _not_signed_in()
     secrets_: Secrets = state.secrets
     row = await conn.fetchrow(queries.select_principal_by_access_token, secrets_.token_hash(token), now)
     if row is None:
-        raise NOT_SIGNED_IN
+        raise _not_signed_in()
     principal = Principal(
         id=row["id"],
         role=row["role"],
@@ -116,7 +125,16 @@ async def provide_caller(request: Request[Any, Any, Any], conn: DbConnection, st
     )
     if not route_access(request).admits(principal.role):
         raise ProblemError(403, "Your role may not do this.")
-    return Caller(principal=principal, now=now, request_id=request_id_var.get())
+    request.state.caller = Caller(principal=principal, now=now, request_id=request_id_var.get())
+
+
+async def provide_caller(request: Request[Any, Any, Any], conn: DbConnection) -> Caller:
+    """The caller `authenticate` resolved (depending on `conn` orders it after authentication).
+
+    Never raises: a dependency that fails after the connection's was entered would leak it.
+    Start-up refuses public routes that ask for a caller, so the value is always there.
+    """
+    return request.state.caller
 
 
 class _DeniedPatientAccess(RecordedFailure):

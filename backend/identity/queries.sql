@@ -35,14 +35,14 @@ where t.token_hash = $1 and t.kind = 'refresh' and t.used_at is null and t.expir
 returning t.session_id
 
 -- name: select_used_refresh_token
-select t.session_id, t.used_at, s.revoked_at
+select t.session_id, t.used_at, t.retired_at is not null as retired, s.revoked_at
 from auth_tokens t join auth_sessions s on s.id = t.session_id
 where t.token_hash = $1 and t.kind = 'refresh' and t.used_at is not null
 
 -- name: retire_session_refresh_tokens
 -- Within the replay grace period: the refresh tokens issued since stop working, so the family
 -- never forks into two live chains.
-update auth_tokens set used_at = $2
+update auth_tokens set used_at = $2, retired_at = $2
 where session_id = $1 and kind = 'refresh' and used_at is null
 
 -- name: delete_session_access_tokens

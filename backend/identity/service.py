@@ -162,7 +162,9 @@ async def refresh(
         used = await conn.fetchrow(queries.select_used_refresh_token, token_hash)
         if used is None or used["revoked_at"] is not None:
             raise ProblemError(401, "The refresh token is no longer valid; sign in again.")
-        if now - used["used_at"] > REFRESH_REPLAY_GRACE:
+        # A token retired by a replay (retire_session_refresh_tokens) gets no grace of its own:
+        # honouring it would let two holders keep rotating each other's chain, a fork.
+        if used["retired"] or now - used["used_at"] > REFRESH_REPLAY_GRACE:
             raise _RefreshReused(used["session_id"], now)
         session_id = used["session_id"]
         await conn.execute(queries.retire_session_refresh_tokens, session_id, now)

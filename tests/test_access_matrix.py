@@ -1,0 +1,311 @@
+"""Every route of the app × every kind of actor, against expectations written here.
+
+The expected answer of each (route, actor, target) is decided by the table below from the world's
+facts (`World.sees`), independently of the production guard. A route of the app that the table
+does not know fails the test, so a new route cannot ship without a declared and tested rule.
+Each allowed or denied access to a patient must leave exactly one access-log row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from litestar import Litestar, get
+from litestar.exceptions import ImproperlyConfiguredException
+
+from backend.app import check_access_declared, routes_and_handlers
+from tests.helpers import API, INFANT, Actor, World, build_world, expect
+
+MISSING = "missing"  # a patient id that does not exist
+
+
+@dataclass
+class Case:
+    """One route: how to call it and what each actor should get."""
+
+    method: str
+    path: str  # the app's route template
+    expected: Callable[[World, Actor, str | None], int]
+    body: Callable[[World, Actor, str | None], Any] | None = None
+    patient_route: bool = False  # the path names a patient: test each target, log each access
+
+
+def public(status: int) -> Callable[[World, Actor, str | None], int]:
+    return lambda world, actor, target: status
+
+
+def signed_in(status: int) -> Callable[[World, Actor, str | None], int]:
+    return lambda world, actor, target: 401 if actor.role is None else status
+
+
+def only(role: str, status: int) -> Callable[[World, Actor, str | None], int]:
+    def rule(world: World, actor: Actor, target: str | None) -> int:
+        if actor.role is None:
+            return 401
+        return status if actor.role == role else 403
+
+    return rule
+
+
+def patient_data(status: int, clinicians_only: bool = False) -> Callable[[World, Actor, str | None], int]:
+    """Visible patient → status (or 403 when the function is for clinicians only); else 404."""
+
+    def rule(world: World, actor: Actor, target: str | None) -> int:
+        if actor.role is None:
+            return 401
+        if target is None or not world.sees(actor, target):
+            return 404
+        if clinicians_only and actor.role != "clinician":
+            return 403
+        return status
+
+    return rule
+
+
+def register_patient(world: World, actor: Actor, target: str | None) -> int:
+    if actor.role is None:
+        return 401
+    if actor.role != "clinician":
+        return 403
+    return 201 if actor is world.clin_u1 else 422  # the body names U1: not clin_u2's unit
+
+
+def own_unit(world: World, actor: Actor) -> str:
+    return world.unit_u2 if actor is world.clin_u2 else world.unit_u1
+
+
+CASES = [
+    Case("GET", "/health/live", public(200)),
+    Case("GET", "/health/ready", public(200)),
+    Case("GET", "/metrics", public(200)),
+    Case("GET", "/openapi.json", public(200)),
+    Case("GET", "/docs", public(200)),
+    Case("GET", "/docs/openapi.json", public(200)),
+    Case("GET", "/docs/oauth2-redirect.html", public(200)),
+    Case("GET", "/docs/{path:str}", public(404)),  # Litestar's catch-all for other doc UIs: none enabled
+    Case("GET", "/docs/assets/{file_path:path}", public(200)),
+    Case("HEAD", "/docs/assets/{file_path:path}", public(200)),
+    # Public sign-in routes: a token changes nothing; an invalid body is refused for everyone alike.
+    Case("POST", f"{API}/auth/login", public(422), body=lambda w, a, t: {"username": ""}),
+    Case("POST", f"{API}/auth/activate", public(422), body=lambda w, a, t: {"code": 7}),
+    Case("POST", f"{API}/auth/refresh", public(401), body=lambda w, a, t: {"refresh_token": "heima_rt_x"}),
+    Case("GET", f"{API}/me", signed_in(200)),
+    Case("GET", f"{API}/programmes", signed_in(200)),
+    Case(
+        "POST",
+        f"{API}/organisations",
+        only("admin", 201),
+        body=lambda w, a, t: {"name": f"Org {uuid.uuid4()}", "kind": "municipality"},
+    ),
+    Case("GET", f"{API}/organisations", only("admin", 200)),
+    Case(
+        "POST",
+        f"{API}/organisations/{{organisation_id:uuid}}/units",
+        only("admin", 201),
+        body=lambda w, a, t: {"name": f"Unit {uuid.uuid4()}"},
+    ),
+    Case("GET", f"{API}/organisations/{{organisation_id:uuid}}/units", only("admin", 200)),
+    Case(
+        "POST",
+        f"{API}/users",
+        only("admin", 201),
+        body=lambda w, a, t: {
+            "username": f"u{uuid.uuid4().hex[:10]}",
+            "password": "long enough password",
+            "display_name": "New nurse",
+            "role": "clinician",
+            "profession": "nurse",
+            "unit_ids": [w.unit_u1],
+        },
+    ),
+    Case(
+        "POST",
+        f"{API}/patients",
+        register_patient,
+        body=lambda w, a, t: {"display_name": "New patient", "birth_date": "2026-11-01", "unit_id": w.unit_u1},
+    ),
+    Case("GET", f"{API}/patients", only("clinician", 200)),
+    Case("GET", f"{API}/patients/{{patient_id:uuid}}", patient_data(200), patient_route=True),
+    Case("GET", f"{API}/patients/{{patient_id:uuid}}/access-log", patient_data(200), patient_route=True),
+    Case(
+        "POST",
+        f"{API}/patients/{{patient_id:uuid}}/enrolments",
+        patient_data(201, clinicians_only=True),
+        body=lambda w, a, t: {
+            "programme": "home-dialysis",
+            "unit_id": own_unit(w, a),
+            "parameters": {"dry_weight_kg": 70},
+        },
+        patient_route=True,
+    ),
+    Case(
+        "POST",
+        f"{API}/patients/{{patient_id:uuid}}/enrolments/{{enrolment_id:uuid}}/end",
+        patient_data(200, clinicians_only=True),
+        patient_route=True,
+    ),
+    Case(
+        "POST",
+        f"{API}/patients/{{patient_id:uuid}}/activation-codes",
+        patient_data(201, clinicians_only=True),
+        body=lambda w, a, t: {"role": "guardian", "display_name": "Another parent"},
+        patient_route=True,
+    ),
+    # Last: it ends the actor's session.
+    Case("POST", f"{API}/auth/logout", signed_in(204)),
+]
+
+
+def app_routes(app: Litestar) -> set[tuple[str, str]]:
+    return {(method, route.path) for route, handler in routes_and_handlers(app) for method in handler.http_methods}
+
+
+def test_every_route_has_a_case(client):
+    known = {(case.method, case.path) for case in CASES}
+    routes = app_routes(client.app)
+    assert routes - known == set(), "routes without an access case in this matrix"
+    assert known - routes == set(), "cases for routes the app does not have"
+
+
+def test_a_route_without_an_access_rule_stops_the_app():
+    @get("/undeclared")
+    async def undeclared() -> None: ...
+
+    with pytest.raises(ImproperlyConfiguredException, match="declares no access rule"):
+        check_access_declared(Litestar(route_handlers=[undeclared]))
+
+
+@pytest.fixture(scope="module")
+async def matrix_world(client, database_url, settings) -> World:
+    """A world of its own: the matrix logs every actor out at the end."""
+    world = await build_world(client, database_url, settings)
+    # An extra enrolment per patient, for the "end enrolment" route to end.
+    extras = {
+        world.twin_a: ("copd", {"spo2_scale": 1}),
+        world.twin_b: ("copd", {"spo2_scale": 1}),
+        world.p2: ("premature-home", INFANT),
+    }
+    for patient_id, (programme, parameters) in extras.items():
+        clinician = world.clin_u2 if patient_id == world.p2 else world.clin_u1
+        body = {
+            "programme": programme,
+            "unit_id": own_unit(world, clinician),
+            "parameters": parameters,
+            "started_at": "2026-11-21T08:00:00+01:00",
+        }  # began yesterday, so it can end now
+        response = await client.post(f"{API}/patients/{patient_id}/enrolments", json=body, headers=clinician.headers)
+        world.extra[patient_id] = (await expect(response, 201))["id"]
+    world.extra[MISSING] = str(uuid.uuid4())
+    return world
+
+
+def concrete_path(case: Case, world: World, target: str | None) -> str:
+    path = case.path.replace("{patient_id:uuid}", target or "")
+    path = path.replace("{enrolment_id:uuid}", world.extra.get(target or "", str(uuid.uuid4())))
+    path = path.replace("{organisation_id:uuid}", world.organisation_id)
+    return path.replace("{file_path:path}", "swagger-ui.css").replace("{path:str}", "redoc")
+
+
+async def access_log_rows(db, patient_id: str, after_id: int) -> list[str]:
+    rows = await db.fetch(
+        "select outcome from access_log where patient_id = $1 and id > $2 order by id",
+        uuid.UUID(patient_id),
+        after_id,
+    )
+    return [row["outcome"] for row in rows]
+
+
+async def test_access_matrix(client, matrix_world, db):
+    world = matrix_world
+    missing = world.extra[MISSING]
+    targets = [world.twin_a, world.twin_b, world.p2, missing]
+    mismatches: list[str] = []
+    calls = 0
+    for case in CASES:
+        for actor in world.actors:
+            for target in targets if case.patient_route else [None]:
+                path = concrete_path(case, world, target)
+                body = case.body(world, actor, target) if case.body else None
+                last_log_id = await db.fetchval("select coalesce(max(id), 0) from access_log")
+                response = await client.request(case.method, path, json=body, headers=actor.headers)
+                calls += 1
+                wanted = case.expected(world, actor, None if target == missing else target)
+                label = f"{case.method} {case.path} as {actor.name} on {target}"
+                if response.status_code != wanted:
+                    mismatches.append(f"{label}: {response.status_code} != {wanted} ({response.text[:120]})")
+                    continue
+                if case.patient_route and actor.role is not None:
+                    outcomes = await access_log_rows(db, target, last_log_id)
+                    expected_outcome = "allowed" if wanted < 400 else "denied"
+                    if outcomes != [expected_outcome]:
+                        mismatches.append(f"{label}: access log {outcomes} != [{expected_outcome}]")
+                if wanted == 404 and case.patient_route:
+                    # "Not yours" must look exactly like "not there".
+                    twin = await client.request(
+                        case.method, concrete_path(case, world, missing), json=body, headers=actor.headers
+                    )
+                    if (
+                        twin.content != response.content
+                        or twin.headers["content-type"] != response.headers["content-type"]
+                    ):
+                        mismatches.append(f"{label}: 404 differs from a missing patient's 404")
+    assert mismatches == []
+    assert calls >= len(CASES) * len(world.actors)
+
+
+async def test_patient_list_shows_only_the_clinicians_own_patients(client, world, db):
+    for clinician, mine in ((world.clin_u1, {world.twin_a, world.twin_b}), (world.clin_u2, {world.p2})):
+        last_log_id = await db.fetchval("select coalesce(max(id), 0) from access_log")
+        listed = await expect(await client.get(f"{API}/patients", headers=clinician.headers), 200)
+        ids = {item["id"] for item in listed["items"]}
+        assert mine <= ids
+        assert ids.isdisjoint({world.twin_a, world.twin_b, world.p2} - mine)
+        logged = await db.fetch(
+            "select patient_id from access_log where id > $1 and actor_id = $2 and resource = 'patient-list'",
+            last_log_id,
+            uuid.UUID(clinician.id),
+        )
+        assert sorted(str(row["patient_id"]) for row in logged) == sorted(ids)
+
+
+async def test_a_foreign_unit_in_the_body_is_refused_and_stores_nothing(client, world, db):
+    patients_before = await db.fetchval("select count(*) from patients")
+    enrolments_before = await db.fetchval("select count(*) from enrolments")
+    body = {"display_name": "Smuggled", "birth_date": "2026-11-01", "unit_id": world.unit_u2}
+    problem = await expect(await client.post(f"{API}/patients", json=body, headers=world.clin_u1.headers), 422)
+    assert problem["errors"][0]["field"] == "unit_id"
+    enrolment = {"programme": "home-dialysis", "unit_id": world.unit_u2, "parameters": {"dry_weight_kg": 70}}
+    response = await client.post(
+        f"{API}/patients/{world.twin_a}/enrolments", json=enrolment, headers=world.clin_u1.headers
+    )
+    assert (await expect(response, 422))["errors"][0]["field"] == "unit_id"
+    response = await client.get(f"{API}/patients", params={"unit_id": world.unit_u2}, headers=world.clin_u1.headers)
+    assert (await expect(response, 422))["errors"][0]["field"] == "unit_id"
+    assert await db.fetchval("select count(*) from patients") == patients_before
+    assert await db.fetchval("select count(*) from enrolments") == enrolments_before
+
+
+async def test_clinician_access_follows_the_enrolment_in_time(client, world, clock):
+    """Access starts at the enrolment's start and ends at its end, to the second (injected clock)."""
+    body = {"display_name": "Planned discharge", "birth_date": "2026-11-01", "unit_id": world.unit_u1}
+    patient = await expect(await client.post(f"{API}/patients", json=body, headers=world.clin_u1.headers), 201)
+    url = f"{API}/patients/{patient['id']}"
+    # Registered but not enrolled: the registering unit may see (and enrol) the patient.
+    await expect(await client.get(url, headers=world.clin_u1.headers), 200)
+    await expect(await client.get(url, headers=world.clin_u2.headers), 404)
+
+    starts = clock.now.replace(microsecond=0).isoformat().replace("+00:00", "+01:00")  # an hour earlier in UTC
+    enrolment = {"programme": "premature-home", "unit_id": world.unit_u1, "parameters": INFANT, "started_at": starts}
+    created = await expect(await client.post(f"{url}/enrolments", json=enrolment, headers=world.clin_u1.headers), 201)
+    await expect(await client.get(url, headers=world.clin_u1.headers), 200)
+
+    clock.advance(minutes=10)  # within the access token's lifetime
+    ended = await expect(await client.post(f"{url}/enrolments/{created['id']}/end", headers=world.clin_u1.headers), 200)
+    assert ended["ended_at"] is not None
+    await expect(await client.get(url, headers=world.clin_u1.headers), 404)
+    clock.advance(seconds=-1)  # one second before the end, access was still there
+    await expect(await client.get(url, headers=world.clin_u1.headers), 200)
