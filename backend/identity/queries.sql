@@ -3,9 +3,10 @@ select id, password_hash
 from users
 where lower(username) = lower($1) and role in ('admin', 'clinician') and disabled_at is null
 
--- name: count_sign_in_failures
--- $1 scopes, $2 window start. Per scope: failures in the window and the oldest of them.
-select scope, count(*) as failures, min(failed_at) as oldest
+-- name: select_sign_in_failures
+-- $1 scopes, $2 window start. Per scope: the times of its failures in the window, oldest first.
+-- Throttled attempts are not recorded, so a scope holds little more than its limit.
+select scope, array_agg(failed_at order by failed_at) as failed_at
 from sign_in_failures
 where scope = any($1::text[]) and failed_at > $2
 group by scope
@@ -29,9 +30,9 @@ values ($2, $1, 'access', $3, $6), ($4, $1, 'refresh', $5, $6)
 -- Marks a live refresh token used; no row back means it is unknown, expired, used or revoked.
 update auth_tokens t
 set used_at = $2
-from auth_sessions s
+from auth_sessions s, users u
 where t.token_hash = $1 and t.kind = 'refresh' and t.used_at is null and t.expires_at > $2
-  and s.id = t.session_id and s.revoked_at is null
+  and s.id = t.session_id and s.revoked_at is null and u.id = s.user_id and u.disabled_at is null
 returning t.session_id
 
 -- name: select_used_refresh_token

@@ -49,8 +49,13 @@ class _RefreshReused(RecordedFailure):
 async def _check_throttle(conn: asyncpg.Connection, settings: Settings, limits: dict[str, int], now: datetime) -> None:
     """429 while any scope has too many recent failures; the wait ends when the oldest ages out."""
     window = timedelta(seconds=settings.login_failure_window_seconds)
-    rows = await conn.fetch(queries.count_sign_in_failures, list(limits), now - window)
-    waits = [(row["oldest"] + window - now).total_seconds() for row in rows if row["failures"] >= limits[row["scope"]]]
+    rows = await conn.fetch(queries.select_sign_in_failures, list(limits), now - window)
+    # Blocked until enough failures have aged out to bring the scope back under its limit.
+    waits = [
+        (row["failed_at"][len(row["failed_at"]) - limits[row["scope"]]] + window - now).total_seconds()
+        for row in rows
+        if len(row["failed_at"]) >= limits[row["scope"]]
+    ]
     if waits:
         retry_after = max(1, math.ceil(max(waits)))
         raise ProblemError(
