@@ -21,6 +21,8 @@ from backend.db import create_pool, provide_connection
 from backend.decoding import StrictBody
 from backend.errors import handle_exception
 from backend.identity.routes import router as identity_router
+from backend.measurements.catalogue import load_catalogue
+from backend.measurements.routes import router as measurements_router
 from backend.observability import Metrics, configure_logging, observe_requests
 from backend.organisation.routes import router as organisation_router
 from backend.patients.routes import router as patients_router
@@ -58,6 +60,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
             settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
         app.state.redis = create_redis(settings.redis_url) if settings.redis_url else None
+        async with app.state.db_pool.acquire() as conn:
+            app.state.catalogue = await load_catalogue(conn)
         try:
             yield
         finally:
@@ -67,7 +71,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
 
     api = Router(
         path=API_PREFIX,
-        route_handlers=[identity_router, organisation_router, patients_router, programmes_router],
+        route_handlers=[identity_router, organisation_router, patients_router, programmes_router, measurements_router],
         security=[{"bearer": []}],
     )
     app = Litestar(

@@ -34,7 +34,7 @@ def decode_strict(raw: bytes, model: type[T]) -> T:
     try:
         return msgspec.json.decode(raw, type=model, strict=True)
     except msgspec.ValidationError as exc:
-        raise ProblemError(422, "The request content is not valid.", errors=[_field_error(str(exc))]) from None
+        raise ProblemError(422, "The request content is not valid.", errors=[field_error(str(exc))]) from None
     # msgspec raises UnicodeDecodeError (not DecodeError) for invalid UTF-8 inside a string, and
     # RecursionError for valid JSON nested deeper than it recurses (30 000 brackets fit in 64 KiB);
     # both reached the generic handler as a 500.
@@ -44,7 +44,7 @@ def decode_strict(raw: bytes, model: type[T]) -> T:
         raise ProblemError(400, "The request body is nested too deeply.") from None
 
 
-def _field_error(message: str) -> FieldError:
+def field_error(message: str) -> FieldError:
     """Turn msgspec's "Expected `int`, got `str` - at `$.items[0].value`" into field + reason."""
     match = _PATH.search(message)
     path = match.group("path").lstrip(".") if match else ""
@@ -87,4 +87,4 @@ class StrictBody(AbstractDTO[T]):
         try:
             return msgspec.convert(value, type=annotation, strict=True)
         except msgspec.ValidationError as exc:
-            raise ProblemError(422, "The request content is not valid.", errors=[_field_error(str(exc))]) from None
+            raise ProblemError(422, "The request content is not valid.", errors=[field_error(str(exc))]) from None

@@ -7,9 +7,12 @@ settings' data_dir, so demo data survives a restart.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 log = logging.getLogger("heima.embedded")
 
@@ -20,10 +23,35 @@ def embedded_postgresql(data_path: Path) -> Iterator[str]:
     import pgserver  # imported here: production never needs it
 
     data_path.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_path, cleanup_mode="stop")
+    with _sigterm_unwinds():
+        server = pgserver.get_server(data_path, cleanup_mode="stop")
+        try:
+            dsn = server.get_uri()
+            log.info("embedded.postgresql.started", extra={"data_path": str(data_path)})
+            yield dsn
+        finally:
+            server.cleanup()
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """Let SIGTERM unwind the stack so the `finally` above stops the server.
+
+    Python's default action for SIGTERM ends the process on the spot, skipping `finally` and
+    atexit. uvicorn catches SIGTERM, shuts down gracefully and then re-raises it, so `heima serve
+    --demo` stopped by its supervisor (or `kill PID`) left the embedded PostgreSQL running.
+    """
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     try:
-        dsn = server.get_uri()
-        log.info("embedded.postgresql.started", extra={"data_path": str(data_path)})
-        yield dsn
+        yield
     finally:
-        server.cleanup()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -1,6 +1,11 @@
 -- name: select_programmes
-select code, version, title, description, parameters, measurement_types, forms, rules
-from programmes order by code
+-- Measurement types are expanded from the codes the programme lists, in its order.
+select p.code, p.version, p.title, p.description, p.parameters,
+       coalesce((select jsonb_agg(to_jsonb(t) order by c.ordinality)
+                 from jsonb_array_elements_text(p.measurement_types) with ordinality as c(code, ordinality)
+                 join measurement_types t on t.code = c.code), '[]') as measurement_types,
+       p.forms, p.rules
+from programmes p order by p.code
 
 -- name: select_programme_parameters
 select parameters from programmes where code = $1

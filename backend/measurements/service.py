@@ -1,0 +1,189 @@
+"""Recording and reading measurements."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from backend.access.service import Caller, authorize_patient
+from backend.db import load_queries
+from backend.decoding import field_error
+from backend.errors import invalid
+from backend.measurements.catalogue import Catalogue
+from backend.measurements.schemas import (
+    ItemResult,
+    Measurement,
+    MeasurementIn,
+    MeasurementPage,
+    Original,
+    Recorder,
+    UploadRequest,
+    UploadResult,
+)
+from backend.measurements.validation import PreparedMeasurement, prepare
+
+queries = load_queries(__file__)
+
+MAX_PAGE = 500
+# Open bounds as real instants (rather than "is null or" branches) keep every read a range scan.
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+_MAX_UUID = UUID(int=(1 << 128) - 1)
+
+
+async def record_measurements(
+    conn: asyncpg.Connection, caller: Caller, patient_id: UUID, request: UploadRequest, catalogue: Catalogue
+) -> UploadResult:
+    """Store what is valid, refuse what is not, item by item; resends are harmless."""
+    await authorize_patient(conn, caller, patient_id, resource="measurements", action="write")
+    results = await store_measurements(conn, caller, patient_id, request.measurements, catalogue)
+    return UploadResult(results=results, alerts=[])
+
+
+async def store_measurements(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    patient_id: UUID,
+    items: Sequence[dict[str, Any] | MeasurementIn],
+    catalogue: Catalogue,
+) -> list[ItemResult]:
+    """One result per item, in order. The caller has authorised the write (forms reuse this)."""
+    results: list[ItemResult | None] = [None] * len(items)
+    accepted: dict[UUID, tuple[int, PreparedMeasurement]] = {}
+    repeats: list[tuple[int, PreparedMeasurement]] = []  # an id twice in one batch
+    for index, raw in enumerate(items):
+        outcome = _prepare_item(raw, catalogue, caller.now)
+        if isinstance(outcome, ItemResult):
+            results[index] = outcome
+        elif outcome.id in accepted:
+            repeats.append((index, outcome))
+        else:
+            accepted[outcome.id] = (index, outcome)
+
+    rows = [prepared for _, prepared in accepted.values()]
+    created = await _insert(conn, caller, patient_id, rows) if rows else set()
+    existing_hashes: dict[UUID, bytes] = {}
+    if len(created) < len(rows):
+        stored = await conn.fetch(
+            queries.select_measurement_hashes, patient_id, [r.id for r in rows if r.id not in created]
+        )
+        existing_hashes = {row["id"]: row["content_hash"] for row in stored}
+    for index, prepared in accepted.values():
+        if prepared.id in created:
+            results[index] = ItemResult(id=str(prepared.id), status="created")
+        else:
+            results[index] = _compare(prepared, existing_hashes[prepared.id])
+    for index, prepared in repeats:
+        results[index] = _compare(prepared, accepted[prepared.id][1].content_hash)
+    return [result for result in results if result is not None]
+
+
+def _prepare_item(
+    raw: dict[str, Any] | MeasurementIn, catalogue: Catalogue, now: datetime
+) -> PreparedMeasurement | ItemResult:
+    if isinstance(raw, MeasurementIn):
+        item = raw
+    else:
+        try:
+            item = msgspec.convert(raw, MeasurementIn, strict=True)
+        except msgspec.ValidationError as exc:
+            raw_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+            return ItemResult(id=raw_id, status="rejected", errors=[field_error(str(exc))])
+    outcome = prepare(item, catalogue.get(item.type), now)
+    if isinstance(outcome, list):
+        return ItemResult(id=str(item.id), status="rejected", errors=outcome)
+    return outcome
+
+
+def _compare(prepared: PreparedMeasurement, stored_hash: bytes) -> ItemResult:
+    if prepared.content_hash == stored_hash:
+        return ItemResult(id=str(prepared.id), status="duplicate")
+    return ItemResult(id=str(prepared.id), status="conflict")
+
+
+async def _insert(
+    conn: asyncpg.Connection, caller: Caller, patient_id: UUID, rows: list[PreparedMeasurement]
+) -> set[UUID]:
+    returned = await conn.fetch(
+        queries.insert_measurements,
+        patient_id,
+        [r.id for r in rows],
+        [r.type for r in rows],
+        [r.value for r in rows],
+        [r.value_code for r in rows],
+        [r.components for r in rows],
+        [r.unit for r in rows],
+        [r.original_value for r in rows],
+        [r.original_unit for r in rows],
+        [r.attributes for r in rows],
+        [r.note for r in rows],
+        [r.measured_at for r in rows],
+        [r.content_hash for r in rows],
+        caller.now,
+        caller.id,
+        caller.role,
+    )
+    return {row["id"] for row in returned}
+
+
+async def list_measurements(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    patient_id: UUID,
+    *,
+    type: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> MeasurementPage:
+    await authorize_patient(conn, caller, patient_id, resource="measurements", action="read")
+    before_at, before_id = _decode_cursor(cursor) if cursor else (_LATEST, _MAX_UUID)
+    bounds = (since or _EARLIEST, until or _LATEST, before_at, before_id, limit)
+    if type is None:
+        rows = await conn.fetch(queries.select_measurements, patient_id, *bounds)
+    else:
+        rows = await conn.fetch(queries.select_measurements_of_type, patient_id, *bounds, type)
+    items = [_measurement(row) for row in rows]
+    next_cursor = _encode_cursor(items[-1]) if len(items) == limit else None
+    return MeasurementPage(items=items, next_cursor=next_cursor)
+
+
+def _measurement(row: asyncpg.Record) -> Measurement:
+    value = row["value"] if row["value"] is not None else row["value_code"]
+    return Measurement(
+        id=row["id"],
+        type=row["type"],
+        unit=row["unit"],
+        measured_at=row["measured_at"],
+        received_at=row["received_at"],
+        recorded_by=Recorder(id=row["recorded_by"], role=row["recorder_role"]),
+        original=Original(value=row["original_value"], unit=row["original_unit"]),
+        attributes=row["attributes"],
+        value=value,
+        components=row["components"],
+        note=row["note"],
+    )
+
+
+def _encode_cursor(item: Measurement) -> str:
+    raw = f"{item.measured_at.isoformat()}|{item.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, _, ident = raw.partition("|")
+        parsed = datetime.fromisoformat(at)
+        if parsed.tzinfo is None:
+            raise ValueError("naive")
+        return parsed, UUID(ident)
+    except ValueError:
+        raise invalid("cursor", "not a cursor this service issued") from None
