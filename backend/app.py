@@ -71,7 +71,13 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
 
     api = Router(
         path=API_PREFIX,
-        route_handlers=[identity_router, organisation_router, patients_router, programmes_router, measurements_router],
+        route_handlers=[
+            identity_router,
+            organisation_router,
+            patients_router,
+            programmes_router,
+            measurements_router,
+        ],
         security=[{"bearer": []}],
     )
     app = Litestar(
@@ -83,7 +89,6 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
         dto=StrictBody,
         return_dto=None,
         exception_handlers={Exception: handle_exception},
-        middleware=[observe_requests(metrics)],
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=docs.openapi_config(),
@@ -99,6 +104,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
         time_cost=settings.password_hash_time_cost,
         memory_kib=settings.password_hash_memory_kib,
     )
+    # Around the whole app, not as route middleware: Litestar runs route middleware only when a
+    # route matches, and a 404 or 405 deserves a request id, a log line and a metric too.
+    app.asgi_handler = observe_requests(metrics)(app.asgi_handler)
     check_access_declared(app)
     return app
 

@@ -88,3 +88,17 @@ class StrictBody(AbstractDTO[T]):
             return msgspec.convert(value, type=annotation, strict=True)
         except msgspec.ValidationError as exc:
             raise ProblemError(422, "The request content is not valid.", errors=[field_error(str(exc))]) from None
+
+
+def parse_instant(field: str, raw: str | None) -> datetime | None:
+    """A query-string timestamp, strictly: RFC 3339 with an offset (no Unix times, no naive)."""
+    if raw is None:
+        return None
+    try:
+        return msgspec.convert(raw, AwareDatetime, strict=True)
+    except msgspec.ValidationError:
+        raise ProblemError(
+            422,
+            "The request parameters are not valid.",
+            errors=[FieldError(field, "must be an RFC 3339 timestamp with an offset")],
+        ) from None

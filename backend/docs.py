@@ -40,6 +40,7 @@ def openapi_config() -> OpenAPIConfig:
                 js_url=f"{_ASSETS}/swagger-ui-bundle.js",
                 css_url=f"{_ASSETS}/swagger-ui.css",
                 standalone_preset_js_url=f"{_ASSETS}/swagger-ui-standalone-preset.js",
+                favicon=f"<link rel='icon' type='image/png' href='{_ASSETS}/favicon-32x32.png'>",
             )
         ],
         openapi_router=Router(path="/docs", route_handlers=[], opt=PUBLIC, include_in_schema=False),

@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.access.service import Access, SignedIn
 from backend.db import DbConnection
-from backend.decoding import AwareDatetime
+from backend.decoding import parse_instant
 from backend.measurements import service
 from backend.measurements.schemas import MAX_BATCH, MeasurementPage, UploadRequest, UploadResult
 
@@ -37,14 +37,21 @@ async def list_measurements(
     conn: DbConnection,
     caller: SignedIn,
     type: Annotated[str | None, QueryParameter(max_length=64)] = None,
-    since: Annotated[AwareDatetime | None, QueryParameter()] = None,
-    until: Annotated[AwareDatetime | None, QueryParameter()] = None,
+    since: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    until: Annotated[str | None, QueryParameter(max_length=64)] = None,
     cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE)] = 100,
 ) -> MeasurementPage:
     """Newest first; `since` inclusive, `until` exclusive; follow `next_cursor` for older items."""
     return await service.list_measurements(
-        conn, caller, patient_id, type=type, since=since, until=until, cursor=cursor, limit=limit
+        conn,
+        caller,
+        patient_id,
+        type=type,
+        since=parse_instant("since", since),
+        until=parse_instant("until", until),
+        cursor=cursor,
+        limit=limit,
     )
 
 
