@@ -1,4 +1,5 @@
-"""Demo data: a hospital, a municipality, clinicians and one patient per programme (twins included).
+"""Demo data: a hospital, a municipality, clinicians, one patient per programme (twins included)
+and a week of registrations for the twins.
 
 Staff passwords are fixed and documented so a demo can be followed from the README; that is why
 seeding is refused in production mode. Activation codes are new on every run (they are single-use).
@@ -8,13 +9,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import asyncpg
 
 from backend.access.service import Caller, Principal
 from backend.clock import Clock
 from backend.identity.service import queries as identity_queries
+from backend.measurements.catalogue import load_catalogue
+from backend.measurements.schemas import MeasurementIn
+from backend.measurements.service import store_measurements
 from backend.organisation import service as organisation
 from backend.organisation.schemas import OrganisationCreate, UnitCreate, UserCreate
 from backend.patients import service as patients
@@ -126,6 +130,35 @@ async def _seed_organisations_and_patients(
     await conn.execute(identity_queries.insert_person, guardian_id, "guardian", DEMO_GUARDIAN)
     for twin in twins:
         await conn.execute(identity_queries.insert_guardianship, guardian_id, twin, now)
+    guardian = Caller(
+        principal=Principal(guardian_id, "guardian", DEMO_GUARDIAN, uuid.uuid4(), (), tuple(twins)),
+        now=now,
+        request_id="seed-demo",
+    )
+    catalogue = await load_catalogue(conn)
+    for birth_weight, twin in zip((1650, 1580), twins, strict=True):
+        await store_measurements(conn, guardian, twin, _infant_week(birth_weight, now), catalogue)
+
+
+def _infant_week(birth_weight_g: int, now: datetime) -> list[MeasurementIn]:
+    """A week at home: a morning weight gaining ~25 g a day, and eight feeds a day by tube."""
+    items = []
+    for days_ago in range(7, 0, -1):
+        morning = (now - timedelta(days=days_ago)).replace(hour=6, minute=0, second=0, microsecond=0)
+        weight = birth_weight_g + 400 + 25 * (7 - days_ago)
+        items.append(MeasurementIn(uuid.uuid4(), "body_weight", "g", morning, float(weight)))
+        for feed in range(8):
+            items.append(
+                MeasurementIn(
+                    uuid.uuid4(),
+                    "feeding_volume",
+                    "mL",
+                    morning + timedelta(hours=3 * feed),
+                    45.0,
+                    attributes={"route": "tube" if feed % 2 else "bottle"},
+                )
+            )
+    return items
 
 
 async def _issue_codes(
