@@ -156,10 +156,23 @@ CASES = [
         patient_route=True,
     ),
     Case("GET", f"{API}/patients/{{patient_id:uuid}}/measurements", patient_data(200), patient_route=True),
-    Case("POST", f"{API}/patients/{{patient_id:uuid}}/measurements", patient_data(200),
-         body=lambda w, a, t: {"measurements": [{"id": str(uuid.uuid4()), "type": "body_temperature", "value": 37.1,
-                                                 "unit": "Cel", "measured_at": "2026-11-22T08:00:00+01:00"}]},
-         patient_route=True),
+    Case(
+        "POST",
+        f"{API}/patients/{{patient_id:uuid}}/measurements",
+        patient_data(200),
+        body=lambda w, a, t: {
+            "measurements": [
+                {
+                    "id": str(uuid.uuid4()),
+                    "type": "body_temperature",
+                    "value": 37.1,
+                    "unit": "Cel",
+                    "measured_at": "2026-11-22T08:00:00+01:00",
+                }
+            ]
+        },
+        patient_route=True,
+    ),
     # Last: it ends the actor's session.
     Case("POST", f"{API}/auth/logout", signed_in(204)),
 ]
