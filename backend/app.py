@@ -20,6 +20,8 @@ from backend.clock import Clock, system_clock
 from backend.db import create_pool, provide_connection
 from backend.decoding import StrictBody
 from backend.errors import handle_exception
+from backend.fhir.routes import router as fhir_router
+from backend.forms.routes import router as forms_router
 from backend.identity.routes import router as identity_router
 from backend.measurements.catalogue import load_catalogue
 from backend.measurements.routes import router as measurements_router
@@ -77,6 +79,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
             patients_router,
             programmes_router,
             measurements_router,
+            fhir_router,
+            forms_router,
         ],
         security=[{"bearer": []}],
     )

@@ -21,6 +21,7 @@ from backend.app import check_access_declared, routes_and_handlers
 from tests.helpers import API, INFANT, Actor, World, build_world, expect
 
 MISSING = "missing"  # a patient id that does not exist
+COPD_DIARY_ITEMS = ("more_breathless", "sputum_colour_changed", "sputum_volume_increased", "new_confusion")
 
 
 @dataclass
@@ -156,6 +157,7 @@ CASES = [
         patient_route=True,
     ),
     Case("GET", f"{API}/patients/{{patient_id:uuid}}/measurements", patient_data(200), patient_route=True),
+    Case("GET", f"{API}/patients/{{patient_id:uuid}}/fhir", patient_data(200), patient_route=True),
     Case(
         "POST",
         f"{API}/patients/{{patient_id:uuid}}/measurements",
@@ -171,6 +173,38 @@ CASES = [
                 }
             ]
         },
+        patient_route=True,
+    ),
+    Case("GET", f"{API}/patients/{{patient_id:uuid}}/forms", patient_data(200), patient_route=True),
+    Case(
+        "POST",
+        f"{API}/patients/{{patient_id:uuid}}/form-responses",
+        patient_data(201),
+        body=lambda w, a, t: {
+            "id": str(uuid.uuid4()),
+            "version": 1,
+            "authored_at": "2026-11-22T08:00:00+01:00",
+            **(
+                {"form": "copd-symptom-diary", "answers": dict.fromkeys(COPD_DIARY_ITEMS, False)}
+                if t == w.p2
+                else {"form": "premature-worried", "answers": {"worried": True}}
+            ),
+        },
+        patient_route=True,
+    ),
+    Case("GET", f"{API}/patients/{{patient_id:uuid}}/form-responses", patient_data(200), patient_route=True),
+    Case(
+        "POST",
+        f"{API}/patients/{{patient_id:uuid}}/contact-requests",
+        patient_data(201),
+        body=lambda w, a, t: {"message": "Kan dere ringe meg?"},
+        patient_route=True,
+    ),
+    Case("GET", f"{API}/patients/{{patient_id:uuid}}/contact-requests", patient_data(200), patient_route=True),
+    Case(
+        "POST",
+        f"{API}/patients/{{patient_id:uuid}}/contact-requests/{{request_id:uuid}}/handle",
+        patient_data(200, clinicians_only=True),
         patient_route=True,
     ),
     # Last: it ends the actor's session.
@@ -218,12 +252,22 @@ async def matrix_world(client, database_url, settings) -> World:
         response = await client.post(f"{API}/patients/{patient_id}/enrolments", json=body, headers=clinician.headers)
         world.extra[patient_id] = (await expect(response, 201))["id"]
     world.extra[MISSING] = str(uuid.uuid4())
+    # A contact request per patient, for the "handle" route to handle.
+    for patient_id, author in (
+        (world.twin_a, world.guardian),
+        (world.twin_b, world.guardian),
+        (world.p2, world.patient_p2),
+    ):
+        body = {"message": "Ring meg, takk"}
+        response = await client.post(f"{API}/patients/{patient_id}/contact-requests", json=body, headers=author.headers)
+        world.extra[f"contact-request:{patient_id}"] = (await expect(response, 201))["id"]
     return world
 
 
 def concrete_path(case: Case, world: World, target: str | None) -> str:
     path = case.path.replace("{patient_id:uuid}", target or "")
     path = path.replace("{enrolment_id:uuid}", world.extra.get(target or "", str(uuid.uuid4())))
+    path = path.replace("{request_id:uuid}", world.extra.get(f"contact-request:{target}", str(uuid.uuid4())))
     path = path.replace("{organisation_id:uuid}", world.organisation_id)
     return path.replace("{file_path:path}", "swagger-ui.css").replace("{path:str}", "redoc")
 

@@ -18,6 +18,7 @@ import msgspec
 import pytest
 
 from backend.app import routes_and_handlers
+from backend.forms.schemas import ContactRequestIn, FormResponseIn
 from backend.identity.schemas import ActivateRequest, LoginRequest, RefreshRequest
 from backend.measurements.routes import UPLOAD_MAX_BYTES
 from backend.measurements.schemas import UploadRequest
@@ -44,6 +45,8 @@ TABLES = (
     "sign_in_failures",
     "access_log",
     "measurements",
+    "form_responses",
+    "contact_requests",
 )
 
 
@@ -210,6 +213,38 @@ ROUTES: dict[tuple[str, str], BodyRoute] = {
         ),
         any_json=lambda body: {"measurements": [{"x": DEEP_MARK}]},
         max_body=UPLOAD_MAX_BYTES,
+    ),
+    ("POST", f"{API}/patients/{{patient_id:uuid}}/form-responses"): BodyRoute(
+        FormResponseIn,
+        "guardian",
+        lambda w: f"{API}/patients/{w.twin_a}/form-responses",
+        lambda w: {
+            "id": "0b7e3f0c-5d1a-4c9e-8f2b-6a4d3c2b1a09",
+            "form": "premature-worried",
+            "version": 1,
+            "authored_at": "2026-11-22T08:00:00+01:00",
+            "answers": {"worried": True},
+        },
+        (
+            WrongType("version string", {"version": "1"}, "version"),
+            WrongType("version zero", {"version": 0}, "version"),
+            WrongType("authored_at naive", {"authored_at": "2026-11-22T08:00:00"}, "authored_at"),
+            WrongType("answers list", {"answers": [True]}, "answers"),
+            WrongType("boolean as string", {"answers": {"worried": "true"}}, "answers.worried"),
+            WrongType("unknown form", {"form": "no-such-form"}, "form"),
+        ),
+        any_json=lambda body: {**body, "answers": {"x": DEEP_MARK}},
+    ),
+    ("POST", f"{API}/patients/{{patient_id:uuid}}/contact-requests"): BodyRoute(
+        ContactRequestIn,
+        "guardian",
+        lambda w: f"{API}/patients/{w.twin_a}/contact-requests",
+        lambda w: {"message": "Kan dere ringe meg?"},
+        (
+            WrongType("message number", {"message": 5}, "message"),
+            WrongType("message blank", {"message": "   "}, "message"),
+            WrongType("id not a uuid", {"id": "x"}, "id"),
+        ),
     ),
 }
 

@@ -80,7 +80,12 @@ async def store_measurements(
         else:
             results[index] = _compare(prepared, existing_hashes[prepared.id])
     for index, prepared in repeats:
-        results[index] = _compare(prepared, accepted[prepared.id][1].content_hash)
+        # Compare with what is stored now: the first occurrence if this batch created it, else the
+        # row that was already there (comparing with the first occurrence answered "duplicate" for
+        # a repeat of a conflicting item, though the stored content differs).
+        first = accepted[prepared.id][1]
+        stored_hash = first.content_hash if first.id in created else existing_hashes[prepared.id]
+        results[index] = _compare(prepared, stored_hash)
     return [result for result in results if result is not None]
 
 

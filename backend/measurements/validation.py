@@ -148,7 +148,9 @@ def _check_components(item: MeasurementIn, mtype: MeasurementType, errors: list[
                 )
             )
         canonical[component.name] = value
-    if canonical.get("systolic", 1) <= canonical.get("diastolic", 0):
+    # Compare only when both are there: a missing one is already reported as "required", and a
+    # default standing in for it made "must be higher than diastolic" appear for a missing systolic.
+    if "systolic" in canonical and "diastolic" in canonical and canonical["systolic"] <= canonical["diastolic"]:
         errors.append(FieldError("components.systolic", "must be higher than diastolic"))
     return canonical
 

@@ -1,0 +1,1 @@
+"""Self-registration forms: versioned definitions, validated responses, contact requests."""

@@ -1,0 +1,79 @@
+"""Contact requests: a patient or guardian asks the unit to get in touch.
+
+Until alerting exists, an open request is the clinicians' thing to act on: it stays open, and
+listed, until a clinician marks it handled.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from backend.access.service import CLINICIAN_ONLY, NOT_FOUND_DETAIL, Caller, authorize_patient
+from backend.db import load_queries
+from backend.errors import ProblemError, invalid
+from backend.forms.schemas import ContactRequest, ContactRequestIn, ContactRequestList, ContactStatus
+from backend.measurements.schemas import Recorder
+
+queries = load_queries(__file__)
+
+RESOURCE = "contact-requests"
+MAX_PAGE = 500
+
+
+async def create_contact_request(
+    conn: asyncpg.Connection, caller: Caller, patient_id: UUID, data: ContactRequestIn
+) -> tuple[ContactRequest, bool]:
+    """The request, and whether it is new (False: an identical resend of a stored one)."""
+    await authorize_patient(conn, caller, patient_id, resource=RESOURCE, action="write")
+    if not data.message.strip():
+        raise invalid("message", "must not be blank")
+    request_id = data.id or uuid.uuid4()
+    row = await conn.fetchrow(
+        queries.insert_contact_request, request_id, patient_id, data.message, caller.id, caller.role, caller.now
+    )
+    if row is not None:
+        return _contact_request(row), True
+    stored = await conn.fetchrow(queries.select_contact_request, request_id)
+    same = (stored["patient_id"], stored["message"], stored["created_by"]) == (patient_id, data.message, caller.id)
+    if not same:
+        raise ProblemError(409, "A different contact request with this id is already stored.")
+    return _contact_request(stored), False
+
+
+async def list_contact_requests(
+    conn: asyncpg.Connection, caller: Caller, patient_id: UUID, status: ContactStatus | None, limit: int
+) -> ContactRequestList:
+    await authorize_patient(conn, caller, patient_id, resource=RESOURCE, action="read")
+    statuses = [status] if status else ["open", "handled"]
+    rows = await conn.fetch(queries.select_contact_requests, patient_id, statuses, limit)
+    return ContactRequestList(items=[_contact_request(row) for row in rows])
+
+
+async def handle_contact_request(
+    conn: asyncpg.Connection, caller: Caller, patient_id: UUID, request_id: UUID
+) -> ContactRequest:
+    """Mark handled. Handling twice is harmless: the answer shows who handled it first."""
+    await authorize_patient(conn, caller, patient_id, resource=RESOURCE, action="write", roles=CLINICIAN_ONLY)
+    row = await conn.fetchrow(queries.handle_contact_request, request_id, patient_id, caller.id, caller.now)
+    if row is None:
+        row = await conn.fetchrow(queries.select_contact_request, request_id)
+        if row is None or row["patient_id"] != patient_id:
+            raise ProblemError(404, NOT_FOUND_DETAIL)
+    return _contact_request(row)
+
+
+def _contact_request(row: Any) -> ContactRequest:
+    return ContactRequest(
+        id=row["id"],
+        patient_id=row["patient_id"],
+        message=row["message"],
+        status=row["status"],
+        created_at=row["created_at"],
+        created_by=Recorder(id=row["created_by"], role=row["created_role"]),
+        handled_by=row["handled_by"],
+        handled_at=row["handled_at"],
+    )

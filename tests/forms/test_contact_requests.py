@@ -1,0 +1,107 @@
+"""Contact requests: create (idempotent by the client's id), list, and handle."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.forms.support import counts, last_log_id, log_since
+from tests.helpers import API, expect
+
+
+def url(patient_id: str, *rest: str) -> str:
+    return "/".join([f"{API}/patients/{patient_id}/contact-requests", *rest])
+
+
+async def test_a_guardian_asks_and_a_clinician_handles(client, world, db, clock):
+    log_from = await last_log_id(db)
+    created = await expect(
+        await client.post(url(world.twin_a), json={"message": "Kan noen ringe oss?"}, headers=world.guardian.headers),
+        201,
+    )
+    assert created["status"] == "open" and created["patient_id"] == world.twin_a
+    assert created["created_by"] == {"id": world.guardian.id, "role": "guardian"}
+    assert created["created_at"] == clock.now.isoformat().replace("+00:00", "Z")
+    assert (created["handled_by"], created["handled_at"]) == (None, None)
+
+    open_ = await expect(
+        await client.get(url(world.twin_a), params={"status": "open"}, headers=world.clin_u1.headers), 200
+    )
+    assert created in open_["items"]
+
+    # Only clinicians handle; a guardian is told so (they may see the patient).
+    await expect(await client.post(url(world.twin_a, created["id"], "handle"), headers=world.guardian.headers), 403)
+    clock.advance(minutes=3)
+    handled = await expect(
+        await client.post(url(world.twin_a, created["id"], "handle"), headers=world.clin_u1.headers), 200
+    )
+    assert handled["status"] == "handled" and handled["handled_by"] == world.clin_u1.id
+    # Twice is harmless: the first handling stands.
+    clock.advance(minutes=1)
+    again = await expect(
+        await client.post(url(world.twin_a, created["id"], "handle"), headers=world.clin_u1.headers), 200
+    )
+    assert again == handled
+
+    open_ = await expect(
+        await client.get(url(world.twin_a), params={"status": "open"}, headers=world.guardian.headers), 200
+    )
+    assert created["id"] not in {item["id"] for item in open_["items"]}
+    everything = await expect(await client.get(url(world.twin_a), headers=world.guardian.headers), 200)
+    assert handled in everything["items"]
+    assert await log_since(db, log_from, world.twin_a) == [
+        ("contact-requests", "write", "allowed"),
+        ("contact-requests", "read", "allowed"),
+        ("contact-requests", "write", "denied"),
+        ("contact-requests", "write", "allowed"),
+        ("contact-requests", "write", "allowed"),
+        ("contact-requests", "read", "allowed"),
+        ("contact-requests", "read", "allowed"),
+    ]
+
+
+async def test_a_resend_with_the_same_id_is_200_and_other_content_409(client, world, db):
+    body = {"id": str(uuid.uuid4()), "message": "Pusten er verre i dag"}
+    first = await expect(await client.post(url(world.p2), json=body, headers=world.patient_p2.headers), 201)
+    assert first["id"] == body["id"]
+    before = await counts(db, world.p2)
+    assert await expect(await client.post(url(world.p2), json=body, headers=world.patient_p2.headers), 200) == first
+    changed = {**body, "message": "Pusten er bedre"}
+    await expect(await client.post(url(world.p2), json=changed, headers=world.patient_p2.headers), 409)
+    # The same id for another patient is not a new request either.
+    await expect(await client.post(url(world.twin_a), json=body, headers=world.guardian.headers), 409)
+    assert await counts(db, world.p2) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"message": ""}, {"message": "   "}, {"message": "x" * 2001}, {"message": 5}, {}, {"message": "Hei", "id": "x"}],
+    ids=["empty", "blank", "too long", "number", "missing", "bad id"],
+)
+async def test_an_invalid_message_is_refused(client, world, db, body):
+    before = await counts(db, world.twin_b)
+    problem = await expect(await client.post(url(world.twin_b), json=body, headers=world.guardian.headers), 422)
+    assert problem["errors"][0]["field"] in {"message", "id"}
+    assert await counts(db, world.twin_b) == before
+
+
+async def test_others_see_nothing_and_cannot_handle(client, world, db):
+    created = await expect(
+        await client.post(url(world.twin_b), json={"message": "Ring meg"}, headers=world.guardian.headers), 201
+    )
+    before = await counts(db, world.twin_b)
+    await expect(await client.post(url(world.twin_b), json={"message": "x"}, headers=world.patient_p2.headers), 404)
+    await expect(await client.get(url(world.twin_b), headers=world.clin_u2.headers), 404)
+    await expect(await client.post(url(world.twin_b, created["id"], "handle"), headers=world.clin_u2.headers), 404)
+    # A request of one twin cannot be handled through the other twin's path.
+    await expect(await client.post(url(world.twin_a, created["id"], "handle"), headers=world.clin_u1.headers), 404)
+    await expect(await client.post(url(world.twin_b, str(uuid.uuid4()), "handle"), headers=world.clin_u1.headers), 404)
+    assert await counts(db, world.twin_b) == before
+    listed = await expect(await client.get(url(world.twin_b), headers=world.clin_u1.headers), 200)
+    assert next(item for item in listed["items"] if item["id"] == created["id"])["status"] == "open"
+
+
+async def test_an_unknown_status_filter_is_refused(client, world):
+    response = await client.get(url(world.twin_a), params={"status": "closed"}, headers=world.clin_u1.headers)
+    assert (await expect(response, 422))["errors"][0]["field"] == "status"
