@@ -28,9 +28,9 @@ class MeasurementIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class UploadRequest(msgspec.Struct, forbid_unknown_fields=True):
-    # Items are decoded one by one (see service.record_measurements): one bad item must never
-    # block the others.
-    measurements: Annotated[list[dict[str, Any]], Meta(min_length=1, max_length=MAX_BATCH)]
+    # Items stay raw JSON here and are decoded one by one (service.store_measurements): one bad item
+    # must never block the others.
+    measurements: Annotated[list[msgspec.Raw], Meta(min_length=1, max_length=MAX_BATCH)]
 
 
 Status = Literal["created", "duplicate", "conflict", "rejected"]

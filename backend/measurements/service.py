@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -14,7 +13,7 @@ import msgspec
 from backend.access.service import Caller, authorize_patient
 from backend.db import load_queries
 from backend.decoding import field_error
-from backend.errors import invalid
+from backend.errors import FieldError, invalid
 from backend.measurements.catalogue import Catalogue
 from backend.measurements.schemas import (
     ItemResult,
@@ -50,7 +49,7 @@ async def store_measurements(
     conn: asyncpg.Connection,
     caller: Caller,
     patient_id: UUID,
-    items: Sequence[dict[str, Any] | MeasurementIn],
+    items: Sequence[msgspec.Raw | MeasurementIn],
     catalogue: Catalogue,
 ) -> list[ItemResult]:
     """One result per item, in order. The caller has authorised the write (forms reuse this)."""
@@ -67,49 +66,124 @@ async def store_measurements(
             accepted[outcome.id] = (index, outcome)
 
     rows = [prepared for _, prepared in accepted.values()]
-    created = await _insert(conn, caller, patient_id, rows) if rows else set()
-    existing_hashes: dict[UUID, bytes] = {}
-    if len(created) < len(rows):
-        stored = await conn.fetch(
-            queries.select_measurement_hashes, patient_id, [r.id for r in rows if r.id not in created]
-        )
-        existing_hashes = {row["id"]: row["content_hash"] for row in stored}
+    created = await _write(conn, caller, patient_id, rows)
+    # Only resends (offline replays, lost answers) pay for reading back what is stored.
+    stored = await _stored_hashes(conn, patient_id, [r.id for r in rows if r.id not in created])
     for index, prepared in accepted.values():
         if prepared.id in created:
             results[index] = ItemResult(id=str(prepared.id), status="created")
         else:
-            results[index] = _compare(prepared, existing_hashes[prepared.id])
+            results[index] = _compare(prepared, stored[prepared.id])
     for index, prepared in repeats:
         # Compare with what is stored now: the first occurrence if this batch created it, else the
-        # row that was already there (comparing with the first occurrence answered "duplicate" for
-        # a repeat of a conflicting item, though the stored content differs).
+        # row that was already there.
         first = accepted[prepared.id][1]
-        stored_hash = first.content_hash if first.id in created else existing_hashes[prepared.id]
-        results[index] = _compare(prepared, stored_hash)
+        results[index] = _compare(prepared, first.content_hash if first.id in created else stored[prepared.id])
     return [result for result in results if result is not None]
 
 
+class _ItemId(msgspec.Struct):
+    """Just enough of a rejected item to name it in its result."""
+
+    id: str | None = None
+
+
 def _prepare_item(
-    raw: dict[str, Any] | MeasurementIn, catalogue: Catalogue, now: datetime
+    raw: msgspec.Raw | MeasurementIn, catalogue: Catalogue, now: datetime
 ) -> PreparedMeasurement | ItemResult:
     if isinstance(raw, MeasurementIn):
         item = raw
     else:
         try:
-            item = msgspec.convert(raw, MeasurementIn, strict=True)
+            item = msgspec.json.decode(raw, type=MeasurementIn, strict=True)
         except msgspec.ValidationError as exc:
-            raw_id = raw.get("id") if isinstance(raw.get("id"), str) else None
-            return ItemResult(id=raw_id, status="rejected", errors=[field_error(str(exc))])
+            return ItemResult(id=_item_id(raw), status="rejected", errors=[field_error(str(exc))])
+        except msgspec.DecodeError:  # e.g. a number beyond a double's range
+            return ItemResult(id=_item_id(raw), status="rejected", errors=[FieldError("body", "not valid JSON")])
     outcome = prepare(item, catalogue.get(item.type), now)
     if isinstance(outcome, list):
         return ItemResult(id=str(item.id), status="rejected", errors=outcome)
     return outcome
 
 
+def _item_id(raw: msgspec.Raw) -> str | None:
+    try:
+        return msgspec.json.decode(raw, type=_ItemId).id
+    except msgspec.DecodeError:
+        return None
+
+
 def _compare(prepared: PreparedMeasurement, stored_hash: bytes) -> ItemResult:
     if prepared.content_hash == stored_hash:
         return ItemResult(id=str(prepared.id), status="duplicate")
     return ItemResult(id=str(prepared.id), status="conflict")
+
+
+async def _stored_hashes(conn: asyncpg.Connection, patient_id: UUID, ids: list[UUID]) -> dict[UUID, bytes]:
+    if not ids:
+        return {}
+    rows = await conn.fetch(queries.select_measurement_hashes, patient_id, ids)
+    return {row["id"]: row["content_hash"] for row in rows}
+
+
+_COPY_COLUMNS = (
+    "patient_id",
+    "id",
+    "type",
+    "value",
+    "value_code",
+    "components",
+    "unit",
+    "original_value",
+    "original_unit",
+    "attributes",
+    "note",
+    "measured_at",
+    "received_at",
+    "recorded_by",
+    "recorder_role",
+    "content_hash",
+)
+
+
+async def _write(
+    conn: asyncpg.Connection, caller: Caller, patient_id: UUID, rows: list[PreparedMeasurement]
+) -> set[UUID]:
+    """Store the rows that are new; return their ids.
+
+    COPY is the fastest way in (P3), and a fresh batch is the common case. A row that exists (a
+    resend, or a concurrent upload of the same id) makes the COPY fail as a whole; then, back at
+    the savepoint, the ON CONFLICT insert decides row by row.
+    """
+    if not rows:
+        return set()
+    records = [
+        (
+            patient_id,
+            r.id,
+            r.type,
+            r.value,
+            r.value_code,
+            r.components,
+            r.unit,
+            r.original_value,
+            r.original_unit,
+            r.attributes,
+            r.note,
+            r.measured_at,
+            caller.now,
+            caller.id,
+            caller.role,
+            r.content_hash,
+        )
+        for r in rows
+    ]
+    try:
+        async with conn.transaction():  # a savepoint inside the request's transaction
+            await conn.copy_records_to_table("measurements", records=records, columns=_COPY_COLUMNS)
+    except asyncpg.UniqueViolationError:
+        return await _insert(conn, caller, patient_id, rows)
+    return {r.id for r in rows}
 
 
 async def _insert(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -43,17 +43,17 @@ class PreparedMeasurement:
 
 def content_hash(item: MeasurementIn) -> bytes:
     """Identity of what the phone said: the same registration resent hashes the same, whatever
-    offset its timestamp was written with."""
-    canonical = {
-        "type": item.type,
-        "value": item.value,
-        "unit": item.unit,
-        "measured_at": item.measured_at.astimezone(UTC).isoformat(),
-        "components": item.components,
-        "attributes": item.attributes or {},
-        "note": item.note,
-    }
-    return hashlib.sha256(msgspec.json.encode(canonical, order="sorted")).digest()
+    offset its timestamp was written with and in whatever order its keys came."""
+    canonical = (
+        item.type,
+        item.value,
+        item.unit,
+        item.measured_at.timestamp(),
+        sorted(item.components.items()) if item.components else None,
+        sorted(item.attributes.items()) if item.attributes else None,
+        item.note,
+    )
+    return hashlib.sha256(msgspec.json.encode(canonical)).digest()
 
 
 def prepare(

@@ -8,6 +8,7 @@ phone resends and in whatever order.
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -244,3 +245,21 @@ async def test_an_id_taken_by_another_patient_is_still_free_for_this_one(client,
     shared = weight(2100)
     assert statuses(await upload_ok(client, world.guardian, world.twin_a, [shared])) == ["created"]
     assert statuses(await upload_ok(client, world.guardian, world.twin_b, [shared])) == ["created"]
+
+
+async def test_an_item_that_is_not_even_a_measurement_blocks_nothing(client, world, db):
+    """A non-object item, or a number no double can hold, is one rejected result, not a 4xx."""
+    good = weight()
+    huge_id = str(uuid.uuid4())
+    # json.dumps cannot write 1e400, so the too-large number is spliced into the text.
+    huge = json.dumps({**weight(), "id": huge_id, "value": "HUGE"}).replace('"HUGE"', "1e400")
+    body = f'{{"measurements": [{json.dumps(good)}, 1, {huge}]}}'
+    response = await client.post(
+        f"{API}/patients/{world.twin_b}/measurements",
+        content=body.encode(),
+        headers={**world.guardian.headers, "content-type": "application/json"},
+    )
+    results = (await expect(response, 200))["results"]
+    assert statuses(results) == ["created", "rejected", "rejected"]
+    assert results[1]["id"] is None and results[2]["id"] == huge_id
+    assert list(await stored(db, world.twin_b, [good["id"]])) == [good["id"]]
