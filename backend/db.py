@@ -53,7 +53,12 @@ def load_queries(module_file: str) -> Queries:
 
 
 def all_query_files() -> list[Path]:
-    return sorted(PACKAGE_ROOT.rglob("queries.sql"))
+    """Every queries.sql of the three packages (backend, alerting, video)."""
+    return sorted(
+        path
+        for package in ("backend", "alerting", "video")
+        for path in (PACKAGE_ROOT.parent / package).rglob("queries.sql")
+    )
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
