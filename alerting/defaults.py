@@ -1,0 +1,328 @@
+"""Each programme's default alert rules, as data, with the clinical source beside every number.
+
+Source of truth: ../shared/CLINICAL.md (full references and URLs there). Severity words there map
+warning/urgent/emergency -> low/medium/high. [S] marks a safety floor (`safety_floor=True`): a
+clinician may tighten it per patient but not loosen, lower or switch it off. "Project proposal"
+marks a number no guideline gives: it is configurable and its `basis` says so, so the alert
+explanation does too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from alerting.rules import CONTACT_REQUEST, NEWS2_SINGLE, NEWS2_TOTAL, LocalText, Rule, Severity, answer_type
+
+
+def _rule(
+    code: str,
+    kind: str,
+    severity: Severity,
+    params: dict[str, Any],
+    *,
+    title: str,
+    basis: str,
+    nb: str,
+    en: str,
+    floor: bool = False,
+    group: str | None = None,
+) -> Rule:
+    return Rule(
+        code=code,
+        kind=kind,  # type: ignore[arg-type]
+        params=params,
+        severity=severity,
+        safety_floor=floor,
+        group=group,
+        title=title,
+        basis=basis,
+        patient_text=LocalText(nb=nb, en=en),
+    )
+
+
+# CLINICAL.md §3.4 "Patient 'I need help'": always urgent, whatever the programme. [S]
+# fmt: off
+CONTACT = _rule(
+    "contact_request", "answer", "medium", {"match": [{"type": CONTACT_REQUEST}]},
+    title="Patient asks to be contacted", basis="CLINICAL.md §3.4, always urgent", floor=True,
+    nb="Vi har mottatt meldingen din.", en="We have received your message.",
+)
+# fmt: on
+
+_BODY_TEMPERATURE, _WEIGHT = "body_temperature", "body_weight"
+
+# CLINICAL.md §3.1: premature infants at home on tube feeding (DigiHOPP-type).
+# fmt: off
+PREMATURE_HOME: tuple[Rule, ...] = (
+    # NICE NG143: under 3 months, >= 38.0 °C (axillary, electronic) is a red feature -> emergency. [S]
+    # Age is corrected for prematurity when gestational age is known (see rules._age_reference).
+    _rule(
+        "infant_fever", "threshold", "high",
+        {"type": _BODY_TEMPERATURE, "op": ">=", "limit": 38.0, "max_age_months": 3},
+        title="Fever, infant under 3 months", basis="NICE NG143: < 3 months ≥ 38 °C = red", floor=True,
+        group="infant_fever",
+        nb="Barnet har feber ({value}). Så små barn med feber må undersøkes av lege med en gang.",
+        en="Your baby has a fever ({value}). Babies this young with a fever must see a doctor straight away.",
+    ),
+    # From 3 months NICE NG143 makes >= 39 °C amber; a tube-fed former preterm with >= 38.0 still
+    # warrants same-day review. Project proposal, so that no fever goes unflagged after 3 months.
+    _rule(
+        "infant_fever_3_months_plus", "threshold", "medium",
+        {"type": _BODY_TEMPERATURE, "op": ">=", "limit": 38.0, "min_age_months": 3},
+        title="Fever, infant 3 months or older", basis="project proposal; NICE NG143 3-6 months ≥ 39 °C = amber",
+        group="infant_fever",
+        nb="Barnet har feber ({value}).", en="Your baby has a fever ({value}).",
+    ),
+    # WHO normal 36.5-37.5 °C (BMJ Paediatrics Open 2024); mild hypothermia 36.0-36.5, moderate
+    # < 36.0 (PMC4546825).
+    _rule(
+        "infant_temperature_low", "threshold", "low", {"type": _BODY_TEMPERATURE, "op": "<", "limit": 36.5},
+        title="Temperature below 36.5 °C", basis="WHO normal range 36.5-37.5 °C", group="infant_hypothermia",
+        nb="Temperaturen er lav ({value}).", en="Your baby's temperature is low ({value}).",
+    ),
+    _rule(
+        "infant_temperature_very_low", "threshold", "medium", {"type": _BODY_TEMPERATURE, "op": "<", "limit": 36.0},
+        title="Temperature below 36.0 °C", basis="moderate hypothermia < 36.0 °C, PMC4546825",
+        group="infant_hypothermia",
+        nb="Temperaturen er for lav ({value}).", en="Your baby's temperature is too low ({value}).",
+    ),
+    # Target 15-20 g/kg/day (ESPGHAN 17-20; >= 15 "adequate", Kosmeri et al. 2023) over >= 3 days.
+    # The < 10 (warning) and <= 0 (urgent) cut-offs are a project proposal.
+    _rule(
+        "infant_growth_slow", "trend", "low",
+        {"measure": "growth_velocity", "days": 3, "max_days": 7, "op": "<", "limit": 10},
+        title="Growth below 10 g/kg/day", basis="project proposal; ESPGHAN target 15-20 g/kg/day",
+        group="infant_growth",
+        nb="Vekten har økt mindre enn forventet de siste dagene.",
+        en="Your baby's weight has gone up less than expected over the last few days.",
+    ),
+    _rule(
+        "infant_growth_none", "trend", "medium",
+        {"measure": "growth_velocity", "days": 3, "max_days": 7, "op": "<=", "limit": 0},
+        title="No growth over 3 days", basis="project proposal; ESPGHAN target 15-20 g/kg/day", group="infant_growth",
+        nb="Vekten har ikke økt de siste dagene.", en="Your baby's weight has not gone up over the last few days.",
+    ),
+    # Day-to-day loss > 2 % or 2 losses in a row -> warning; > 3 % or 3 in a row -> urgent.
+    # Project proposal: the DigiHOPP scale resolves ~10 g, so smaller changes are noise.
+    _rule(
+        "infant_weight_loss", "trend", "low", {"measure": "weight_loss_pct", "max_gap_days": 1, "op": ">", "limit": 2},
+        title="Weight loss over 2 % in a day", basis="project proposal; scale noise ~10 g", group="infant_weight_loss",
+        nb="Vekten har gått ned siden i går.", en="Your baby's weight has gone down since yesterday.",
+    ),
+    _rule(
+        "infant_weight_loss_large", "trend", "medium",
+        {"measure": "weight_loss_pct", "max_gap_days": 1, "op": ">", "limit": 3},
+        title="Weight loss over 3 % in a day", basis="project proposal; scale noise ~10 g", group="infant_weight_loss",
+        nb="Vekten har gått mye ned siden i går.", en="Your baby's weight has gone down a lot since yesterday.",
+    ),
+    _rule(
+        "infant_weight_loss_2_days", "trend", "low", {"measure": "consecutive_losses", "op": ">=", "limit": 2},
+        title="Weight down 2 days in a row", basis="project proposal", group="infant_weight_loss",
+        nb="Vekten har gått ned to dager på rad.", en="Your baby's weight has gone down two days in a row.",
+    ),
+    _rule(
+        "infant_weight_loss_3_days", "trend", "medium", {"measure": "consecutive_losses", "op": ">=", "limit": 3},
+        title="Weight down 3 days in a row", basis="project proposal", group="infant_weight_loss",
+        nb="Vekten har gått ned flere dager på rad.", en="Your baby's weight has gone down several days in a row.",
+    ),
+    # Per local day vs the nutrition plan (prescribed_ml_per_kg_day, typically 150-180; Forfar &
+    # Arneil, ESPGHAN 140-170): < 85 % warning, < 70 % urgent.
+    _rule(
+        "infant_intake_low", "trend", "low", {"measure": "intake_pct_of_plan", "op": "<", "limit": 85},
+        title="Intake below 85 % of plan", basis="nutrition plan; Forfar & Arneil, ESPGHAN", group="infant_intake",
+        nb="Barnet fikk mindre mat enn planlagt et døgn ({value} av planen).",
+        en="Your baby had less milk than planned over one day ({value} of the plan).",
+    ),
+    _rule(
+        "infant_intake_very_low", "trend", "medium", {"measure": "intake_pct_of_plan", "op": "<", "limit": 70},
+        title="Intake below 70 % of plan", basis="nutrition plan; Forfar & Arneil, ESPGHAN", group="infant_intake",
+        nb="Barnet fikk mye mindre mat enn planlagt et døgn ({value} av planen).",
+        en="Your baby had much less milk than planned over one day ({value} of the plan).",
+    ),
+    # Bilious (green) vomit in a neonate is a surgical emergency until proven otherwise (Medscape;
+    # BMJ 2012;345:e4441). [S] From the vomiting measurement's colour or the daily check form.
+    _rule(
+        "bilious_vomit", "answer", "high",
+        {"match": [
+            {"type": "vomiting", "attribute": "colour", "any_of": ["green"]},
+            {"type": answer_type("premature-daily", "vomit_colour"), "any_of": ["green"]},
+        ]},
+        title="Green (bilious) vomit", basis="surgical emergency until proven otherwise, BMJ 2012;345:e4441",
+        floor=True,
+        nb="Grønt oppkast kan være tegn på at tarmen er tett, og barnet må undersøkes med en gang.",
+        en="Green vomit can be a sign of a blocked bowel; your baby must be seen straight away.",
+    ),
+    # Parental worry is a valid sign in its own right (NICE NG143) -> urgent review. [S]
+    _rule(
+        "parent_worried", "answer", "medium",
+        {"match": [{"type": answer_type("premature-worried", "worried"), "any_of": [True]}]},
+        title="Parent is worried", basis="NICE NG143: parental concern is valid", floor=True,
+        nb="Takk for at du sa fra.", en="Thank you for telling us.",
+    ),
+    # Tube dislodged or position uncertain -> urgent, call the unit (DigiHOPP parent page).
+    _rule(
+        "tube_problem", "answer", "medium",
+        {"match": [{"type": answer_type("premature-daily", "tube_problem"), "any_of": [True]}]},
+        title="Feeding tube problem", basis="DigiHOPP parent page",
+        nb="Dere har meldt om problem med sonden. Ring avdelingen hvis dere er usikre på om den ligger riktig.",
+        en="You have reported a problem with the feeding tube. Call the unit if you are unsure it is in place.",
+    ),
+    # Daily weighing: 1 day missing -> warning, 2 days -> urgent (DigiHOPP parent page).
+    _rule(
+        "weight_missing", "missing", "low", {"of": [_WEIGHT], "days": 1},
+        title="No weight for 1 day", basis="DigiHOPP: daily weighing", group="weight_missing",
+        nb="Vi fikk ikke inn noen vekt i går. Husk å veie barnet hver dag.",
+        en="We did not receive a weight yesterday. Remember to weigh your baby every day.",
+    ),
+    _rule(
+        "weight_missing_2_days", "missing", "medium", {"of": [_WEIGHT], "days": 2},
+        title="No weight for 2 days", basis="DigiHOPP: daily weighing", group="weight_missing",
+        nb="Vi har ikke fått inn vekt på to dager.", en="We have not received a weight for two days.",
+    ),
+    CONTACT,
+)
+# fmt: on
+
+# CLINICAL.md §3.2: COPD. NEWS2 (RCP 2017) with the patient's SpO2 scale (enrolment parameter
+# spo2_scale; 2 only for confirmed hypercapnic failure). Bands: 1-4 low; a single parameter
+# scoring 3 -> urgent review; 5-6 urgent; >= 7 emergency. Decision support only: NEWS2 is not
+# validated at home (Echevarria et al., PMC6817986).
+_NEWS2 = {"window_minutes": 60, "confusion_answer": answer_type("copd-symptom-diary", "new_confusion")}
+_UNWELL_NB = "Målingene dine tyder på at du kan være sykere enn vanlig."
+_UNWELL_EN = "Your measurements suggest you may be more unwell than usual."
+# fmt: off
+COPD: tuple[Rule, ...] = (
+    _rule(
+        "news2_high", "threshold", "high", {"type": NEWS2_TOTAL, "op": ">=", "limit": 7, **_NEWS2},
+        title="NEWS2 7 or more", basis="RCP NEWS2: ≥ 7 = high risk", group="news2", nb=_UNWELL_NB, en=_UNWELL_EN,
+    ),
+    _rule(
+        "news2_medium", "threshold", "medium", {"type": NEWS2_TOTAL, "op": ">=", "limit": 5, **_NEWS2},
+        title="NEWS2 5 or more", basis="RCP NEWS2: 5-6 = medium risk", group="news2", nb=_UNWELL_NB, en=_UNWELL_EN,
+    ),
+    _rule(
+        "news2_single_parameter", "threshold", "medium", {"type": NEWS2_SINGLE, "op": ">=", "limit": 3, **_NEWS2},
+        title="NEWS2 single parameter scores 3", basis="RCP NEWS2: single 3 = urgent review", group="news2",
+        nb=_UNWELL_NB, en=_UNWELL_EN,
+    ),
+    _rule(
+        "news2_low", "threshold", "low", {"type": NEWS2_TOTAL, "op": ">=", "limit": 1, **_NEWS2},
+        title="NEWS2 1-4", basis="RCP NEWS2: 1-4 = low risk", group="news2",
+        nb="Noen av målingene dine er litt utenfor det vanlige.",
+        en="Some of your measurements are a little outside the usual range.",
+    ),
+    # Twice-weekly registration: none in 4 days -> warning (Dignio/Luscii inactivity alerts).
+    _rule(
+        "copd_registration_missing", "missing", "low",
+        {"of": ["spo2", "heart_rate", "respiratory_rate", _BODY_TEMPERATURE, "blood_pressure",
+                "copd-symptom-diary", "copd-weekly-wellbeing"], "days": 4},
+        title="No registration for 4 days", basis="Dignio/Luscii inactivity alerts",
+        nb="Vi har ikke fått inn målinger fra deg på noen dager.",
+        en="We have not received any measurements from you for a few days.",
+    ),
+    CONTACT,
+)
+# fmt: on
+
+# CLINICAL.md §3.3: home dialysis.
+_CLOUDY = {"type": "effluent_appearance", "any_of": ["cloudy"]}
+_PAIN = {"type": answer_type("pd-session", "abdominal_pain"), "any_of": [True]}
+# fmt: off
+HOME_DIALYSIS: tuple[Rule, ...] = (
+    # ISPD: cloudy effluent is one of the two clinical criteria for peritonitis -> contact the unit
+    # the same day and bring the bag. [S]
+    _rule(
+        "pd_cloudy_effluent", "answer", "medium", {"match": [_CLOUDY]},
+        title="Cloudy PD effluent", basis="ISPD peritonitis criteria", floor=True, group="pd_peritonitis",
+        nb="Uklar dialysevæske kan være tegn på bukhinnebetennelse. Ring avdelingen i dag og ta med posen.",
+        en="Cloudy fluid can be a sign of peritonitis (infection). Call the unit today and bring the bag.",
+    ),
+    # ISPD: cloudy effluent with pain (or fever >= 38.0) meets 2 criteria -> emergency. [S]
+    _rule(
+        "pd_peritonitis_signs", "answer", "high",
+        {"match": [_CLOUDY], "with_any": [_PAIN, {"type": _BODY_TEMPERATURE, "op": ">=", "limit": 38.0}],
+         "within_hours": 24},
+        title="Cloudy PD effluent with pain or fever", basis="ISPD peritonitis criteria", floor=True,
+        group="pd_peritonitis",
+        nb="Uklar dialysevæske sammen med magesmerter eller feber kan være bukhinnebetennelse. Ta med posen.",
+        en="Cloudy fluid together with tummy pain or fever can be peritonitis. Bring the bag.",
+    ),
+    # Pain or fever alone -> urgent (CLINICAL.md §3.3, ISPD). [S]
+    _rule(
+        "pd_abdominal_pain", "answer", "medium", {"match": [_PAIN]},
+        title="Abdominal pain (PD)", basis="ISPD peritonitis criteria", floor=True,
+        nb="Du har meldt om vondt i magen.", en="You have reported tummy pain.",
+    ),
+    _rule(
+        "dialysis_fever", "threshold", "medium", {"type": _BODY_TEMPERATURE, "op": ">=", "limit": 38.0},
+        title="Fever 38.0 °C or more", basis="ISPD; CLINICAL.md §3.3", floor=True,
+        nb="Du har feber ({value}).", en="You have a fever ({value}).",
+    ),
+    # > 2 kg above target ("dry") weight or > 1.5 kg gain in 2 days -> warning. Cut-offs are a project
+    # proposal (dry weight is set by trial and error; fluid overload in 57 % at PD start).
+    _rule(
+        "dialysis_weight_above_dry", "trend", "low", {"measure": "above_dry_weight", "op": ">", "limit": 2.0},
+        title="Weight over 2 kg above dry weight", basis="project proposal; fluid overload in PD",
+        group="dialysis_fluid",
+        nb="Vekten din er over målvekten.", en="Your weight is above your target weight.",
+    ),
+    _rule(
+        "dialysis_weight_gain_2_days", "trend", "low", {"measure": "weight_gain", "days": 2, "op": ">", "limit": 1.5},
+        title="Weight up over 1.5 kg in 2 days", basis="project proposal; fluid overload in PD", group="dialysis_fluid",
+        nb="Vekten din har gått raskt opp.", en="Your weight has gone up quickly.",
+    ),
+    # SBP >= 180 or <= 90, DBP >= 110 -> urgent. Proposal aligned with NEWS2 (SBP <= 90 scores 3);
+    # home BP in PD reads ~14 mmHg high (PMC3797673), so units may set per-patient limits.
+    _rule(
+        "dialysis_systolic_high", "threshold", "medium",
+        {"type": "blood_pressure", "component": "systolic", "op": ">=", "limit": 180},
+        title="Systolic BP 180 or more", basis="project proposal",
+        nb="Blodtrykket ditt er høyt.", en="Your blood pressure is high.",
+    ),
+    _rule(
+        "dialysis_systolic_low", "threshold", "medium",
+        {"type": "blood_pressure", "component": "systolic", "op": "<=", "limit": 90},
+        title="Systolic BP 90 or less", basis="project proposal; NEWS2 SBP ≤ 90 scores 3",
+        nb="Blodtrykket ditt er lavt.", en="Your blood pressure is low.",
+    ),
+    _rule(
+        "dialysis_diastolic_high", "threshold", "medium",
+        {"type": "blood_pressure", "component": "diastolic", "op": ">=", "limit": 110},
+        title="Diastolic BP 110 or more", basis="project proposal",
+        nb="Blodtrykket ditt er høyt.", en="Your blood pressure is high.",
+    ),
+    # Negative net UF 2 days running -> warning ("tell the nurse if you are not getting fluid
+    # back"; the 2-day cut-off is a proposal).
+    _rule(
+        "dialysis_uf_negative", "trend", "low", {"measure": "negative_uf_days", "op": ">=", "limit": 2},
+        title="Negative net UF 2 days in a row", basis="patient education; 2 days = project proposal",
+        nb="Du har fått mindre væske ut enn du fylte inn, flere dager på rad.",
+        en="You have drained less fluid than you put in, several days in a row.",
+    ),
+    # Expected (daily PD) session not logged by the end of the day -> warning (Dignio missed task).
+    _rule(
+        "dialysis_session_missing", "missing", "low", {"of": ["pd-session", "ultrafiltration_volume"], "days": 1},
+        title="No dialysis session registered yesterday", basis="Dignio missed-task alert",
+        nb="Vi har ikke fått inn registrering av dialysebehandlingen din.",
+        en="We have not received a record of your dialysis session.",
+    ),
+    CONTACT,
+)
+# fmt: on
+
+DEFAULT_RULES: dict[str, tuple[Rule, ...]] = {
+    "premature-home": PREMATURE_HOME,
+    "copd": COPD,
+    "home-dialysis": HOME_DIALYSIS,
+}
+
+
+def default_rules(programmes: Iterable[str]) -> list[Rule]:
+    """The default rules of a patient's programmes, each code once (a patient in two programmes
+    gets one contact-request rule): rule codes are what overrides and open alerts key on."""
+    rules: dict[str, Rule] = {}
+    for programme in programmes:
+        for rule in DEFAULT_RULES[programme]:
+            rules.setdefault(rule.code, rule)
+    return list(rules.values())

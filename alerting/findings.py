@@ -1,0 +1,310 @@
+"""What each kind of rule finds in a timeline: thresholds (incl. NEWS2), answers and trends.
+
+A finder returns the `Finding` a rule raises a decision on, or None. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from alerting import news2, texts, trends
+from alerting.trends import Finding, Timeline
+from backend.timezones import day_bounds, local_day
+
+if TYPE_CHECKING:
+    from alerting.rules import Observation, PatientContext, Rule
+
+CONTACT_REQUEST = "contact_request"
+NEWS2_TOTAL, NEWS2_SINGLE = "news2", "news2_single"
+_NEWS2_TYPES = ("spo2", "heart_rate", "respiratory_rate", "body_temperature", "blood_pressure")
+
+
+def answer_type(form: str, link_id: str) -> str:
+    """The observation type of a form answer."""
+    return f"{form}/{link_id}"
+
+
+# -- matching -----------------------------------------------------------------------------------
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def breaches(value: float, op: str, limit: float) -> bool:
+    return {">": value > limit, ">=": value >= limit, "<": value < limit, "<=": value <= limit}[op]
+
+
+def _value(obs: Observation, spec: Mapping[str, Any]) -> Any:
+    if "component" in spec:
+        return obs.components.get(spec["component"])
+    if "attribute" in spec:
+        return obs.attributes.get(spec["attribute"])
+    return obs.value if obs.value is not None else obs.code
+
+
+def matches(obs: Observation, spec: Mapping[str, Any]) -> bool:
+    if obs.type != spec["type"]:
+        return False
+    value = _value(obs, spec)
+    if "any_of" in spec:
+        # JSON `true` is not the number 1 and "1" is not 1: compare type and value.
+        return any(type(value) is type(code) and value == code for code in spec["any_of"])
+    if "op" in spec:
+        return is_number(value) and breaches(value, spec["op"], spec["limit"])
+    return True
+
+
+# -- age ----------------------------------------------------------------------------------------
+
+
+def _add_months(day: date, months: int) -> date:
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _age_reference(context: PatientContext) -> date | None:
+    """Birth date, moved to term for a preterm infant. NICE NG143's "under 3 months" red flag
+    then lasts until 3 months *corrected* age: the longer of the two safety windows."""
+    if context.birth_date is None:
+        return None
+    weeks = context.parameters.get("gestational_age_at_birth_weeks")
+    if is_number(weeks) and weeks < 40:
+        return context.birth_date + timedelta(weeks=40 - weeks)
+    return context.birth_date
+
+
+def _age_applies(rule: Rule, obs: Observation, context: PatientContext) -> bool:
+    params = rule.params
+    if "max_age_months" not in params and "min_age_months" not in params:
+        return True
+    reference = _age_reference(context)
+    if reference is None:
+        return "max_age_months" in params  # age unknown: the younger infant's (stricter) rule holds
+    day = local_day(obs.measured_at, context.time_zone)
+    if "max_age_months" in params and day >= _add_months(reference, int(params["max_age_months"])):
+        return False
+    return not ("min_age_months" in params and day < _add_months(reference, int(params["min_age_months"])))
+
+
+def _age_detail(obs: Observation, context: PatientContext) -> str:
+    if context.birth_date is None:
+        return " Age unknown: treated as the youngest age band."
+    day = local_day(obs.measured_at, context.time_zone)
+    text = f" Age {(day - context.birth_date).days} days"
+    reference = _age_reference(context)
+    if reference is not None and reference != context.birth_date:
+        text += f" ({(day - reference).days} days corrected)"
+    return text + "."
+
+
+# -- threshold ----------------------------------------------------------------------------------
+
+
+def threshold(rule: Rule, timeline: Timeline) -> Finding | None:
+    params = rule.params
+    type_, op, limit = params["type"], params["op"], params["limit"]
+    if type_ in (NEWS2_TOTAL, NEWS2_SINGLE):
+        return _news2_finding(rule, timeline)
+    hits = [
+        (value, obs)
+        for obs in timeline.new
+        if obs.type == type_
+        and is_number(value := _value(obs, params))
+        and breaches(value, op, limit)
+        and _age_applies(rule, obs, timeline.context)
+    ]
+    if not hits:
+        return None
+    value, worst = (max if op in (">", ">=") else min)(hits, key=lambda hit: hit[0])
+    name = texts.label(type_)
+    if "component" in params:
+        name = f"{params['component'].capitalize()} {name}"
+    detail = f"Measured {texts.local_time(worst.measured_at, timeline.context.time_zone)}"
+    if worst.components:
+        detail += " (" + "/".join(texts.number(v, "") for v in worst.components.values()) + ")"
+    detail += "."
+    if len(hits) > 1:
+        detail += f" {len(hits)} readings beyond the limit."
+    if "max_age_months" in params or "min_age_months" in params:
+        detail += _age_detail(worst, timeline.context)
+    ids = tuple(obs.id for _, obs in hits)
+    return Finding(value, texts.TYPE_UNITS.get(type_, ""), name, ids, worst.measured_at, detail)
+
+
+def _news2_assessment(rule: Rule, timeline: Timeline) -> tuple[news2.News2, list[Observation]] | None:
+    """NEWS2 from the latest value of each parameter within `window_minutes` before the newest
+    new one: a home "set" is registered over a few minutes, often one device at a time."""
+    window = timedelta(minutes=rule.params.get("window_minutes", 60))
+    confusion = rule.params.get("confusion_answer")
+    inputs = set(_NEWS2_TYPES) | ({confusion} if confusion else set())
+    key = ("news2", window, confusion)
+    if key not in timeline.cache:
+        trigger = [obs.measured_at for obs in timeline.new if obs.type in inputs]
+        result = None
+        if trigger:
+            anchor = max(trigger)
+            latest = {
+                obs.type: obs
+                for obs in timeline.all
+                if obs.type in inputs and anchor - window <= obs.measured_at <= anchor
+            }
+            scale = 2 if timeline.context.parameters.get("spo2_scale") == 2 else 1
+            spo2, pressure = latest.get("spo2"), latest.get("blood_pressure")
+            result = (
+                news2.assess(
+                    scale=scale,
+                    respiratory_rate=latest["respiratory_rate"].value if "respiratory_rate" in latest else None,
+                    spo2=spo2.value if spo2 else None,
+                    on_oxygen=spo2.attributes.get("on_oxygen") if spo2 else None,
+                    systolic=pressure.components.get("systolic") if pressure else None,
+                    heart_rate=latest["heart_rate"].value if "heart_rate" in latest else None,
+                    new_confusion=latest[confusion].code is True if confusion in latest else None,
+                    temperature=latest["body_temperature"].value if "body_temperature" in latest else None,
+                ),
+                sorted(latest.values(), key=lambda obs: obs.measured_at),
+            )
+        timeline.cache[key] = result
+    return timeline.cache[key]
+
+
+_NEWS2_NAMES = {
+    "respiratory_rate": "RR",
+    "spo2": "SpO2",
+    "air_or_oxygen": "O2",
+    "systolic": "SBP",
+    "heart_rate": "pulse",
+    "consciousness": "new confusion",
+    "temperature": "temp",
+}
+
+
+def _news2_finding(rule: Rule, timeline: Timeline) -> Finding | None:
+    assessed = _news2_assessment(rule, timeline)
+    if assessed is None:
+        return None
+    result, used = assessed
+    single = rule.params["type"] == NEWS2_SINGLE
+    value = result.highest_single if single else result.total
+    if not breaches(value, rule.params["op"], rule.params["limit"]):
+        return None
+    parts = []
+    for name, score in result.scores.items():
+        shown = result.values[name]
+        unit = "Cel" if name == "temperature" else ""
+        shown = texts.quantity(shown, "") if isinstance(shown, bool) else texts.number(shown, unit)
+        parts.append(f"{_NEWS2_NAMES[name]} {shown}→{score}")
+    detail = f"Scale {result.scale}: " + ", ".join(parts) + f" (total {result.total}, RCP risk {result.risk})."
+    if result.oxygen_assumed_air:
+        detail += " Oxygen not recorded: scored as air."
+    if result.missing:
+        detail += " Not measured: " + ", ".join(_NEWS2_NAMES[name] for name in result.missing) + "."
+    label = "NEWS2 highest single parameter" if single else "NEWS2"
+    return Finding(value, "", label, tuple(obs.id for obs in used), used[-1].measured_at, detail)
+
+
+# -- answers ------------------------------------------------------------------------------------
+
+
+def _answer_detail(observations: Sequence[Observation], time_zone: str) -> str:
+    parts = []
+    for obs in observations:
+        text = texts.label(obs.type)
+        shown = obs.value if obs.value is not None else obs.code
+        if shown is not None:
+            text += " " + texts.quantity(shown, texts.TYPE_UNITS.get(obs.type, ""))
+        if obs.attributes:
+            text += " (" + ", ".join(f"{key} {value}" for key, value in obs.attributes.items()) + ")"
+        text += f" at {texts.local_time(obs.measured_at, time_zone)}"
+        if obs.note:
+            # The parent's or patient's own words are what a clinician needs first.
+            note = obs.note if len(obs.note) <= 140 else obs.note[:139] + "…"
+            text += f': "{note}"'
+        parts.append(text)
+    return "; ".join(parts) + "."
+
+
+def _matching(observations: Iterable[Observation], specs: Sequence[Mapping[str, Any]]) -> list[Observation]:
+    return [obs for obs in observations if any(matches(obs, spec) for spec in specs)]
+
+
+def _candidates(timeline: Timeline, specs: Sequence[Mapping[str, Any]]) -> list[Observation]:
+    types = dict.fromkeys(spec["type"] for spec in specs)
+    found = [obs for type_ in types for obs in timeline.of_type(type_)]
+    return sorted(found, key=lambda obs: (obs.measured_at, obs.id)) if len(types) > 1 else found
+
+
+def answer(rule: Rule, timeline: Timeline) -> Finding | None:
+    specs, also = rule.params["match"], rule.params.get("with_any")
+    new_ids, zone = timeline.new_ids, timeline.context.time_zone
+    if not any(spec["type"] in timeline.new_types for spec in [*specs, *(also or [])]):
+        return None
+    primary = _matching(_candidates(timeline, specs), specs)
+    if also:
+        # Co-occurrence (cloudy effluent with pain or fever): either side may be the new one.
+        window = timedelta(hours=rule.params.get("within_hours", 24))
+        secondary = _matching(_candidates(timeline, also), also)
+        pairs = [
+            (first, second)
+            for first in primary
+            for second in secondary
+            if abs(first.measured_at - second.measured_at) <= window and {first.id, second.id} & new_ids
+        ]
+        used = {obs.id: obs for pair in pairs for obs in pair}
+        hits = sorted(used.values(), key=lambda obs: obs.measured_at)
+    else:
+        hits = [obs for obs in primary if obs.id in new_ids]
+    if not hits:
+        return None
+    primary_ids = {obs.id for obs in primary}
+    last = next(obs for obs in reversed(hits) if obs.id in primary_ids)
+    spec = next(spec for spec in specs if matches(last, spec))
+    value = _value(last, spec) if ("any_of" in spec or "op" in spec) else None
+    ids = tuple(obs.id for obs in hits)
+    return Finding(
+        value,
+        texts.TYPE_UNITS.get(last.type, ""),
+        texts.label(last.type),
+        ids,
+        hits[-1].measured_at,
+        _answer_detail(hits, zone),
+    )
+
+
+# -- trends -------------------------------------------------------------------------------------
+
+
+def _compared(rule: Rule, finding: Finding | None) -> Finding | None:
+    if finding is None or not is_number(finding.value):
+        return None
+    return finding if breaches(float(finding.value), rule.params["op"], rule.params["limit"]) else None  # type: ignore[arg-type]
+
+
+def daily(rule: Rule, timeline: Timeline, days: Iterable[date]) -> Finding | None:
+    _, measure = trends.DAILY_MEASURES[rule.params["measure"]]
+    found = [f for day in days if (f := _compared(rule, measure(rule, timeline, day)))]
+    if not found:
+        return None
+    lowest = rule.params["op"] in ("<", "<=")
+    return sorted(found, key=lambda f: float(f.value), reverse=not lowest)[0]  # type: ignore[arg-type]
+
+
+def trend(rule: Rule, timeline: Timeline) -> Finding | None:
+    name = rule.params["measure"]
+    if name in trends.DAILY_MEASURES:
+        # Late data (a phone that was offline) changes the total of a day already over.
+        type_ = trends.DAILY_MEASURES[name][0]
+        context = timeline.context
+        touched = {timeline.day(obs.measured_at) for obs in timeline.new if obs.type == type_}
+        over = sorted(day for day in touched if day_bounds(day, context.time_zone)[1] <= context.now)
+        return daily(rule, timeline, over)
+    return _compared(rule, trends.MEASURES[name](rule, timeline))
+
+
+Finder = Callable[["Rule", Timeline], Finding | None]
+FINDERS: dict[str, Finder] = {"threshold": threshold, "trend": trend, "answer": answer}

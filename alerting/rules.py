@@ -1,0 +1,351 @@
+"""Alert rules and their pure evaluation: observations in, decisions out. No database, no I/O,
+no clock: `PatientContext.now` is the only "now" (ARCHITECTURE.md habit 6).
+
+Rule shape (API.md "Rules and alerts"): code, kind (threshold | trend | missing | answer), params,
+severity (low | medium | high), enabled, source (programme | patient). Params by kind:
+- threshold: {"type", "component"?, "op": ">"|">="|"<"|"<=", "limit", "max_age_months"?,
+  "min_age_months"?}; `type` may also be the derived "news2" (total) or "news2_single" (highest
+  single-parameter score), with "window_minutes" and "confusion_answer".
+- trend: {"measure", "op", "limit", ...measure options} (see `alerting.trends`).
+- missing: {"of": [type or form, ...], "days" | "hours"}.
+- answer: {"match": [spec, ...], "with_any"?: [spec, ...], "within_hours"?}; a spec is
+  {"type", "attribute"? | "component"?, "any_of"? | "op"+"limit"?}; a spec with neither matches
+  any observation of the type (a contact request).
+Form answers are observations of type "<form>/<link_id>" (`answer_type`) whose `code` is the
+answer (a string or a boolean); a contact request is an observation of type "contact_request".
+
+Entry points: `evaluate` (an upload; load history from `history_since`), `evaluate_day` (after a
+patient's local midnight), `evaluate_missing` (the periodic sweep), `apply_override` (PUT rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+import msgspec
+
+from alerting import texts, trends
+from alerting.findings import CONTACT_REQUEST, FINDERS, NEWS2_SINGLE, NEWS2_TOTAL, answer_type, daily, is_number
+from alerting.trends import Finding, Timeline
+from backend.timezones import day_bounds, local_day
+
+Severity = Literal["low", "medium", "high"]
+Kind = Literal["threshold", "trend", "missing", "answer"]
+Source = Literal["programme", "patient"]
+SEVERITY_RANK: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
+OPERATORS = (">", ">=", "<", "<=")
+
+__all__ = [
+    "CONTACT_REQUEST",
+    "NEWS2_SINGLE",
+    "NEWS2_TOTAL",
+    "Decision",
+    "LocalText",
+    "Observation",
+    "PatientContext",
+    "Rule",
+    "RuleError",
+    "answer_type",
+    "apply_override",
+    "evaluate",
+    "evaluate_day",
+    "evaluate_missing",
+    "history_since",
+    "lookback",
+    "rule_problems",
+]
+
+
+class LocalText(msgspec.Struct, frozen=True):
+    nb: str
+    en: str
+
+
+class Observation(msgspec.Struct, frozen=True, kw_only=True):
+    """A measurement (canonical unit), a form answer, or a contact request."""
+
+    id: str
+    type: str
+    measured_at: datetime
+    value: float | None = None
+    code: str | bool | None = None
+    components: dict[str, float] = {}
+    attributes: dict[str, Any] = {}
+    note: str | None = None
+
+
+class Rule(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    kind: Kind
+    params: dict[str, Any]
+    severity: Severity
+    enabled: bool = True
+    source: Source = "programme"
+    # A floor can be tightened per patient but never loosened, lowered or switched off.
+    safety_floor: bool = False
+    # Tiers of one finding (temperature < 36.5 / < 36.0): only the most severe one is raised.
+    group: str | None = None
+    title: str = ""
+    basis: str = ""  # the clinical source, short, for the explanation
+    patient_text: LocalText | None = None  # "{value}" is replaced by the value in that language
+    default_params: dict[str, Any] | None = None  # what a patient override replaced
+
+
+class PatientContext(msgspec.Struct, frozen=True, kw_only=True):
+    now: datetime
+    time_zone: str = "Europe/Oslo"
+    birth_date: date | None = None
+    parameters: dict[str, Any] = {}  # enrolment parameters of the patient's programmes
+    monitoring_since: datetime | None = None  # what "missing" counts from before a first value
+
+
+class Decision(msgspec.Struct, frozen=True, kw_only=True):
+    rule: str
+    severity: Severity
+    title: str
+    explanation: str
+    patient_text: LocalText
+    observation_ids: tuple[str, ...]
+    worst_value: float | str | bool | None
+    unit: str | None
+    observed_at: datetime | None
+    source: Source
+
+
+# -- evaluation ---------------------------------------------------------------------------------
+
+
+def _active(rules: Iterable[Rule], kinds: Iterable[str]) -> list[Rule]:
+    # A safety floor stays on even if a stored row says otherwise (`apply_override` refuses to
+    # write that, this is the second line).
+    return [rule for rule in rules if rule.kind in kinds and (rule.enabled or rule.safety_floor)]
+
+
+def _decide(rule: Rule, finding: Finding) -> Decision:
+    value = round(finding.value, 2) if is_number(finding.value) else finding.value
+    return Decision(
+        rule=rule.code,
+        severity=rule.severity,
+        title=rule.title or rule.code,
+        explanation=texts.explanation(rule, finding),
+        patient_text=texts.patient_text(rule, finding, LocalText),
+        observation_ids=finding.observation_ids,
+        worst_value=value,
+        unit=finding.unit or None,
+        observed_at=finding.at,
+        source=rule.source,
+    )
+
+
+def _strongest_per_group(decisions: list[Decision], rules: Sequence[Rule]) -> list[Decision]:
+    """Within a group keep the most severe decision (the earlier rule on a tie): a temperature
+    of 35.8 is one "below 36.0" alert, not that and a "below 36.5" one too."""
+    order = {rule.code: index for index, rule in enumerate(rules)}
+    groups = {rule.code: rule.group for rule in rules}
+    best: dict[str, Decision] = {}
+    for decision in decisions:
+        group = groups.get(decision.rule)
+        if group is None:
+            continue
+        held = best.get(group)
+        rank = (SEVERITY_RANK[decision.severity], -order[decision.rule])
+        if held is None or rank > (SEVERITY_RANK[held.severity], -order[held.rule]):
+            best[group] = decision
+    kept = {id(decision) for decision in best.values()}
+    return [d for d in decisions if groups.get(d.rule) is None or id(d) in kept]
+
+
+def evaluate(
+    new: Sequence[Observation], history: Sequence[Observation], rules: Sequence[Rule], context: PatientContext
+) -> list[Decision]:
+    """Decisions that a newly stored batch triggers, judged against the patient's history."""
+    if not new:
+        return []
+    timeline = Timeline.build(new, history, context)
+    decisions = []
+    for rule in _active(rules, FINDERS):
+        finding = FINDERS[rule.kind](rule, timeline)
+        if finding is not None:
+            decisions.append(_decide(rule, finding))
+    return _strongest_per_group(decisions, rules)
+
+
+def evaluate_day(
+    day: date, history: Sequence[Observation], rules: Sequence[Rule], context: PatientContext
+) -> list[Decision]:
+    """Whole-day rules (intake of plan) for a local day that is over: what the worker runs just
+    after each patient's local midnight (`backend.timezones.day_bounds`). A day not yet over gives
+    nothing. `history` must cover the day and the week before it (the latest weight for the plan)."""
+    if day_bounds(day, context.time_zone)[1] > context.now:
+        return []
+    timeline = Timeline.build([], history, context)
+    whole_day = [rule for rule in _active(rules, ["trend"]) if rule.params.get("measure") in trends.DAILY_MEASURES]
+    decisions = [_decide(rule, finding) for rule in whole_day if (finding := daily(rule, timeline, [day]))]
+    return _strongest_per_group(decisions, rules)
+
+
+# Days of history each trend measure reads before the day of the newest value it judges.
+_TREND_DAYS = {
+    "growth_velocity": lambda p: p.get("max_days", 7),
+    "weight_loss_pct": lambda p: p.get("max_gap_days", 1),
+    "consecutive_losses": lambda p: p["limit"],  # a longer run still breaches; its length is capped
+    "above_dry_weight": lambda p: 0,
+    "weight_gain": lambda p: p.get("days", 2),
+    "negative_uf_days": lambda p: p["limit"],
+    "intake_pct_of_plan": lambda p: 7,  # the latest weight for the plan: a week of missed weighing
+}
+
+
+def lookback(rules: Sequence[Rule]) -> timedelta:
+    """How far before the earliest new observation `evaluate` reads history: what the service
+    loads, so that a patient's years of data are not sorted on every upload."""
+    need = timedelta(0)
+    for rule in _active(rules, FINDERS):
+        params = rule.params
+        if rule.kind == "trend":
+            # +2 days: local days are 25 hours long at most, at both ends of the span.
+            need = max(need, timedelta(days=_TREND_DAYS[params["measure"]](params) + 2))
+        elif rule.kind == "threshold" and params["type"] in (NEWS2_TOTAL, NEWS2_SINGLE):
+            need = max(need, timedelta(minutes=params.get("window_minutes", 60)))
+        elif rule.kind == "answer" and params.get("with_any"):
+            need = max(need, timedelta(hours=params.get("within_hours", 24)))
+    return need
+
+
+def history_since(new: Sequence[Observation], rules: Sequence[Rule]) -> datetime | None:
+    """The earliest instant `evaluate(new, history, rules, …)` looks at; None when nothing is new."""
+    return min(obs.measured_at for obs in new) - lookback(rules) if new else None
+
+
+def _missing(rule: Rule, last_seen: Mapping[str, datetime | None], context: PatientContext) -> Finding | None:
+    keys = rule.params["of"]
+    seen = [last_seen[key] for key in keys if last_seen.get(key) is not None]
+    last = max(seen) if seen else context.monitoring_since  # type: ignore[type-var]
+    if last is None:
+        return None
+    what = f"No {texts.label(keys[0]).lower()}" if len(keys) == 1 else "No registration"
+    since = "last " + texts.local_time(last, context.time_zone) if seen else "none since monitoring began"
+    detail = "" if len(keys) == 1 else "Looked for: " + ", ".join(keys) + "."
+    if "days" in rule.params:
+        # Whole local days without a registration: a weight due every morning is 1 day missing
+        # once the day after the last one has ended, whether that day had 23, 24 or 25 hours.
+        gone = (local_day(context.now, context.time_zone) - local_day(last, context.time_zone)).days - 1
+        if gone < rule.params["days"]:
+            return None
+        return Finding(float(gone), "d", f"{what} for {texts.plural(gone, 'whole day')}, {since}", (), last, detail)
+    hours = (context.now - last) / timedelta(hours=1)
+    if hours < rule.params["hours"]:
+        return None
+    return Finding(hours, "h", f"{what} for {texts.plural(hours, 'hour')}, {since}", (), last, detail)
+
+
+def evaluate_missing(
+    last_seen: Mapping[str, datetime | None], rules: Sequence[Rule], context: PatientContext
+) -> list[Decision]:
+    """Missing-data decisions at `context.now`, from when each type or form was last registered."""
+    decisions = [
+        _decide(rule, finding)
+        for rule in _active(rules, ["missing"])
+        if (finding := _missing(rule, last_seen, context)) is not None
+    ]
+    return _strongest_per_group(decisions, rules)
+
+
+# -- validation and overrides -------------------------------------------------------------------
+
+
+class RuleError(ValueError):
+    """A rule that cannot be evaluated, or an override a safety floor does not allow."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _spec_problems(specs: Any, name: str) -> list[str]:
+    if not isinstance(specs, list) or not specs:
+        return [f"params.{name} must be a non-empty list"]
+    problems = []
+    for spec in specs:
+        if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+            problems.append(f"params.{name}: every entry needs a type")
+        elif "op" in spec and (spec["op"] not in OPERATORS or not is_number(spec.get("limit"))):
+            problems.append(f"params.{name}: op must be one of {', '.join(OPERATORS)} with a numeric limit")
+    return problems
+
+
+def rule_problems(rule: Rule) -> list[str]:
+    """Why a rule cannot be evaluated (empty when it can): checked before a rule is stored, so
+    evaluation never meets a malformed one."""
+    params = rule.params
+    if rule.severity not in SEVERITY_RANK:
+        return [f"severity must be one of {', '.join(SEVERITY_RANK)}"]
+    compares = params.get("op") in OPERATORS and is_number(params.get("limit"))
+    match rule.kind:
+        case "threshold":
+            ok = isinstance(params.get("type"), str) and compares
+            return [] if ok else ["threshold params need type, op (>, >=, <, <=) and a numeric limit"]
+        case "trend":
+            known = set(trends.MEASURES) | set(trends.DAILY_MEASURES)
+            return (
+                []
+                if params.get("measure") in known and compares
+                else [f"trend params need measure (one of {', '.join(sorted(known))}), op and limit"]
+            )
+        case "missing":
+            spans = [key for key in ("days", "hours") if is_number(params.get(key)) and params[key] > 0]
+            ok = isinstance(params.get("of"), list) and params["of"] and len(spans) == 1
+            return [] if ok else ["missing params need of (a list of types or forms) and either days or hours"]
+        case "answer":
+            problems = _spec_problems(params.get("match"), "match")
+            if "with_any" in params:
+                problems += _spec_problems(params["with_any"], "with_any")
+            return problems
+    return [f"unknown rule kind {rule.kind!r}"]
+
+
+def _tightened(op: str, default: float, candidate: float) -> bool:
+    return candidate <= default if op in (">", ">=") else candidate >= default
+
+
+def _floor_problems(default: Rule, candidate: Rule) -> list[str]:
+    if not default.safety_floor:
+        return []
+    problems = []
+    if not candidate.enabled:
+        problems.append(f"{default.code} is a safety floor and cannot be switched off")
+    if SEVERITY_RANK[candidate.severity] < SEVERITY_RANK[default.severity]:
+        problems.append(f"{default.code} is a safety floor: severity cannot go below {default.severity}")
+    for key in sorted(set(default.params) | set(candidate.params)):
+        before, after = default.params.get(key), candidate.params.get(key)
+        if key == "limit" and is_number(before) and is_number(after):
+            if not _tightened(default.params["op"], before, after):
+                problems.append(f"{default.code} is a safety floor: the limit may only be stricter than {before:g}")
+        elif before != after:
+            problems.append(f"{default.code} is a safety floor: params.{key} cannot be changed")
+    return problems
+
+
+def apply_override(
+    default: Rule,
+    *,
+    params: Mapping[str, Any] | None = None,
+    severity: Severity | None = None,
+    enabled: bool | None = None,
+) -> Rule:
+    """The patient's effective rule: the programme default with an override's params merged over
+    it. Raises RuleError for an unusable rule or a loosened safety floor."""
+    candidate = msgspec.structs.replace(
+        default,
+        params={**default.params, **(params or {})},
+        severity=severity or default.severity,
+        enabled=default.enabled if enabled is None else enabled,
+        source="patient",
+        default_params=default.params,
+    )
+    problems = rule_problems(candidate) + _floor_problems(default, candidate)
+    if problems:
+        raise RuleError(problems)
+    return candidate

@@ -1,0 +1,189 @@
+"""Wording of decisions: a one-line clinician explanation and a plain-language patient text.
+
+The clinician line leads with what was seen and the limit it crossed, then whether the limit is
+the programme default or this patient's override, so it reads in a few seconds on a worklist.
+Patient texts are bokmål and English; a high-severity text always begins with "call 113" because
+the unit may not see the alert for minutes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from alerting.trends import Finding
+
+if TYPE_CHECKING:
+    from alerting.rules import LocalText, Rule
+
+OPERATORS = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
+
+# Canonical units of the measurement types (migrations/0003_measurements.sql); alerting may not
+# import the measurements package, and these are what the values arrive in.
+TYPE_UNITS = {
+    "body_weight": "g",
+    "feeding_volume": "mL",
+    "body_temperature": "Cel",
+    "spo2": "%",
+    "heart_rate": "/min",
+    "respiratory_rate": "/min",
+    "blood_pressure": "mm[Hg]",
+    "ultrafiltration_volume": "mL",
+    "wet_nappies": "",
+    "stools": "",
+    "vomiting": "",
+}
+_DISPLAY_UNITS = {"Cel": "°C", "mm[Hg]": "mmHg", "g/kg/d": "g/kg/day", "d": "days", "h": "hours", "": ""}
+_LABELS = {
+    "body_temperature": "Temperature",
+    "body_weight": "Weight",
+    "spo2": "SpO2",
+    "heart_rate": "Pulse",
+    "respiratory_rate": "Resp. rate",
+    "blood_pressure": "BP",
+    "ultrafiltration_volume": "Net UF",
+    "effluent_appearance": "PD effluent",
+    "vomiting": "Vomit",
+    "contact_request": "Contact request",
+    "premature-daily/vomit_colour": "Vomit colour (daily check)",
+    "premature-daily/tube_problem": "Tube problem (daily check)",
+    "premature-worried/worried": "Parent worried",
+    "pd-session/abdominal_pain": "Abdominal pain",
+    "copd-symptom-diary/new_confusion": "New confusion",
+}
+
+# The severity sentence every patient text ends (or, for high, begins) with.
+_HIGH = ("Ring 113 nå.", "Call 113 now.")
+_MEDIUM = (
+    "Avdelingen har fått beskjed og tar kontakt. Blir det akutt verre, ring 113.",
+    "Your care team has been told and will contact you. If things get acutely worse, call 113.",
+)
+_LOW = ("Avdelingen ser på dette ved neste gjennomgang.", "Your care team will look at this at the next review.")
+_GENERIC = (
+    "En registrering er utenfor grensen avdelingen har satt.",
+    "A registration is outside the limit your care team has set.",
+)
+
+
+def label(type_: str) -> str:
+    if type_ in _LABELS:
+        return _LABELS[type_]
+    return type_.rpartition("/")[2].replace("_", " ").capitalize()  # a form answer: its item
+
+
+def unit_text(unit: str) -> str:
+    return _DISPLAY_UNITS.get(unit, unit)
+
+
+def number(value: float, unit: str, language: str = "en") -> str:
+    # Temperature keeps its decimal (38.0 is a clinical cut-off, "38" reads as rounded); grams and
+    # millilitres read best whole; anything else gets one decimal when it has one.
+    if unit in ("g", "mL"):
+        places = 0
+    elif unit == "Cel":
+        places = 1
+    else:
+        places = 0 if float(value).is_integer() else 1
+    text = f"{value:.{places}f}"
+    if float(text) == 0:
+        text = text.lstrip("-")
+    return text.replace(".", ",") if language == "nb" else text
+
+
+_SPANS = {
+    "d": {"en": ("day", "days"), "nb": ("dag", "dager")},
+    "h": {"en": ("hour", "hours"), "nb": ("time", "timer")},
+}
+_YES_NO = {"en": {True: "yes", False: "no"}, "nb": {True: "ja", False: "nei"}}
+
+
+def quantity(value: Any, unit: str, language: str = "en") -> str:
+    if isinstance(value, bool):
+        return _YES_NO[language][value]
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if unit in _SPANS:
+        one, many = _SPANS[unit][language]
+        return f"{number(value, unit, language)} {one if value == 1 else many}"
+    shown = unit_text(unit)
+    # Norwegian writes "67,5 %", English "67.5%".
+    separator = "" if shown == "" or (shown == "%" and language == "en") else " "
+    return f"{number(value, unit, language)}{separator}{shown}"
+
+
+def local_time(instant: datetime, time_zone: str) -> str:
+    return instant.astimezone(ZoneInfo(time_zone)).strftime("%d %b %H:%M").lstrip("0")
+
+
+def plural(count: float, word: str) -> str:
+    return f"{number(count, '')} {word}{'' if count == 1 else 's'}"
+
+
+def _spec(spec: dict[str, Any]) -> str:
+    text = label(spec["type"]).lower()
+    if "any_of" in spec:
+        text += " " + "/".join(quantity(code, "") for code in spec["any_of"])
+    elif "op" in spec:
+        text += f" {OPERATORS[spec['op']]} {quantity(float(spec['limit']), TYPE_UNITS.get(spec['type'], ''))}"
+    return text
+
+
+def _limit(params: dict[str, Any], unit: str) -> str:
+    if "op" in params and "limit" in params:
+        return f"{OPERATORS.get(params['op'], params['op'])} {quantity(float(params['limit']), unit)}"
+    if "days" in params and "of" in params:
+        return plural(params["days"], "day")
+    if "hours" in params and "of" in params:
+        return plural(params["hours"], "hour")
+    if "match" in params:
+        codes = dict.fromkeys(quantity(code, "") for spec in params["match"] for code in spec.get("any_of", []))
+        text = ", ".join(codes) or "any"
+        if params.get("with_any"):
+            also = " or ".join(dict.fromkeys(_spec(spec) for spec in params["with_any"]))
+            text += f", with {also} within {params.get('within_hours', 24)} h"
+        return text
+    return ""
+
+
+def origin(rule: Rule, unit: str) -> str:
+    """Where the limit comes from: the programme default (with its clinical basis) or an override."""
+    if rule.source == "patient":
+        text = "Patient override"
+        if rule.default_params is not None and _limit(rule.default_params, unit) != _limit(rule.params, unit):
+            text += f" (programme default {_limit(rule.default_params, unit)})"
+    else:
+        text = "Programme default"
+        if rule.basis:
+            text += f" ({rule.basis})"
+    if rule.safety_floor:
+        text += "; safety floor"
+    return text + "."
+
+
+def explanation(rule: Rule, finding: Finding) -> str:
+    seen = finding.label if finding.value is None else f"{finding.label} {quantity(finding.value, finding.unit)}"
+    if rule.kind == "answer":
+        line = f"{seen} (alerts on: {_limit(rule.params, finding.unit)})."
+    elif rule.kind == "missing":
+        line = f"{finding.label} (limit {_limit(rule.params, finding.unit)})."
+    else:
+        line = f"{seen} {_limit(rule.params, finding.unit)}."
+    parts = [line, origin(rule, finding.unit)]
+    if finding.detail:
+        parts.append(finding.detail)
+    return " ".join(parts)
+
+
+def patient_text(rule: Rule, finding: Finding, local_text: type[LocalText]) -> LocalText:
+    base = (rule.patient_text.nb, rule.patient_text.en) if rule.patient_text else _GENERIC
+    nb, en = (
+        text.replace("{value}", quantity(finding.value, finding.unit, language)).strip()
+        for text, language in zip(base, ("nb", "en"), strict=True)
+    )
+    if rule.severity == "high":
+        return local_text(nb=f"{_HIGH[0]} {nb}", en=f"{_HIGH[1]} {en}")
+    tail = _MEDIUM if rule.severity == "medium" else _LOW
+    return local_text(nb=f"{nb} {tail[0]}", en=f"{en} {tail[1]}")

@@ -1,0 +1,131 @@
+"""COPD (CLINICAL.md §3.2): NEWS2 rules on both SpO2 scales, and the inactivity rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from alerting.rules import evaluate, evaluate_missing
+from tests.alerting.support import RULES, Case, answer, blood_pressure, check_wording, context, local, vital, weight
+
+SCALE_1 = context("2026-11-19 12:00", spo2_scale=1)
+SCALE_2 = context("2026-11-19 12:00", spo2_scale=2)
+AT = "2026-11-19 10:00"
+
+
+def vitals(*, rr=16, spo2=96, on_oxygen=False, hr=72, temp=37.0, sbp=130, at=AT) -> list:
+    """A home set; each parameter None to leave it out."""
+    items = []
+    if rr is not None:
+        items.append(vital("respiratory_rate", rr, at))
+    if spo2 is not None:
+        items.append(vital("spo2", spo2, at, on_oxygen=on_oxygen))
+    if hr is not None:
+        items.append(vital("heart_rate", hr, at))
+    if temp is not None:
+        items.append(vital("body_temperature", temp, at))
+    if sbp is not None:
+        items.append(blood_pressure(sbp, 80, at))
+    return items
+
+
+CASES = [
+    Case("all normal: 0", vitals(), {}, context=SCALE_1),
+    Case("RR 21 scores 2: low", vitals(rr=21), {"news2_low": "low"}, context=SCALE_1),
+    Case("4 without a 3: low", vitals(rr=21, hr=95, temp=38.5), {"news2_low": "low"}, context=SCALE_1),
+    Case("scale 1, SpO2 91: single 3", vitals(spo2=91), {"news2_single_parameter": "medium"}, context=SCALE_1),
+    Case("scale 2, SpO2 90 on air: in target, 0", vitals(spo2=90), {}, context=SCALE_2),
+    Case(
+        "scale 2, SpO2 88 on O2: 2 for oxygen, low",
+        vitals(spo2=88, on_oxygen=True),
+        {"news2_low": "low"},
+        context=SCALE_2,
+    ),
+    Case(
+        "scale 2, SpO2 97 on O2: 3 + 2 = 5, one medium alert",
+        vitals(spo2=97, on_oxygen=True),
+        {"news2_medium": "medium"},
+        context=SCALE_2,
+    ),
+    Case(
+        "scale 1, SpO2 97 on O2: 0 + 2, low",
+        vitals(spo2=97, on_oxygen=True),
+        {"news2_low": "low"},
+        context=SCALE_1,
+    ),
+    Case(
+        "5-6: medium",
+        vitals(rr=22, hr=105, temp=38.5, spo2=94),
+        {"news2_medium": "medium"},
+        context=SCALE_1,
+    ),
+    Case("7 or more: emergency", vitals(rr=25, spo2=91, hr=111), {"news2_high": "high"}, context=SCALE_1),
+    Case("scale not set: scale 1", vitals(spo2=91), {"news2_single_parameter": "medium"}, context=context(AT)),
+    Case(
+        "new confusion in the diary: single 3",
+        [answer("copd-symptom-diary", "new_confusion", True, AT)],
+        {"news2_single_parameter": "medium"},
+        context=SCALE_1,
+    ),
+    Case(
+        "an earlier reading within 60 minutes completes the set",
+        vitals(rr=None, temp=None, sbp=None, spo2=94, hr=95),  # 1 + 1
+        {"news2_medium": "medium"},  # + RR 25 (3) from 50 minutes before = 5
+        history=[vital("respiratory_rate", 25, "2026-11-19 09:10")],
+        context=SCALE_1,
+    ),
+    Case(
+        "a reading from 70 minutes before is not part of the set",
+        vitals(rr=None, temp=None, sbp=None, spo2=94, hr=95),
+        {"news2_low": "low"},
+        history=[vital("respiratory_rate", 25, "2026-11-19 08:50")],
+        context=SCALE_1,
+    ),
+    Case(
+        "vitals only in history: a new weight raises nothing",
+        [weight(80000, AT)],
+        {},
+        history=vitals(rr=25, spo2=91, hr=111, at="2026-11-19 09:50"),
+        context=SCALE_1,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", [c.param() for c in CASES])
+def test_copd_news2(case: Case):
+    from tests.alerting.support import run
+
+    run(case, "copd", SCALE_1)
+
+
+def test_news2_explanation_shows_each_score_and_what_was_not_measured():
+    new = vitals(rr=None, temp=None, sbp=None, spo2=97, on_oxygen=True, hr=72)
+    [decision] = evaluate(new, [], RULES["copd"], SCALE_2)
+    assert decision.rule == "news2_medium"
+    assert decision.worst_value == 5
+    assert decision.explanation.startswith("NEWS2 5 ≥ 5. Programme default (RCP NEWS2: 5-6 = medium risk).")
+    assert "Scale 2: SpO2 97→3, O2 yes→2, pulse 72→0 (total 5, RCP risk medium)." in decision.explanation
+    assert "Not measured: RR, SBP, new confusion, temp." in decision.explanation
+    assert set(decision.observation_ids) == {o.id for o in new}
+
+
+def test_news2_unrecorded_oxygen_is_scored_as_air_and_said():
+    new = [vital("spo2", 91, AT), vital("heart_rate", 72, AT)]  # no on_oxygen attribute
+    [decision] = evaluate(new, [], RULES["copd"], SCALE_1)
+    assert "Oxygen not recorded: scored as air." in decision.explanation
+    check_wording([decision], RULES["copd"])
+
+
+# Twice-weekly registration: a warning after 4 whole local days with none of them.
+@pytest.mark.parametrize(
+    ("now", "expect"),
+    [
+        pytest.param("2026-11-22 23:59:59", {}, id="3 whole days (19-22 Nov)"),
+        pytest.param("2026-11-23 00:00", {"copd_registration_missing": "low"}, id="4 whole days at local midnight"),
+        pytest.param("2026-11-30 09:00", {"copd_registration_missing": "low"}, id="11 days"),
+    ],
+)
+def test_copd_registration_missing(now, expect):
+    last_seen = {"spo2": local("2026-11-15 10:00"), "copd-symptom-diary": local("2026-11-18 19:00"), "heart_rate": None}
+    decisions = evaluate_missing(last_seen, RULES["copd"], context(now, spo2_scale=1))
+    assert {d.rule: d.severity for d in decisions} == expect
+    check_wording(decisions, RULES["copd"])
