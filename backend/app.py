@@ -8,12 +8,15 @@ from contextlib import asynccontextmanager
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.exceptions import ImproperlyConfiguredException
-from litestar.handlers import BaseRouteHandler
+from litestar.handlers import BaseRouteHandler, WebsocketRouteHandler
 from litestar.routes import BaseRoute
 from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from alerting.latency import track_alert_latency
+from alerting.routes import router as alerts_router
+from alerting.subscriptions.routes import router as push_router
 from backend import docs, health
 from backend.access.service import Access, authenticate, provide_caller
 from backend.clock import Clock, system_clock
@@ -31,6 +34,10 @@ from backend.patients.routes import router as patients_router
 from backend.programmes.routes import router as programmes_router
 from backend.security import Secrets
 from backend.settings import Settings
+from video import signalling
+from video.echo import EchoSessions
+from video.echo_routes import router as echo_router
+from video.routes import router as meetings_router
 
 API_PREFIX = "/api/v1"
 
@@ -67,6 +74,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
         try:
             yield
         finally:
+            await app.state.echo.close_all()
             if app.state.redis is not None:
                 await app.state.redis.aclose()
             await app.state.db_pool.close()
@@ -81,6 +89,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
             measurements_router,
             fhir_router,
             forms_router,
+            alerts_router,
+            push_router,
+            echo_router,
+            meetings_router,
         ],
         security=[{"bearer": []}],
     )
@@ -93,7 +105,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
         dto=StrictBody,
         return_dto=None,
         exception_handlers={Exception: handle_exception},
-        lifespan=[lifespan],
+        # The video hub starts after the pool and Redis client exist; Channels carries signalling
+        # across processes (Redis pub/sub, or in memory for the single process without Redis).
+        lifespan=[lifespan, signalling.lifespan],
+        plugins=[signalling.channels_plugin(settings)],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=docs.openapi_config(),
         debug=False,
@@ -103,6 +118,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
     app.state.clock = clock
     app.state.authenticate = authenticate
     app.state.metrics = metrics
+    # The echo test's peers live in this process, on the app's event loop.
+    app.state.echo = EchoSessions.from_settings(settings)
     app.state.secrets = Secrets(
         settings.secret_key,
         time_cost=settings.password_hash_time_cost,
@@ -110,7 +127,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
     )
     # Around the whole app, not as route middleware: Litestar runs route middleware only when a
     # route matches, and a 404 or 405 deserves a request id, a log line and a metric too.
-    app.asgi_handler = observe_requests(metrics)(app.asgi_handler)
+    app.asgi_handler = observe_requests(metrics)(track_alert_latency(metrics.alert_latency)(app.asgi_handler))
     check_access_declared(app)
     return app
 
@@ -121,7 +138,18 @@ def check_access_declared(app: Litestar) -> None:
         access = handler.opt.get("access")
         if not isinstance(access, Access):
             raise ImproperlyConfiguredException(f"route {route.path} declares no access rule")
-        takes_caller = "caller" in handler.parsed_fn_signature.parameters
+        parameters = handler.parsed_fn_signature.parameters
+        is_websocket = isinstance(handler, WebsocketRouteHandler)
+        if (access is Access.TICKET) != is_websocket:
+            # Browsers cannot send a bearer token on a websocket: a socket signs in with a ticket,
+            # and only a socket does.
+            raise ImproperlyConfiguredException(f"route {route.path}: only a websocket uses (and must use) a ticket")
+        if is_websocket:
+            if "caller" in parameters or "conn" in parameters:
+                # A socket lives for the whole call: it must not hold a request transaction.
+                raise ImproperlyConfiguredException(f"route {route.path}: a websocket takes no caller nor conn")
+            continue
+        takes_caller = "caller" in parameters
         if (access is not Access.PUBLIC) != takes_caller:
             # A signed-in route must resolve its caller; a public one must not ask for one.
             raise ImproperlyConfiguredException(
@@ -133,6 +161,8 @@ def routes_and_handlers(app: Litestar) -> Iterator[tuple[BaseRoute, BaseRouteHan
     """Every route handler of the app, less the OPTIONS handlers Litestar adds for CORS preflight
     (they answer with an Allow header and touch nothing)."""
     for route in app.routes:
-        for handler in route.route_handlers:
+        # An HTTP route has several handlers (one per method); a websocket route has one.
+        handlers = getattr(route, "route_handlers", None) or [route.route_handler]  # type: ignore[attr-defined]
+        for handler in handlers:
             if handler.handler_name != "options_handler":
                 yield route, handler

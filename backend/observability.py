@@ -72,6 +72,15 @@ class Metrics:
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry,
         )
+        # From the start of the request that raised an alert to each stage of its path:
+        # evaluated, committed (API, alerting/latency.py), push_sent, push_accepted (worker).
+        self.alert_latency = Histogram(
+            "heima_alert_latency_seconds",
+            "Alert latency from the raising request's start, by stage",
+            ["stage"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
 
 
 access_log = logging.getLogger("heima.http")

@@ -60,8 +60,57 @@ class Settings:
     vapid_private_key: str | None = field(default=None, repr=False)
     vapid_subject: str | None = None
     push_allowed_hosts: tuple[str, ...] = DEFAULT_PUSH_HOSTS
+    # Web Push (alerting/push.py). How long a push service keeps an undelivered alert for an
+    # offline phone: an explicit value, since pywebpush's default of 0 drops it at once.
+    push_ttl_seconds: int = 3600
+    push_connect_timeout_seconds: int = 5
+    push_read_timeout_seconds: int = 10
+    # The delivery worker (alerting/worker.py). A claim is a lease: a worker that dies mid-send
+    # leaves its deliveries to another once it ends, so it must outlast one send (connect + 2 reads).
+    delivery_lease_seconds: int = 60
+    delivery_batch_size: int = 100
+    # Batches being sent at once by one worker process.
+    delivery_concurrency: int = 8
+    # 5xx, timeouts and 429s are retried (429 and 503 after Retry-After, else after backoff
+    # doubling from the first value up to the second) until a delivery has been tried this often.
+    delivery_max_attempts: int = 8
+    delivery_backoff_seconds: int = 5
+    delivery_backoff_max_seconds: int = 300
+    # NOTIFY wakes the worker at once; this poll is the fallback for a notification lost while no
+    # worker listened (RELIABILITY.md §4: 1–5 s).
+    delivery_poll_seconds: int = 2
+    # An open high alert nobody acknowledges is pushed again to the unit after this long, and after
+    # as long again to the physicians too (CLINICAL.md 3.4: repeat every 15 min, then escalate).
+    escalation_after_seconds: int = 15 * 60
+    # How often the worker evaluates the missing-data rules of every followed patient.
+    sweep_interval_seconds: int = 300
+    # The worker's own /metrics (the push stages of heima_alert_latency_seconds); 0: not served.
+    worker_metrics_port: int = 0
     turn_urls: tuple[str, ...] = ()
     turn_secret: str | None = field(default=None, repr=False)
+    # Video meetings (video/). TURN credentials (coturn's REST scheme) expire after this long; a
+    # `stun:` entry in HEIMA_TURN_URLS is handed out as STUN, without credentials.
+    turn_credential_ttl_seconds: int = 2 * 3600
+    # A join ticket opens the signalling socket once, within these seconds.
+    video_ticket_ttl_seconds: int = 30
+    # Joining opens this long before a meeting starts and closes this long after it ends.
+    video_join_early_minutes: int = 15
+    video_join_late_minutes: int = 30
+    video_meeting_default_minutes: int = 60
+    # A dropped signalling socket that comes back within the grace keeps its place (no "left");
+    # each process refreshes its peers' presence every heartbeat, and a peer whose process stopped
+    # refreshing for three heartbeats is gone.
+    video_reconnect_grace_seconds: int = 5
+    video_heartbeat_seconds: int = 5
+    video_max_message_bytes: int = 64 * 1024
+    # A full mesh: every peer sends its media to every other one, which phones bear up to six.
+    video_max_peers: int = 6
+    # The pre-call echo test (video/echo.py): concurrent tests per process (each one decodes and
+    # re-encodes video), seconds each may run, and the non-public addresses or networks its ICE
+    # candidates may name (none by default: only public addresses are advertised).
+    echo_max_sessions: int = 4
+    echo_max_seconds: int = 60
+    echo_allowed_candidate_ips: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:

@@ -1,8 +1,8 @@
 """`heima worker`: background work that must not run inside requests.
 
-Today it prunes expired tokens and old sign-in failures; alert delivery, escalation and the
-missing-data sweep join it as the alerting work lands. Several workers may run at once: every
-job here is idempotent.
+It prunes expired tokens and old sign-in failures, and beside that runs the alerting loop
+(alerting/worker.py): push delivery, escalation and the missing-data sweep. Several workers may
+run at once: every job here is idempotent or claims its work.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import asyncpg
 
+from alerting.worker import run_alerting
 from backend.clock import Clock, system_clock
 from backend.maintenance.service import prune
 from backend.settings import Settings
@@ -35,6 +36,16 @@ async def run_worker(settings: Settings, dsn: str, clock: Clock = system_clock) 
         loop.add_signal_handler(signum, stop.set)
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     log.info("worker.started")
+    alerting = asyncio.create_task(run_alerting(settings, dsn, stop, clock))
+
+    def alerting_ended(task: asyncio.Task[None]) -> None:
+        # Its loop survives database restarts by itself; anything else ends the process, so that
+        # the supervisor restarts it rather than leaving a worker that no longer delivers.
+        if not task.cancelled() and task.exception() is not None:
+            log.error("worker.alerting.crashed", exc_info=task.exception())
+            stop.set()
+
+    alerting.add_done_callback(alerting_ended)
     try:
         while not stop.is_set():
             try:
@@ -45,5 +56,10 @@ async def run_worker(settings: Settings, dsn: str, clock: Clock = system_clock) 
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), HOUSEKEEPING_INTERVAL_SECONDS)
     finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await alerting
         await pool.close()
         log.info("worker.stopped")
+    if not alerting.cancelled() and alerting.exception() is not None:
+        raise SystemExit(1)

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 from litestar import Litestar, get
-from litestar.exceptions import ImproperlyConfiguredException
+from litestar.exceptions import ImproperlyConfiguredException, WebSocketDisconnect
 
 from backend.app import check_access_declared, routes_and_handlers
 from tests.helpers import API, INFANT, Actor, World, build_world, expect
+from tests.push.support import browser_keys
 
 MISSING = "missing"  # a patient id that does not exist
 COPD_DIARY_ITEMS = ("more_breathless", "sputum_colour_changed", "sputum_volume_increased", "new_confusion")
@@ -33,6 +34,7 @@ class Case:
     expected: Callable[[World, Actor, str | None], int]
     body: Callable[[World, Actor, str | None], Any] | None = None
     patient_route: bool = False  # the path names a patient: test each target, log each access
+    meeting_route: bool = False  # the path names a meeting of each target patient (or a missing one)
 
 
 def public(status: int) -> Callable[[World, Actor, str | None], int]:
@@ -73,6 +75,50 @@ def register_patient(world: World, actor: Actor, target: str | None) -> int:
     if actor.role != "clinician":
         return 403
     return 201 if actor is world.clin_u1 else 422  # the body names U1: not clin_u2's unit
+
+
+def care(status: int) -> Callable[[World, Actor, str | None], int]:
+    """The people of care (clinicians, patients, guardians); never administrators."""
+
+    def rule(world: World, actor: Actor, target: str | None) -> int:
+        if actor.role is None:
+            return 401
+        return 403 if actor.role == "admin" else status
+
+    return rule
+
+
+def meeting_of_patient(status: int) -> Callable[[World, Actor, str | None], int]:
+    """A meeting of the target patient: its people see it (in this world every clinician who sees
+    a patient also takes part in its meeting); anyone else gets the 404 of a missing meeting."""
+
+    def rule(world: World, actor: Actor, target: str | None) -> int:
+        if actor.role is None:
+            return 401
+        if actor.role == "admin":
+            return 403
+        return status if target is not None and world.sees(actor, target) else 404
+
+    return rule
+
+
+def signal_socket(world: World, actor: Actor, target: str | None) -> int:
+    """200: welcomed (a participant, with a ticket); 4401: refused (no ticket to be had)."""
+    return 200 if actor.role not in (None, "admin") and target is not None and world.sees(actor, target) else 4401
+
+
+def alert_of_twin_a(status: int) -> Callable[[World, Actor, str | None], int]:
+    """An alert of twin A (raised by its contact request): the clinicians of its unit act on it;
+    other clinicians get the 404 of a missing alert; nobody else has a worklist."""
+
+    def rule(world: World, actor: Actor, target: str | None) -> int:
+        if actor.role is None:
+            return 401
+        if actor.role != "clinician":
+            return 403
+        return status if world.sees(actor, world.twin_a) else 404
+
+    return rule
 
 
 def own_unit(world: World, actor: Actor) -> str:
@@ -207,13 +253,79 @@ CASES = [
         patient_data(200, clinicians_only=True),
         patient_route=True,
     ),
+    # Web Push: any signed-in user, for their own browsers. The suite's app has no VAPID key (503).
+    Case("GET", f"{API}/push/public-key", signed_in(503)),
+    Case(
+        "POST",
+        f"{API}/push/subscriptions",
+        signed_in(201),
+        body=lambda w, a, t: {
+            "endpoint": f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}",
+            "expirationTime": None,
+            "keys": browser_keys(),
+        },
+    ),
+    Case(
+        "DELETE",
+        f"{API}/push/subscriptions",
+        signed_in(204),
+        body=lambda w, a, t: {"endpoint": f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}"},
+    ),
+    # The pre-call echo test: anyone signed in. An offer that is not SDP keeps it fast (no peer).
+    Case("POST", f"{API}/video/echo", signed_in(422), body=lambda w, a, t: {"type": "offer", "sdp": "not sdp"}),
+    # Video meetings: planned by a clinician of the patient, seen and joined by its people.
+    Case(
+        "POST",
+        f"{API}/meetings",
+        patient_data(201, clinicians_only=True),
+        body=lambda w, a, t: {
+            "patient_id": t,
+            "kind": "consultation",
+            "title": "Matrix",
+            "starts_at": "2026-11-22T08:00:00+01:00",
+        },
+        patient_route=True,
+    ),
+    Case("GET", f"{API}/meetings", care(200)),
+    Case("GET", f"{API}/meetings/{{meeting_id:uuid}}", meeting_of_patient(200), meeting_route=True),
+    Case("POST", f"{API}/meetings/{{meeting_id:uuid}}/join", meeting_of_patient(200), meeting_route=True),
+    # The signalling socket, tested by connecting with whatever ticket the actor can get.
+    Case("WS", f"{API}/meetings/{{meeting_id:uuid}}/signal", signal_socket, meeting_route=True),
+    # Alerts: clinical data, for the clinicians of the patient's units; the patient's own view.
+    Case("GET", f"{API}/alerts", only("clinician", 200)),
+    Case("POST", f"{API}/alerts/{{alert_id:uuid}}/acknowledge", alert_of_twin_a(200)),
+    Case(
+        "POST", f"{API}/alerts/{{alert_id:uuid}}/resolve", alert_of_twin_a(200), body=lambda w, a, t: {"note": "Ringt"}
+    ),
+    Case("GET", f"{API}/patients/{{patient_id:uuid}}/alerts", patient_data(200), patient_route=True),
+    Case(
+        "GET", f"{API}/patients/{{patient_id:uuid}}/rules", patient_data(200, clinicians_only=True), patient_route=True
+    ),
+    Case(
+        "PUT",
+        f"{API}/patients/{{patient_id:uuid}}/rules/{{code:str}}",
+        patient_data(200, clinicians_only=True),
+        body=lambda w, a, t: {"params": {}, "reason": "Matrix"},
+        patient_route=True,
+    ),
+    Case(
+        "GET",
+        f"{API}/patients/{{patient_id:uuid}}/rules/{{code:str}}/history",
+        patient_data(200, clinicians_only=True),
+        patient_route=True,
+    ),
     # Last: it ends the actor's session.
     Case("POST", f"{API}/auth/logout", signed_in(204)),
 ]
 
 
 def app_routes(app: Litestar) -> set[tuple[str, str]]:
-    return {(method, route.path) for route, handler in routes_and_handlers(app) for method in handler.http_methods}
+    """(method, path) of every route; a websocket route counts as method "WS"."""
+    return {
+        (method, route.path)
+        for route, handler in routes_and_handlers(app)
+        for method in getattr(handler, "http_methods", None) or ("WS",)
+    }
 
 
 def test_every_route_has_a_case(client):
@@ -252,6 +364,17 @@ async def matrix_world(client, database_url, settings) -> World:
         response = await client.post(f"{API}/patients/{patient_id}/enrolments", json=body, headers=clinician.headers)
         world.extra[patient_id] = (await expect(response, 201))["id"]
     world.extra[MISSING] = str(uuid.uuid4())
+    # A meeting per patient, planned by its clinician, for the meeting routes.
+    for patient_id in (world.twin_a, world.twin_b, world.p2):
+        clinician = world.clin_u2 if patient_id == world.p2 else world.clin_u1
+        body = {
+            "patient_id": patient_id,
+            "kind": "consultation",
+            "title": "Matrix",
+            "starts_at": "2026-11-22T07:30:00Z",
+        }
+        response = await client.post(f"{API}/meetings", json=body, headers=clinician.headers)
+        world.extra[f"meeting:{patient_id}"] = (await expect(response, 201))["id"]
     # A contact request per patient, for the "handle" route to handle.
     for patient_id, author in (
         (world.twin_a, world.guardian),
@@ -261,6 +384,11 @@ async def matrix_world(client, database_url, settings) -> World:
         body = {"message": "Ring meg, takk"}
         response = await client.post(f"{API}/patients/{patient_id}/contact-requests", json=body, headers=author.headers)
         world.extra[f"contact-request:{patient_id}"] = (await expect(response, 201))["id"]
+    # The alert twin A's contact request raised, for the alert routes.
+    response = await client.get(f"{API}/alerts", params={"patient_id": world.twin_a}, headers=world.clin_u1.headers)
+    world.extra["alert"] = next(
+        a["id"] for a in (await expect(response, 200))["items"] if a["rule"] == "contact_request"
+    )
     return world
 
 
@@ -269,6 +397,9 @@ def concrete_path(case: Case, world: World, target: str | None) -> str:
     path = path.replace("{enrolment_id:uuid}", world.extra.get(target or "", str(uuid.uuid4())))
     path = path.replace("{request_id:uuid}", world.extra.get(f"contact-request:{target}", str(uuid.uuid4())))
     path = path.replace("{organisation_id:uuid}", world.organisation_id)
+    path = path.replace("{alert_id:uuid}", world.extra.get("alert", str(uuid.uuid4())))
+    path = path.replace("{code:str}", "contact_request")  # a rule of every programme
+    path = path.replace("{meeting_id:uuid}", world.extra.get(f"meeting:{target}", world.extra[MISSING]))
     return path.replace("{file_path:path}", "swagger-ui.css").replace("{path:str}", "redoc")
 
 
@@ -281,22 +412,46 @@ async def access_log_rows(db, patient_id: str, after_id: int) -> list[str]:
     return [row["outcome"] for row in rows]
 
 
+async def socket_attempt(client, path: str, actor: Actor) -> int:
+    """Ask for a ticket as the actor (when it can get one) and open the socket: 200 when welcomed,
+    else the close code after the error frame."""
+    ticket = ""
+    if actor.token:
+        joined = await client.post(path.removesuffix("/signal") + "/join", headers=actor.headers)
+        ticket = joined.json()["ticket"] if joined.status_code == 200 else ""
+    with await client.websocket_connect(f"{path}?ticket={ticket}") as socket:
+        frame = socket.receive_json(timeout=5)
+        if frame["type"] == "welcome":
+            return 200
+        try:
+            socket.receive(timeout=5)
+        except WebSocketDisconnect as closed:
+            return closed.code
+    return 0
+
+
 async def test_access_matrix(client, matrix_world, db):
     world = matrix_world
     missing = world.extra[MISSING]
     targets = [world.twin_a, world.twin_b, world.p2, missing]
+    per_target = lambda case: case.patient_route or case.meeting_route  # noqa: E731
     mismatches: list[str] = []
     calls = 0
     for case in CASES:
         for actor in world.actors:
-            for target in targets if case.patient_route else [None]:
+            for target in targets if per_target(case) else [None]:
                 path = concrete_path(case, world, target)
                 body = case.body(world, actor, target) if case.body else None
                 last_log_id = await db.fetchval("select coalesce(max(id), 0) from access_log")
-                response = await client.request(case.method, path, json=body, headers=actor.headers)
-                calls += 1
                 wanted = case.expected(world, actor, None if target == missing else target)
                 label = f"{case.method} {case.path} as {actor.name} on {target}"
+                calls += 1
+                if case.method == "WS":
+                    got = await socket_attempt(client, path, actor)
+                    if got != wanted:
+                        mismatches.append(f"{label}: {got} != {wanted}")
+                    continue
+                response = await client.request(case.method, path, json=body, headers=actor.headers)
                 if response.status_code != wanted:
                     mismatches.append(f"{label}: {response.status_code} != {wanted} ({response.text[:120]})")
                     continue
@@ -305,7 +460,13 @@ async def test_access_matrix(client, matrix_world, db):
                     expected_outcome = "allowed" if wanted < 400 else "denied"
                     if outcomes != [expected_outcome]:
                         mismatches.append(f"{label}: access log {outcomes} != [{expected_outcome}]")
-                if wanted == 404 and case.patient_route:
+                if case.meeting_route and actor.role not in (None, "admin") and target != missing:
+                    # A read or denial of an existing meeting is one row on its patient's log.
+                    outcomes = await access_log_rows(db, target, last_log_id)
+                    expected_outcome = "allowed" if wanted < 400 else "denied"
+                    if outcomes != [expected_outcome]:
+                        mismatches.append(f"{label}: access log {outcomes} != [{expected_outcome}]")
+                if wanted == 404 and (case.patient_route or case.meeting_route):
                     # "Not yours" must look exactly like "not there".
                     twin = await client.request(
                         case.method, concrete_path(case, world, missing), json=body, headers=actor.headers
@@ -315,7 +476,7 @@ async def test_access_matrix(client, matrix_world, db):
                         or twin.headers["content-type"] != response.headers["content-type"]
                     ):
                         mismatches.append(f"{label}: 404 differs from a missing patient's 404")
-    assert mismatches == []
+    assert mismatches == [], "\n".join(mismatches)
     assert calls >= len(CASES) * len(world.actors)
 
 

@@ -17,6 +17,8 @@ from typing import Any
 import msgspec
 import pytest
 
+from alerting.schemas import ResolveRequest, RuleOverrideIn
+from alerting.subscriptions.schemas import SubscriptionIn, SubscriptionRef
 from backend.app import routes_and_handlers
 from backend.forms.schemas import ContactRequestIn, FormResponseIn
 from backend.identity.schemas import ActivateRequest, LoginRequest, RefreshRequest
@@ -25,6 +27,10 @@ from backend.measurements.schemas import UploadRequest
 from backend.organisation.schemas import OrganisationCreate, UnitCreate, UserCreate
 from backend.patients.schemas import ActivationCodeCreate, EnrolmentCreate, PatientCreate
 from tests.helpers import API, PASSWORD, World
+from tests.push.support import browser_keys
+from video.echo import SDP_MAX_CHARS
+from video.echo_routes import EchoOffer
+from video.schemas import MeetingCreate
 
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
 UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
@@ -47,6 +53,14 @@ TABLES = (
     "measurements",
     "form_responses",
     "contact_requests",
+    "patient_rule_overrides",
+    "alerts",
+    "alert_events",
+    "push_deliveries",
+    "meetings",
+    "meeting_participants",
+    "meeting_tickets",
+    "push_subscriptions",
 )
 
 
@@ -243,6 +257,102 @@ ROUTES: dict[tuple[str, str], BodyRoute] = {
             WrongType("message number", {"message": 5}, "message"),
             WrongType("message blank", {"message": "   "}, "message"),
             WrongType("id not a uuid", {"id": "x"}, "id"),
+        ),
+    ),
+    ("POST", f"{API}/alerts/{{alert_id:uuid}}/resolve"): BodyRoute(
+        ResolveRequest,
+        "clin_u1",
+        lambda w: f"{API}/alerts/{UNKNOWN_UUID}/resolve",
+        lambda w: {"note": "Ringte foreldrene"},
+        (
+            WrongType("note number", {"note": 5}, "note"),
+            WrongType("note empty", {"note": ""}, "note"),
+            WrongType("note too long", {"note": "x" * 2001}, "note"),
+        ),
+    ),
+    ("PUT", f"{API}/patients/{{patient_id:uuid}}/rules/{{code:str}}"): BodyRoute(
+        RuleOverrideIn,
+        "clin_u1",
+        lambda w: f"{API}/patients/{w.twin_a}/rules/infant_temperature_low",
+        lambda w: {"params": {"limit": 36.0}, "severity": "low", "enabled": True, "reason": "Bad input"},
+        (
+            WrongType("severity unknown", {"severity": "urgent"}, "severity"),
+            WrongType("enabled as text", {"enabled": "false"}, "enabled"),
+            WrongType("params list", {"params": [1]}, "params"),
+            WrongType("limit as text", {"params": {"limit": "36"}}, "params.limit"),
+            WrongType("reason empty", {"reason": ""}, "reason"),
+            WrongType("expires_at naive", {"expires_at": "2026-11-23T08:00:00"}, "expires_at"),
+            WrongType("expires_at number", {"expires_at": 0}, "expires_at"),
+        ),
+        any_json=lambda body: {**body, "params": {"limit": DEEP_MARK}},
+    ),
+    ("POST", f"{API}/push/subscriptions"): BodyRoute(
+        SubscriptionIn,
+        "clin_u1",
+        lambda w: f"{API}/push/subscriptions",
+        lambda w: {
+            "endpoint": "https://fcm.googleapis.com/fcm/send/bad-input",
+            "expirationTime": None,
+            "keys": browser_keys(),
+        },
+        (
+            WrongType("endpoint number", {"endpoint": 5}, "endpoint"),
+            WrongType("endpoint http", {"endpoint": "http://fcm.googleapis.com/fcm/send/x"}, "endpoint"),
+            WrongType("endpoint internal", {"endpoint": "https://169.254.169.254/latest"}, "endpoint"),
+            WrongType("keys string", {"keys": "x"}, "keys"),
+            WrongType("p256dh number", {"keys": {"p256dh": 1, "auth": "AAAAAAAAAAAAAAAAAAAAAA"}}, "keys.p256dh"),
+            WrongType("auth too short", {"keys": {**browser_keys(), "auth": "AAAA"}}, "keys.auth"),
+            WrongType("expirationTime string", {"expirationTime": "2026-11-22"}, "expirationTime"),
+            WrongType("expirationTime float", {"expirationTime": 1.5}, "expirationTime"),
+        ),
+    ),
+    ("DELETE", f"{API}/push/subscriptions"): BodyRoute(
+        SubscriptionRef,
+        "clin_u1",
+        lambda w: f"{API}/push/subscriptions",
+        lambda w: {"endpoint": "https://fcm.googleapis.com/fcm/send/bad-input"},
+        (
+            WrongType("endpoint number", {"endpoint": 5}, "endpoint"),
+            WrongType("endpoint empty", {"endpoint": ""}, "endpoint"),
+        ),
+    ),
+    ("POST", f"{API}/video/echo"): BodyRoute(
+        EchoOffer,
+        "guardian",
+        lambda w: f"{API}/video/echo",
+        lambda w: {"type": "offer", "sdp": "v=0\r\n"},
+        (
+            WrongType("type answer", {"type": "answer"}, "type"),
+            WrongType("type number", {"type": 1}, "type"),
+            WrongType("sdp number", {"sdp": 1}, "sdp"),
+            WrongType("sdp empty", {"sdp": ""}, "sdp"),
+            WrongType("sdp too long", {"sdp": "v" * (SDP_MAX_CHARS + 1)}, "sdp"),
+        ),
+    ),
+    ("POST", f"{API}/meetings"): BodyRoute(
+        MeetingCreate,
+        "clin_u1",
+        lambda w: f"{API}/meetings",
+        lambda w: {
+            "patient_id": w.twin_a,
+            "kind": "consultation",
+            "title": "Bad input",
+            "starts_at": "2026-11-22T08:00:00+01:00",
+            "participants": [{"user_id": w.clin_u1.id, "role": "host"}],
+        },
+        (
+            WrongType("kind unknown", {"kind": "party"}, "kind"),
+            WrongType("starts_at naive", {"starts_at": "2026-11-22T08:00:00"}, "starts_at"),
+            WrongType("starts_at number", {"starts_at": 0}, "starts_at"),
+            WrongType("patient_id number", {"patient_id": 5}, "patient_id"),
+            WrongType("participants object", {"participants": {"user_id": UNKNOWN_UUID}}, "participants"),
+            WrongType(
+                "participant role",
+                {"participants": [{"user_id": UNKNOWN_UUID, "role": "admin"}]},
+                "participants[0].role",
+            ),
+            WrongType("participant extra", {"participants": [{"user_id": UNKNOWN_UUID, "x": 1}]}, "participants[0].x"),
+            WrongType("title empty", {"title": ""}, "title"),
         ),
     ),
 }
@@ -466,6 +576,8 @@ async def test_over_limit_stream_is_refused_without_reading_it(client, world, db
         ("POST", f"{API}/patients/not-a-uuid/enrolments/{UNKNOWN_UUID}/end", "clin_u1"),
         ("GET", f"{API}/organisations/not-a-uuid/units", "admin"),
         ("POST", f"{API}/organisations/not-a-uuid/units", "admin"),
+        ("POST", f"{API}/alerts/not-a-uuid/acknowledge", "clin_u1"),
+        ("GET", f"{API}/patients/not-a-uuid/rules", "clin_u1"),
     ],
 )
 async def test_non_uuid_path_id_is_404_problem(client, world, db, method, path, actor):

@@ -9,6 +9,7 @@ the service itself refuses or that ships a default secret.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from pathlib import Path
@@ -17,6 +18,7 @@ import jsonschema
 import yaml
 
 from backend.settings import Settings, known_env_names
+from video.echo import EchoConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_TEXT = (ROOT / "compose.yaml").read_text(encoding="utf-8")
@@ -37,6 +39,8 @@ HEALTHY = "service_healthy"
 EXPECTED_DEPENDS_ON = {
     "postgres": {},
     "redis": {},
+    # Video degrades without TURN; nothing waits for it.
+    "coturn": {},
     "migrate": {"postgres": HEALTHY},
     "api": {
         "postgres": HEALTHY,
@@ -129,3 +133,93 @@ def test_secrets_are_required_never_defaulted() -> None:
                 refs = list(INTERPOLATION.finditer(value))
                 assert refs, f"{name}: {key} has a literal value"
                 assert all(ref["op"] == ":?" for ref in refs), f"{name}: {key}"
+
+
+# --- coturn (RELIABILITY.md, "TURN relay to internal") -------------------------------------------
+
+# Earlier versions let an IPv4-mapped peer address (::ffff:127.0.0.1) past denied-peer-ip.
+COTURN_MINIMUM = (4, 9, 0)
+# Nobody may reach these through the relay: this host, Docker's and the hospital's networks.
+MUST_DENY = [
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.0.0.0/24",
+    "192.168.0.0/16",
+    "198.18.0.0/15",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
+    "::/128",
+    "::1/128",
+    "::ffff:0:0/96",  # IPv4-mapped: the bypass of CVE-2026-27624
+    "64:ff9b::/96",  # NAT64 into IPv4 space
+    "fc00::/7",
+    "fe80::/10",
+]
+
+
+def coturn_options() -> list[tuple[str, str | None]]:
+    """The turnserver.conf the coturn service mounts, as (option, value) pairs in order."""
+    mounts = {c["source"]: c["target"] for c in SERVICES["coturn"]["configs"]}
+    assert SERVICES["coturn"]["command"] == ["-c", mounts["turnserver"]]
+    options = []
+    for line in COMPOSE["configs"]["turnserver"]["content"].splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, sep, value = line.partition("=")
+            options.append((name, value if sep else None))
+    return options
+
+
+def option_values(name: str) -> list[str | None]:
+    return [value for option, value in coturn_options() if option == name]
+
+
+def test_coturn_is_pinned_to_a_version_without_the_relay_bypass():
+    image = SERVICES["coturn"]["image"]
+    match = re.fullmatch(r"coturn/coturn:(\d+)\.(\d+)\.(\d+)(?:-[a-z0-9.-]+)?", image)
+    assert match, f"{image}: pin an exact coturn/coturn release, never latest or a floating major"
+    assert tuple(int(part) for part in match.groups()) >= COTURN_MINIMUM
+
+
+def test_coturn_denies_relay_to_private_loopback_and_link_local_peers():
+    denied = []
+    for value in option_values("denied-peer-ip"):
+        first, _, last = value.partition("-")
+        denied.append((ipaddress.ip_address(first), ipaddress.ip_address(last or first)))
+    for cidr in MUST_DENY:
+        network = ipaddress.ip_network(cidr)
+        covered = any(
+            low.version == network.version and low <= network.network_address and network.broadcast_address <= high
+            for low, high in denied
+        )
+        assert covered, f"{cidr} is not in a denied-peer-ip range"
+    names = {name for name, _ in coturn_options()}
+    assert "no-multicast-peers" in names
+    # Either would punch holes into the list above.
+    assert not names & {"allowed-peer-ip", "allow-loopback-peers"}
+
+
+def test_coturn_checks_the_apis_shared_secret_and_has_no_admin_interface():
+    names = {name for name, _ in coturn_options()}
+    assert {"use-auth-secret", "no-cli", "fingerprint"} <= names
+    assert not names & {"lt-cred-mech", "user", "web-admin", "prometheus"}  # no static users, no admin
+    assert option_values("realm") == ["heima"]
+    (secret,) = option_values("static-auth-secret")
+    assert re.fullmatch(r"\$\{HEIMA_TURN_SECRET:\?[^}]*\}", secret)
+    assert SERVICES["coturn"]["healthcheck"]["test"]
+
+
+def test_the_api_gets_the_turn_servers_and_the_same_secret():
+    env = environment("api")
+    assert INTERPOLATION.fullmatch(env["HEIMA_TURN_SECRET"])["name"] == "HEIMA_TURN_SECRET"
+    settings = Settings.from_env({key: interpolate(value) for key, value in env.items()})
+    assert settings.turn_secret == DUMMY
+    assert settings.turn_urls and all(url.startswith("turn:") for url in settings.turn_urls)
+    EchoConfig.from_settings(settings)  # the URLs parse the way the echo peer reads them
+    # The worker and the migration job have no use for it.
+    for name in ("migrate", "worker"):
+        assert not {"HEIMA_TURN_SECRET", "HEIMA_TURN_URLS"} & set(environment(name)), name

@@ -17,7 +17,7 @@ def _named_queries() -> list[tuple[str, str, str]]:
     found = []
     for path in all_query_files():
         for name, sql in parse_queries(path.read_text(encoding="utf-8")).items():
-            found.append((str(path.relative_to(PACKAGE_ROOT)), name, sql))
+            found.append((str(path.relative_to(PACKAGE_ROOT.parent)), name, sql))
     return found
 
 

@@ -40,13 +40,23 @@ class Access(enum.Enum):
     ADMIN = "admin"  # administrators only
     CLINICIAN = "clinician"  # clinicians only
     PATIENT = "patient"  # a patient in the path: visibility and roles checked per patient
+    # The people of care (clinicians, patients, guardians; never administrators): visibility is
+    # checked per object, e.g. per meeting.
+    CARE = "care"
+    # A websocket that signs in with a single-use ticket in its query string (browsers cannot set
+    # an Authorization header on a websocket): it never sees a bearer token nor a request
+    # transaction, and resolves who it is from the ticket itself.
+    TICKET = "ticket"
 
     def admits(self, role: str) -> bool:
         if self is Access.ADMIN:
             return role == "admin"
         if self is Access.CLINICIAN:
             return role == "clinician"
-        return True
+        if self is Access.CARE:
+            return role in PATIENT_ROLES
+        # A ticket route admits nobody by token: its socket signs in with the ticket alone.
+        return self is not Access.TICKET
 
 
 class Principal(msgspec.Struct, frozen=True):
@@ -106,6 +116,8 @@ async def authenticate(request: Request[Any, Any, Any], conn: asyncpg.Connection
     """
     if route_access(request) is Access.PUBLIC:
         return
+    if route_access(request) is Access.TICKET:
+        raise _not_signed_in()  # start-up refuses such routes with a connection; never by token
     state = request.app.state
     now = state.clock()
     token = bearer_token(request)
@@ -181,6 +193,46 @@ async def authorize_patient(
     if not allowed:
         raise _DeniedPatientAccess(403, "Your role may not do this for this patient.", entry)
     await conn.execute(queries.insert_access_log, *entry)
+
+
+async def patient_visible(conn: asyncpg.Connection, caller: Caller, patient_id: UUID) -> bool:
+    """Whether the caller may see the patient, without logging: for callers (video meetings) whose
+    access to an object does not end at the patient and who log the outcome themselves."""
+    principal = caller.principal
+    return principal.role in PATIENT_ROLES and await conn.fetchval(
+        queries.select_patient_visible,
+        patient_id,
+        principal.id,
+        principal.role,
+        list(principal.unit_ids),
+        caller.now,
+    )
+
+
+def _log_entry(caller: Caller, patient_id: UUID, resource: str, action: Action, outcome: str) -> tuple[Any, ...]:
+    principal = caller.principal
+    return (caller.now, principal.id, principal.role, patient_id, resource, action, outcome, caller.request_id)
+
+
+async def log_patient_access(
+    conn: asyncpg.Connection, caller: Caller, patient_id: UUID, *, resource: str, action: Action
+) -> None:
+    """An allowed access to something of the patient's, decided elsewhere (one access-log row)."""
+    await conn.execute(queries.insert_access_log, *_log_entry(caller, patient_id, resource, action, "allowed"))
+
+
+def denied_patient_access(
+    caller: Caller,
+    patient_id: UUID,
+    *,
+    resource: str,
+    action: Action,
+    status: int = 404,
+    detail: str = NOT_FOUND_DETAIL,
+) -> ProblemError:
+    """The error to raise for a denied access to something of the patient's: the request answers
+    `status`, and the denial is logged after the rollback (one access-log row)."""
+    return _DeniedPatientAccess(status, detail, _log_entry(caller, patient_id, resource, action, "denied"))
 
 
 async def log_patients_listed(

@@ -12,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
+from alerting.service import evaluate_and_record
 from backend.access.service import CLINICIAN_ONLY, NOT_FOUND_DETAIL, Caller, authorize_patient
 from backend.db import load_queries
 from backend.errors import ProblemError, invalid
@@ -36,6 +37,8 @@ async def create_contact_request(
         queries.insert_contact_request, request_id, patient_id, data.message, caller.id, caller.role, caller.now
     )
     if row is not None:
+        # A request to be contacted is an alert for the unit's clinicians, raised in this transaction.
+        await evaluate_and_record(conn, caller, patient_id, contact_request_ids=[row["id"]])
         return _contact_request(row), True
     stored = await conn.fetchrow(queries.select_contact_request, request_id)
     same = (stored["patient_id"], stored["message"], stored["created_by"]) == (patient_id, data.message, caller.id)

@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from alerting.service import evaluate_and_record, recorded_alerts
 from backend.access.service import Caller, authorize_patient
 from backend.db import load_queries
 from backend.errors import FieldError, ProblemError, invalid
@@ -23,7 +24,7 @@ from backend.forms.schemas import (
     StoredFormResponse,
 )
 from backend.measurements.catalogue import Catalogue
-from backend.measurements.schemas import ItemResult, Recorder
+from backend.measurements.schemas import AlertRef, ItemResult, Recorder
 from backend.measurements.service import store_measurements
 from backend.measurements.validation import MAX_FUTURE_SKEW
 
@@ -103,12 +104,18 @@ async def record_form_response(
         if (stored := await _stored_outcome(conn, patient_id, response.id, digest)) is not None:
             return stored
         raise ProblemError(409, "This response is being stored by another request; send it again.")
+    created: list[UUID] = []
     if mapped:
         results = await store_measurements(conn, caller, patient_id, [m for _, m in mapped], catalogue)
         _raise_unless_stored([link_id for link_id, _ in mapped], results)
-    # Answer rules (bilious vomit, a tube problem, "I am worried", cloudy effluent) belong to the
-    # alerting package; when it exists it evaluates them here, in this transaction, and fills `alerts`.
-    result = FormResponseResult(id=response.id, measurement_ids=measurement_ids, alerts=[], score=score)
+        created = [UUID(r.id) for r in results if r.status == "created" and r.id]
+    # Answer rules (bilious vomit, a tube problem, "I am worried", cloudy effluent) and the mapped
+    # measurements are evaluated here, in this transaction.
+    alerts = await evaluate_and_record(
+        conn, caller, patient_id, measurement_ids=created, form_response_ids=[response.id]
+    )
+    refs = [AlertRef(id=alert.id, severity=alert.severity) for alert in alerts]
+    result = FormResponseResult(id=response.id, measurement_ids=measurement_ids, alerts=refs, score=score)
     return result, True
 
 
@@ -120,8 +127,13 @@ async def _stored_outcome(
         return None
     if row["content_hash"] != digest:
         raise ProblemError(409, "A different response with this id is already stored.")
+    # A resend is told the alerts the first delivery raised, as they stand now.
+    alerts = await recorded_alerts(
+        conn, patient_id, measurement_ids=row["measurement_ids"], form_response_ids=[response_id]
+    )
+    refs = [AlertRef(id=alert.id, severity=alert.severity) for alert in alerts]
     result = FormResponseResult(
-        id=response_id, measurement_ids=list(row["measurement_ids"]), alerts=[], score=row["score"]
+        id=response_id, measurement_ids=list(row["measurement_ids"]), alerts=refs, score=row["score"]
     )
     return result, False
 

@@ -10,12 +10,14 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from alerting.service import evaluate_and_record, recorded_alerts
 from backend.access.service import Caller, authorize_patient
 from backend.db import load_queries
 from backend.decoding import field_error
 from backend.errors import FieldError, invalid
 from backend.measurements.catalogue import Catalogue
 from backend.measurements.schemas import (
+    AlertRef,
     ItemResult,
     Measurement,
     MeasurementIn,
@@ -39,10 +41,17 @@ _MAX_UUID = UUID(int=(1 << 128) - 1)
 async def record_measurements(
     conn: asyncpg.Connection, caller: Caller, patient_id: UUID, request: UploadRequest, catalogue: Catalogue
 ) -> UploadResult:
-    """Store what is valid, refuse what is not, item by item; resends are harmless."""
+    """Store what is valid, refuse what is not, item by item; resends are harmless. What is new is
+    evaluated in the same transaction: an accepted measurement has always been evaluated."""
     await authorize_patient(conn, caller, patient_id, resource="measurements", action="write")
     results = await store_measurements(conn, caller, patient_id, request.measurements, catalogue)
-    return UploadResult(results=results, alerts=[])
+    created = [UUID(result.id) for result in results if result.status == "created" and result.id]
+    alerts = await evaluate_and_record(conn, caller, patient_id, measurement_ids=created)
+    # A resent batch (the phone lost the answer) is told the alerts its items raised the first time.
+    resent = [UUID(result.id) for result in results if result.status == "duplicate" and result.id]
+    raised = {alert.id for alert in alerts}
+    alerts += [a for a in await recorded_alerts(conn, patient_id, measurement_ids=resent) if a.id not in raised]
+    return UploadResult(results=results, alerts=[AlertRef(id=alert.id, severity=alert.severity) for alert in alerts])
 
 
 async def store_measurements(

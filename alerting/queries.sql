@@ -1,0 +1,517 @@
+-- name: select_evaluation_context
+-- Everything evaluation needs about a patient at $2 in one round trip: the programmes followed
+-- now (with their parameters), the current unexpired overrides with who set them, and the open
+-- missing-data alerts that arriving data may resolve. No row: no such patient.
+select p.time_zone, p.birth_date,
+       coalesce((
+           select jsonb_agg(jsonb_build_object(
+                      'programme', e.programme, 'parameters', e.parameters, 'started_at', e.started_at)
+                  order by e.started_at, e.id)
+           from enrolments e
+           where e.patient_id = p.id and e.started_at <= $2 and (e.ended_at is null or e.ended_at > $2)),
+           '[]') as enrolments,
+       coalesce((
+           select jsonb_agg(jsonb_build_object(
+                      'id', o.id, 'rule_code', o.rule_code, 'params', o.params, 'severity', o.severity,
+                      'enabled', o.enabled, 'reason', o.reason, 'set_by', o.set_by,
+                      'set_by_name', u.display_name, 'set_at', o.set_at, 'expires_at', o.expires_at)
+                  order by o.rule_code)
+           from patient_rule_overrides o join users u on u.id = o.set_by
+           where o.patient_id = p.id and o.superseded_at is null and (o.expires_at is null or o.expires_at > $2)),
+           '[]') as overrides,
+       coalesce((
+           select jsonb_agg(jsonb_build_object('id', a.id, 'rule_code', a.rule_code) order by a.raised_at)
+           from alerts a
+           where a.patient_id = p.id and a.status <> 'resolved' and a.rule_kind = 'missing'),
+           '[]') as open_missing
+from patients p
+where p.id = $1
+
+-- name: select_new_measurements
+select id, type, value, value_code, components, attributes, note, measured_at
+from measurements
+where patient_id = $1 and id = any($2::uuid[])
+
+-- name: select_history_measurements
+-- $3 the types to read (null: every type). The new rows come back too; the engine merges by id.
+select id, type, value, value_code, components, attributes, note, measured_at
+from measurements
+where patient_id = $1 and measured_at >= $2 and ($3::text[] is null or type = any($3::text[]))
+
+-- name: select_history_between
+-- Every value of the types $2 measured in [$3, $4): the local days a whole-day rule judges.
+select id, type, value, value_code, components, attributes, note, measured_at
+from measurements
+where patient_id = $1 and type = any($2::text[]) and measured_at >= $3 and measured_at < $4
+
+-- name: select_history_last_of_day
+-- The last value of each local day (in $4, the patient's zone) from $2 up to $5 (now), of each
+-- type $3: the daily series the weight rules read (Timeline.daily_last keeps the latest
+-- (measured_at, id) of a day). One index probe per type and day, so that a scale that reports
+-- every minute costs what a daily weighing does.
+select m.id, m.type, m.value, m.value_code, m.components, m.attributes, m.note, m.measured_at
+from unnest($3::text[]) as t(type)
+cross join lateral (
+    -- Local midnights (timestamp without zone) turned into instants in the patient's zone.
+    select g.midnight at time zone $4 as starts, (g.midnight + interval '1 day') at time zone $4 as ends
+    from generate_series(date_trunc('day', $2::timestamptz at time zone $4),
+                         date_trunc('day', $5::timestamptz at time zone $4), interval '1 day') as g(midnight)
+) as day
+cross join lateral (
+    select x.id, x.type, x.value, x.value_code, x.components, x.attributes, x.note, x.measured_at
+    from measurements x
+    where x.patient_id = $1 and x.type = t.type and x.value is not null
+      and x.measured_at >= greatest($2, day.starts) and x.measured_at < day.ends
+    order by x.measured_at desc, x.id desc
+    limit 1
+) as m
+
+-- name: select_new_form_responses
+-- With the item definitions of the version answered: mapped items are measurements already, and
+-- free-text answers are the parent's own words that the clinician should read.
+select fr.id, fr.form, fr.authored_at, fr.answers, f.definition -> 'items' as items
+from form_responses fr join forms f on f.code = fr.form and f.version = fr.version
+where fr.patient_id = $1 and fr.id = any($2::uuid[])
+
+-- name: select_history_form_responses
+-- $3 the form codes to read; null reads every form.
+select fr.id, fr.form, fr.authored_at, fr.answers, f.definition -> 'items' as items
+from form_responses fr join forms f on f.code = fr.form and f.version = fr.version
+where fr.patient_id = $1 and fr.authored_at >= $2 and ($3::text[] is null or fr.form = any($3::text[]))
+
+-- name: select_new_contact_requests
+select id, message, created_at from contact_requests where patient_id = $1 and id = any($2::uuid[])
+
+-- name: select_history_contact_requests
+select id, message, created_at from contact_requests where patient_id = $1 and created_at >= $2
+
+-- name: record_decisions
+-- One statement for all of an evaluation's decisions ($2, a JSON array; $3 the service's now).
+-- A decision opens an alert, or updates the patient's unresolved alert of the same rule key:
+-- occurrences + 1, last_seen_at, the worst value (by `direction`), the latest explanation; a more
+-- severe decision raises the severity, takes the rule's title and reopens an acknowledged alert.
+-- The alert's events are written, and a pending push delivery per clinician of the patient's
+-- units for every new alert and every severity increase. `before` is read from the statement's
+-- snapshot: if a concurrent upload changed the alert meanwhile it is null, and the clinicians are
+-- notified once more rather than once less.
+with decided as (
+    select *
+    from jsonb_to_recordset($2::jsonb) as d(
+        id uuid, rule_code text, rule_key text, rule_kind text, rule_source text, severity text,
+        title text, explanation text, patient_text jsonb, measurement_ids uuid[],
+        form_response_ids uuid[], contact_request_ids uuid[], value jsonb, direction text,
+        unit text, observed_at timestamptz, late boolean)
+),
+before as (
+    select a.id, a.severity_rank, a.status
+    from alerts a
+    where a.patient_id = $1 and a.status <> 'resolved' and a.rule_key in (select rule_key from decided)
+),
+written as (
+    insert into alerts as a (
+        id, patient_id, rule_code, rule_key, rule_kind, rule_source, severity, status, title, explanation,
+        patient_text, measurement_ids, form_response_ids, contact_request_ids, worst_value, latest_value,
+        unit, observed_at, occurrences, raised_at, last_seen_at, late, received_at, evaluated_at)
+    select d.id, $1, d.rule_code, d.rule_key, d.rule_kind, d.rule_source, d.severity, 'open', d.title,
+           d.explanation, d.patient_text, d.measurement_ids, d.form_response_ids, d.contact_request_ids,
+           d.value, d.value, d.unit, d.observed_at, 1, $3, $3, d.late, transaction_timestamp(), clock_timestamp()
+    from decided d
+    on conflict (patient_id, rule_key) where status <> 'resolved' do update set
+        severity = case when excluded.severity_rank > a.severity_rank then excluded.severity else a.severity end,
+        rule_code = case when excluded.severity_rank > a.severity_rank then excluded.rule_code else a.rule_code end,
+        title = case when excluded.severity_rank > a.severity_rank then excluded.title else a.title end,
+        status = case when excluded.severity_rank > a.severity_rank then 'open' else a.status end,
+        acknowledged_by = case when excluded.severity_rank > a.severity_rank then null else a.acknowledged_by end,
+        acknowledged_at = case when excluded.severity_rank > a.severity_rank then null else a.acknowledged_at end,
+        rule_source = excluded.rule_source,
+        explanation = excluded.explanation,
+        patient_text = excluded.patient_text,
+        measurement_ids = append_ids(a.measurement_ids, excluded.measurement_ids, 200),
+        form_response_ids = append_ids(a.form_response_ids, excluded.form_response_ids, 200),
+        contact_request_ids = append_ids(a.contact_request_ids, excluded.contact_request_ids, 200),
+        worst_value = case (select d.direction from decided d where d.rule_key = excluded.rule_key)
+                          when 'max' then greatest(a.worst_value, excluded.worst_value)
+                          when 'min' then least(a.worst_value, excluded.worst_value)
+                          else excluded.worst_value end,
+        latest_value = excluded.latest_value,
+        unit = excluded.unit,
+        observed_at = excluded.observed_at,
+        occurrences = a.occurrences + 1,
+        last_seen_at = greatest(a.last_seen_at, excluded.last_seen_at),
+        late = excluded.late
+    returning a.id, a.rule_key, a.rule_code, a.severity, a.severity_rank, a.status, (a.xmax = 0) as inserted
+),
+outcome as (
+    select w.*, b.severity_rank as before_rank,
+           w.inserted or b.id is null or w.severity_rank > b.severity_rank as notify
+    from written w left join before b on b.id = w.id
+),
+events as (
+    insert into alert_events (alert_id, at, kind, actor_id, severity, details)
+    select o.id, $3, case when o.inserted then 'raise' else 'update' end, null, o.severity,
+           jsonb_build_object('rule', o.rule_code, 'observation_ids', d.measurement_ids || d.form_response_ids
+                              || d.contact_request_ids, 'late', d.late)
+           || case when not o.inserted and o.notify
+                   then jsonb_build_object('severity_before', case o.before_rank when 3 then 'high'
+                                                              when 2 then 'medium' when 1 then 'low' end)
+                   else '{}' end
+    from outcome o join decided d on d.rule_key = o.rule_key
+),
+clinicians as (
+    select distinct m.user_id
+    from enrolments e
+    join unit_memberships m on m.unit_id = e.unit_id
+    join users u on u.id = m.user_id
+    where e.patient_id = $1 and e.started_at <= $3 and (e.ended_at is null or e.ended_at > $3)
+      and u.role = 'clinician' and u.disabled_at is null
+),
+deliveries as (
+    insert into push_deliveries (id, alert_id, user_id, status, severity, next_attempt_at, created_at, escalation_step)
+    select gen_random_uuid(), o.id, c.user_id, 'pending', o.severity, $3, $3, 0
+    from outcome o cross join clinicians c
+    where o.notify and o.status = 'open'
+    returning alert_id
+)
+select o.id, o.rule_key, o.severity, o.status, o.inserted,
+       (select count(*) from deliveries x where x.alert_id = o.id) as deliveries
+from outcome o
+
+-- name: select_alerts_resting_on
+-- Alerts whose evidence names one of these measurements ($2) or form responses ($3); the same
+-- order as an evaluation answers with.
+select id, severity, status
+from alerts
+where patient_id = $1 and (measurement_ids && $2::uuid[] or form_response_ids && $3::uuid[])
+order by severity_rank desc, id
+
+-- name: notify_alerts
+-- Delivered to listeners when the transaction commits, and never if it rolls back.
+select pg_notify('heima_alerts', $1)
+
+-- name: resolve_missing_alerts
+-- Missing-data alerts the arriving data answers: resolved by Heima ($3 now), with a note each.
+with resolved as (
+    update alerts a set status = 'resolved', resolved_at = $3, resolution_note = r.note
+    from unnest($2::uuid[], $4::text[]) as r(id, note)
+    where a.id = r.id and a.patient_id = $1 and a.status <> 'resolved'
+    returning a.id, a.severity, a.resolution_note
+),
+cancelled as (
+    update push_deliveries d set status = 'cancelled'
+    from resolved r
+    where d.alert_id = r.id and d.status = 'pending'
+)
+insert into alert_events (alert_id, at, kind, actor_id, severity, note)
+select r.id, $3, 'resolve', null, r.severity, r.resolution_note
+from resolved r
+
+-- name: select_alert_patient
+select patient_id from alerts where id = $1
+
+-- name: acknowledge_alert
+-- Open → acknowledged; acknowledging stops every delivery not yet sent.
+with acknowledged as (
+    update alerts set status = 'acknowledged', acknowledged_by = $2, acknowledged_at = $3
+    where id = $1 and status = 'open'
+    returning id, severity
+),
+cancelled as (
+    update push_deliveries d set status = 'cancelled'
+    from acknowledged a
+    where d.alert_id = a.id and d.status = 'pending'
+)
+insert into alert_events (alert_id, at, kind, actor_id, severity)
+select a.id, $3, 'acknowledge', $2, a.severity from acknowledged a
+returning alert_id
+
+-- name: resolve_alert
+with resolved as (
+    update alerts set status = 'resolved', resolved_by = $2, resolved_at = $3, resolution_note = $4
+    where id = $1 and status <> 'resolved'
+    returning id, severity
+),
+cancelled as (
+    update push_deliveries d set status = 'cancelled'
+    from resolved r
+    where d.alert_id = r.id and d.status = 'pending'
+)
+insert into alert_events (alert_id, at, kind, actor_id, severity, note)
+select r.id, $3, 'resolve', $2, r.severity, $4 from resolved r
+returning alert_id
+
+-- name: select_alert
+select a.id, a.patient_id, p.display_name as patient_name, a.rule_code, a.rule_kind, a.rule_source, a.severity,
+       a.status, a.title, a.explanation, a.patient_text, a.measurement_ids, a.form_response_ids,
+       a.contact_request_ids, a.worst_value, a.latest_value, a.unit, a.observed_at, a.raised_at, a.last_seen_at,
+       a.occurrences, a.late, a.acknowledged_by, a.acknowledged_at, a.resolved_by, a.resolved_at,
+       a.resolution_note
+from alerts a join patients p on p.id = a.patient_id
+where a.id = $1
+
+-- name: select_worklist
+-- The alerts of patients enrolled now ($3) in one of the units $2, highest severity first, then
+-- oldest first. $4 an optional patient; ($5, $6, $7) the keyset cursor: (rank, raised_at, id) of
+-- the last item seen.
+select a.id, a.patient_id, p.display_name as patient_name, a.rule_code, a.rule_kind, a.rule_source, a.severity,
+       a.status, a.title, a.explanation, a.patient_text, a.measurement_ids, a.form_response_ids,
+       a.contact_request_ids, a.worst_value, a.latest_value, a.unit, a.observed_at, a.raised_at, a.last_seen_at,
+       a.occurrences, a.late, a.acknowledged_by, a.acknowledged_at, a.resolved_by, a.resolved_at,
+       a.resolution_note, a.severity_rank
+from alerts a join patients p on p.id = a.patient_id
+where a.status = any($1::text[])
+  and a.patient_id in (
+      select e.patient_id from enrolments e
+      where e.unit_id = any($2::uuid[]) and e.started_at <= $3 and (e.ended_at is null or e.ended_at > $3))
+  and ($4::uuid is null or a.patient_id = $4)
+  and ($5::smallint is null
+       or a.severity_rank < $5
+       or (a.severity_rank = $5 and (a.raised_at, a.id) > ($6::timestamptz, $7::uuid)))
+order by a.severity_rank desc, a.raised_at, a.id
+limit $8
+
+-- name: select_patient_alerts
+-- What the patient or parent sees: newest first.
+select id, severity, status, patient_text, raised_at, last_seen_at, acknowledged_at, resolved_at
+from alerts
+where patient_id = $1
+order by raised_at desc, id desc
+limit $2
+
+-- name: supersede_override
+update patient_rule_overrides set superseded_at = $3
+where patient_id = $1 and rule_code = $2 and superseded_at is null
+
+-- name: insert_override
+insert into patient_rule_overrides (
+    id, patient_id, rule_code, params, severity, enabled, reason, set_by, set_at, expires_at)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+
+-- name: select_override_history
+select o.id, o.params, o.severity, o.enabled, o.reason, o.set_by, u.display_name as set_by_name, o.set_at,
+       o.expires_at, o.superseded_at
+from patient_rule_overrides o join users u on u.id = o.set_by
+where o.patient_id = $1 and o.rule_code = $2
+order by o.set_at desc, coalesce(o.superseded_at, 'infinity') desc, o.id desc
+limit $3
+
+-- name: claim_push_deliveries
+-- For the delivery worker (alerting/worker.py): claim up to $2 due deliveries at $1 for a lease of
+-- $3 seconds. A claimed row is `sending` with next_attempt_at = locked_until = the lease's end, so
+-- a worker that dies mid-send leaves a row that becomes due again by itself; SKIP LOCKED lets any
+-- number of workers claim at once without waiting on each other or sending twice.
+with due as (
+    select id from push_deliveries
+    where status = any('{pending,sending}'::text[]) and next_attempt_at <= $1
+    order by next_attempt_at
+    limit $2
+    for update skip locked
+)
+update push_deliveries d
+set status = 'sending', attempts = d.attempts + 1,
+    locked_until = $1 + make_interval(secs => $3), next_attempt_at = $1 + make_interval(secs => $3)
+from due
+where d.id = due.id
+returning d.id, d.alert_id, d.user_id, d.severity, d.attempts, d.escalation_step
+
+-- name: claim_deliveries
+-- The delivery worker's claim (alerting/delivery.py): up to $2 deliveries due at $1, leased for $3
+-- seconds and committed before anything is sent. A worker that dies mid-send leaves rows that are
+-- due again when the lease ends; SKIP LOCKED lets workers claim side by side without waiting on
+-- each other or taking the same row. A due row whose alert is no longer open (acknowledged or
+-- resolved while it was leased) is cancelled instead, and one already claimed $4 times without an
+-- outcome (a worker that keeps dying on it) is given up. One row per subscription still to send
+-- to (done: delivered, gone, rejected or refused at an earlier attempt), or one with a null
+-- subscription when there is none left.
+with due as (
+    select d.id,
+           case when a.status <> 'open' then 'cancelled'
+                when d.attempts >= $4 then 'failed'
+                else 'sending' end as next_status
+    from push_deliveries d join alerts a on a.id = d.alert_id
+    where d.status = any('{pending,sending}'::text[]) and d.next_attempt_at <= $1
+    -- Behind a backlog (a push service coming back), high alerts go first.
+    order by d.severity = 'high' desc, d.next_attempt_at
+    limit $2
+    for update of d skip locked
+),
+claimed as (
+    update push_deliveries d
+    set status = due.next_status,
+        attempts = d.attempts + (due.next_status = 'sending')::integer,
+        locked_until = case when due.next_status = 'sending' then $1 + make_interval(secs => $3) end,
+        next_attempt_at = case when due.next_status = 'sending' then $1 + make_interval(secs => $3)
+                               else d.next_attempt_at end,
+        last_error = case when due.next_status = 'failed' then 'gave up: no outcome after ' || d.attempts || ' claims'
+                          else d.last_error end
+    from due
+    where d.id = due.id
+    returning d.id, d.alert_id, d.user_id, d.severity, d.attempts, d.escalation_step, d.status
+)
+select c.id, c.alert_id, c.user_id, c.severity, c.attempts, c.escalation_step, a.received_at,
+       exists (select 1 from push_attempts p where p.delivery_id = c.id and p.outcome = 'delivered')
+           as delivered_before,
+       s.id as subscription_id, s.endpoint, s.p256dh, s.auth
+from claimed c
+join alerts a on a.id = c.alert_id
+left join lateral (
+    select s.id, s.endpoint, s.p256dh, s.auth, s.created_at
+    from push_subscriptions s
+    where s.user_id = c.user_id and (s.expires_at is null or s.expires_at > $1)
+      and not exists (
+          select 1 from push_attempts p
+          where p.delivery_id = c.id and p.subscription_id = s.id
+            and p.outcome = any('{delivered,gone,rejected,refused}'::text[]))
+) s on true
+where c.status = 'sending'
+order by c.id, s.created_at, s.id
+
+-- name: stamp_first_push
+-- An alert's latency stamps, each set once ($1: id, sent, accepted, in the worker's real time): its
+-- first push sent, and the first one a push service accepted. The alerts whose stamps this set
+-- come back with when their upload arrived, for heima_alert_latency_seconds.
+update alerts a
+set first_push_sent_at = coalesce(a.first_push_sent_at, x.sent),
+    first_push_accepted_at = coalesce(a.first_push_accepted_at, x.accepted)
+from jsonb_to_recordset($1::jsonb) as x(id uuid, sent timestamptz, accepted timestamptz)
+where a.id = x.id
+  and (a.first_push_sent_at is null or (a.first_push_accepted_at is null and x.accepted is not null))
+returning a.id, a.received_at, a.first_push_sent_at = x.sent as first_sent,
+          coalesce(a.first_push_accepted_at = x.accepted, false) as first_accepted,
+          a.first_push_sent_at, a.first_push_accepted_at
+
+-- name: record_push_outcomes
+-- After sending, in one statement: each delivery's new state ($1: id, attempt, status,
+-- next_attempt_at, last_error, sent_at) only while this worker's claim still holds it (the same
+-- attempt, still `sending`: a worker whose lease ran out must not overwrite the next claim's
+-- outcome); a receipt per attempt ($2); each subscription's success or failure at $4 ($3: id, ok).
+-- The deliveries updated come back.
+with outcome as (
+    select * from jsonb_to_recordset($1::jsonb) as o(
+        id uuid, attempt integer, status text, next_attempt_at timestamptz, last_error text, sent_at timestamptz)
+),
+marked as (
+    update push_deliveries d
+    set status = o.status,
+        next_attempt_at = coalesce(o.next_attempt_at, d.next_attempt_at),
+        locked_until = null,
+        last_error = o.last_error,
+        sent_at = coalesce(d.sent_at, o.sent_at)
+    from outcome o
+    where d.id = o.id and d.attempts = o.attempt and d.status = 'sending'
+    returning d.id
+),
+receipts as (
+    insert into push_attempts (delivery_id, attempt, subscription_id, push_service, at, duration_ms, outcome,
+                               http_status, retry_after_seconds, detail)
+    select r.delivery_id, r.attempt, r.subscription_id, r.push_service, r.at, r.duration_ms, r.outcome,
+           r.http_status, r.retry_after_seconds, left(r.detail, 500)
+    from jsonb_to_recordset($2::jsonb) as r(
+        delivery_id uuid, attempt integer, subscription_id uuid, push_service text, at timestamptz,
+        duration_ms double precision, outcome text, http_status smallint, retry_after_seconds double precision,
+        detail text)
+),
+subscriptions as (
+    update push_subscriptions s
+    set last_success_at = case when x.ok then $4 else s.last_success_at end,
+        last_failure_at = case when x.ok then s.last_failure_at else $4 end,
+        failure_count = case when x.ok then 0 else s.failure_count + 1 end
+    from jsonb_to_recordset($3::jsonb) as x(id uuid, ok boolean)
+    where s.id = x.id
+)
+select id from marked
+
+-- name: select_due_escalations
+-- Open high alerts nobody has acknowledged $2 seconds after their circle was last notified (the
+-- unit's clinicians on the raise, or the last escalation) at $1, or whose every delivery of the
+-- current step failed (nobody could be told), below the last step $3; oldest first, at most $4.
+select x.id, x.escalation_step, case when x.unacknowledged then 'unacknowledged' else 'undelivered' end as reason
+from (
+    select a.id, a.escalation_step, a.raised_at,
+           greatest(a.raised_at, a.escalated_at,
+                    (select max(d.created_at) from push_deliveries d
+                     where d.alert_id = a.id and d.severity = 'high'))
+               <= $1::timestamptz - make_interval(secs => $2) as unacknowledged,
+           exists (select 1 from push_deliveries d
+                   where d.alert_id = a.id and d.escalation_step = a.escalation_step and d.severity = 'high')
+           and not exists (select 1 from push_deliveries d
+                           where d.alert_id = a.id and d.escalation_step = a.escalation_step
+                             and d.severity = 'high' and d.status <> 'failed') as undelivered
+    from alerts a
+    where a.status = 'open' and a.severity = 'high' and a.escalation_step < $3
+) as x
+where x.unacknowledged or x.undelivered
+order by x.raised_at, x.id
+limit $4
+
+-- name: escalate_alert
+-- Take alert $1 from step $2 to the next at $3 (compare-and-set: of two workers at once, one moves
+-- it and the other finds nothing), because of $4. The circle: step 1 every clinician of the
+-- patient's units again, step 2 also every physician of those units' organisations. One pending
+-- delivery each and an `escalate` event; no row back when the alert moved on meanwhile.
+with stepped as (
+    update alerts set escalation_step = $2 + 1, escalated_at = $3
+    where id = $1 and escalation_step = $2 and status = 'open' and severity = 'high'
+    returning id, patient_id, severity, escalation_step
+),
+units_now as (
+    select e.unit_id
+    from enrolments e join stepped s on s.patient_id = e.patient_id
+    where e.started_at <= $3 and (e.ended_at is null or e.ended_at > $3)
+),
+circle as (
+    select distinct m.user_id
+    from unit_memberships m join users u on u.id = m.user_id
+    where u.role = 'clinician' and u.disabled_at is null
+      and (m.unit_id in (select unit_id from units_now)
+           or ((select escalation_step from stepped) >= 2 and u.profession = 'physician'
+               and m.unit_id in (select o.id from units o where o.organisation_id in (
+                   select x.organisation_id from units x where x.id in (select unit_id from units_now)))))
+),
+deliveries as (
+    insert into push_deliveries (id, alert_id, user_id, status, severity, next_attempt_at, created_at, escalation_step)
+    select gen_random_uuid(), s.id, c.user_id, 'pending', s.severity, $3, $3, s.escalation_step
+    from stepped s cross join circle c
+    returning user_id
+),
+event as (
+    insert into alert_events (alert_id, at, kind, actor_id, severity, details)
+    select s.id, $3, 'escalate', null, s.severity,
+           jsonb_build_object('step', s.escalation_step,
+                              'circle', case when s.escalation_step >= 2 then 'unit and physicians' else 'unit' end,
+                              'reason', $4::text, 'recipients', (select count(*) from circle))
+    from stepped s
+)
+select s.id, s.escalation_step, (select count(*) from deliveries) as recipients
+from stepped s
+
+-- name: select_sweep_patients
+-- Patients followed at $1 in one of the programmes $2 (those with missing-data rules), after
+-- patient $3 in id order, at most $4: the missing-data sweep's pages.
+select distinct e.patient_id
+from enrolments e
+where e.programme = any($2::text[]) and e.started_at <= $1 and (e.ended_at is null or e.ended_at > $1)
+  and e.patient_id > $3
+order by e.patient_id
+limit $4
+
+-- name: try_lock_patient_sweep
+-- One worker sweeps a patient at a time; the others skip it (held until the transaction ends).
+select pg_try_advisory_xact_lock($1::integer, hashtext($2::uuid::text))
+
+-- name: select_last_registrations
+-- When patient $1 last registered each of $2 (a measurement type or a form code): when it was
+-- measured or answered, as the missing-data rules count.
+select k.key,
+       greatest((select max(m.measured_at) from measurements m where m.patient_id = $1 and m.type = k.key),
+                (select max(f.authored_at) from form_responses f where f.patient_id = $1 and f.form = k.key))
+           as last
+from unnest($2::text[]) as k(key)
+
+-- name: mark_sweep_raises
+-- Mark each (rule $2[i], period $3[i]) of patient $1 as dealt with at $4; the ones already marked
+-- (by an earlier sweep, or another worker's just now) do not come back.
+insert into alert_sweep_marks (patient_id, rule_code, period, marked_at)
+select $1, r.rule_code, r.period, $4
+from unnest($2::text[], $3::timestamptz[]) as r(rule_code, period)
+on conflict do nothing
+returning rule_code

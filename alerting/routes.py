@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Router, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from alerting import overrides, worklist
+from alerting.schemas import (
+    Alert,
+    AlertList,
+    AlertStatus,
+    EffectiveRule,
+    PatientAlertList,
+    ResolveRequest,
+    RuleHistory,
+    RuleList,
+    RuleOverrideIn,
+)
+from backend.access.service import Access, SignedIn
+from backend.db import DbConnection
+
+CLINICIAN = {"access": Access.CLINICIAN}
+PATIENT = {"access": Access.PATIENT}
+
+
+@get("/alerts", opt=CLINICIAN)
+async def list_alerts(
+    conn: DbConnection,
+    caller: SignedIn,
+    status: FromQuery[AlertStatus | None] = None,
+    unit_id: FromQuery[UUID | None] = None,
+    patient_id: FromQuery[UUID | None] = None,
+    cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=worklist.MAX_PAGE)] = 100,
+) -> AlertList:
+    """The worklist: alerts of the patients of your units (or of one unit or patient), highest
+    severity first, then oldest first. Unresolved (open and acknowledged) unless `status` says."""
+    return await worklist.list_alerts(
+        conn, caller, status=status, unit_id=unit_id, patient_id=patient_id, cursor=cursor, limit=limit
+    )
+
+
+@post("/alerts/{alert_id:uuid}/acknowledge", opt=CLINICIAN, status_code=200)
+async def acknowledge_alert(alert_id: FromPath[UUID], conn: DbConnection, caller: SignedIn) -> Alert:
+    """You are on it: the alert stops notifying. Acknowledging again changes nothing."""
+    return await worklist.acknowledge_alert(conn, caller, alert_id)
+
+
+@post("/alerts/{alert_id:uuid}/resolve", opt=CLINICIAN, status_code=200)
+async def resolve_alert(
+    alert_id: FromPath[UUID], data: JSONBody[ResolveRequest], conn: DbConnection, caller: SignedIn
+) -> Alert:
+    """Close the alert with a note; a new breach of its rule opens a new alert."""
+    return await worklist.resolve_alert(conn, caller, alert_id, data.note)
+
+
+@get("/patients/{patient_id:uuid}/alerts", opt=PATIENT)
+async def list_patient_alerts(
+    patient_id: FromPath[UUID],
+    conn: DbConnection,
+    caller: SignedIn,
+    limit: Annotated[int, QueryParameter(ge=1, le=worklist.MAX_PAGE)] = 50,
+) -> PatientAlertList:
+    """The patient's alerts as the patient or parent sees them (plain-language text), newest first."""
+    return await worklist.list_patient_alerts(conn, caller, patient_id, limit)
+
+
+@get("/patients/{patient_id:uuid}/rules", opt=PATIENT)
+async def list_rules(patient_id: FromPath[UUID], conn: DbConnection, caller: SignedIn) -> RuleList:
+    """The rules that apply to the patient now: programme defaults, or this patient's overrides."""
+    return await overrides.list_rules(conn, caller, patient_id)
+
+
+@put("/patients/{patient_id:uuid}/rules/{code:str}", opt=PATIENT, status_code=200)
+async def set_rule(
+    patient_id: FromPath[UUID],
+    code: FromPath[str],
+    data: JSONBody[RuleOverrideIn],
+    conn: DbConnection,
+    caller: SignedIn,
+) -> EffectiveRule:
+    """Override one rule for this patient, with a reason (and optionally an expiry). Safety floors
+    can be tightened, never loosened, lowered or switched off."""
+    return await overrides.set_rule(conn, caller, patient_id, code, data)
+
+
+@get("/patients/{patient_id:uuid}/rules/{code:str}/history", opt=PATIENT)
+async def rule_history(
+    patient_id: FromPath[UUID], code: FromPath[str], conn: DbConnection, caller: SignedIn
+) -> RuleHistory:
+    """Every override of the rule for this patient, newest first: who, when, why, until when."""
+    return await overrides.rule_history(conn, caller, patient_id, code)
+
+
+router = Router(
+    path="/",
+    tags=["alerts"],
+    route_handlers=[
+        list_alerts,
+        acknowledge_alert,
+        resolve_alert,
+        list_patient_alerts,
+        list_rules,
+        set_rule,
+        rule_history,
+    ],
+)

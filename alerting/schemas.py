@@ -1,0 +1,140 @@
+"""Alerts, the worklist and per-patient rules on the wire (API.md, "Rules and alerts")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+from backend.decoding import AwareDatetime
+
+Severity = Literal["low", "medium", "high"]
+AlertStatus = Literal["open", "acknowledged", "resolved"]
+
+
+class LocalText(msgspec.Struct):
+    nb: str
+    en: str
+
+
+class Alert(msgspec.Struct):
+    """One alert as a clinician reads it. `explanation` describes the latest breach: values, rule,
+    threshold, programme default or this patient's override (who set it and why); `worst_value`
+    is the worst seen while it was open, `occurrences` how many breaches it gathered."""
+
+    id: UUID
+    patient_id: UUID
+    patient_name: str
+    rule: str
+    rule_kind: str
+    rule_source: str
+    severity: Severity
+    status: AlertStatus
+    title: str
+    explanation: str
+    patient_text: LocalText
+    measurement_ids: list[UUID]
+    form_response_ids: list[UUID]
+    contact_request_ids: list[UUID]
+    worst_value: float | str | bool | None
+    latest_value: float | str | bool | None
+    unit: str | None
+    observed_at: datetime | None
+    raised_at: datetime
+    last_seen_at: datetime
+    occurrences: int
+    late: bool
+    acknowledged_by: UUID | None
+    acknowledged_at: datetime | None
+    resolved_by: UUID | None
+    resolved_at: datetime | None
+    resolution_note: str | None
+
+
+class AlertList(msgspec.Struct):
+    items: list[Alert]
+    # Pass as `cursor` for the next page; null on the last page.
+    next_cursor: str | None
+
+
+class ResolveRequest(msgspec.Struct, forbid_unknown_fields=True):
+    note: Annotated[str, Meta(min_length=1, max_length=2000)]
+
+
+class PatientAlert(msgspec.Struct):
+    """What the patient or parent sees of an alert: the plain-language text, and whether the unit
+    has seen it."""
+
+    id: UUID
+    severity: Severity
+    status: AlertStatus
+    message: LocalText
+    raised_at: datetime
+    last_seen_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+
+
+class PatientAlertList(msgspec.Struct):
+    items: list[PatientAlert]
+
+
+# -- rules ----------------------------------------------------------------------------------------
+
+
+class RuleOverrideIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A per-patient setting of one rule. `params` are merged over the programme default's (only
+    its own keys); a missing severity or enabled keeps the default's. After `expires_at` the
+    programme default applies again."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=1000)]
+    params: Annotated[dict[str, Any], Meta(max_length=20)] = {}
+    severity: Severity | None = None
+    enabled: bool | None = None
+    expires_at: AwareDatetime | None = None
+
+
+class RuleDefault(msgspec.Struct):
+    params: dict[str, Any]
+    severity: Severity
+    enabled: bool
+
+
+class RuleOverride(msgspec.Struct):
+    id: UUID
+    params: dict[str, Any]
+    severity: Severity | None
+    enabled: bool | None
+    reason: str
+    set_by: UUID
+    set_by_name: str
+    set_at: datetime
+    expires_at: datetime | None
+    superseded_at: datetime | None = None
+
+
+class EffectiveRule(msgspec.Struct):
+    code: str
+    kind: Literal["threshold", "trend", "missing", "answer"]
+    params: dict[str, Any]
+    severity: Severity
+    enabled: bool
+    source: Literal["programme", "patient"]
+    title: str
+    basis: str
+    # A floor can be tightened for a patient, never loosened, lowered or switched off.
+    safety_floor: bool
+    group: str | None
+    default: RuleDefault
+    override: RuleOverride | None
+
+
+class RuleList(msgspec.Struct):
+    items: list[EffectiveRule]
+
+
+class RuleHistory(msgspec.Struct):
+    items: list[RuleOverride]

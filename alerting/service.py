@@ -1,0 +1,414 @@
+"""Evaluation on a connection: stored observations in, alerts and their pending deliveries out, in
+the caller's transaction (ARCHITECTURE.md, "Measurement → clinician"; RELIABILITY.md §4).
+
+`evaluate_and_record` runs inside the transaction that stored the measurements, form response or
+contact request, so an accepted registration has always been evaluated: the alert rows, their
+events and one pending push delivery per clinician of the patient's units are written by the
+same commit, and `pg_notify` wakes the delivery worker only when it commits. A lost push is never
+a lost alert: `GET /alerts` reads these rows.
+
+The rules themselves are pure (alerting/rules.py); this module reads what they need with its own
+SQL (alerting/queries.sql), and never imports backend's domain packages.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from alerting import latency, relevance, texts
+from alerting.defaults import DEFAULT_RULES, default_rules
+from alerting.findings import CONTACT_REQUEST
+from alerting.observations import evidence, from_contact_request, from_form_response, from_measurement
+from alerting.rules import (
+    SEVERITY_RANK,
+    Decision,
+    Observation,
+    PatientContext,
+    Rule,
+    RuleError,
+    apply_override,
+    evaluate,
+    evaluate_missing,
+    history_since,
+)
+from backend.access.service import Caller
+from backend.db import load_queries
+from backend.timezones import day_bounds, local_day
+
+queries = load_queries(__file__)
+log = logging.getLogger("heima.alerting")
+
+# LISTEN heima_alerts: the payload is {"alert_ids": [...]}, a hint only; the worker claims from
+# push_deliveries whatever the payload says (a notification is lost while no worker listens).
+NOTIFY_CHANNEL = "heima_alerts"
+# A breach measured this long before it reached us is labelled late: the clinician must know the
+# value describes the past (a phone that was offline), not the patient now.
+LATE_AFTER = timedelta(hours=1)
+_QUOTE_LIMIT = 140
+
+
+class AlertOutcome(msgspec.Struct, frozen=True):
+    """What an evaluation did to one alert: raised it (`raised`) or updated an unresolved one."""
+
+    id: UUID
+    severity: str
+    status: str
+    raised: bool
+
+
+class Override(msgspec.Struct, frozen=True):
+    id: UUID
+    rule_code: str
+    params: dict[str, Any]
+    severity: str | None
+    enabled: bool | None
+    reason: str
+    set_by: UUID
+    set_by_name: str
+    set_at: datetime
+    expires_at: datetime | None
+
+
+class _Enrolment(msgspec.Struct, frozen=True):
+    programme: str
+    parameters: dict[str, Any]
+    started_at: datetime
+
+
+class _OpenMissing(msgspec.Struct, frozen=True):
+    id: UUID
+    rule_code: str
+
+
+@dataclass(frozen=True)
+class PatientRules:
+    """A patient's rules at one instant: the programme defaults of the programmes followed now,
+    with the current unexpired overrides applied."""
+
+    context: PatientContext
+    defaults: dict[str, Rule]
+    rules: list[Rule]
+    overrides: dict[str, Override]  # the overrides in effect, by rule code
+    open_missing: list[_OpenMissing]
+
+    def rule(self, code: str) -> Rule | None:
+        return next((rule for rule in self.rules if rule.code == code), None)
+
+
+def effective_rules(defaults: Iterable[Rule], overrides: dict[str, Override]) -> tuple[list[Rule], dict[str, Override]]:
+    """Each default with its override applied; an override that no longer fits its rule (a
+    programme default changed since it was set) is logged and the default applies."""
+    rules, applied = [], {}
+    for rule in defaults:
+        override = overrides.get(rule.code)
+        if override is None:
+            rules.append(rule)
+            continue
+        try:
+            rules.append(
+                apply_override(rule, params=override.params, severity=override.severity, enabled=override.enabled)  # type: ignore[arg-type]
+            )
+            applied[rule.code] = override
+        except RuleError as exc:
+            log.warning("alerting.override.unusable", extra={"override_id": str(override.id), "problems": exc.problems})
+            rules.append(rule)
+    return rules, applied
+
+
+async def load_patient_rules(conn: asyncpg.Connection, patient_id: UUID, now: datetime) -> PatientRules | None:
+    """None for a patient that does not exist."""
+    row = await conn.fetchrow(queries.select_evaluation_context, patient_id, now)
+    if row is None:
+        return None
+    enrolments = msgspec.convert(row["enrolments"], list[_Enrolment])
+    parameters: dict[str, Any] = {}
+    for enrolment in enrolments:
+        parameters.update(enrolment.parameters)
+    context = PatientContext(
+        now=now,
+        time_zone=row["time_zone"],
+        birth_date=row["birth_date"],
+        parameters=parameters,
+        monitoring_since=min((e.started_at for e in enrolments), default=None),
+    )
+    defaults = default_rules(e.programme for e in enrolments if e.programme in DEFAULT_RULES)
+    stored = {o.rule_code: o for o in msgspec.convert(row["overrides"], list[Override])}
+    rules, applied = effective_rules(defaults, stored)
+    return PatientRules(
+        context=context,
+        defaults={rule.code: rule for rule in defaults},
+        rules=rules,
+        overrides=applied,
+        open_missing=msgspec.convert(row["open_missing"], list[_OpenMissing]),
+    )
+
+
+async def evaluate_and_record(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    patient_id: UUID,
+    *,
+    measurement_ids: Sequence[UUID] = (),
+    form_response_ids: Sequence[UUID] = (),
+    contact_request_ids: Sequence[UUID] = (),
+) -> list[AlertOutcome]:
+    """Evaluate what was just stored (in this transaction) against the patient's rules and
+    history; record the alerts it raises or updates. Most severe first."""
+    if not (measurement_ids or form_response_ids or contact_request_ids):
+        return []
+    patient = await load_patient_rules(conn, patient_id, caller.now)
+    if patient is None:
+        return []
+    new = await _new_observations(conn, patient_id, measurement_ids, form_response_ids, contact_request_ids)
+    if not new:
+        return []
+    relevant = relevance.relevant(patient.rules, {obs.type for obs in new})
+    rules = relevance.due(relevant, new, patient.context)
+    decisions: list[Decision] = []
+    if rules:
+        history = await _history(conn, patient, patient_id, new, rules)
+        decisions = evaluate(new, history, rules, patient.context)
+    outcomes = await record_decisions(conn, patient_id, patient, decisions, caller.now)
+    await _resolve_answered_missing(conn, patient_id, patient, new, caller.now)
+    return outcomes
+
+
+async def record_decisions(
+    conn: asyncpg.Connection,
+    patient_id: UUID,
+    patient: PatientRules,
+    decisions: Sequence[Decision],
+    now: datetime,
+    *,
+    on_arrival: bool = True,
+) -> list[AlertOutcome]:
+    """Open or update one alert per decision, with events and pending deliveries, and wake the
+    worker on commit. Also for the missing-data sweep (`evaluate_missing` decisions)."""
+    if not decisions:
+        return []
+    strongest: dict[str, dict[str, Any]] = {}
+    for decision in decisions:
+        rule = patient.rule(decision.rule)
+        if rule is None:
+            continue
+        row = _decision_row(decision, rule, patient, now, on_arrival=on_arrival)
+        held = strongest.get(row["rule_key"])
+        # One row per key: a statement's ON CONFLICT may not touch the same alert twice.
+        if held is None or SEVERITY_RANK[row["severity"]] > SEVERITY_RANK[held["severity"]]:
+            strongest[row["rule_key"]] = row
+    rows = await conn.fetch(queries.record_decisions, patient_id, list(strongest.values()), now)
+    notified = [str(row["id"]) for row in rows if row["deliveries"]]
+    if notified:
+        await conn.execute(queries.notify_alerts, msgspec.json.encode({"alert_ids": notified}).decode())
+    latency.note_evaluated(sum(1 for row in rows if row["inserted"]))
+    outcomes = [
+        AlertOutcome(id=row["id"], severity=row["severity"], status=row["status"], raised=row["inserted"])
+        for row in rows
+    ]
+    return sorted(outcomes, key=lambda o: (-SEVERITY_RANK[o.severity], o.id))
+
+
+async def recorded_alerts(
+    conn: asyncpg.Connection,
+    patient_id: UUID,
+    *,
+    measurement_ids: Sequence[UUID] = (),
+    form_response_ids: Sequence[UUID] = (),
+) -> list[AlertOutcome]:
+    """The alerts that rest on registrations stored earlier: what a resend (a phone that lost the
+    answer) is told, so that it can still show "call 113". As they are now, most severe first."""
+    if not (measurement_ids or form_response_ids):
+        return []
+    rows = await conn.fetch(
+        queries.select_alerts_resting_on, patient_id, list(measurement_ids), list(form_response_ids)
+    )
+    return [AlertOutcome(id=row["id"], severity=row["severity"], status=row["status"], raised=False) for row in rows]
+
+
+def _direction(rule: Rule) -> str:
+    """Which way a value is worse, for the alert's worst value."""
+    if rule.kind == "missing":
+        return "max"
+    op = rule.params.get("op")
+    if op in (">", ">="):
+        return "max"
+    if op in ("<", "<="):
+        return "min"
+    return "latest"  # answers: a code is not better or worse than another
+
+
+def _decision_row(
+    decision: Decision, rule: Rule, patient: PatientRules, now: datetime, *, on_arrival: bool
+) -> dict[str, Any]:
+    # Only data that arrived late is late: the worker's sweeps judge absences and finished days,
+    # which are old by nature.
+    late = on_arrival and decision.observed_at is not None and decision.observed_at < now - LATE_AFTER
+    measurements, responses, contacts = evidence(decision.observation_ids)
+    return {
+        "id": uuid.uuid4(),
+        "rule_code": rule.code,
+        "rule_key": rule.group or rule.code,
+        "rule_kind": rule.kind,
+        "rule_source": decision.source,
+        "severity": decision.severity,
+        "title": decision.title,
+        "explanation": _explanation(decision, rule, patient, late, now),
+        "patient_text": {"nb": decision.patient_text.nb, "en": decision.patient_text.en},
+        "measurement_ids": measurements,
+        "form_response_ids": responses,
+        "contact_request_ids": contacts,
+        "value": decision.worst_value,
+        "direction": _direction(rule),
+        "unit": decision.unit,
+        "observed_at": decision.observed_at,
+        "late": late,
+    }
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _QUOTE_LIMIT else text[: _QUOTE_LIMIT - 1] + "…"
+
+
+def _explanation(decision: Decision, rule: Rule, patient: PatientRules, late: bool, now: datetime) -> str:
+    """The engine's line, plus who set an override and why, and when late data was measured."""
+    zone = patient.context.time_zone
+    text = decision.explanation
+    override = patient.overrides.get(decision.rule)
+    if decision.source == "patient" and override is not None:
+        when = texts.local_time(override.set_at, zone)
+        who = f' Override set by {override.set_by_name} {when}: "{_quote(override.reason)}"'
+        if override.expires_at is not None:
+            who += f", until {texts.local_time(override.expires_at, zone)}"
+        # Right after "Patient override (programme default …)." where the eye already is.
+        origin = texts.origin(rule, decision.unit or "")
+        text = text.replace(origin, origin + who + ".", 1) if origin in text else text + who + "."
+    if late and decision.observed_at is not None:
+        text += (
+            f" Late data: measured {texts.local_time(decision.observed_at, zone)}, "
+            f"received {texts.local_time(now, zone)}."
+        )
+    return text
+
+
+# -- loading observations ------------------------------------------------------------------------
+
+
+async def _new_observations(
+    conn: asyncpg.Connection,
+    patient_id: UUID,
+    measurement_ids: Sequence[UUID],
+    form_response_ids: Sequence[UUID],
+    contact_request_ids: Sequence[UUID],
+) -> list[Observation]:
+    new: list[Observation] = []
+    if measurement_ids:
+        rows = await conn.fetch(queries.select_new_measurements, patient_id, list(measurement_ids))
+        new.extend(from_measurement(row) for row in rows)
+    if form_response_ids:
+        rows = await conn.fetch(queries.select_new_form_responses, patient_id, list(form_response_ids))
+        new.extend(obs for row in rows for obs in from_form_response(row))
+    if contact_request_ids:
+        rows = await conn.fetch(queries.select_new_contact_requests, patient_id, list(contact_request_ids))
+        new.extend(from_contact_request(row) for row in rows)
+    return new
+
+
+async def _history(
+    conn: asyncpg.Connection, patient: PatientRules, patient_id: UUID, new: Sequence[Observation], rules: Sequence[Rule]
+) -> list[Observation]:
+    """The stored observations these rules read (alerting/relevance.py), from the earliest
+    instant the engine looks at (`history_since`)."""
+    since = history_since(new, rules)
+    reads = relevance.history_reads(rules)
+    if since is None or reads == {}:
+        return []
+    history: list[Observation] = []
+    if reads is relevance.ANY:
+        every, daily, forms, contacts = None, [], None, True
+    else:
+        measured = {t: how for t, how in reads.items() if "/" not in t and t != CONTACT_REQUEST}
+        every = sorted(t for t, how in measured.items() if how == relevance.ALL)
+        daily = sorted(t for t, how in measured.items() if how == relevance.LAST_OF_DAY)
+        for type_ in sorted(t for t, how in measured.items() if how == relevance.DAYS_TOUCHED):
+            history.extend(await _days_touched(conn, patient, patient_id, type_, new))
+        forms = sorted({t.partition("/")[0] for t in reads if "/" in t})
+        contacts = CONTACT_REQUEST in reads
+    if every is None or every:
+        rows = await conn.fetch(queries.select_history_measurements, patient_id, since, every)
+        history.extend(from_measurement(row) for row in rows)
+    if daily:
+        zone = patient.context.time_zone
+        # Up to a day past now: a phone's clock may run minutes ahead (accepted skew).
+        until = patient.context.now + timedelta(days=1)
+        rows = await conn.fetch(queries.select_history_last_of_day, patient_id, since, daily, zone, until)
+        history.extend(from_measurement(row) for row in rows)
+    if forms is None or forms:
+        rows = await conn.fetch(queries.select_history_form_responses, patient_id, since, forms)
+        history.extend(obs for row in rows for obs in from_form_response(row))
+    if contacts:
+        rows = await conn.fetch(queries.select_history_contact_requests, patient_id, since)
+        history.extend(from_contact_request(row) for row in rows)
+    return history
+
+
+async def _days_touched(
+    conn: asyncpg.Connection, patient: PatientRules, patient_id: UUID, type_: str, new: Sequence[Observation]
+) -> list[Observation]:
+    """Every stored value of the type on the local days the new values of the type fall on."""
+    zone = patient.context.time_zone
+    days = {local_day(obs.measured_at, zone) for obs in new if obs.type == type_}
+    if not days:
+        return []
+    starts, ends = day_bounds(min(days), zone)[0], day_bounds(max(days), zone)[1]
+    rows = await conn.fetch(queries.select_history_between, patient_id, [type_], starts, ends)
+    return [from_measurement(row) for row in rows if local_day(row["measured_at"], zone) in days]
+
+
+# -- missing data that arrived -----------------------------------------------------------------
+
+
+def _keys(obs: Observation) -> tuple[str, str]:
+    """What a missing-data rule's `of` may name: the type, or the form of an answer."""
+    return obs.type, obs.type.partition("/")[0]
+
+
+def _arrival(obs: Observation) -> str:
+    return f"form {obs.type.partition('/')[0]}" if "/" in obs.type else texts.label(obs.type).lower()
+
+
+async def _resolve_answered_missing(
+    conn: asyncpg.Connection, patient_id: UUID, patient: PatientRules, new: Sequence[Observation], now: datetime
+) -> None:
+    """Open missing-data alerts resolve themselves once the data they missed arrives, with a note
+    saying what arrived: judged by the same rule, so a late value from long ago does not count."""
+    ids, notes = [], []
+    for open_alert in patient.open_missing:
+        rule = patient.rule(open_alert.rule_code)
+        if rule is None:
+            continue
+        wanted = set(rule.params.get("of", []))
+        arrived = [obs for obs in new if wanted.intersection(_keys(obs))]
+        if not arrived:
+            continue
+        latest = max(arrived, key=lambda obs: obs.measured_at)
+        still = evaluate_missing(dict.fromkeys(wanted, latest.measured_at), [rule], patient.context)
+        if still:
+            continue
+        zone = patient.context.time_zone
+        ids.append(open_alert.id)
+        notes.append(
+            f"Resolved by Heima: {_arrival(latest)} registered, measured {texts.local_time(latest.measured_at, zone)}"
+            f" and received {texts.local_time(now, zone)}."
+        )
+    if ids:
+        await conn.execute(queries.resolve_missing_alerts, patient_id, ids, now, notes)
