@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -15,8 +13,6 @@ import msgspec
 
 from backend.access.service import Caller, authorize_patient
 from backend.db import load_queries
-from backend.decoding import AwareDatetime
-from backend.errors import invalid
 from backend.fhir import mapping
 from backend.fhir.resources import (
     AnyResource,
@@ -28,6 +24,7 @@ from backend.fhir.resources import (
     QuestionnaireResponse,
 )
 from backend.measurements.catalogue import Catalogue
+from backend.pagination import START, Position, decode_cursor, encode_cursor
 
 queries = load_queries(__file__)
 
@@ -40,13 +37,6 @@ MAX_LIMIT = 1000
 _URL_NAMESPACE = UUID("5f0c2a4e-5a4b-4f0e-9d3e-6b1f3c2d9a10")
 
 
-class Position(msgspec.Struct, array_like=True, frozen=True):
-    """Where a newest-first stream stopped: the (time, id) of the last item given."""
-
-    at: AwareDatetime
-    id: UUID
-
-
 class Cursor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One position per stream; null once a stream has given everything it has."""
 
@@ -54,8 +44,7 @@ class Cursor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     responses: Position | None
 
 
-_TOP = Position(datetime(9999, 1, 1, tzinfo=UTC), UUID(int=(1 << 128) - 1))
-FIRST_PAGE = Cursor(measurements=_TOP, responses=_TOP)
+FIRST_PAGE = Cursor(measurements=START, responses=START)
 
 
 async def export_patient(
@@ -71,7 +60,7 @@ async def export_patient(
     """The patient, their newest `limit` measurements and newest `limit` form responses; a `next`
     link carries on where either stream was cut off."""
     await authorize_patient(conn, caller, patient_id, resource="fhir", action="read")
-    start = decode_cursor(cursor) if cursor else FIRST_PAGE
+    start = decode_cursor(cursor, Cursor, FIRST_PAGE)
     patient_row = await conn.fetchrow(queries.select_patient, patient_id)
     subject = mapping.Subject(id=patient_row["id"], user_id=patient_row["user_id"])
     measurements = await _page(conn, queries.select_measurements, patient_id, start.measurements, limit)
@@ -154,15 +143,3 @@ async def _form_definitions(
         return {}
     rows = await conn.fetch(queries.select_form_definitions, [c for c, _ in wanted], [v for _, v in wanted])
     return {(row["code"], row["version"]): row["definition"] for row in rows}
-
-
-def encode_cursor(cursor: Cursor) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode(cursor)).decode().rstrip("=")
-
-
-def decode_cursor(text: str) -> Cursor:
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        return msgspec.json.decode(raw, type=Cursor, strict=True)
-    except (ValueError, msgspec.DecodeError, msgspec.ValidationError):
-        raise invalid("cursor", "not a cursor this service issued") from None

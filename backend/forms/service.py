@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -27,13 +26,12 @@ from backend.measurements.catalogue import Catalogue
 from backend.measurements.schemas import AlertRef, ItemResult, Recorder
 from backend.measurements.service import store_measurements
 from backend.measurements.validation import MAX_FUTURE_SKEW
+from backend.pagination import START, Position, decode_cursor, encode_cursor
 
 queries = load_queries(__file__)
 
 RESPONSES = "form-responses"
 MAX_PAGE = 500
-_LATEST = datetime(9999, 1, 1, tzinfo=UTC)
-_MAX_UUID = UUID(int=(1 << 128) - 1)
 
 
 # The answer to a submission, and whether it stored something new (False: an identical resend).
@@ -170,8 +168,8 @@ async def list_form_responses(
     conn: asyncpg.Connection, caller: Caller, patient_id: UUID, *, form: str | None, cursor: str | None, limit: int
 ) -> FormResponsePage:
     await authorize_patient(conn, caller, patient_id, resource=RESPONSES, action="read")
-    before_at, before_id = _decode_cursor(cursor) if cursor else (_LATEST, _MAX_UUID)
-    rows = await conn.fetch(queries.select_form_responses, patient_id, before_at, before_id, limit, form)
+    before = decode_cursor(cursor, Position, START)
+    rows = await conn.fetch(queries.select_form_responses, patient_id, before.at, before.id, limit, form)
     items = [
         StoredFormResponse(
             id=row["id"],
@@ -186,22 +184,5 @@ async def list_form_responses(
         )
         for row in rows
     ]
-    next_cursor = _encode_cursor(items[-1]) if len(items) == limit else None
+    next_cursor = encode_cursor(Position(items[-1].authored_at, items[-1].id)) if len(items) == limit else None
     return FormResponsePage(items=items, next_cursor=next_cursor)
-
-
-def _encode_cursor(item: StoredFormResponse) -> str:
-    raw = f"{item.authored_at.isoformat()}|{item.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, _, ident = raw.partition("|")
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError("naive")
-        return parsed, UUID(ident)
-    except ValueError:
-        raise invalid("cursor", "not a cursor this service issued") from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from uuid import UUID
@@ -14,7 +13,7 @@ from alerting.service import evaluate_and_record, recorded_alerts
 from backend.access.service import Caller, authorize_patient
 from backend.db import load_queries
 from backend.decoding import field_error
-from backend.errors import FieldError, invalid
+from backend.errors import FieldError
 from backend.measurements.catalogue import Catalogue
 from backend.measurements.schemas import (
     AlertRef,
@@ -28,14 +27,13 @@ from backend.measurements.schemas import (
     UploadResult,
 )
 from backend.measurements.validation import PreparedMeasurement, prepare
+from backend.pagination import START, Position, decode_cursor, encode_cursor
 
 queries = load_queries(__file__)
 
 MAX_PAGE = 500
 # Open bounds as real instants (rather than "is null or" branches) keep every read a range scan.
 _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-_LATEST = datetime(9999, 1, 1, tzinfo=UTC)
-_MAX_UUID = UUID(int=(1 << 128) - 1)
 
 
 async def record_measurements(
@@ -232,14 +230,14 @@ async def list_measurements(
     limit: int,
 ) -> MeasurementPage:
     await authorize_patient(conn, caller, patient_id, resource="measurements", action="read")
-    before_at, before_id = _decode_cursor(cursor) if cursor else (_LATEST, _MAX_UUID)
-    bounds = (since or _EARLIEST, until or _LATEST, before_at, before_id, limit)
+    before = decode_cursor(cursor, Position, START)
+    bounds = (since or _EARLIEST, until or START.at, before.at, before.id, limit)
     if type is None:
         rows = await conn.fetch(queries.select_measurements, patient_id, *bounds)
     else:
         rows = await conn.fetch(queries.select_measurements_of_type, patient_id, *bounds, type)
     items = [_measurement(row) for row in rows]
-    next_cursor = _encode_cursor(items[-1]) if len(items) == limit else None
+    next_cursor = encode_cursor(Position(items[-1].measured_at, items[-1].id)) if len(items) == limit else None
     return MeasurementPage(items=items, next_cursor=next_cursor)
 
 
@@ -258,20 +256,3 @@ def _measurement(row: asyncpg.Record) -> Measurement:
         components=row["components"],
         note=row["note"],
     )
-
-
-def _encode_cursor(item: Measurement) -> str:
-    raw = f"{item.measured_at.isoformat()}|{item.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, _, ident = raw.partition("|")
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError("naive")
-        return parsed, UUID(ident)
-    except ValueError:
-        raise invalid("cursor", "not a cursor this service issued") from None

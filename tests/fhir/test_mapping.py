@@ -12,8 +12,9 @@ import pytest
 from backend.errors import ProblemError
 from backend.fhir import mapping
 from backend.fhir.resources import Answer, Coding
-from backend.fhir.service import FIRST_PAGE, Cursor, Position, _Entries, decode_cursor, encode_cursor
+from backend.fhir.service import FIRST_PAGE, Cursor, _Entries
 from backend.measurements.catalogue import MeasurementType
+from backend.pagination import Position, decode_cursor, encode_cursor
 from tests.fhir.support import validate_resource
 
 OPTIONS = {"type": "choice", "options": [{"code": "green", "text": {"nb": "Grønn", "en": "Green"}}]}
@@ -139,10 +140,10 @@ def test_one_id_naming_two_resources_gets_two_full_urls():
 
 def test_cursors_round_trip_and_foreign_ones_are_refused():
     cursor = Cursor(measurements=Position(NOW, uuid.uuid4()), responses=None)
-    assert decode_cursor(encode_cursor(cursor)) == cursor
-    assert decode_cursor(encode_cursor(FIRST_PAGE)) == FIRST_PAGE
+    assert decode_cursor(encode_cursor(cursor), Cursor, FIRST_PAGE) == cursor
+    assert decode_cursor(encode_cursor(FIRST_PAGE), Cursor, FIRST_PAGE) == FIRST_PAGE
     naive = f'{{"measurements": ["2026-11-22T07:30:00", "{uuid.uuid4()}"], "responses": null}}'
     for text in ("", "!!!", encode_cursor(cursor)[:-5], base64.urlsafe_b64encode(naive.encode()).decode()):
         with pytest.raises(ProblemError) as raised:
-            decode_cursor(text)
+            decode_cursor(text, Cursor, FIRST_PAGE)
         assert raised.value.status == 422
