@@ -515,3 +515,18 @@ select $1, r.rule_code, r.period, $4
 from unnest($2::text[], $3::timestamptz[]) as r(rule_code, period)
 on conflict do nothing
 returning rule_code
+
+-- name: notify_live
+-- Dashboards' live feed (alerting/live.py): delivered only when the transaction commits.
+select pg_notify('heima_alerts_live', $1)
+
+-- name: select_live_alerts
+-- The alerts as the dashboard lists them, and the units their patients are enrolled in at $2: the
+-- same enrolment rule as the worklist (select_worklist).
+select a.id, a.patient_id, a.rule_code, a.severity, a.status, a.title, a.raised_at, a.last_seen_at,
+       a.occurrences, a.acknowledged_at, a.resolved_at,
+       array(select e.unit_id from enrolments e
+             where e.patient_id = a.patient_id and e.started_at <= $2
+               and (e.ended_at is null or e.ended_at > $2)) as unit_ids
+from alerts a
+where a.id = any($1::uuid[])

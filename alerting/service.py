@@ -24,7 +24,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from alerting import latency, relevance, texts
+from alerting import latency, live, relevance, texts
 from alerting.defaults import DEFAULT_RULES, default_rules
 from alerting.findings import CONTACT_REQUEST
 from alerting.observations import evidence, from_contact_request, from_form_response, from_measurement
@@ -209,6 +209,8 @@ async def record_decisions(
     notified = [str(row["id"]) for row in rows if row["deliveries"]]
     if notified:
         await conn.execute(queries.notify_alerts, msgspec.json.encode({"alert_ids": notified}).decode())
+    # The dashboards' live streams hear of every raised or updated alert, on commit (alerting/live.py).
+    await live.announce(conn, [row["id"] for row in rows])
     latency.note_evaluated(sum(1 for row in rows if row["inserted"]))
     outcomes = [
         AlertOutcome(id=row["id"], severity=row["severity"], status=row["status"], raised=row["inserted"])
@@ -412,3 +414,4 @@ async def _resolve_answered_missing(
         )
     if ids:
         await conn.execute(queries.resolve_missing_alerts, patient_id, ids, now, notes)
+        await live.announce(conn, ids)

@@ -15,6 +15,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from alerting import live
 from alerting.schemas import Alert, AlertList, AlertStatus, LocalText, PatientAlert, PatientAlertList
 from backend.access.service import (
     CLINICIAN_ONLY,
@@ -110,7 +111,8 @@ async def acknowledge_alert(conn: asyncpg.Connection, caller: Caller, alert_id: 
     """Someone is on it: no more pushes for it. Acknowledging again, or acknowledging a resolved
     alert, changes nothing: the answer shows who acknowledged or resolved it first."""
     await _authorized_alert(conn, caller, alert_id)
-    await conn.fetchval(queries.acknowledge_alert, alert_id, caller.id, caller.now)
+    if await conn.fetchval(queries.acknowledge_alert, alert_id, caller.id, caller.now) is not None:
+        await live.announce(conn, [alert_id])  # on commit, to the dashboards' live streams
     return await _read(conn, alert_id)
 
 
@@ -120,7 +122,8 @@ async def resolve_alert(conn: asyncpg.Connection, caller: Caller, alert_id: UUID
     if not note.strip():
         raise invalid("note", "must not be blank")
     await _authorized_alert(conn, caller, alert_id)
-    await conn.fetchval(queries.resolve_alert, alert_id, caller.id, caller.now, note.strip())
+    if await conn.fetchval(queries.resolve_alert, alert_id, caller.id, caller.now, note.strip()) is not None:
+        await live.announce(conn, [alert_id])  # on commit, to the dashboards' live streams
     return await _read(conn, alert_id)
 
 

@@ -35,6 +35,7 @@ class Case:
     body: Callable[[World, Actor, str | None], Any] | None = None
     patient_route: bool = False  # the path names a patient: test each target, log each access
     meeting_route: bool = False  # the path names a meeting of each target patient (or a missing one)
+    query: dict[str, str] | None = None  # e.g. a stream's short-lived mode: the matrix reads only its status
 
 
 def public(status: int) -> Callable[[World, Actor, str | None], int]:
@@ -293,6 +294,8 @@ CASES = [
     Case("WS", f"{API}/meetings/{{meeting_id:uuid}}/signal", signal_socket, meeting_route=True),
     # Alerts: clinical data, for the clinicians of the patient's units; the patient's own view.
     Case("GET", f"{API}/alerts", only("clinician", 200)),
+    # The live feed (server-sent events); `once` answers the opening comment and ends.
+    Case("GET", f"{API}/alerts/stream", only("clinician", 200), query={"once": "true"}),
     Case("POST", f"{API}/alerts/{{alert_id:uuid}}/acknowledge", alert_of_twin_a(200)),
     Case(
         "POST", f"{API}/alerts/{{alert_id:uuid}}/resolve", alert_of_twin_a(200), body=lambda w, a, t: {"note": "Ringt"}
@@ -451,7 +454,7 @@ async def test_access_matrix(client, matrix_world, db):
                     if got != wanted:
                         mismatches.append(f"{label}: {got} != {wanted}")
                     continue
-                response = await client.request(case.method, path, json=body, headers=actor.headers)
+                response = await client.request(case.method, path, json=body, headers=actor.headers, params=case.query)
                 if response.status_code != wanted:
                     mismatches.append(f"{label}: {response.status_code} != {wanted} ({response.text[:120]})")
                     continue

@@ -1,0 +1,102 @@
+"""GET /alerts/stream: the dashboards' live feed of new and changed alerts (alerting/live.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import asyncpg
+import msgspec
+from litestar import Router, get
+from litestar.datastructures import State
+from litestar.params import FromQuery, HeaderParameter
+from litestar.response import Stream
+
+from alerting.live import AlertHub, LiveAlert, Subscriber, hub_of, sse
+from backend.access.service import Access, Caller, SignedIn, log_patient_access
+from backend.clock import Clock
+
+log = logging.getLogger("heima.alerting.live")
+
+HEARTBEAT_SECONDS = 15.0
+RETRY_MS = 5000  # how long the browser's EventSource waits before it reconnects
+LOG_TIMEOUT_SECONDS = 5.0
+RESOURCE = "alerts"
+HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@get("/alerts/stream", opt={"access": Access.CLINICIAN})
+async def stream_alerts(
+    caller: SignedIn,
+    state: State,
+    last_event_id: Annotated[str | None, HeaderParameter(name="Last-Event-ID", max_length=200)] = None,
+    once: FromQuery[bool] = False,
+) -> Stream:
+    """Server-sent events: `alert` (the alert as the worklist lists it) whenever an alert of a
+    patient of your units is raised or changes, committed; a comment every 15 s. Listening starts
+    with the first comment; re-read GET /alerts then, and on every reconnect (a reconnect with a
+    `Last-Event-ID` starts with a `resync` event). `once=true` answers the opening comment and
+    ends (for probes)."""
+    # The request's transaction (it resolved the caller) commits when this returns, before the
+    # stream starts: a stream holds no database connection while it waits.
+    opening = f"retry: {RETRY_MS}\n".encode() + sse(None, comment="heima alerts")
+    if once:
+        return Stream(_once(opening), media_type="text/event-stream", headers=HEADERS)
+    events = _events(hub_of(state), state.db_pool, state.clock, caller, opening, resync=last_event_id is not None)
+    return Stream(events, media_type="text/event-stream", headers=HEADERS)
+
+
+async def _once(opening: bytes) -> AsyncIterator[bytes]:
+    yield opening
+
+
+async def _events(
+    hub: AlertHub, pool: asyncpg.Pool, clock: Clock, caller: Caller, opening: bytes, *, resync: bool
+) -> AsyncIterator[bytes]:
+    subscriber = await hub.subscribe(caller.principal.unit_ids)
+    try:
+        yield opening
+        if resync:
+            # We keep no history: whatever happened while the dashboard was away is in GET /alerts.
+            yield sse("resync", b"{}")
+        while True:
+            event = await _next(subscriber)
+            if event is None:
+                yield sse(None, comment="heartbeat")
+                continue
+            if isinstance(event, Subscriber):
+                return  # closed by the hub: the dashboard reconnects and re-reads
+            if not await _logged(pool, clock, caller, event):
+                return
+            yield sse("alert", msgspec.json.encode(event), event_id=f"{event.id}.{event.occurrences}.{event.status}")
+    finally:
+        hub.unsubscribe(subscriber)
+
+
+async def _next(subscriber: Subscriber) -> LiveAlert | Subscriber | None:
+    """The next event; None when a heartbeat is due; the subscriber itself when it was closed."""
+    try:
+        async with asyncio.timeout(HEARTBEAT_SECONDS):
+            event = await subscriber.queue.get()
+    except TimeoutError:
+        return None
+    return subscriber if event is None else event
+
+
+async def _logged(pool: asyncpg.Pool, clock: Clock, caller: Caller, event: LiveAlert) -> bool:
+    """An event shows something of the patient's: one allowed access-log row each, written before
+    it is sent (Normen). No row, no event: the stream ends and the dashboard re-reads GET /alerts,
+    which logs its own reads."""
+    reading = msgspec.structs.replace(caller, now=clock())
+    try:
+        async with asyncio.timeout(LOG_TIMEOUT_SECONDS), pool.acquire() as conn:
+            await log_patient_access(conn, reading, event.patient_id, resource=RESOURCE, action="read")
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        log.exception("alerting.live.access_log_failed", extra={"alert_id": str(event.id)})
+        return False
+    return True
+
+
+router = Router(path="/", tags=["alerts"], route_handlers=[stream_alerts])
