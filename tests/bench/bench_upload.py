@@ -258,6 +258,12 @@ async def create_actors(client: httpx.AsyncClient, admin_username: str) -> Actor
 # --- workloads ------------------------------------------------------------------------------------
 
 # Realistic phone content: a mix of types as a premature-home family registers them.
+# Registrations six minutes apart, moving forward in time like a phone's queue: a 1,000-item batch
+# is four days of offline backlog, about 60 feeds a day — dense but real-looking. Packed a second
+# apart (and going backwards), every batch landed on one local day before everything stored, and
+# the rules re-read tens of thousands of rows: a patient no phone produces.
+SPACING = timedelta(minutes=6)
+
 _KINDS = (
     ("body_weight", "g", lambda i: 1650 + i % 900, None),
     ("body_weight", "kg", lambda i: round(1.65 + (i % 900) / 1000, 3), None),
@@ -277,7 +283,7 @@ def upload_payloads(batches: int, start: datetime) -> list[tuple[bytes, list[str
                 "type": type_,
                 "value": value(i),
                 "unit": unit,
-                "measured_at": (start - timedelta(seconds=b * BATCH + i)).isoformat(),
+                "measured_at": (start + SPACING * (b * BATCH + i)).isoformat(),
             }
             if attributes:
                 item["attributes"] = attributes
@@ -308,7 +314,7 @@ def copy_batches(batches: int, actors: Actors, start: datetime) -> list[list[tup
                     unit,
                     msgspec.json.encode(attributes or {}).decode(),
                     None,
-                    start - timedelta(seconds=b * BATCH + i),
+                    start + SPACING * (b * BATCH + i),
                     start,
                     recorder,
                     "guardian",
@@ -377,8 +383,8 @@ async def bench(server: Server, dsn: str, rounds: int, batches: int) -> bool:
         copy_conn = await asyncpg.connect(dsn)
         try:
             # Warm-up, not counted: connections, prepared statements, caches.
-            await run_copy(copy_conn, copy_batches(1, actors, start - timedelta(days=300)))
-            warm = upload_payloads(1, start - timedelta(days=200))
+            await run_copy(copy_conn, copy_batches(1, actors, start - timedelta(days=60 * (rounds + 2))))
+            warm = upload_payloads(1, start - timedelta(days=60 * (rounds + 1)))
             check_uploads((await run_upload(client, actors, warm))[1], warm)
 
             print(f"P3 batch upload vs raw COPY: {BATCH} rows per batch, {batches} batches per side per round")
@@ -388,9 +394,10 @@ async def bench(server: Server, dsn: str, rounds: int, batches: int) -> bool:
             )
             ratios = []
             for r in range(rounds):
-                offset = timedelta(days=r + 1)
-                rows = copy_batches(batches, actors, start - offset)
-                payloads = upload_payloads(batches, start - offset - timedelta(hours=12))
+                # Each round 60 days after the last (a round spans ~42 days at most), ending before now.
+                base = start - timedelta(days=60 * (rounds - r))
+                rows = copy_batches(batches, actors, base)
+                payloads = upload_payloads(batches, base + timedelta(hours=12))
                 copy_rate = await run_copy(copy_conn, rows)
                 seconds_before, requests_before = await server_time(client)
                 upload_rate, responses = await run_upload(client, actors, payloads)
