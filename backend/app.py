@@ -131,6 +131,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
     # route matches, and a 404 or 405 deserves a request id, a log line and a metric too.
     app.asgi_handler = observe_requests(metrics)(track_alert_latency(metrics.alert_latency)(app.asgi_handler))
     check_access_declared(app)
+    # Built once here so `/openapi.json` and the `/docs` UI both show the problem+json answers.
+    docs.declare_problem_responses(app.openapi_schema)
     return app
 
 

@@ -115,7 +115,11 @@ async def provide_connection(state: State, request: Request[Any, Any, Any]) -> A
                 await failure.record(conn)
             raise
         except BaseException:
-            await transaction.rollback()
+            # When the connection itself died (PostgreSQL restarted mid-request), the server has
+            # already rolled back, and a rollback here would raise a second error that Litestar
+            # wraps in an ExceptionGroup, turning the retryable 503 into a 500 (tests/faults).
+            if not conn.is_closed():
+                await transaction.rollback()
             raise
         else:
             await transaction.commit()

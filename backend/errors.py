@@ -119,6 +119,25 @@ def _validation_errors(extra: Any) -> list[FieldError]:
     return errors
 
 
+# A lost or restarting PostgreSQL: answer 503 + Retry-After, which the phone retries with the same
+# idempotency ids. InternalClientError ("cannot switch to state 15") is what asyncpg raises when a
+# restart interrupts an operation (RELIABILITY.md §4.1); it is no PostgresConnectionError.
+_UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    OSError,
+    TimeoutError,
+)
+
+
+def _database_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        # Litestar groups errors raised while cleaning up dependencies (the request's transaction).
+        return all(_database_unavailable(inner) for inner in exc.exceptions)
+    return isinstance(exc, _UNAVAILABLE)
+
+
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     if isinstance(exc, ProblemError):
         return problem_response(exc.status, exc.detail, errors=exc.errors, title=exc.title, headers=exc.headers)
@@ -142,7 +161,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         return problem_response(409, "That already exists.")
     if isinstance(exc, asyncpg.ForeignKeyViolationError):
         return problem_response(422, "The request refers to something that does not exist.")
-    if isinstance(exc, (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError)):
+    if _database_unavailable(exc):
         log.warning("request.database_unavailable", extra={"error": type(exc).__name__})
         return problem_response(503, "The database is not answering; try again shortly.", headers={"Retry-After": "5"})
     log.exception("request.unhandled", extra={"error": type(exc).__name__})
