@@ -133,7 +133,7 @@ async def _stored_hashes(conn: asyncpg.Connection, patient_id: UUID, ids: list[U
     return {row["id"]: row["content_hash"] for row in rows}
 
 
-_COPY_COLUMNS = (
+COPY_COLUMNS = (
     "patient_id",
     "id",
     "type",
@@ -187,7 +187,7 @@ async def _write(
     ]
     try:
         async with conn.transaction():  # a savepoint inside the request's transaction
-            await conn.copy_records_to_table("measurements", records=records, columns=_COPY_COLUMNS)
+            await conn.copy_records_to_table("measurements", records=records, columns=COPY_COLUMNS)
     except asyncpg.UniqueViolationError:
         return await _insert(conn, caller, patient_id, rows)
     return {r.id for r in rows}

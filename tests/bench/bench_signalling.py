@@ -52,7 +52,7 @@ import websockets
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from backend.migrate import apply_migrations  # noqa: E402
+from tests.bench.bench_upload import create_database, drop_database  # noqa: E402
 
 API = "/api/v1"
 PASSWORD = "benchmark password 1234"
@@ -162,31 +162,6 @@ def children(dsn: str, redis_url: str, workdir: Path) -> Iterator[tuple[Child, C
                 child.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 child.process.kill()
-
-
-async def create_database(server_dsn: str) -> tuple[str, str]:
-    name = f"heima_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(server_dsn)
-    try:
-        await admin.execute(f'create database "{name}"')
-    finally:
-        await admin.close()
-    base, _, query = server_dsn.partition("?")
-    dsn = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
-    conn = await asyncpg.connect(dsn)
-    try:
-        await apply_migrations(conn)
-    finally:
-        await conn.close()
-    return dsn, name
-
-
-async def drop_database(server_dsn: str, name: str) -> None:
-    admin = await asyncpg.connect(server_dsn)
-    try:
-        await admin.execute(f'drop database if exists "{name}" with (force)')
-    finally:
-        await admin.close()
 
 
 @dataclass
@@ -388,7 +363,7 @@ async def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     server_dsn = os.environ.get("HEIMA_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     redis_url = os.environ.get("HEIMA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-    dsn, name = await create_database(server_dsn)
+    name, dsn = await create_database(server_dsn)
     results: dict[tuple[str, int], list[dict[str, float]]] = {}
     try:
         with (
