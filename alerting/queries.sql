@@ -27,11 +27,6 @@ select p.time_zone, p.birth_date,
 from patients p
 where p.id = $1
 
--- name: select_new_measurements
-select id, type, value, value_code, components, attributes, note, measured_at
-from measurements
-where patient_id = $1 and id = any($2::uuid[])
-
 -- name: select_history_measurements
 -- $3 the types to read (null: every type). The new rows come back too; the engine merges by id.
 select id, type, value, value_code, components, attributes, note, measured_at

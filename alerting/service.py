@@ -157,18 +157,20 @@ async def evaluate_and_record(
     caller: Caller,
     patient_id: UUID,
     *,
-    measurement_ids: Sequence[UUID] = (),
+    measurements: Sequence[Observation] = (),
     form_response_ids: Sequence[UUID] = (),
     contact_request_ids: Sequence[UUID] = (),
 ) -> list[AlertOutcome]:
     """Evaluate what was just stored (in this transaction) against the patient's rules and
-    history; record the alerts it raises or updates. Most severe first."""
-    if not (measurement_ids or form_response_ids or contact_request_ids):
+    history; record the alerts it raises or updates. Most severe first. `measurements` are the
+    rows just written, as observations: the writer has them, and reading back a batch of a
+    thousand would cost as much as the rules."""
+    if not (measurements or form_response_ids or contact_request_ids):
         return []
     patient = await load_patient_rules(conn, patient_id, caller.now)
     if patient is None:
         return []
-    new = await _new_observations(conn, patient_id, measurement_ids, form_response_ids, contact_request_ids)
+    new = [*measurements, *await _new_observations(conn, patient_id, form_response_ids, contact_request_ids)]
     if not new:
         return []
     relevant = relevance.relevant(patient.rules, {obs.type for obs in new})
@@ -308,14 +310,10 @@ def _explanation(decision: Decision, rule: Rule, patient: PatientRules, late: bo
 async def _new_observations(
     conn: asyncpg.Connection,
     patient_id: UUID,
-    measurement_ids: Sequence[UUID],
     form_response_ids: Sequence[UUID],
     contact_request_ids: Sequence[UUID],
 ) -> list[Observation]:
     new: list[Observation] = []
-    if measurement_ids:
-        rows = await conn.fetch(queries.select_new_measurements, patient_id, list(measurement_ids))
-        new.extend(from_measurement(row) for row in rows)
     if form_response_ids:
         rows = await conn.fetch(queries.select_new_form_responses, patient_id, list(form_response_ids))
         new.extend(obs for row in rows for obs in from_form_response(row))
@@ -371,8 +369,11 @@ async def _days_touched(
     days = {local_day(obs.measured_at, zone) for obs in new if obs.type == type_}
     if not days:
         return []
-    starts, ends = day_bounds(min(days), zone)[0], day_bounds(max(days), zone)[1]
+    first, last = min(days), max(days)
+    starts, ends = day_bounds(first, zone)[0], day_bounds(last, zone)[1]
     rows = await conn.fetch(queries.select_history_between, patient_id, [type_], starts, ends)
+    if (last - first).days + 1 == len(days):  # consecutive days (a phone's backlog): all of it
+        return [from_measurement(row) for row in rows]
     return [from_measurement(row) for row in rows if local_day(row["measured_at"], zone) in days]
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 import asyncpg
 
+from alerting.service import evaluate_and_record
 from backend.access.service import Caller, Principal
 from backend.clock import Clock
 from backend.identity.service import queries as identity_queries
@@ -137,7 +138,9 @@ async def _seed_organisations_and_patients(
     )
     catalogue = await load_catalogue(conn)
     for birth_weight, twin in zip((1650, 1580), twins, strict=True):
-        await store_measurements(conn, guardian, twin, _infant_week(birth_weight, now), catalogue)
+        stored = await store_measurements(conn, guardian, twin, _infant_week(birth_weight, now), catalogue)
+        # Through the rules as a phone's upload would go, so the worklist shows what the week raised.
+        await evaluate_and_record(conn, guardian, twin, measurements=stored.created)
 
 
 def _infant_week(birth_weight_g: int, now: datetime) -> list[MeasurementIn]:

@@ -8,6 +8,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from alerting.rules import Observation
 from alerting.service import evaluate_and_record, recorded_alerts
 from backend.access.service import Caller, authorize_patient
 from backend.db import load_queries
@@ -102,16 +103,14 @@ async def record_form_response(
         if (stored := await _stored_outcome(conn, patient_id, response.id, digest)) is not None:
             return stored
         raise ProblemError(409, "This response is being stored by another request; send it again.")
-    created: list[UUID] = []
+    created: list[Observation] = []
     if mapped:
-        results = await store_measurements(conn, caller, patient_id, [m for _, m in mapped], catalogue)
-        _raise_unless_stored([link_id for link_id, _ in mapped], results)
-        created = [UUID(r.id) for r in results if r.status == "created" and r.id]
+        stored = await store_measurements(conn, caller, patient_id, [m for _, m in mapped], catalogue)
+        _raise_unless_stored([link_id for link_id, _ in mapped], stored.results)
+        created = stored.created
     # Answer rules (bilious vomit, a tube problem, "I am worried", cloudy effluent) and the mapped
     # measurements are evaluated here, in this transaction.
-    alerts = await evaluate_and_record(
-        conn, caller, patient_id, measurement_ids=created, form_response_ids=[response.id]
-    )
+    alerts = await evaluate_and_record(conn, caller, patient_id, measurements=created, form_response_ids=[response.id])
     refs = [AlertRef(id=alert.id, severity=alert.severity) for alert in alerts]
     result = FormResponseResult(id=response.id, measurement_ids=measurement_ids, alerts=refs, score=score)
     return result, True

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
+from alerting.rules import Observation
 from alerting.service import evaluate_and_record, recorded_alerts
 from backend.access.service import Caller, authorize_patient
 from backend.db import load_queries
@@ -42,14 +44,22 @@ async def record_measurements(
     """Store what is valid, refuse what is not, item by item; resends are harmless. What is new is
     evaluated in the same transaction: an accepted measurement has always been evaluated."""
     await authorize_patient(conn, caller, patient_id, resource="measurements", action="write")
-    results = await store_measurements(conn, caller, patient_id, request.measurements, catalogue)
-    created = [UUID(result.id) for result in results if result.status == "created" and result.id]
-    alerts = await evaluate_and_record(conn, caller, patient_id, measurement_ids=created)
+    stored = await store_measurements(conn, caller, patient_id, request.measurements, catalogue)
+    alerts = await evaluate_and_record(conn, caller, patient_id, measurements=stored.created)
     # A resent batch (the phone lost the answer) is told the alerts its items raised the first time.
-    resent = [UUID(result.id) for result in results if result.status == "duplicate" and result.id]
+    resent = [UUID(result.id) for result in stored.results if result.status == "duplicate" and result.id]
     raised = {alert.id for alert in alerts}
     alerts += [a for a in await recorded_alerts(conn, patient_id, measurement_ids=resent) if a.id not in raised]
-    return UploadResult(results=results, alerts=[AlertRef(id=alert.id, severity=alert.severity) for alert in alerts])
+    return UploadResult(
+        results=stored.results, alerts=[AlertRef(id=alert.id, severity=alert.severity) for alert in alerts]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    results: list[ItemResult]  # one per item, in order
+    # What this call created, as the rules read it: evaluating a batch needs no read-back (P3).
+    created: list[Observation]
 
 
 async def store_measurements(
@@ -58,7 +68,7 @@ async def store_measurements(
     patient_id: UUID,
     items: Sequence[msgspec.Raw | MeasurementIn],
     catalogue: Catalogue,
-) -> list[ItemResult]:
+) -> Stored:
     """One result per item, in order. The caller has authorised the write (forms reuse this)."""
     results: list[ItemResult | None] = [None] * len(items)
     accepted: dict[UUID, tuple[int, PreparedMeasurement]] = {}
@@ -86,7 +96,24 @@ async def store_measurements(
         # row that was already there.
         first = accepted[prepared.id][1]
         results[index] = _compare(prepared, first.content_hash if first.id in created else stored[prepared.id])
-    return [result for result in results if result is not None]
+    return Stored(
+        results=[result for result in results if result is not None],
+        created=[_observation(prepared) for prepared in rows if prepared.id in created],
+    )
+
+
+def _observation(prepared: PreparedMeasurement) -> Observation:
+    """The row as stored: canonical value and unit, the instant in UTC as PostgreSQL returns it."""
+    return Observation(
+        id=str(prepared.id),
+        type=prepared.type,
+        measured_at=prepared.measured_at.astimezone(UTC),
+        value=prepared.value,
+        code=prepared.value_code,
+        components=prepared.components or {},
+        attributes=prepared.attributes,
+        note=prepared.note,
+    )
 
 
 class _ItemId(msgspec.Struct):

@@ -8,7 +8,6 @@ in the future is refused with a reason a phone can show.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -25,8 +24,10 @@ MAX_FUTURE_SKEW = timedelta(minutes=5)
 _DIGITS = 6
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedMeasurement:
+class PreparedMeasurement(msgspec.Struct, frozen=True):
+    """A valid registration in canonical form, ready to store. (A Struct: built a thousand times
+    per batch, and cheaper to build than a dataclass.)"""
+
     id: UUID
     type: str
     value: float | None
