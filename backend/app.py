@@ -33,6 +33,7 @@ from backend.observability import Metrics, configure_logging, observe_requests
 from backend.organisation.routes import router as organisation_router
 from backend.patients.routes import router as patients_router
 from backend.programmes.routes import router as programmes_router
+from backend.retry import retry_transient
 from backend.security import Secrets
 from backend.settings import Settings
 from video import signalling
@@ -129,7 +130,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
     )
     # Around the whole app, not as route middleware: Litestar runs route middleware only when a
     # route matches, and a 404 or 405 deserves a request id, a log line and a metric too.
-    app.asgi_handler = observe_requests(metrics)(track_alert_latency(metrics.alert_latency)(app.asgi_handler))
+    # Retries innermost: the log line, the metric and the latency stamps count a request once.
+    retrying = retry_transient(settings.db_retry_seconds)(app.asgi_handler)
+    app.asgi_handler = observe_requests(metrics)(track_alert_latency(metrics.alert_latency)(retrying))
     check_access_declared(app)
     # Built once here so `/openapi.json` and the `/docs` UI both show the problem+json answers.
     docs.declare_problem_responses(app.openapi_schema)

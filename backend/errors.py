@@ -126,9 +126,23 @@ _UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.InternalClientError,
+    # 57P01-57P03: shutting down, crashed, or still starting up (the server is back, not yet ready);
+    # 53300: every connection slot taken. None of them is a PostgresConnectionError.
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
     OSError,
     TimeoutError,
 )
+
+
+# A transaction PostgreSQL chose to abort so that another could go on: nothing was written, and the
+# same request run again normally succeeds.
+_ABORTED = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+# Marks a 503 that backend/retry.py may answer by running the request again; never sent out.
+RETRYABLE_HEADER = b"x-heima-retryable"
+_RETRYABLE = {"Retry-After": "5", RETRYABLE_HEADER.decode(): "1"}
 
 
 def _database_unavailable(exc: BaseException) -> bool:
@@ -163,6 +177,9 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         return problem_response(422, "The request refers to something that does not exist.")
     if _database_unavailable(exc):
         log.warning("request.database_unavailable", extra={"error": type(exc).__name__})
-        return problem_response(503, "The database is not answering; try again shortly.", headers={"Retry-After": "5"})
+        return problem_response(503, "The database is not answering; try again shortly.", headers=_RETRYABLE)
+    if isinstance(exc, _ABORTED):
+        log.info("request.transaction_aborted", extra={"error": type(exc).__name__})
+        return problem_response(503, "The request collided with another; try again.", headers=_RETRYABLE)
     log.exception("request.unhandled", extra={"error": type(exc).__name__})
     return problem_response(500, "The service could not complete the request.")

@@ -50,6 +50,9 @@ class Settings:
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     activation_code_ttl_hours: int = 72
     max_body_bytes: int = 64 * 1024
+    # A request whose transaction failed for a passing reason (PostgreSQL restarting, a deadlock) is
+    # run again for up to this long before the 503 goes out (backend/retry.py); 0 turns it off.
+    db_retry_seconds: int = 5
     # Login throttling: a window of failures per account and per address, never a permanent lock.
     login_failure_window_seconds: int = 15 * 60
     login_failures_per_account: int = 5

@@ -62,7 +62,9 @@ async def fault_database_url(fault_postgres: ThrowawayPostgres) -> str:
 
 @pytest.fixture(scope="session")
 def fault_settings(fault_database_url: str, fault_redis: ThrowawayRedis) -> Settings:
-    return make_settings(fault_database_url, fault_redis.url, db_pool_min=2, db_pool_max=8)
+    # No server-side retry: these tests watch the phone's side of an outage (503, resend the same
+    # ids); tests/faults/test_server_retry.py covers the server's own retry.
+    return make_settings(fault_database_url, fault_redis.url, db_pool_min=2, db_pool_max=8, db_retry_seconds=0)
 
 
 @pytest.fixture(scope="session")
