@@ -160,6 +160,9 @@ async def _stored_hashes(conn: asyncpg.Connection, patient_id: UUID, ids: list[U
     return {row["id"]: row["content_hash"] for row in rows}
 
 
+# Below this many rows a batch is inserted rather than copied (see _write).
+COPY_FROM_ROWS = 50
+
 COPY_COLUMNS = (
     "patient_id",
     "id",
@@ -185,12 +188,16 @@ async def _write(
 ) -> set[UUID]:
     """Store the rows that are new; return their ids.
 
-    COPY is the fastest way in (P3), and a fresh batch is the common case. A row that exists (a
-    resend, or a concurrent upload of the same id) makes the COPY fail as a whole; then, back at
-    the savepoint, the ON CONFLICT insert decides row by row.
+    COPY is the fastest way in for a large batch (P3), and a fresh batch is the common case. A row
+    that exists (a resend, or a concurrent upload of the same id) makes the COPY fail as a whole;
+    then, back at the savepoint, the ON CONFLICT insert decides row by row. A few rows (a single
+    registration, P1) go straight to that insert: one round trip instead of a savepoint, the COPY
+    and its release.
     """
     if not rows:
         return set()
+    if len(rows) < COPY_FROM_ROWS:
+        return await _insert(conn, caller, patient_id, rows)
     records = [
         (
             patient_id,

@@ -13,6 +13,9 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from backend.measurements.service import COPY_FROM_ROWS
 from tests.helpers import API, expect
 from tests.measurements.support import (
     assert_problem,
@@ -139,6 +142,24 @@ async def test_a_full_batch_of_1000_is_created(client, world, db):
     results = await upload_ok(client, world.clin_u1, patient, batch)
     assert statuses(results) == ["created"] * 1000
     assert await count(db, patient) == 1000
+
+
+@pytest.mark.parametrize("size", [3, COPY_FROM_ROWS, 400], ids=["insert", "copy-threshold", "copy"])
+async def test_a_resent_batch_with_new_and_changed_items_stores_each_once(client, world, db, size):
+    """Small batches are inserted, large ones copied; a copy that meets a stored id falls back to
+    the row-by-row insert. Either way: new rows created, resends duplicate, changes conflict."""
+    patient = await fresh_infant(client, world)
+    start = datetime(2026, 11, 19, tzinfo=UTC)
+    first = [weight(2000 + i, measured_at=(start + timedelta(minutes=i)).isoformat()) for i in range(size)]
+    assert statuses(await upload_ok(client, world.clin_u1, patient, first)) == ["created"] * size
+
+    changed = {**first[1], "value": 2999}
+    fresh = [weight(2100 + i, measured_at=(start + timedelta(hours=1, minutes=i)).isoformat()) for i in range(size)]
+    resend = [first[0], changed, *first[2:], *fresh]
+    results = await upload_ok(client, world.clin_u1, patient, resend)
+    assert statuses(results) == ["duplicate", "conflict", *["duplicate"] * (size - 2), *["created"] * size]
+    assert await count(db, patient) == 2 * size
+    assert (await stored(db, patient, [changed["id"]]))[changed["id"]]["value"] == first[1]["value"]
 
 
 async def test_a_batch_of_1001_is_refused_whole(client, world, db):
