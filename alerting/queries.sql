@@ -264,6 +264,77 @@ where a.status = any($1::text[])
 order by a.severity_rank desc, a.raised_at, a.id
 limit $8
 
+-- name: select_unit_overview
+-- The unit overview as one JSON document, and its access-log rows, in one round trip: every
+-- patient enrolled now ($2) in unit $1 (the caller $3 with role $4 belongs to it; $5 the request
+-- id), with the programmes followed now, the unresolved alerts (highest severity first, then
+-- oldest first), the current overrides of the missing-data rules $6 (staleness follows them) and
+-- the latest value of each measurement type of those programmes. The latest value is one probe of
+-- measurements_patient_type_time_idx per (patient, type): its cost does not grow with history.
+with listed as (
+    select distinct e.patient_id
+    from enrolments e
+    where e.unit_id = $1 and e.started_at <= $2 and (e.ended_at is null or e.ended_at > $2)
+),
+logged as (
+    insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id)
+    select $2, $3, $4, l.patient_id, 'overview', 'read', 'allowed', $5
+    from listed l
+),
+kinds as (
+    -- The measurement types of the programmes each patient follows now (in any unit).
+    select e.patient_id, t.type, min(e.programme) as programme, min(t.n) as n
+    from listed l
+    join enrolments e on e.patient_id = l.patient_id
+    join programmes g on g.code = e.programme
+    cross join jsonb_array_elements_text(g.measurement_types) with ordinality as t(type, n)
+    where e.started_at <= $2 and (e.ended_at is null or e.ended_at > $2)
+    group by e.patient_id, t.type
+),
+followed as (
+    select k.patient_id, array_agg(k.type order by k.programme, k.n) as types
+    from kinds k
+    group by k.patient_id
+)
+select coalesce(json_agg(json_build_object(
+           'id', p.id, 'display_name', p.display_name, 'birth_date', p.birth_date, 'time_zone', p.time_zone,
+           'programmes', array(select distinct e.programme from enrolments e
+                               where e.patient_id = p.id and e.started_at <= $2
+                                 and (e.ended_at is null or e.ended_at > $2) order by e.programme),
+           'types', coalesce(f.types, '{}'),
+           'alerts', coalesce((
+               select json_agg(json_build_object(
+                          'id', a.id, 'rule', a.rule_code, 'rule_kind', a.rule_kind, 'severity', a.severity,
+                          'status', a.status, 'title', a.title, 'raised_at', a.raised_at,
+                          'last_seen_at', a.last_seen_at, 'occurrences', a.occurrences, 'late', a.late,
+                          'acknowledged_at', a.acknowledged_at)
+                      order by a.severity_rank desc, a.raised_at, a.id)
+               from alerts a
+               where a.patient_id = p.id and a.status <> 'resolved'), '[]'),
+           'overrides', coalesce((
+               select json_agg(json_build_object(
+                          'rule_code', o.rule_code, 'params', o.params, 'severity', o.severity, 'enabled', o.enabled))
+               from patient_rule_overrides o
+               where o.patient_id = p.id and o.rule_code = any($6::text[]) and o.superseded_at is null
+                 and (o.expires_at is null or o.expires_at > $2)), '[]'),
+           'latest', coalesce((
+               select json_agg(json_build_object(
+                          'type', t.type, 'measurement_id', m.id,
+                          'value', coalesce(to_json(m.value), to_json(m.value_code)), 'components', m.components,
+                          'unit', m.unit, 'measured_at', m.measured_at, 'received_at', m.received_at)
+                      order by t.n)
+               from unnest(coalesce(f.types, '{}')) with ordinality as t(type, n)
+               cross join lateral (
+                   select x.id, x.value, x.value_code, x.components, x.unit, x.measured_at, x.received_at
+                   from measurements x
+                   where x.patient_id = p.id and x.type = t.type
+                   order by x.measured_at desc, x.id desc
+                   limit 1
+               ) as m), '[]'))), '[]')::text as patients
+from listed l
+join patients p on p.id = l.patient_id
+left join followed f on f.patient_id = l.patient_id
+
 -- name: select_patient_alerts
 -- What the patient or parent sees: newest first.
 select id, severity, status, patient_text, raised_at, last_seen_at, acknowledged_at, resolved_at

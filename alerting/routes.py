@@ -6,7 +6,7 @@ from uuid import UUID
 from litestar import Router, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from alerting import overrides, worklist
+from alerting import overrides, overview, worklist
 from alerting.schemas import (
     Alert,
     AlertList,
@@ -17,6 +17,7 @@ from alerting.schemas import (
     RuleHistory,
     RuleList,
     RuleOverrideIn,
+    UnitOverview,
 )
 from backend.access.service import Access, SignedIn
 from backend.db import DbConnection
@@ -40,6 +41,13 @@ async def list_alerts(
     return await worklist.list_alerts(
         conn, caller, status=status, unit_id=unit_id, patient_id=patient_id, cursor=cursor, limit=limit
     )
+
+
+@get("/units/{unit_id:uuid}/overview", opt=CLINICIAN)
+async def unit_overview(unit_id: FromPath[UUID], conn: DbConnection, caller: SignedIn) -> UnitOverview:
+    """The shift's overview of one of your units: each patient enrolled now with their unresolved
+    alerts and the latest value of each measurement type (late, stale), most urgent first."""
+    return await overview.unit_overview(conn, caller, unit_id)
 
 
 @post("/alerts/{alert_id:uuid}/acknowledge", opt=CLINICIAN, status_code=200)
@@ -99,6 +107,7 @@ router = Router(
     tags=["alerts"],
     route_handlers=[
         list_alerts,
+        unit_overview,
         acknowledge_alert,
         resolve_alert,
         list_patient_alerts,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -138,3 +138,76 @@ class RuleList(msgspec.Struct):
 
 class RuleHistory(msgspec.Struct):
     items: list[RuleOverride]
+
+
+# -- the unit overview ----------------------------------------------------------------------------
+
+
+class OverviewAlert(msgspec.Struct):
+    """An unresolved alert as the overview shows it: enough to triage; `GET /alerts?patient_id=`
+    has the explanation and the evidence."""
+
+    id: UUID
+    rule: str
+    rule_kind: str
+    severity: Severity
+    status: AlertStatus
+    title: str
+    raised_at: datetime
+    last_seen_at: datetime
+    occurrences: int
+    late: bool
+    acknowledged_at: datetime | None
+
+
+class LatestValue(msgspec.Struct):
+    """The newest value of one measurement type, by when it was measured (not when it arrived).
+    `late`: it reached Heima more than an hour after it was measured (a phone that was offline).
+    `stale`: older than an enabled missing-data rule of the patient allows for this type."""
+
+    type: str
+    measurement_id: UUID
+    value: float | str | None
+    components: dict[str, float] | None
+    unit: str
+    measured_at: datetime
+    received_at: datetime
+    late: bool
+    stale: bool
+
+
+class AlertCounts(msgspec.Struct):
+    high: int
+    medium: int
+    low: int
+
+
+class OverviewPatient(msgspec.Struct):
+    """One patient of the unit: unresolved alerts (highest severity first, then oldest first) and
+    the latest value of each measurement type of the programmes followed now."""
+
+    id: UUID
+    display_name: str
+    birth_date: date
+    programmes: list[str]
+    # The worst severity among the unresolved alerts; null when there are none.
+    worst_severity: Severity | None
+    open_alerts: int
+    acknowledged_alerts: int
+    # Unresolved alerts by severity.
+    alert_counts: AlertCounts
+    alerts: list[OverviewAlert]
+    latest: list[LatestValue]
+    # Types of the patient's programmes with no value yet.
+    never_measured: list[str]
+    stale_types: list[str]
+
+
+class UnitOverview(msgspec.Struct):
+    """The unit's patients, most urgent first: worst unresolved severity, then worst open
+    (unacknowledged) severity, then how long the worst open alert has waited, then the most stale
+    types, then name."""
+
+    unit_id: UUID
+    at: datetime
+    patients: list[OverviewPatient]

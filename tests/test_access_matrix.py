@@ -122,6 +122,20 @@ def alert_of_twin_a(status: int) -> Callable[[World, Actor, str | None], int]:
     return rule
 
 
+def clinicians_of_u1(status: int) -> Callable[[World, Actor, str | None], int]:
+    """Unit U1's own view: its clinicians; a clinician of another unit gets the 404 of a unit that
+    does not exist; nobody else has one."""
+
+    def rule(world: World, actor: Actor, target: str | None) -> int:
+        if actor.role is None:
+            return 401
+        if actor.role != "clinician":
+            return 403
+        return status if actor is world.clin_u1 else 404
+
+    return rule
+
+
 def own_unit(world: World, actor: Actor) -> str:
     return world.unit_u2 if actor is world.clin_u2 else world.unit_u1
 
@@ -296,6 +310,8 @@ CASES = [
     Case("GET", f"{API}/alerts", only("clinician", 200)),
     # The live feed (server-sent events); `once` answers the opening comment and ends.
     Case("GET", f"{API}/alerts/stream", only("clinician", 200), query={"once": "true"}),
+    # The unit overview (U1 in the path): unresolved alerts and latest values of its patients.
+    Case("GET", f"{API}/units/{{unit_id:uuid}}/overview", clinicians_of_u1(200)),
     Case("POST", f"{API}/alerts/{{alert_id:uuid}}/acknowledge", alert_of_twin_a(200)),
     Case(
         "POST", f"{API}/alerts/{{alert_id:uuid}}/resolve", alert_of_twin_a(200), body=lambda w, a, t: {"note": "Ringt"}
@@ -400,6 +416,7 @@ def concrete_path(case: Case, world: World, target: str | None) -> str:
     path = path.replace("{enrolment_id:uuid}", world.extra.get(target or "", str(uuid.uuid4())))
     path = path.replace("{request_id:uuid}", world.extra.get(f"contact-request:{target}", str(uuid.uuid4())))
     path = path.replace("{organisation_id:uuid}", world.organisation_id)
+    path = path.replace("{unit_id:uuid}", world.unit_u1)
     path = path.replace("{alert_id:uuid}", world.extra.get("alert", str(uuid.uuid4())))
     path = path.replace("{code:str}", "contact_request")  # a rule of every programme
     path = path.replace("{meeting_id:uuid}", world.extra.get(f"meeting:{target}", world.extra[MISSING]))

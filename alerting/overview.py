@@ -1,0 +1,182 @@
+"""The unit overview: what a nurse with a unit of 40–50 patients looks at on a shift.
+
+For each patient enrolled in the unit now: the unresolved alerts, and the latest value of each
+measurement type of their programmes, with whether it arrived late and whether it is stale (older
+than the patient's missing-data rules allow). Most urgent patient first. Listing a patient is a
+read of that patient (one access-log row each, written by the same statement that reads).
+
+A unit that is not the caller's answers exactly like a unit that does not exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from alerting.defaults import DEFAULT_RULES, default_rules
+from alerting.rules import Rule, RuleError, apply_override
+from alerting.schemas import (
+    AlertCounts,
+    LatestValue,
+    OverviewAlert,
+    OverviewPatient,
+    Severity,
+    UnitOverview,
+)
+from alerting.service import LATE_AFTER
+from backend.access.service import NOT_FOUND_DETAIL, Caller
+from backend.db import load_queries
+from backend.errors import ProblemError
+from backend.timezones import local_day
+
+queries = load_queries(__file__)
+
+_RANK: dict[str, int] = {"high": 3, "medium": 2, "low": 1}
+# Overrides of these rules change what counts as stale; other overrides are not read.
+_MISSING_CODES = sorted({rule.code for rules in DEFAULT_RULES.values() for rule in rules if rule.kind == "missing"})
+
+
+class _Value(msgspec.Struct):
+    type: str
+    measurement_id: UUID
+    value: float | str | None
+    components: dict[str, float] | None
+    unit: str
+    measured_at: datetime
+    received_at: datetime
+
+
+class _Override(msgspec.Struct):
+    rule_code: str
+    params: dict[str, Any]
+    severity: Severity | None
+    enabled: bool | None
+
+
+class _Row(msgspec.Struct):
+    id: UUID
+    display_name: str
+    birth_date: date
+    time_zone: str
+    programmes: list[str]
+    alerts: list[OverviewAlert]
+    overrides: list[_Override]
+    types: list[str]
+    latest: list[_Value]
+
+
+_rows = msgspec.json.Decoder(list[_Row])
+
+
+@functools.cache
+def _default_missing(programmes: tuple[str, ...]) -> tuple[Rule, ...]:
+    return tuple(r for r in default_rules(p for p in programmes if p in DEFAULT_RULES) if r.kind == "missing")
+
+
+def _missing_rules(row: _Row) -> list[Rule]:
+    """The patient's enabled missing-data rules, with their overrides (an override the rule no
+    longer accepts is ignored, as the evaluation ignores it)."""
+    overrides = {o.rule_code: o for o in row.overrides}
+    rules = []
+    for rule in _default_missing(tuple(row.programmes)):
+        override = overrides.get(rule.code)
+        if override is not None:
+            with contextlib.suppress(RuleError):
+                rule = apply_override(
+                    rule, params=override.params, severity=override.severity, enabled=override.enabled
+                )
+        if rule.enabled:
+            rules.append(rule)
+    return rules
+
+
+def _stale(measured_at: datetime, rules: list[Rule], time_zone: str, now: datetime, today: date) -> bool:
+    """Counted as the missing-data rule counts: whole local days after the day of the value, or
+    hours since it."""
+    for rule in rules:
+        if "days" in rule.params:
+            if (today - local_day(measured_at, time_zone)).days - 1 >= rule.params["days"]:
+                return True
+        elif now - measured_at >= timedelta(hours=rule.params["hours"]):
+            return True
+    return False
+
+
+def _patient(row: _Row, now: datetime) -> tuple[tuple[Any, ...], OverviewPatient]:
+    rules = _missing_rules(row)
+    by_type: dict[str, list[Rule]] = {}
+    for rule in rules:
+        for key in rule.params["of"]:
+            by_type.setdefault(key, []).append(rule)
+    today = local_day(now, row.time_zone)
+    latest = []
+    for v in row.latest:
+        type_rules = by_type.get(v.type)
+        latest.append(
+            LatestValue(
+                type=v.type,
+                measurement_id=v.measurement_id,
+                value=v.value,
+                components=v.components,
+                unit=v.unit,
+                measured_at=v.measured_at,
+                received_at=v.received_at,
+                late=v.received_at - v.measured_at > LATE_AFTER,
+                stale=bool(type_rules) and _stale(v.measured_at, type_rules, row.time_zone, now, today),
+            )
+        )
+    measured = {v.type for v in row.latest}
+    counts = {"high": 0, "medium": 0, "low": 0}
+    for alert in row.alerts:
+        counts[alert.severity] += 1
+    # The alerts come highest severity first, then oldest first.
+    opened = [alert for alert in row.alerts if alert.status == "open"]
+    worst = row.alerts[0].severity if row.alerts else None
+    stale_types = [v.type for v in latest if v.stale]
+    patient = OverviewPatient(
+        id=row.id,
+        display_name=row.display_name,
+        birth_date=row.birth_date,
+        programmes=row.programmes,
+        worst_severity=worst,
+        open_alerts=len(opened),
+        acknowledged_alerts=len(row.alerts) - len(opened),
+        alert_counts=AlertCounts(**counts),
+        alerts=row.alerts,
+        latest=latest,
+        never_measured=[t for t in row.types if t not in measured],
+        stale_types=stale_types,
+    )
+    # Most urgent first: the worst unresolved severity, the worst not yet acknowledged, how long the
+    # worst open alert has waited, the most stale types; then by name for a stable list.
+    key = (
+        -(_RANK[worst] if worst else 0),
+        -(_RANK[opened[0].severity] if opened else 0),
+        opened[0].raised_at if opened else now,
+        -len(stale_types),
+        row.display_name,
+        str(row.id),
+    )
+    return key, patient
+
+
+async def unit_overview(conn: asyncpg.Connection, caller: Caller, unit_id: UUID) -> UnitOverview:
+    if unit_id not in caller.principal.unit_ids:
+        raise ProblemError(404, NOT_FOUND_DETAIL)
+    document = await conn.fetchval(
+        queries.select_unit_overview,
+        unit_id,
+        caller.now,
+        caller.id,
+        caller.role,
+        caller.request_id,
+        _MISSING_CODES,
+    )
+    ranked = sorted((_patient(row, caller.now) for row in _rows.decode(document)), key=lambda pair: pair[0])
+    return UnitOverview(unit_id=unit_id, at=caller.now, patients=[patient for _, patient in ranked])
