@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import os
 import secrets
-from functools import cached_property
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -20,12 +20,18 @@ REFRESH_PREFIX = "heima_rt_"
 # Crockford base32 without I, L, O, U: easy to read aloud and to type on a phone at 3 am.
 _CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CODE_LENGTH = 12  # 60 bits
+# argon2 releases the GIL and takes a core for tens of milliseconds: ten sign-ins at a shift change
+# in ten threads starved the event loop on two cores (every other request took seconds). At most
+# this many hash at once, which leaves a core for the loop; the rest wait their turn.
+HASHING_SLOTS = max(1, (os.cpu_count() or 2) - 1)
 
 
 class Secrets:
     def __init__(self, secret_key: str, *, time_cost: int, memory_kib: int) -> None:
         self._key = hashlib.sha256(secret_key.encode()).digest()
         self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1, type=Type.ID)
+        self._hashing = asyncio.Semaphore(HASHING_SLOTS)
+        self._dummy: str | None = None
 
     def token_hash(self, token: str) -> bytes:
         return hmac.new(self._key, token.encode(), hashlib.sha256).digest()
@@ -44,20 +50,24 @@ class Secrets:
 
     async def hash_password(self, password: str) -> str:
         # argon2 is deliberately slow; keep it off the event loop.
-        return await asyncio.to_thread(self._hasher.hash, password)
+        async with self._hashing:
+            return await asyncio.to_thread(self._hasher.hash, password)
 
     async def verify_password(self, password_hash: str | None, password: str) -> bool:
         """Constant work whether or not the account exists, so timing tells nothing."""
-        candidate = password_hash or self._dummy_hash
-        try:
-            ok = await asyncio.to_thread(self._hasher.verify, candidate, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
+        async with self._hashing:
+            candidate = password_hash or await self._dummy_hash()
+            try:
+                ok = await asyncio.to_thread(self._hasher.verify, candidate, password)
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                return False
         return ok and password_hash is not None
 
-    @cached_property
-    def _dummy_hash(self) -> str:
-        return self._hasher.hash(secrets.token_urlsafe(16))
+    async def _dummy_hash(self) -> str:
+        """A hash to verify against for an unknown account; made once, off the event loop."""
+        if self._dummy is None:
+            self._dummy = await asyncio.to_thread(self._hasher.hash, secrets.token_urlsafe(16))
+        return self._dummy
 
 
 def normalise_activation_code(code: str) -> str:

@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
+from alerting.vapid import new_key_pair
 from backend.app import create_app
 from backend.clock import FrozenClock
 from backend.migrate import apply_migrations
 from backend.settings import Settings
 from tests.conftest import START, make_settings
-from tests.faults.servers import ThrowawayPostgres, ThrowawayRedis, postgres_available
-from tests.helpers import World, build_world
+from tests.faults.servers import ThrowawayPostgres, ThrowawayRedis, free_port, postgres_available
+from tests.faults.service import Api, admin_actor, service_env, start_serve, stop_all
+from tests.helpers import Actor, World, build_world
 
 
 @pytest.fixture(scope="session")
@@ -88,3 +91,57 @@ async def fault_db(fault_database_url: str) -> AsyncIterator[asyncpg.Connection]
         yield conn
     finally:
         await conn.close()
+
+
+# --- the service as child processes (tests/faults/service.py) ----------------------------------
+
+
+@pytest.fixture(scope="session")
+async def fault_service_database_url(fault_postgres: ThrowawayPostgres) -> str:
+    """A database of its own on the throwaway cluster for the child processes: a real worker claims
+    whatever is due in its database, so it must not meet the in-process tests' rows."""
+    admin = await asyncpg.connect(fault_postgres.dsn)
+    try:
+        await admin.execute("create database heima_faults_service")
+    finally:
+        await admin.close()
+    dsn = fault_postgres.dsn.rsplit("/", 1)[0] + "/heima_faults_service"
+    conn = await asyncpg.connect(dsn)
+    try:
+        await apply_migrations(conn)
+    finally:
+        await conn.close()
+    return dsn
+
+
+@pytest.fixture(scope="session")
+def fault_vapid_keys() -> tuple[str, str]:
+    return new_key_pair()
+
+
+@pytest.fixture(scope="session")
+def fault_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("heima-faults-children")
+
+
+@pytest.fixture(scope="session")
+def fault_env(
+    fault_service_database_url: str, fault_redis: ThrowawayRedis, fault_workdir: Path, fault_vapid_keys: tuple[str, str]
+) -> dict[str, str]:
+    return service_env(fault_service_database_url, fault_redis.url, fault_workdir, fault_vapid_keys[0])
+
+
+@pytest.fixture(scope="session")
+async def fault_api(fault_env: dict[str, str], fault_workdir: Path) -> AsyncIterator[Api]:
+    """`heima serve` as a child process, shared by the tests that run real workers beside it."""
+    api = await start_serve(fault_env, fault_workdir, free_port())
+    try:
+        yield api
+    finally:
+        stop_all([api.child])
+
+
+@pytest.fixture(scope="session")
+async def fault_admin(fault_api: Api) -> Actor:
+    async with fault_api.client() as client:
+        return await admin_actor(client, fault_api.database_url)
