@@ -131,7 +131,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
     # Around the whole app, not as route middleware: Litestar runs route middleware only when a
     # route matches, and a 404 or 405 deserves a request id, a log line and a metric too.
     # Retries innermost: the log line, the metric and the latency stamps count a request once.
-    retrying = retry_transient(settings.db_retry_seconds)(app.asgi_handler)
+    retrying = retry_transient(settings.db_retry_seconds, body_seconds=settings.body_read_timeout_seconds)(
+        app.asgi_handler
+    )
     app.asgi_handler = observe_requests(metrics)(track_alert_latency(metrics.alert_latency)(retrying))
     check_access_declared(app)
     # Built once here so `/openapi.json` and the `/docs` UI both show the problem+json answers.

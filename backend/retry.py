@@ -1,4 +1,5 @@
-"""Run a request again when its transaction could not complete for a reason that passes.
+"""Reading the request body within a deadline, and running a request again when its transaction
+could not complete for a reason that passes.
 
 PostgreSQL restarting, a connection cut, a deadlock or a serialization failure: the transaction
 rolled back as a whole (a 2xx means committed, backend/db.py), so running the request again is
@@ -6,10 +7,15 @@ safe, and the phone's idempotency ids make even a lost answer harmless. Trying a
 seconds spares a parent's phone a round of 503 and Retry-After during a short outage
 (RELIABILITY.md §4.1); after the budget the 503 goes out as before, and the phone retries later.
 
-ASGI middleware around the whole app: the request body is kept so that it can be replayed, and a
-retryable 503 is held back until the budget says whether to try again or to send it. `errors.handle_exception` marks
-those with RETRYABLE_HEADER, which never leaves the process. Only bodies with a declared length up
-to MAX_REPLAY_BYTES are kept; anything else (chunked, or beyond every route's limit) runs once.
+ASGI middleware around the whole app: the request body is read first and kept so that it can be
+replayed, and a retryable 503 is held back until the budget says whether to try again or to send
+it. `errors.handle_exception` marks those with RETRYABLE_HEADER, which never leaves the process.
+Only bodies with a declared length up to MAX_REPLAY_BYTES are kept; anything else (chunked, or
+beyond every route's limit) runs once, under the route's own limit.
+
+Reading the body first also bounds how long a client may take to send it: a body still trickling
+in after `body_seconds` gets 408 and the connection closes. Slow clients otherwise hold their
+sockets for good (tests/faults/test_slow_clients.py); the HTTP server bounds the headers.
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.errors import RETRYABLE_HEADER
+from backend.errors import PROBLEM_JSON, RETRYABLE_HEADER, Problem
 
 log = logging.getLogger("heima.retry")
 
@@ -36,25 +43,33 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 def retry_transient(
-    budget_seconds: float, *, sleep: Sleep = asyncio.sleep, monotonic: Callable[[], float] = time.monotonic
+    budget_seconds: float,
+    *,
+    body_seconds: float,
+    sleep: Sleep = asyncio.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Callable[[ASGIApp], ASGIApp]:
-    """Middleware factory: repeat a request answered with a retryable 503 for up to `budget_seconds`
-    (0 turns it off), pausing 50 ms, 100 ms, … up to 1 s between attempts."""
+    """Middleware factory: a body must arrive within `body_seconds`; a request answered with a
+    retryable 503 runs again for up to `budget_seconds` (0: never), pausing 50 ms, 100 ms, … up to
+    1 s between attempts."""
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def handle(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
-            if budget_seconds <= 0 or not _replayable(scope):
+            if scope["type"] != "http" or not _replayable(scope):
                 once = _HeldResponse(send)
                 await app(scope, receive, once.send)
                 await once.release()
                 return
-            body, early = await _read_body(receive)
-            if early is not None:  # the client went away while sending
+            try:
+                async with asyncio.timeout(body_seconds):
+                    body, early = await _read_body(receive)
+            except TimeoutError:
+                log.info("request.body_too_slow", extra={"seconds": body_seconds})
+                await _too_slow(send)
+                return
+            if early is not None or budget_seconds <= 0:  # the client went away, or no retries
                 once = _HeldResponse(send)
-                await app(scope, _replay(b"", early, receive), once.send)
+                await app(scope, _replay(body, early, receive), once.send)
                 await once.release()
                 return
             deadline = monotonic() + budget_seconds
@@ -78,6 +93,24 @@ def retry_transient(
         return handle
 
     return middleware
+
+
+async def _too_slow(send: Send) -> None:
+    problem = Problem(
+        type="about:blank",
+        title="Request Timeout",
+        status=408,
+        detail="The request body did not arrive in time; send it again.",
+        errors=None,
+    )
+    body = msgspec.json.encode(problem)
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 408, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def _replayable(scope: Scope) -> bool:
