@@ -25,6 +25,10 @@ from backend.settings import Settings, SettingsError
 
 log = logging.getLogger("heima.cli")
 
+# `heima serve`'s worker processes when HEIMA_WORKERS is not set and Redis is: the best measured
+# on two cores (tests/bench/bench_servers.py, PERFORMANCE.md P8).
+DEFAULT_WORKERS_WITH_REDIS = 2
+
 
 @contextmanager
 def database(settings: Settings) -> Iterator[str]:
@@ -116,17 +120,46 @@ def _print_demo(settings: Settings, dsn: str) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    import os
 
-    from backend.app import create_app
+    from backend.asgi import HEIMA_APP, run
 
+    workers = serving_workers(settings)
     with database(settings) as dsn:
         if args.demo:
             _print_demo(settings, dsn)
-        app = create_app(replace(settings, database_url=dsn))
+        # The app is built by a factory in the process that serves it (a worker process, for a
+        # server that has them): the resolved database URL and secret go down in the environment.
+        os.environ.update(replace(settings, database_url=dsn, workers=workers).as_env())
         print(f"Heima listens on http://{args.host}:{args.port} (docs at /docs)", flush=True)
-        uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True, server_header=False)
+        log.info("serve.starting", extra={"server": settings.server, "workers": workers})
+        run(
+            HEIMA_APP,
+            server=settings.server,
+            workers=workers,
+            host=args.host,
+            port=args.port,
+            log_level=settings.log_level,
+        )
     return 0
+
+
+def serving_workers(settings: Settings) -> int:
+    """Worker processes for `heima serve`: by default (0) 2 with Redis and 1 without (measured:
+    tests/bench/bench_servers.py); more than one only with Redis. Without it the video rooms, the
+    signalling hub and the live alert feed are kept in the process, and two processes would each
+    see half of them."""
+    if settings.workers == 0:
+        return DEFAULT_WORKERS_WITH_REDIS if settings.redis_url else 1
+    if settings.workers > 1 and not settings.redis_url:
+        print(
+            f"heima: HEIMA_WORKERS={settings.workers} needs HEIMA_REDIS_URL (without Redis, video rooms and the live "
+            "alert feed live in one process); serving with 1 worker",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+    return settings.workers
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:

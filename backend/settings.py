@@ -22,6 +22,9 @@ DEFAULT_PUSH_HOSTS = (
 )
 
 
+SERVERS = ("granian", "uvicorn")
+
+
 class SettingsError(ValueError):
     """The environment does not describe a runnable service."""
 
@@ -40,6 +43,13 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     host: str = "127.0.0.1"
     port: int = 8000
+    # `heima serve`'s HTTP server ("granian" or "uvicorn") and its worker processes. More than one
+    # needs Redis (without it video rooms and the live alert feed live in one process); 0 means the
+    # measured default: 2 with Redis, 1 without (backend/cli.py, serving_workers). Chosen by
+    # measurement on two cores (tests/bench/bench_servers.py, PERFORMANCE.md P8): granian served
+    # single uploads ~1.2-1.4× as fast as uvicorn, and two granian workers ~1.2× as fast as one.
+    server: str = "granian"
+    workers: int = 0
     log_level: str = "INFO"
     # Where the embedded PostgreSQL keeps its files when no database_url is given.
     data_dir: str = ".heima"
@@ -148,7 +158,22 @@ class Settings:
                 raise SettingsError("production mode requires " + ", ".join(missing))
             if len(self.secret_key) < 32:
                 raise SettingsError(f"{_env('secret_key')} must be at least 32 characters")
+        if self.server not in SERVERS:
+            raise SettingsError(f"{_env('server')} must be one of {', '.join(SERVERS)}, not {self.server!r}")
+        if self.workers < 0:
+            raise SettingsError(f"{_env('workers')} must be 0 (the default) or more")
         return self
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as HEIMA_* variables (those that differ from the defaults), for a server's
+        worker processes: `from_env` of them gives these settings back."""
+        env = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or value == f.default:
+                continue
+            env[_env(f.name)] = ",".join(value) if isinstance(value, tuple) else str(value)
+        return env
 
     def with_development_secret(self) -> Settings:
         """Development without HEIMA_SECRET_KEY: a key kept in the data directory, so codes printed
