@@ -83,12 +83,21 @@ async def connect(dsn: str) -> asyncpg.Connection:
     return conn
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Released connections skip asyncpg's reset query (unlock advisory locks, CLOSE ALL, UNLISTEN,
+    RESET ALL): a round trip on every request (P1), and there is nothing to reset. Pooled
+    connections take only transaction-level advisory locks, never LISTEN (listeners have
+    connections of their own), never SET outside a transaction and keep no cursors open; an open
+    transaction is still rolled back by the pool before this is called."""
+
+
 async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session,
         # A bounded wait: a request must not hang forever on a stuck statement.
         command_timeout=30,
         server_settings={"application_name": "heima", "timezone": "UTC"},

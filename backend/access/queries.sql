@@ -16,19 +16,30 @@ where t.token_hash = $1
   and u.disabled_at is null
 
 -- name: select_patient_visible
--- $1 patient, $2 user, $3 role, $4 the caller's units, $5 now.
-select exists (
-    select 1
-    from patients p
-    where p.id = $1
-      and case $3::text
-          when 'patient' then p.user_id = $2
-          when 'guardian' then exists (
-              select 1 from guardianships g where g.patient_id = p.id and g.guardian_id = $2)
-          when 'clinician' then clinician_sees_patient(p.id, $4::uuid[], $5)
-          else false
-      end
+-- Whether the caller sees the patient, and in the same round trip (P1) the access-log row of an
+-- allowed access: written only when the patient is visible and $6 (the role may do this) holds.
+-- $1 patient, $2 user, $3 role, $4 the caller's units, $5 now; $7 resource, $8 action, $9 request id.
+with seen as (
+    select exists (
+        select 1
+        from patients p
+        where p.id = $1
+          and case $3::text
+              when 'patient' then p.user_id = $2
+              when 'guardian' then exists (
+                  select 1 from guardianships g where g.patient_id = p.id and g.guardian_id = $2)
+              when 'clinician' then clinician_sees_patient(p.id, $4::uuid[], $5)
+              else false
+          end
+    ) as visible
+),
+logged as (
+    insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id)
+    select $5, $2, $3, $1, $7, $8, 'allowed', $9
+    from seen
+    where seen.visible and $6::boolean
 )
+select visible from seen
 
 -- name: insert_access_log
 insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id)

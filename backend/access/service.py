@@ -169,43 +169,44 @@ async def authorize_patient(
 ) -> None:
     """Allow and log, or log the denial and answer 404 (not visible) or 403 (visible, wrong role)."""
     principal = caller.principal
-    visible = principal.role in PATIENT_ROLES and await conn.fetchval(
-        queries.select_patient_visible,
-        patient_id,
-        principal.id,
-        principal.role,
-        list(principal.unit_ids),
-        caller.now,
-    )
-    allowed = visible and principal.role in roles
-    entry = (
-        caller.now,
-        principal.id,
-        principal.role,
-        patient_id,
-        resource,
-        action,
-        "allowed" if allowed else "denied",
-        caller.request_id,
-    )
+    allowed_role = principal.role in roles
+    visible = await _visible(conn, caller, patient_id, log=(resource, action) if allowed_role else None)
     if not visible:
-        raise _DeniedPatientAccess(404, NOT_FOUND_DETAIL, entry)
-    if not allowed:
-        raise _DeniedPatientAccess(403, "Your role may not do this for this patient.", entry)
-    await conn.execute(queries.insert_access_log, *entry)
+        raise _DeniedPatientAccess(404, NOT_FOUND_DETAIL, _log_entry(caller, patient_id, resource, action, "denied"))
+    if not allowed_role:
+        raise _DeniedPatientAccess(
+            403,
+            "Your role may not do this for this patient.",
+            _log_entry(caller, patient_id, resource, action, "denied"),
+        )
 
 
 async def patient_visible(conn: asyncpg.Connection, caller: Caller, patient_id: UUID) -> bool:
     """Whether the caller may see the patient, without logging: for callers (video meetings) whose
     access to an object does not end at the patient and who log the outcome themselves."""
+    return await _visible(conn, caller, patient_id, log=None)
+
+
+async def _visible(
+    conn: asyncpg.Connection, caller: Caller, patient_id: UUID, *, log: tuple[str, Action] | None
+) -> bool:
+    """One round trip: whether the patient is visible, with the allowed access logged if `log`
+    names its resource and action."""
     principal = caller.principal
-    return principal.role in PATIENT_ROLES and await conn.fetchval(
+    if principal.role not in PATIENT_ROLES:
+        return False
+    resource, action = log or ("", "read")
+    return await conn.fetchval(
         queries.select_patient_visible,
         patient_id,
         principal.id,
         principal.role,
         list(principal.unit_ids),
         caller.now,
+        log is not None,
+        resource,
+        action,
+        caller.request_id,
     )
 
 
