@@ -105,10 +105,16 @@ def free_port() -> int:
 
 
 def rss_kib(pid: int) -> int:
+    """The resident memory of a process and all its descendants: `heima serve` may be a supervisor
+    whose worker holds the sockets (granian)."""
+    total = 0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+            total = int(line.split()[1])
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += rss_kib(int(child))
+    return total
 
 
 @dataclass
@@ -136,6 +142,8 @@ def children(dsn: str, redis_url: str, workdir: Path) -> Iterator[tuple[Child, C
             HEIMA_PASSWORD_HASH_TIME_COST="1",
             HEIMA_PASSWORD_HASH_MEMORY_KIB="8",
             HEIMA_LOG_LEVEL="WARNING",
+            # One worker per server: "one process" in P7 is one process serving sockets.
+            HEIMA_WORKERS="1",
         )
         heima = Path(sys.executable).with_name("heima")
         for index in range(2):

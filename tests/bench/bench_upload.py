@@ -6,7 +6,7 @@ One run, on loopback, bounded (well under two minutes), and it cleans up after i
   1. creates a fresh database on the PostgreSQL server named by HEIMA_BENCH_DATABASE_URL (a DSN of
      any database on it, e.g. postgresql://postgres@127.0.0.1:5432/postgres; that is the default)
      and applies the migrations;
-  2. starts the real service (`heima serve`, uvicorn, the shipped configuration) as a child
+  2. starts the real service (`heima serve`, the shipped configuration) as a child
      process on a free 127.0.0.1 port; creates an administrator, a unit, a clinician, a patient
      and the patient's guardian (activation code → phone tokens) through the API;
   3. interleaves rounds A B A B …:
@@ -134,6 +134,8 @@ def running_server(dsn: str, workdir: Path, profile: Path | None) -> Iterator[Se
     env["HEIMA_REDIS_URL"] = redis_url
     command = [sys.executable]
     if profile is not None:
+        # cProfile sees only its own process: serve in it (granian's workers are processes of their own).
+        env.update(HEIMA_SERVER="uvicorn", HEIMA_WORKERS="1")
         command += ["-m", "cProfile", "-o", str(profile)]
     command += ["-m", "backend.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     log_path = workdir / "server.log"
