@@ -427,6 +427,13 @@ async def p4(args: argparse.Namespace, dsn: str, workdir: Path) -> bool:
             await wait_for_pushes(conn, stand_in, [i.patient_id for i in warm_infants], 10)
             if not stand_in.arrivals:
                 raise RuntimeError(f"no push reached the stand-in during warm-up:\n{worker.tail()}")
+            # And one second at the full rate without breaches: every worker process's pool grows to
+            # its working size before the clock starts (its first second otherwise measures
+            # connections being opened, not the alert path).
+            steady = plan_uploads(infants, int(args.rate), 0.0, now - timedelta(minutes=30))
+            warm = await offer(session, server.base_url, steady, args.rate)
+            if warm.failures:
+                raise RuntimeError(f"warm-up uploads failed: {warm.failures[:3]}")
             monitor = asyncio.create_task(loop_lag(lag_stop, lags))
             offered = await offer(session, server.base_url, plan, args.rate)
             drain_started = time.perf_counter()
