@@ -134,7 +134,8 @@ written as (
         occurrences = a.occurrences + 1,
         last_seen_at = greatest(a.last_seen_at, excluded.last_seen_at),
         late = excluded.late
-    returning a.id, a.rule_key, a.rule_code, a.severity, a.severity_rank, a.status, (a.xmax = 0) as inserted
+    returning a.id, a.rule_key, a.rule_code, a.severity, a.severity_rank, a.status, a.patient_text,
+              (a.xmax = 0) as inserted
 ),
 outcome as (
     select w.*, b.severity_rank as before_rank,
@@ -167,14 +168,14 @@ deliveries as (
     where o.notify and o.status = 'open'
     returning alert_id
 )
-select o.id, o.rule_key, o.severity, o.status, o.inserted,
+select o.id, o.rule_key, o.severity, o.status, o.patient_text, o.inserted,
        (select count(*) from deliveries x where x.alert_id = o.id) as deliveries
 from outcome o
 
 -- name: select_alerts_resting_on
 -- Alerts whose evidence names one of these measurements ($2) or form responses ($3); the same
 -- order as an evaluation answers with.
-select id, severity, status
+select id, severity, status, patient_text
 from alerts
 where patient_id = $1 and (measurement_ids && $2::uuid[] or form_response_ids && $3::uuid[])
 order by severity_rank desc, id

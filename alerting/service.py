@@ -57,12 +57,15 @@ _QUOTE_LIMIT = 140
 
 
 class AlertOutcome(msgspec.Struct, frozen=True):
-    """What an evaluation did to one alert: raised it (`raised`) or updated an unresolved one."""
+    """What an evaluation did to one alert: raised it (`raised`) or updated an unresolved one.
+    `patient_text` is what the phone shows at once ({"nb", "en"}): the answer to an upload may be
+    the last thing a phone on a bad connection receives."""
 
     id: UUID
     severity: str
     status: str
     raised: bool
+    patient_text: dict[str, str]
 
 
 class Override(msgspec.Struct, frozen=True):
@@ -215,7 +218,13 @@ async def record_decisions(
     await live.announce(conn, [row["id"] for row in rows])
     latency.note_evaluated(sum(1 for row in rows if row["inserted"]))
     outcomes = [
-        AlertOutcome(id=row["id"], severity=row["severity"], status=row["status"], raised=row["inserted"])
+        AlertOutcome(
+            id=row["id"],
+            severity=row["severity"],
+            status=row["status"],
+            raised=row["inserted"],
+            patient_text=row["patient_text"],
+        )
         for row in rows
     ]
     return sorted(outcomes, key=lambda o: (-SEVERITY_RANK[o.severity], o.id))
@@ -235,7 +244,12 @@ async def recorded_alerts(
     rows = await conn.fetch(
         queries.select_alerts_resting_on, patient_id, list(measurement_ids), list(form_response_ids)
     )
-    return [AlertOutcome(id=row["id"], severity=row["severity"], status=row["status"], raised=False) for row in rows]
+    return [
+        AlertOutcome(
+            id=row["id"], severity=row["severity"], status=row["status"], raised=False, patient_text=row["patient_text"]
+        )
+        for row in rows
+    ]
 
 
 def _direction(rule: Rule) -> str:

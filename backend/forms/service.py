@@ -24,8 +24,8 @@ from backend.forms.schemas import (
     StoredFormResponse,
 )
 from backend.measurements.catalogue import Catalogue
-from backend.measurements.schemas import AlertRef, ItemResult, Recorder
-from backend.measurements.service import store_measurements
+from backend.measurements.schemas import ItemResult, Recorder
+from backend.measurements.service import alert_ref, store_measurements
 from backend.measurements.validation import MAX_FUTURE_SKEW
 from backend.pagination import START, Position, decode_cursor, encode_cursor
 
@@ -111,7 +111,7 @@ async def record_form_response(
     # Answer rules (bilious vomit, a tube problem, "I am worried", cloudy effluent) and the mapped
     # measurements are evaluated here, in this transaction.
     alerts = await evaluate_and_record(conn, caller, patient_id, measurements=created, form_response_ids=[response.id])
-    refs = [AlertRef(id=alert.id, severity=alert.severity) for alert in alerts]
+    refs = [alert_ref(alert) for alert in alerts]
     result = FormResponseResult(id=response.id, measurement_ids=measurement_ids, alerts=refs, score=score)
     return result, True
 
@@ -128,7 +128,7 @@ async def _stored_outcome(
     alerts = await recorded_alerts(
         conn, patient_id, measurement_ids=row["measurement_ids"], form_response_ids=[response_id]
     )
-    refs = [AlertRef(id=alert.id, severity=alert.severity) for alert in alerts]
+    refs = [alert_ref(alert) for alert in alerts]
     result = FormResponseResult(
         id=response_id, measurement_ids=list(row["measurement_ids"]), alerts=refs, score=row["score"]
     )

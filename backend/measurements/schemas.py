@@ -42,9 +42,20 @@ class ItemResult(msgspec.Struct, omit_defaults=True):
     errors: list[FieldError] | None = None
 
 
+class AlertMessage(msgspec.Struct):
+    """The alert's words for the patient or parent (what to do now), in bokmål and English."""
+
+    nb: str
+    en: str
+
+
 class AlertRef(msgspec.Struct):
+    """An alert the registration raised or updated. `message` (beyond the contract's id and
+    severity) lets the phone show what to do without another request."""
+
     id: UUID
     severity: str
+    message: AlertMessage
 
 
 class UploadResult(msgspec.Struct):

@@ -11,13 +11,14 @@ import asyncpg
 import msgspec
 
 from alerting.rules import Observation
-from alerting.service import evaluate_and_record, recorded_alerts
+from alerting.service import AlertOutcome, evaluate_and_record, recorded_alerts
 from backend.access.service import Caller, authorize_patient
 from backend.db import load_queries
 from backend.decoding import field_error
 from backend.errors import FieldError
 from backend.measurements.catalogue import Catalogue
 from backend.measurements.schemas import (
+    AlertMessage,
     AlertRef,
     ItemResult,
     Measurement,
@@ -50,9 +51,11 @@ async def record_measurements(
     resent = [UUID(result.id) for result in stored.results if result.status == "duplicate" and result.id]
     raised = {alert.id for alert in alerts}
     alerts += [a for a in await recorded_alerts(conn, patient_id, measurement_ids=resent) if a.id not in raised]
-    return UploadResult(
-        results=stored.results, alerts=[AlertRef(id=alert.id, severity=alert.severity) for alert in alerts]
-    )
+    return UploadResult(results=stored.results, alerts=[alert_ref(alert) for alert in alerts])
+
+
+def alert_ref(alert: AlertOutcome) -> AlertRef:
+    return AlertRef(id=alert.id, severity=alert.severity, message=msgspec.convert(alert.patient_text, AlertMessage))
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,7 +89,10 @@ async def test_a_more_severe_tier_raises_the_severity_and_notifies_again(client,
     await acknowledge(client, world.clin_u1, low["id"])
 
     [medium] = (await upload(client, world.clin_u1, patient, temperature(35.8)))["alerts"]
-    assert medium == {"id": low["id"], "severity": "medium"}  # one hypothermia alert, not two
+    assert (medium["id"], medium["severity"]) == (low["id"], "medium")  # one hypothermia alert, not two
+    # What the phone shows at once, from the alert's own patient text (the more severe tier's words).
+    assert medium["message"]["nb"].startswith("Temperaturen er for lav (35,8 °C)")
+    assert "call 113" in medium["message"]["en"]
     alert = await the_alert(client, world.clin_u1, patient)
     assert (alert["rule"], alert["title"]) == ("infant_temperature_very_low", "Temperature below 36.0 °C")
     # New information: it is open again and the unit is told again.
@@ -208,7 +211,7 @@ async def test_form_answers_raise_alerts(client, world, clock):
     daily = response_body("premature-daily", answers, clock.now)
     created = await expect(await submit(client, world.clin_u1, patient, daily), 201)
     [bilious] = [a for a in await alerts_of(client, world.clin_u1, patient) if a["rule"] == "bilious_vomit"]
-    assert created["alerts"] == [{"id": bilious["id"], "severity": "high"}]
+    assert created["alerts"] == [{"id": bilious["id"], "severity": "high", "message": bilious["patient_text"]}]
     assert bilious["patient_text"]["en"].startswith("Call 113 now.")
     # An identical resend answers 200 with the same alerts, and evaluates nothing again.
     resent = await expect(await submit(client, world.clin_u1, patient, daily), 200)
