@@ -70,6 +70,27 @@ class Actor:
         return bearer(self.token) if self.token else {}
 
 
+def http_scope(method: str, path: str, actor: Actor, extra_headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """An ASGI HTTP scope from `actor`, for tests that drive the app's receive channel themselves
+    (a body that streams, stalls or never ends)."""
+    headers = [*extra_headers, *((k.lower().encode(), v.encode()) for k, v in actor.headers.items())]
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "extensions": {},
+    }
+
+
 @dataclass
 class World:
     admin: Actor

@@ -26,7 +26,7 @@ from backend.measurements.routes import UPLOAD_MAX_BYTES
 from backend.measurements.schemas import UploadRequest
 from backend.organisation.schemas import OrganisationCreate, UnitCreate, UserCreate
 from backend.patients.schemas import ActivationCodeCreate, EnrolmentCreate, PatientCreate
-from tests.helpers import API, PASSWORD, World
+from tests.helpers import API, PASSWORD, World, http_scope
 from tests.push.support import browser_keys
 from video.echo import SDP_MAX_CHARS
 from video.echo_routes import EchoOffer
@@ -531,25 +531,7 @@ async def test_over_limit_stream_is_refused_without_reading_it(client, world, db
     async def send(message: dict[str, Any]) -> None:
         messages.append(message)
 
-    headers = [
-        (b"content-type", b"application/json"),
-        *((k.lower().encode(), v.encode()) for k, v in world.clin_u1.headers.items()),
-    ]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": f"{API}/patients",
-        "raw_path": f"{API}/patients".encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-        "extensions": {},
-    }
+    scope = http_scope("POST", f"{API}/patients", world.clin_u1, [(b"content-type", b"application/json")])
     before = await row_counts(db)
     # The app runs on the test client's portal (its own event loop), where its pool lives.
     client.blocking_portal.call(client.app, scope, receive, send)

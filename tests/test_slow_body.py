@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from backend.app import create_app
-from tests.helpers import API
+from tests.helpers import API, http_scope
 
 
 async def test_a_body_that_stops_arriving_gets_408_and_changes_nothing(settings, world, db):
@@ -31,27 +31,8 @@ async def test_a_body_that_stops_arriving_gets_408_and_changes_nothing(settings,
     async def send(message: dict[str, Any]) -> None:
         messages.append(message)
 
-    path = f"{API}/patients/{world.twin_a}/measurements"
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", b"500"),
-        *((k.lower().encode(), v.encode()) for k, v in world.guardian.headers.items()),
-    ]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-        "extensions": {},
-    }
+    extra = [(b"content-type", b"application/json"), (b"content-length", b"500")]
+    scope = http_scope("POST", f"{API}/patients/{world.twin_a}/measurements", world.guardian, extra)
     before = await db.fetchval("select count(*) from measurements")
     started = time.monotonic()
     async with asyncio.timeout(10):

@@ -73,7 +73,6 @@ sys.path.insert(0, str(ROOT))
 from alerting.vapid import new_key_pair, public_key_for  # noqa: E402
 from tests.bench.bench_upload import (  # noqa: E402
     DEFAULT_SERVER_DSN,
-    PASSWORD,
     Server,
     _answers,
     _call,
@@ -81,6 +80,7 @@ from tests.bench.bench_upload import (  # noqa: E402
     _wait_until_live,
     create_admin,
     create_database,
+    create_nurse,
     drop_database,
 )
 from tests.push import bench_push  # noqa: E402
@@ -209,24 +209,9 @@ class Infant:
 
 async def create_clinician(client: httpx.AsyncClient, admin_username: str, endpoint: str) -> tuple[str, str]:
     """(unit id, clinician token); the clinician subscribed to `endpoint` with fresh browser keys."""
-    admin = (await _call(client, "POST", "/auth/login", json={"username": admin_username, "password": PASSWORD}))[
-        "access_token"
-    ]
-    org = await _call(client, "POST", "/organisations", admin, json={"name": "Bench hospital", "kind": "hospital"})
-    unit = await _call(client, "POST", f"/organisations/{org['id']}/units", admin, json={"name": "Nyfødt"})
-    nurse = {
-        "username": "bench-nurse",
-        "password": PASSWORD,
-        "display_name": "Bench nurse",
-        "role": "clinician",
-        "profession": "nurse",
-        "unit_ids": [unit["id"]],
-    }
-    await _call(client, "POST", "/users", admin, json=nurse)
-    login = {"username": "bench-nurse", "password": PASSWORD}
-    clinician = (await _call(client, "POST", "/auth/login", json=login))["access_token"]
-    await _call(client, "POST", "/push/subscriptions", clinician, json=Browser().subscription_json(endpoint))
-    return unit["id"], clinician
+    nurse = await create_nurse(client, admin_username)
+    await _call(client, "POST", "/push/subscriptions", nurse.token, json=Browser().subscription_json(endpoint))
+    return nurse.unit_ids[0], nurse.token
 
 
 async def create_infants(client: httpx.AsyncClient, unit_id: str, clinician: str, count: int) -> list[Infant]:

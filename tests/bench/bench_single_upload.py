@@ -56,7 +56,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -68,15 +68,14 @@ import msgspec
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.bench_alert_latency import Upload, offer, percentile  # noqa: E402
+from tests.bench.bench_alert_latency import Infant, Upload, create_infants, offer, percentile  # noqa: E402
 from tests.bench.bench_upload import (  # noqa: E402
     DEFAULT_SERVER_DSN,
-    PASSWORD,
     Server,
-    _call,
     _free_port,
     create_admin,
     create_database,
+    create_nurse,
     drop_database,
     running_server,
 )
@@ -85,7 +84,6 @@ GOAL_P1 = 0.25
 GOAL_P2_RATIO, GOAL_P2_MS = 8.0, 25.0
 API = "/api/v1"
 TRIVIAL_PATH = "/upload"
-SETUP_CONCURRENCY = 12
 # Set-up and warm-up allowance; the whole run stops after it plus the rounds' own time.
 SLACK_SECONDS = 90
 FEVER = 38.4
@@ -133,63 +131,14 @@ def trivial_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator
             process.wait(timeout=5)
 
 
-@dataclass
-class Guardian:
-    patient_id: str
-    token: str
-
-
-async def create_guardians(client: httpx.AsyncClient, admin_username: str, count: int) -> list[Guardian]:
+async def create_guardians(client: httpx.AsyncClient, admin_username: str, count: int) -> list[Infant]:
     """A unit, a clinician and `count` infants under three months (a fever is a high alert), each
     enrolled in premature-home with a guardian signed in by activation code."""
-    login = {"username": admin_username, "password": PASSWORD}
-    admin = (await _call(client, "POST", "/auth/login", json=login))["access_token"]
-    org = await _call(client, "POST", "/organisations", admin, json={"name": "Bench hospital", "kind": "hospital"})
-    unit = await _call(client, "POST", f"/organisations/{org['id']}/units", admin, json={"name": "Nyfødt"})
-    nurse = {
-        "username": "bench-nurse",
-        "password": PASSWORD,
-        "display_name": "Bench nurse",
-        "role": "clinician",
-        "profession": "nurse",
-        "unit_ids": [unit["id"]],
-    }
-    await _call(client, "POST", "/users", admin, json=nurse)
-    clinician = (await _call(client, "POST", "/auth/login", json={"username": "bench-nurse", "password": PASSWORD}))[
-        "access_token"
-    ]
-    birth = (date.today() - timedelta(days=40)).isoformat()
-    slots = asyncio.Semaphore(SETUP_CONCURRENCY)
-
-    async def one(i: int) -> Guardian:
-        async with slots:
-            patient = await _call(
-                client,
-                "POST",
-                "/patients",
-                clinician,
-                json={"display_name": f"Bench baby {i}", "birth_date": birth, "unit_id": unit["id"]},
-            )
-            enrolment = {
-                "programme": "premature-home",
-                "unit_id": unit["id"],
-                "parameters": {"birth_weight_g": 1650, "prescribed_ml_per_kg_day": 160},
-            }
-            await _call(client, "POST", f"/patients/{patient['id']}/enrolments", clinician, json=enrolment)
-            code = await _call(
-                client,
-                "POST",
-                f"/patients/{patient['id']}/activation-codes",
-                clinician,
-                json={"role": "guardian", "display_name": f"Bench parent {i}"},
-            )
-            tokens = await _call(client, "POST", "/auth/activate", json={"code": code["code"], "device_name": "phone"})
-            return Guardian(patient["id"], tokens["access_token"])
-
-    return list(await asyncio.gather(*(one(i) for i in range(count))))
+    nurse = await create_nurse(client, admin_username)
+    return await create_infants(client, nurse.unit_ids[0], nurse.token, count)
 
 
-async def set_up_heima(server: Server, patients: int) -> list[Guardian]:
+async def set_up_heima(server: Server, patients: int) -> list[Infant]:
     create_admin(server, "bench-admin")
     async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
         return await create_guardians(client, "bench-admin", patients)
@@ -293,11 +242,11 @@ def write_lua(path: Path, targets: list[tuple[str, str]]) -> Path:
     return path
 
 
-def product_targets(guardians: list[Guardian]) -> list[tuple[str, str]]:
+def product_targets(guardians: list[Infant]) -> list[tuple[str, str]]:
     return [(f"{API}/patients/{g.patient_id}/measurements", f"Bearer {g.token}") for g in guardians]
 
 
-def trivial_targets(guardians: list[Guardian]) -> list[tuple[str, str]]:
+def trivial_targets(guardians: list[Infant]) -> list[tuple[str, str]]:
     # The same headers (bytes on the wire), to a route that ignores them.
     return [(TRIVIAL_PATH, f"Bearer {g.token}") for g in guardians]
 

@@ -73,8 +73,9 @@ def _with_database(dsn: str, name: str) -> str:
     return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
 
 
-async def create_database(server_dsn: str) -> tuple[str, str]:
-    name = f"heima_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+async def create_database(server_dsn: str, name: str | None = None) -> tuple[str, str]:
+    """A fresh database on the server `server_dsn` names, migrated: (its name, its DSN)."""
+    name = name or f"heima_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(server_dsn)
     try:
         await admin.execute(f'create database "{name}"')
@@ -197,33 +198,49 @@ class Actors:
     guardian_token: str
 
 
-async def create_actors(client: httpx.AsyncClient, admin_username: str) -> Actors:
+@dataclass
+class Nurse:
+    id: str
+    token: str
+    unit_ids: list[str]  # the nurse works in the first
+
+
+async def create_nurse(client: httpx.AsyncClient, admin_username: str, units: tuple[str, ...] = ("Nyfødt",)) -> Nurse:
+    """Through the API: a hospital with `units`, and a nurse of the first one, signed in."""
     login = {"username": admin_username, "password": PASSWORD}
     admin = (await _call(client, "POST", "/auth/login", json=login))["access_token"]
     org = await _call(client, "POST", "/organisations", admin, json={"name": "Bench hospital", "kind": "hospital"})
-    unit = await _call(client, "POST", f"/organisations/{org['id']}/units", admin, json={"name": "Nyfødt"})
+    unit_ids = [
+        (await _call(client, "POST", f"/organisations/{org['id']}/units", admin, json={"name": name}))["id"]
+        for name in units
+    ]
     nurse = {
         "username": "bench-nurse",
         "password": PASSWORD,
         "display_name": "Bench nurse",
         "role": "clinician",
         "profession": "nurse",
-        "unit_ids": [unit["id"]],
+        "unit_ids": unit_ids[:1],
     }
-    await _call(client, "POST", "/users", admin, json=nurse)
-    clinician = (await _call(client, "POST", "/auth/login", json={"username": "bench-nurse", "password": PASSWORD}))[
-        "access_token"
-    ]
+    nurse_id = (await _call(client, "POST", "/users", admin, json=nurse))["id"]
+    login = {"username": "bench-nurse", "password": PASSWORD}
+    token = (await _call(client, "POST", "/auth/login", json=login))["access_token"]
+    return Nurse(nurse_id, token, unit_ids)
+
+
+async def create_actors(client: httpx.AsyncClient, admin_username: str) -> Actors:
+    nurse = await create_nurse(client, admin_username)
+    clinician, unit_id = nurse.token, nurse.unit_ids[0]
     patient = await _call(
         client,
         "POST",
         "/patients",
         clinician,
-        json={"display_name": "Bench baby", "birth_date": "2026-10-01", "unit_id": unit["id"]},
+        json={"display_name": "Bench baby", "birth_date": "2026-10-01", "unit_id": unit_id},
     )
     enrolment = {
         "programme": "premature-home",
-        "unit_id": unit["id"],
+        "unit_id": unit_id,
         "parameters": {"birth_weight_g": 1650, "prescribed_ml_per_kg_day": 160},
     }
     await _call(client, "POST", f"/patients/{patient['id']}/enrolments", clinician, json=enrolment)

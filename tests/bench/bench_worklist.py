@@ -35,17 +35,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,14 +56,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from backend.measurements.service import COPY_COLUMNS  # noqa: E402
+from tests.bench.bench_single_upload import trivial_server  # noqa: E402
 from tests.bench.bench_upload import (  # noqa: E402
     DEFAULT_SERVER_DSN,
     PASSWORD,
     Server,
     _call,
-    _free_port,
     create_admin,
     create_database,
+    create_nurse,
     drop_database,
     running_server,
 )
@@ -140,20 +138,8 @@ async def login(client: httpx.AsyncClient, username: str) -> str:
 async def build_unit(server: Server, dsn: str) -> Unit:
     create_admin(server, "bench-admin")
     async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
-        admin = await login(client, "bench-admin")
-        org = await _call(client, "POST", "/organisations", admin, json={"name": "Bench hospital", "kind": "hospital"})
-        unit = await _call(client, "POST", f"/organisations/{org['id']}/units", admin, json={"name": "Hjemmesykehus"})
-        other = await _call(client, "POST", f"/organisations/{org['id']}/units", admin, json={"name": "Andre"})
-        nurse = {
-            "username": "bench-nurse",
-            "password": PASSWORD,
-            "display_name": "Bench nurse",
-            "role": "clinician",
-            "profession": "nurse",
-            "unit_ids": [unit["id"]],
-        }
-        nurse_id = (await _call(client, "POST", "/users", admin, json=nurse))["id"]
-        token = await login(client, "bench-nurse")
+        nurse = await create_nurse(client, "bench-admin", units=("Hjemmesykehus", "Andre"))
+        token, (unit_id, other_id) = nurse.token, nurse.unit_ids
         now = datetime.now(UTC)
         infant_birth = (now - timedelta(days=50)).date().isoformat()
         parameters = {
@@ -170,9 +156,9 @@ async def build_unit(server: Server, dsn: str) -> Unit:
                 "POST",
                 "/patients",
                 token,
-                json={"display_name": f"Pasient {i:02d}", "birth_date": birth, "unit_id": unit["id"]},
+                json={"display_name": f"Pasient {i:02d}", "birth_date": birth, "unit_id": unit_id},
             )
-            enrolment = {"programme": programme, "unit_id": unit["id"], "parameters": parameters[programme]}
+            enrolment = {"programme": programme, "unit_id": unit_id, "parameters": parameters[programme]}
             await _call(client, "POST", f"/patients/{patient['id']}/enrolments", token, json=enrolment)
             # Measured over the last hours, a little apart per patient.
             at = now - timedelta(minutes=5 + 3 * i)
@@ -186,8 +172,8 @@ async def build_unit(server: Server, dsn: str) -> Unit:
                 body = {"message": "Kan dere ringe meg?"}
                 await _call(client, "POST", f"/patients/{patient['id']}/contact-requests", token, json=body)
             patient_ids.append(patient["id"])
-        overview = await _call(client, "GET", f"/units/{unit['id']}/overview", token)
-    result = Unit(server, dsn, unit["id"], other["id"], nurse_id, patient_ids)
+        overview = await _call(client, "GET", f"/units/{unit_id}/overview", token)
+    result = Unit(server, dsn, unit_id, other_id, nurse.id, patient_ids)
     check_overview(overview, result)
     result.alerts = sum(len(p["alerts"]) for p in overview["patients"])
     result.patients_with_alerts = sum(1 for p in overview["patients"] if p["alerts"])
@@ -307,36 +293,6 @@ async def stored(dsn: str, unit: Unit) -> tuple[int, int]:
 
 
 # --- the ceiling ----------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def trivial_server(env: dict[str, str]) -> Iterator[str]:
-    """tests/bench/trivial_app.py, served through backend.asgi.run like `heima serve`."""
-    port = _free_port()
-    command = [sys.executable, "-m", "tests.bench.trivial_app", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError("the trivial app exited")
-            try:
-                if httpx.post(f"{base}/upload", content=TRIVIAL_BODY, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the trivial app did not answer within 30 s")
-            time.sleep(0.1)  # polling a child process that is starting up
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 TRIVIAL_BODY = (
@@ -490,7 +446,7 @@ async def main_async(args: argparse.Namespace) -> int:
             with (
                 running_server(small_dsn, work / "small", None) as small_server,
                 running_server(large_dsn, work / "large", None) as large_server,
-                trivial_server(small_server.env) as trivial,
+                trivial_server(work, small_server.env) as trivial,
             ):
                 began = time.perf_counter()
                 small = await build_unit(small_server, small_dsn)

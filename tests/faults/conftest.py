@@ -15,8 +15,8 @@ from litestar.testing import AsyncTestClient
 from alerting.vapid import new_key_pair
 from backend.app import create_app
 from backend.clock import FrozenClock
-from backend.migrate import apply_migrations
 from backend.settings import Settings
+from tests.bench.bench_upload import create_database
 from tests.conftest import START, make_settings
 from tests.faults.servers import ThrowawayPostgres, ThrowawayRedis, free_port, postgres_available
 from tests.faults.service import Api, admin_actor, service_env, start_serve, stop_all
@@ -49,18 +49,7 @@ def fault_redis() -> Iterator[ThrowawayRedis]:
 
 @pytest.fixture(scope="session")
 async def fault_database_url(fault_postgres: ThrowawayPostgres) -> str:
-    admin = await asyncpg.connect(fault_postgres.dsn)
-    try:
-        await admin.execute("create database heima_faults")
-    finally:
-        await admin.close()
-    dsn = fault_postgres.dsn.rsplit("/", 1)[0] + "/heima_faults"
-    conn = await asyncpg.connect(dsn)
-    try:
-        await apply_migrations(conn)
-    finally:
-        await conn.close()
-    return dsn
+    return (await create_database(fault_postgres.dsn, "heima_faults"))[1]
 
 
 @pytest.fixture(scope="session")
@@ -100,18 +89,7 @@ async def fault_db(fault_database_url: str) -> AsyncIterator[asyncpg.Connection]
 async def fault_service_database_url(fault_postgres: ThrowawayPostgres) -> str:
     """A database of its own on the throwaway cluster for the child processes: a real worker claims
     whatever is due in its database, so it must not meet the in-process tests' rows."""
-    admin = await asyncpg.connect(fault_postgres.dsn)
-    try:
-        await admin.execute("create database heima_faults_service")
-    finally:
-        await admin.close()
-    dsn = fault_postgres.dsn.rsplit("/", 1)[0] + "/heima_faults_service"
-    conn = await asyncpg.connect(dsn)
-    try:
-        await apply_migrations(conn)
-    finally:
-        await conn.close()
-    return dsn
+    return (await create_database(fault_postgres.dsn, "heima_faults_service"))[1]
 
 
 @pytest.fixture(scope="session")

@@ -32,19 +32,16 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
-
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from backend.migrate import apply_migrations  # noqa: E402
 from tests.bench.bench_upload import (  # noqa: E402
     DEFAULT_SERVER_DSN,
     PASSWORD,
     Server,
-    _with_database,
     create_admin,
+    create_database,
     drop_database,
     running_server,
 )
@@ -57,27 +54,11 @@ ADMIN = "load-admin"
 LOCUST_GRACE_SECONDS = 60
 
 
-async def create_database(server_dsn: str) -> tuple[str, str]:
-    name = f"heima_load_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(server_dsn)
-    try:
-        await admin.execute(f'create database "{name}"')
-    finally:
-        await admin.close()
-    dsn = _with_database(server_dsn, name)
-    conn = await asyncpg.connect(dsn)
-    try:
-        await apply_migrations(conn)
-    finally:
-        await conn.close()
-    return name, dsn
-
-
 @contextlib.contextmanager
 def service(workdir: Path) -> Iterator[tuple[Server, str]]:
     """A migrated database of its own and `heima serve` on it; both gone afterwards."""
     server_dsn = os.environ.get("HEIMA_BENCH_DATABASE_URL") or DEFAULT_SERVER_DSN
-    name, dsn = asyncio.run(create_database(server_dsn))
+    name, dsn = asyncio.run(create_database(server_dsn, f"heima_load_{os.getpid()}_{uuid.uuid4().hex[:8]}"))
     try:
         with running_server(dsn, workdir, None) as server:
             yield server, dsn
