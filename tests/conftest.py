@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,30 +21,14 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from backend.app import create_app
 from backend.clock import FrozenClock
-from backend.db import connect
-from backend.migrate import apply_migrations
 from backend.settings import Settings
-from tests.helpers import World, build_world
+from tests.helpers import World, app_client, build_world, database
+from tests.localhost import answers, create_database, drop_database, free_port
 
 # A fixed instant keeps every run identical; tests that move the clock put it back.
 START = datetime(2026, 11, 22, 7, 30, tzinfo=UTC)
 SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
-
-
-def _answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +36,7 @@ def postgres_server_dsn() -> Iterator[str]:
     """A DSN for the maintenance database of a running PostgreSQL server."""
     if url := os.environ.get("HEIMA_TEST_DATABASE_URL"):
         yield url
-    elif _answers("127.0.0.1", 5432):
+    elif answers("127.0.0.1", 5432):
         yield "postgresql://postgres@127.0.0.1:5432/postgres"
     else:
         import pgserver
@@ -66,50 +49,26 @@ def postgres_server_dsn() -> Iterator[str]:
                 server.cleanup()
 
 
-async def _create_database(server_dsn: str, name: str) -> str:
-    admin = await asyncpg.connect(server_dsn)
-    try:
-        await admin.execute(f'create database "{name}"')
-    finally:
-        await admin.close()
-    # Swap the database name in the DSN (path part, before any query string).
-    base, _, query = server_dsn.partition("?")
-    prefix = base.rsplit("/", 1)[0]
-    return f"{prefix}/{name}" + (f"?{query}" if query else "")
-
-
-async def _drop_database(server_dsn: str, name: str) -> None:
-    admin = await asyncpg.connect(server_dsn)
-    try:
-        await admin.execute(f'drop database if exists "{name}" with (force)')
-    finally:
-        await admin.close()
-
-
 @pytest.fixture(scope="session")
 async def new_database(postgres_server_dsn: str) -> AsyncIterator[object]:
-    """A factory for empty databases, all dropped at the end of the run."""
+    """A factory for fresh databases (migrated unless asked otherwise), all dropped at the end of the run."""
     created: list[str] = []
 
-    async def make() -> str:
-        name = f"heima_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    async def make(*, migrate: bool = True) -> str:
+        name, dsn = await create_database(
+            postgres_server_dsn, f"heima_test_{os.getpid()}_{uuid.uuid4().hex[:8]}", migrate=migrate
+        )
         created.append(name)
-        return await _create_database(postgres_server_dsn, name)
+        return dsn
 
     yield make
     for name in created:
-        await _drop_database(postgres_server_dsn, name)
+        await drop_database(postgres_server_dsn, name)
 
 
 @pytest.fixture(scope="session")
 async def database_url(new_database) -> str:
-    dsn = await new_database()
-    conn = await asyncpg.connect(dsn)
-    try:
-        await apply_migrations(conn)
-    finally:
-        await conn.close()
-    return dsn
+    return await new_database()
 
 
 @pytest.fixture(scope="session")
@@ -117,20 +76,20 @@ def redis_url() -> Iterator[str]:
     if url := os.environ.get("HEIMA_TEST_REDIS_URL"):
         yield url
         return
-    if _answers("127.0.0.1", 6379):
+    if answers("127.0.0.1", 6379):
         yield "redis://127.0.0.1:6379/0"
         return
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("no Redis answers on 127.0.0.1:6379 and no redis-server binary is installed")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
     )
     try:
         for _ in range(100):
-            if _answers("127.0.0.1", port):
+            if answers("127.0.0.1", port):
                 break
             time.sleep(0.05)  # waiting for a child process to listen, not for test logic
         yield f"redis://127.0.0.1:{port}/0"
@@ -173,8 +132,7 @@ def clock(session_clock: FrozenClock) -> Iterator[FrozenClock]:
 
 @pytest.fixture(scope="session")
 async def client(settings: Settings, session_clock: FrozenClock) -> AsyncIterator[AsyncTestClient]:
-    app = create_app(settings, clock=session_clock, configure_logs=False)
-    async with AsyncTestClient(app) as test_client:
+    async with app_client(settings, session_clock) as test_client:
         yield test_client
 
 
@@ -187,8 +145,5 @@ async def world(client: AsyncTestClient, database_url: str, settings: Settings) 
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await connect(database_url)
-    try:
+    async with database(database_url) as conn:
         yield conn
-    finally:
-        await conn.close()

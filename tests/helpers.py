@@ -6,12 +6,16 @@ Everything but the first administrator is made through the public API, the way a
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 from litestar.testing import AsyncTestClient
 
-from backend.clock import system_clock
+from backend.app import create_app
+from backend.clock import Clock, system_clock
 from backend.db import connect
 from backend.organisation.schemas import UserCreate
 from backend.organisation.service import create_user
@@ -68,6 +72,23 @@ class Actor:
     @property
     def headers(self) -> dict[str, str]:
         return bearer(self.token) if self.token else {}
+
+
+@asynccontextmanager
+async def app_client(settings: Settings, clock: Clock = system_clock) -> AsyncIterator[AsyncTestClient]:
+    """The app on `settings` and `clock`, started (its lifespan) and served in process."""
+    async with AsyncTestClient(create_app(settings, clock=clock, configure_logs=False)) as client:
+        yield client
+
+
+@asynccontextmanager
+async def database(dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection with the app's codecs, closed afterwards."""
+    conn = await connect(dsn)
+    try:
+        yield conn
+    finally:
+        await conn.close()
 
 
 def http_scope(method: str, path: str, actor: Actor, extra_headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:

@@ -40,7 +40,7 @@ async def snapshot(conn: asyncpg.Connection) -> dict[str, list[tuple]]:
 
 @pytest.fixture
 async def empty_db(new_database):
-    dsn = await new_database()
+    dsn = await new_database(migrate=False)
     conn = await asyncpg.connect(dsn)
     try:
         yield conn
@@ -87,7 +87,7 @@ async def test_second_run_applies_nothing_and_changes_nothing(empty_db):
 
 
 async def test_two_concurrent_runs_both_succeed_and_apply_each_version_once(new_database):
-    dsn = await new_database()
+    dsn = await new_database(migrate=False)
     first, second = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
     try:
         async with asyncio.timeout(30):  # a hang guard only
@@ -173,7 +173,7 @@ async def test_a_failing_migration_leaves_nothing_behind(empty_db, migration_cop
 
 
 async def test_heima_migrate_command_twice(new_database, tmp_path):
-    dsn = await new_database()
+    dsn = await new_database(migrate=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEIMA_")}
     env.update(HEIMA_DATABASE_URL=dsn, HEIMA_DATA_DIR=str(tmp_path / "data"))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,18 +16,14 @@ from pathlib import Path
 
 import httpx
 
+from tests.localhost import free_port
+
 HEIMA = Path(sys.executable).with_name("heima")
 READY_DEADLINE_SECONDS = 60
 # "  nurse.neo              heima-demo-password    Nina Neonatal (nurse)"
 _LOGIN = re.compile(r"^  (?P<username>\S+)\s+(?P<password>\S+)\s+(?P<who>\S.*)$")
 # "  3PYQ-CV2B-5HHY   patient   Eva Berg"
 _CODE = re.compile(r"^  (?P<code>\S+)\s+(?P<role>patient|guardian)\s+(?P<who>\S.*)$")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _sections(stdout: str) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
@@ -59,7 +54,7 @@ def _postmaster_pid(pgdata: Path) -> int | None:
 
 def test_serve_demo_on_embedded_postgresql(tmp_path):
     data_dir = tmp_path / "data"
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEIMA_")}
     env["HEIMA_DATA_DIR"] = str(data_dir)
     assert "HEIMA_DATABASE_URL" not in env and "HEIMA_REDIS_URL" not in env

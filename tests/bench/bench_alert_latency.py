@@ -74,15 +74,12 @@ from alerting.vapid import new_key_pair, public_key_for  # noqa: E402
 from tests.bench.bench_upload import (  # noqa: E402
     DEFAULT_SERVER_DSN,
     Server,
-    _answers,
     _call,
-    _free_port,
     _wait_until_live,
     create_admin,
-    create_database,
     create_nurse,
-    drop_database,
 )
+from tests.localhost import answers, create_database, drop_database, free_port  # noqa: E402
 from tests.push import bench_push  # noqa: E402
 from tests.push.support import Browser, verify_vapid  # noqa: E402
 
@@ -123,7 +120,7 @@ class StandIn:
         app.router.add_post("/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await self._runner.setup()
-        self.port = _free_port()
+        self.port = free_port()
         await web.TCPSite(self._runner, "127.0.0.1", self.port, backlog=1024).start()
         return self
 
@@ -192,7 +189,7 @@ def wait_for_port(child: Child, port: int) -> None:
     while time.monotonic() < deadline:
         if child.process.poll() is not None:
             raise RuntimeError(f"{child.name} exited:\n{child.tail()}")
-        if _answers("127.0.0.1", port):
+        if answers("127.0.0.1", port):
             return
         time.sleep(0.1)  # polling a child process that is starting up
     raise RuntimeError(f"{child.name} did not listen on {port} within 30 s:\n{child.tail()}")
@@ -356,9 +353,9 @@ async def p4(args: argparse.Namespace, dsn: str, workdir: Path) -> bool:
     stand_in = await StandIn().start()
     endpoint = f"http://127.0.0.1:{stand_in.port}/wpush/v2/bench"
     redis_url = os.environ.get("HEIMA_BENCH_REDIS_URL") or (
-        "redis://127.0.0.1:6379/0" if _answers("127.0.0.1", 6379) else ""
+        "redis://127.0.0.1:6379/0" if answers("127.0.0.1", 6379) else ""
     )
-    api_port, metrics_port = _free_port(), _free_port()
+    api_port, metrics_port = free_port(), free_port()
     env = {
         **os.environ,
         "HEIMA_DATABASE_URL": dsn,

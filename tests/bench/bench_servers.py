@@ -52,10 +52,9 @@ from tests.bench.bench_single_upload import (  # noqa: E402
 from tests.bench.bench_upload import (  # noqa: E402
     DEFAULT_SERVER_DSN,
     Server,
-    create_database,
-    drop_database,
     running_server,
 )
+from tests.localhost import create_database, drop_database  # noqa: E402
 
 GOAL = 0.95
 # Set-up and warm-up allowance; the whole run stops after it plus the rounds' own time.

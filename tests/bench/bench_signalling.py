@@ -52,7 +52,7 @@ import websockets
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.bench_upload import create_database, drop_database  # noqa: E402
+from tests.localhost import create_database, drop_database, free_port  # noqa: E402
 
 API = "/api/v1"
 PASSWORD = "benchmark password 1234"
@@ -96,12 +96,6 @@ async def main():
 
 asyncio.run(main())
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_kib(pid: int) -> int:

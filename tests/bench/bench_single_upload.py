@@ -72,13 +72,11 @@ from tests.bench.bench_alert_latency import Infant, Upload, create_infants, offe
 from tests.bench.bench_upload import (  # noqa: E402
     DEFAULT_SERVER_DSN,
     Server,
-    _free_port,
     create_admin,
-    create_database,
     create_nurse,
-    drop_database,
     running_server,
 )
+from tests.localhost import create_database, drop_database, free_port  # noqa: E402
 
 GOAL_P1 = 0.25
 GOAL_P2_RATIO, GOAL_P2_MS = 8.0, 25.0
@@ -95,7 +93,7 @@ FEVER = 38.4
 @contextlib.contextmanager
 def trivial_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     """tests/bench/trivial_app.py as a child process on a free port (SIGINT, by PID, at the end)."""
-    port = _free_port()
+    port = free_port()
     log_path = workdir / f"trivial-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

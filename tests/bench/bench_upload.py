@@ -33,7 +33,6 @@ import hashlib
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from backend.measurements.service import COPY_COLUMNS  # noqa: E402
-from backend.migrate import apply_migrations  # noqa: E402
+from tests.localhost import answers, create_database, drop_database, free_port  # noqa: E402
 
 GOAL = 0.70
 BATCH = 1000
@@ -68,50 +67,6 @@ DEADLINE_SECONDS = 110
 # --- set-up -------------------------------------------------------------------------------------
 
 
-def _with_database(dsn: str, name: str) -> str:
-    base, _, query = dsn.partition("?")
-    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
-
-
-async def create_database(server_dsn: str, name: str | None = None) -> tuple[str, str]:
-    """A fresh database on the server `server_dsn` names, migrated: (its name, its DSN)."""
-    name = name or f"heima_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(server_dsn)
-    try:
-        await admin.execute(f'create database "{name}"')
-    finally:
-        await admin.close()
-    dsn = _with_database(server_dsn, name)
-    conn = await asyncpg.connect(dsn)
-    try:
-        await apply_migrations(conn)
-    finally:
-        await conn.close()
-    return name, dsn
-
-
-async def drop_database(server_dsn: str, name: str) -> None:
-    admin = await asyncpg.connect(server_dsn)
-    try:
-        await admin.execute(f'drop database if exists "{name}" with (force)')
-    finally:
-        await admin.close()
-
-
-def _answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class Server:
     process: subprocess.Popen[bytes]
@@ -122,7 +77,7 @@ class Server:
 
 @contextlib.contextmanager
 def running_server(dsn: str, workdir: Path, profile: Path | None) -> Iterator[Server]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "HEIMA_DATABASE_URL": dsn,
@@ -130,7 +85,7 @@ def running_server(dsn: str, workdir: Path, profile: Path | None) -> Iterator[Se
         "HEIMA_DATA_DIR": str(workdir / "data"),
     }
     redis_url = os.environ.get("HEIMA_BENCH_REDIS_URL") or (
-        "redis://127.0.0.1:6379/0" if _answers("127.0.0.1", 6379) else ""
+        "redis://127.0.0.1:6379/0" if answers("127.0.0.1", 6379) else ""
     )
     env["HEIMA_REDIS_URL"] = redis_url
     command = [sys.executable]

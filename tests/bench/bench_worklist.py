@@ -63,11 +63,10 @@ from tests.bench.bench_upload import (  # noqa: E402
     Server,
     _call,
     create_admin,
-    create_database,
     create_nurse,
-    drop_database,
     running_server,
 )
+from tests.localhost import create_database, drop_database  # noqa: E402
 
 THROUGHPUT_GOAL = 0.35
 FLATNESS_GOAL = 1.5

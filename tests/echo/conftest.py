@@ -5,10 +5,10 @@ from collections.abc import AsyncIterator
 import pytest
 from litestar.testing import AsyncTestClient
 
-from backend.app import create_app
 from backend.clock import FrozenClock
 from tests.conftest import make_settings
 from tests.echo.support import local_addresses
+from tests.helpers import app_client
 from video.echo import EchoSessions
 
 ECHO_MAX_SESSIONS = 2
@@ -30,8 +30,7 @@ async def echo_client(database_url: str, redis_url: str, session_clock: FrozenCl
         echo_max_sessions=ECHO_MAX_SESSIONS,
         echo_max_seconds=ECHO_MAX_SECONDS,
     )
-    app = create_app(settings, clock=session_clock, configure_logs=False)
-    async with AsyncTestClient(app) as test_client:
+    async with app_client(settings, session_clock) as test_client:
         yield test_client
 
 

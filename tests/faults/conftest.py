@@ -13,14 +13,13 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from alerting.vapid import new_key_pair
-from backend.app import create_app
 from backend.clock import FrozenClock
 from backend.settings import Settings
-from tests.bench.bench_upload import create_database
 from tests.conftest import START, make_settings
-from tests.faults.servers import ThrowawayPostgres, ThrowawayRedis, free_port, postgres_available
+from tests.faults.servers import ThrowawayPostgres, ThrowawayRedis, postgres_available
 from tests.faults.service import Api, admin_actor, service_env, start_serve, stop_all
-from tests.helpers import Actor, World, build_world
+from tests.helpers import Actor, World, app_client, build_world, database
+from tests.localhost import create_database, free_port
 
 
 @pytest.fixture(scope="session")
@@ -61,8 +60,7 @@ def fault_settings(fault_database_url: str, fault_redis: ThrowawayRedis) -> Sett
 
 @pytest.fixture(scope="session")
 async def fault_client(fault_settings: Settings) -> AsyncIterator[AsyncTestClient]:
-    app = create_app(fault_settings, clock=FrozenClock(START), configure_logs=False)
-    async with AsyncTestClient(app) as client:
+    async with app_client(fault_settings, FrozenClock(START)) as client:
         yield client
 
 
@@ -73,13 +71,8 @@ async def fault_world(fault_client: AsyncTestClient, fault_database_url: str, fa
 
 @pytest.fixture
 async def fault_db(fault_database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    from backend.db import connect
-
-    conn = await connect(fault_database_url)
-    try:
+    async with database(fault_database_url) as conn:
         yield conn
-    finally:
-        await conn.close()
 
 
 # --- the service as child processes (tests/faults/service.py) ----------------------------------

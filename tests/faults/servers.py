@@ -13,27 +13,14 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from tests.localhost import answers, free_port
+
 STARTUP_SECONDS = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 def _wait_until(predicate, what: str, seconds: float = STARTUP_SECONDS) -> None:
@@ -118,7 +105,7 @@ class ThrowawayPostgres:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
         self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
-        _wait_until(lambda: answers(self.port), "PostgreSQL listening")
+        _wait_until(lambda: answers("127.0.0.1", self.port, timeout=0.2), "PostgreSQL listening")
 
     def stop_immediate(self) -> None:
         """The hard stop: every backend is killed without a checkpoint (crash recovery on start)."""
@@ -165,7 +152,7 @@ class ThrowawayRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _wait_until(lambda: answers(self.port), "Redis listening")
+        _wait_until(lambda: answers("127.0.0.1", self.port, timeout=0.2), "Redis listening")
 
     def kill(self) -> None:
         """SIGKILL by PID: no goodbye on open connections."""

@@ -32,7 +32,6 @@ import pytest
 
 from tests.bench.bench_alert_latency import Child
 from tests.faults.push_service import FaultyPushService
-from tests.faults.servers import free_port
 from tests.faults.service import (
     FEVER,
     NORMAL,
@@ -48,6 +47,7 @@ from tests.faults.service import (
     worklist,
 )
 from tests.helpers import API, expect
+from tests.localhost import free_port
 
 MAX_ATTEMPTS = 4
 RETRY_AFTER = 2  # seconds, in the 429s: longer than the backoff, so honouring it shows

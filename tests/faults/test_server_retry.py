@@ -7,34 +7,16 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 
-from litestar.testing import AsyncTestClient
-
-from backend.app import create_app
 from backend.clock import FrozenClock
-from backend.db import connect
 from backend.errors import RETRYABLE_HEADER
-from backend.settings import Settings
 from tests.conftest import START
 from tests.faults.support import NORMAL, minutes_ago, temperature
-from tests.helpers import API, INFANT, make_patient
+from tests.helpers import API, INFANT, app_client, database, make_patient
 
 # Generous: a hard-stopped cluster replays its WAL on start, and this machine is shared.
 BUDGET_SECONDS = 30
-
-
-@asynccontextmanager
-async def client_with_retry(settings: Settings, seconds: int) -> AsyncIterator[AsyncTestClient]:
-    app = create_app(
-        replace(settings, db_retry_seconds=seconds),
-        clock=FrozenClock(START),
-        configure_logs=False,
-    )
-    async with AsyncTestClient(app) as client:
-        yield client
 
 
 async def test_an_upload_during_a_restart_waits_for_the_database_and_is_stored_once(
@@ -43,7 +25,7 @@ async def test_an_upload_during_a_restart_waits_for_the_database_and_is_stored_o
     clinician = fault_world.clin_u1
     patient = await make_patient(fault_client, clinician, fault_world.unit_u1, "premature-home", INFANT)
     item = temperature(NORMAL, minutes_ago(3))
-    async with client_with_retry(fault_settings, BUDGET_SECONDS) as client:
+    async with app_client(replace(fault_settings, db_retry_seconds=BUDGET_SECONDS), FrozenClock(START)) as client:
         await asyncio.to_thread(fault_postgres.stop_immediate)
         started = time.monotonic()
         upload = asyncio.create_task(
@@ -71,7 +53,7 @@ async def test_without_a_budget_the_phone_gets_503_with_retry_after_and_no_marke
     patient = await make_patient(fault_client, clinician, fault_world.unit_u1, "premature-home", INFANT)
     item = temperature(NORMAL, minutes_ago(4))
     url = f"{API}/patients/{patient}/measurements"
-    async with client_with_retry(fault_settings, 0) as client:
+    async with app_client(replace(fault_settings, db_retry_seconds=0), FrozenClock(START)) as client:
         await asyncio.to_thread(fault_postgres.stop_immediate)
         try:
             refused = await client.post(url, json={"measurements": [item]}, headers=clinician.headers)
@@ -87,8 +69,5 @@ async def test_without_a_budget_the_phone_gets_503_with_retry_after_and_no_marke
 
 async def stored(database_url: str, measurement_id: str) -> int:
     """Rows with this id, on a connection opened after the restart."""
-    conn = await connect(database_url)
-    try:
+    async with database(database_url) as conn:
         return await conn.fetchval("select count(*) from measurements where id = $1", uuid.UUID(measurement_id))
-    finally:
-        await conn.close()

@@ -30,9 +30,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.faults.servers import free_port
 from tests.faults.service import admin_actor, eventually, start_serve, stop_all
 from tests.helpers import API, Actor
+from tests.localhost import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW_HEADERS, SLOW_BODIES = 500, 20

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from tests.faults.push_service import HOLD, Answer, FaultyPushService
-from tests.faults.servers import free_port
 from tests.faults.service import (
     FEVER,
     SUBJECT,
@@ -30,6 +29,7 @@ from tests.faults.service import (
     upload,
     worklist,
 )
+from tests.localhost import free_port
 
 # A lease must outlast one send (connect + 2 × read, alerting/worker.py): 1 + 2 × 1 < 4.
 WORKER = {

@@ -16,14 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import asyncpg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
-from litestar.testing import AsyncTestClient
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.python import asgi
@@ -32,10 +30,9 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from alerting.vapid import new_key_pair
 from backend.app import create_app
 from backend.clock import FrozenClock
-from backend.migrate import apply_migrations
 from backend.settings import Settings
 from tests.conftest import START, make_settings
-from tests.helpers import World, build_world
+from tests.helpers import World, app_client, build_world
 
 # Valid-by-the-document requests reach the handlers; invalid ones (wrong types, missing fields,
 # strings for numbers) exercise strict decoding. Sized so the module stays well under a minute.
@@ -49,11 +46,6 @@ CHECKS = [not_a_server_error, response_schema_conformance]
 @pytest.fixture(scope="module")
 async def fuzz_settings(new_database, redis_url: str) -> Settings:
     dsn = await new_database()
-    conn = await asyncpg.connect(dsn)
-    try:
-        await apply_migrations(conn)
-    finally:
-        await conn.close()
     # Push configured, as in a deployment that offers it, so `/push/*` is fuzzed past the 503
     # that an unconfigured server answers on purpose (tests/push covers that answer).
     return make_settings(dsn, redis_url, vapid_private_key=new_key_pair()[0], vapid_subject="mailto:fuzz@example.org")
@@ -61,8 +53,7 @@ async def fuzz_settings(new_database, redis_url: str) -> Settings:
 
 @pytest.fixture(scope="module")
 async def fuzz_world(fuzz_settings: Settings) -> World:
-    app = create_app(fuzz_settings, clock=FrozenClock(START), configure_logs=False)
-    async with AsyncTestClient(app) as client:
+    async with app_client(fuzz_settings, FrozenClock(START)) as client:
         return await build_world(client, fuzz_settings.database_url or "", fuzz_settings)
 
 

@@ -11,13 +11,11 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from backend.app import create_app
 from backend.clock import FrozenClock
-from backend.migrate import apply_migrations
 from backend.security import Secrets
 from backend.settings import Settings
 from tests.conftest import START, make_settings
-from tests.helpers import PASSWORD, create_admin, unique
+from tests.helpers import PASSWORD, app_client, create_admin, unique
 from tests.identity.support import (
     BAD_CODE,
     WRONG_LOGIN,
@@ -219,17 +217,11 @@ class Isolated:
 async def isolated(new_database, redis_url) -> AsyncIterator[Isolated]:
     """Its own database: the per-address count is shared by every request of the test client."""
     database_url = await new_database()
-    conn = await asyncpg.connect(database_url)
-    try:
-        await apply_migrations(conn)
-    finally:
-        await conn.close()
     settings = make_settings(database_url, redis_url, login_failures_per_address=PER_ADDRESS)
     admin = unique("admin")
     await create_admin(database_url, settings, admin)
     clock = FrozenClock(START)
-    app = create_app(settings, clock=clock, configure_logs=False)
-    async with AsyncTestClient(app) as test_client:
+    async with app_client(settings, clock) as test_client:
         yield Isolated(test_client, clock, settings, admin)
 
 

@@ -6,22 +6,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from litestar.testing import AsyncTestClient
 
-from backend.app import create_app
 from tests.alerts.support import acknowledge, alerts_of, resolve, temperature, upload
 from tests.conftest import make_settings
-from tests.helpers import API, Actor, World, expect
+from tests.helpers import API, Actor, World, app_client, expect
 from tests.live.support import STREAM, EventStream
-
-
-@asynccontextmanager
-async def app_client(settings, clock) -> AsyncIterator[AsyncTestClient]:
-    async with AsyncTestClient(create_app(settings, clock=clock, configure_logs=False)) as client:
-        yield client
 
 
 async def settle(client: AsyncTestClient, world: World, patient_id: str) -> None:

@@ -41,11 +41,10 @@ from tests.bench.bench_upload import (  # noqa: E402
     PASSWORD,
     Server,
     create_admin,
-    create_database,
-    drop_database,
     running_server,
 )
 from tests.load import seed  # noqa: E402
+from tests.localhost import create_database, drop_database  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE / "locustfile.py"

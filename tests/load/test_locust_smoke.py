@@ -24,7 +24,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from tests.conftest import SECRET_KEY, _free_port
+from tests.conftest import SECRET_KEY
+from tests.localhost import free_port
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -120,7 +121,7 @@ def _run(database_url: str, redis_url: str, tmp_path: Path) -> tuple[dict, dict,
     """Serve, seed, run locust; (credentials, locust's stats rows by (type, name), its output).
     Every process started here is stopped here, by its PID."""
     env = _env(database_url, redis_url)
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     server_log = tmp_path / "heima.log"
     with server_log.open("wb") as out:

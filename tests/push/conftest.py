@@ -7,10 +7,10 @@ from litestar.testing import AsyncTestClient
 
 from alerting.push import Pusher
 from alerting.vapid import new_key_pair
-from backend.app import create_app
 from backend.clock import FrozenClock
 from backend.settings import DEFAULT_PUSH_HOSTS, Settings
 from tests.conftest import START, make_settings
+from tests.helpers import app_client
 from tests.push.support import StandInPushService
 
 SUBJECT = "mailto:alerts@heima.test"
@@ -39,8 +39,7 @@ def push_settings(database_url: str, redis_url: str, vapid_keys: tuple[str, str]
 async def push_client(push_settings: Settings, session_clock: FrozenClock) -> AsyncIterator[AsyncTestClient]:
     """An app configured for push with loopback allowed; it shares the database (and so the
     world's sign-ins) with the suite's default app, which has neither."""
-    app = create_app(push_settings, clock=session_clock, configure_logs=False)
-    async with AsyncTestClient(app) as test_client:
+    async with app_client(push_settings, session_clock) as test_client:
         yield test_client
 
 

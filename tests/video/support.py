@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,15 +24,10 @@ import websockets
 from litestar import Litestar
 
 from tests.helpers import API, Actor, expect
+from tests.localhost import free_port
 
 HEIMA = Path(sys.executable).with_name("heima")
 STEP = 5.0  # seconds any single expected frame may take to arrive
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class InProcessServer:

@@ -20,12 +20,11 @@ from litestar.testing import AsyncTestClient
 from alerting.push import Pusher
 from alerting.vapid import new_key_pair
 from alerting.worker import AlertWorker, WorkerMetrics
-from backend.app import create_app
 from backend.clock import FrozenClock
-from backend.db import connect, create_pool
-from backend.migrate import apply_migrations
+from backend.db import create_pool
 from backend.settings import Settings
 from tests.conftest import START, make_settings
+from tests.helpers import app_client, database
 from tests.push.conftest import LOOPBACK_ALLOWED, SUBJECT
 from tests.push.support import StandInPushService
 from tests.worker.support import Hospital, open_hospital
@@ -37,13 +36,7 @@ WorkerFactory = Callable[..., Awaitable[AlertWorker]]
 
 @pytest.fixture(scope="session")
 async def worker_database_url(new_database) -> str:
-    dsn = await new_database()
-    conn = await asyncpg.connect(dsn)
-    try:
-        await apply_migrations(conn)
-    finally:
-        await conn.close()
-    return dsn
+    return await new_database()
 
 
 @pytest.fixture(scope="session")
@@ -82,8 +75,7 @@ def wclock(worker_session_clock: FrozenClock) -> Iterator[FrozenClock]:
 
 @pytest.fixture(scope="session")
 async def wclient(worker_settings: Settings, worker_session_clock: FrozenClock) -> AsyncIterator[AsyncTestClient]:
-    app = create_app(worker_settings, clock=worker_session_clock, configure_logs=False)
-    async with AsyncTestClient(app) as test_client:
+    async with app_client(worker_settings, worker_session_clock) as test_client:
         yield test_client
 
 
@@ -94,11 +86,8 @@ async def hospital(wclient: AsyncTestClient, worker_database_url: str, worker_se
 
 @pytest.fixture
 async def wdb(worker_database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await connect(worker_database_url)
-    try:
+    async with database(worker_database_url) as conn:
         yield conn
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import uuid
 from collections.abc import Callable
@@ -19,6 +18,7 @@ import asyncpg
 
 from alerting.worker import run_alerting
 from backend.clock import system_clock
+from tests.localhost import free_port
 from tests.push.conftest import SUBJECT
 from tests.push.support import StandInPushService
 from tests.worker.support import deliveries, fever, open_ward, payloads
@@ -112,12 +112,6 @@ async def test_a_dropped_listen_connection_is_replaced(
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_the_workers_metrics_show_the_push_stages(

@@ -1,0 +1,62 @@
+"""This machine's servers as the tests and the scripts beside them use them: free ports, whether
+something listens, and databases made (migrated) and dropped on a PostgreSQL server.
+
+One place for what the suite's fixtures, the fault tests, the benches and the load runs all need."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+import asyncpg
+
+from backend.migrate import apply_migrations
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def answers(host: str, port: int, timeout: float = 0.5) -> bool:
+    """Whether something accepts TCP connections there."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def with_database(dsn: str, name: str) -> str:
+    """The DSN with its database name swapped (the path part, before any query string)."""
+    base, _, query = dsn.partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+async def create_database(server_dsn: str, name: str | None = None, *, migrate: bool = True) -> tuple[str, str]:
+    """A fresh database on the server `server_dsn` names, migrated unless told otherwise: (its
+    name, its DSN)."""
+    name = name or f"heima_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'create database "{name}"')
+    finally:
+        await admin.close()
+    dsn = with_database(server_dsn, name)
+    if migrate:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await apply_migrations(conn)
+        finally:
+            await conn.close()
+    return name, dsn
+
+
+async def drop_database(server_dsn: str, name: str) -> None:
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'drop database if exists "{name}" with (force)')
+    finally:
+        await admin.close()
