@@ -63,8 +63,8 @@ class Settings:
     # A request whose transaction failed for a passing reason (PostgreSQL restarting, a deadlock) is
     # run again for up to this long before the 503 goes out (backend/retry.py); 0 turns it off.
     db_retry_seconds: int = 5
-    # A request body still arriving after this long gets 408 and the connection closes: a slow
-    # client must not hold a socket for good (backend/retry.py).
+    # Grace for a request body: after it, one arriving slower than 1 KiB/s gets 408 and the
+    # connection closes, so a slow client cannot hold a socket for good (backend/retry.py).
     body_read_timeout_seconds: int = 30
     # Login throttling: a window of failures per account and per address, never a permanent lock.
     login_failure_window_seconds: int = 15 * 60
