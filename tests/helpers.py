@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -23,6 +24,10 @@ from backend.security import Secrets
 from backend.settings import Settings
 
 API = "/api/v1"
+# The suite's frozen clock starts here (tests/conftest.py). Tests that start a real process, which
+# runs on the real clock, derive their dates from the real now instead.
+START = datetime(2026, 11, 22, 7, 30, tzinfo=UTC)
+INFANT_BORN = START.date() - timedelta(days=52)
 PASSWORD = "correct horse battery staple"
 
 
@@ -170,8 +175,11 @@ async def make_patient(
     programme: str,
     parameters: dict[str, Any],
     name: str | None = None,
+    born: date = INFANT_BORN,
 ) -> str:
-    body = {"display_name": name or unique("patient"), "birth_date": "2026-10-01", "unit_id": unit_id}
+    """A patient born on `born` (an infant by the suite's frozen clock unless told otherwise),
+    enrolled in `programme`."""
+    body = {"display_name": name or unique("patient"), "birth_date": born.isoformat(), "unit_id": unit_id}
     patient = await expect(await client.post(f"{API}/patients", json=body, headers=clinician.headers), 201)
     enrolment = {"programme": programme, "unit_id": unit_id, "parameters": parameters}
     await expect(

@@ -40,7 +40,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -212,9 +212,8 @@ async def prepare(dsn: str, base: str, pairs: int) -> list[tuple[Seat, Seat]]:
         }
         await post("/users", body, admin)
         token = await login(clinician)
-        patient = await post(
-            "/patients", {"display_name": "Bench", "birth_date": "2026-10-01", "unit_id": unit["id"]}, token
-        )
+        birth = (date.today() - timedelta(days=40)).isoformat()  # an infant by the servers' real clock
+        patient = await post("/patients", {"display_name": "Bench", "birth_date": birth, "unit_id": unit["id"]}, token)
         starts = datetime.now(UTC).isoformat()
         seats: list[tuple[Seat, Seat]] = []
         for _ in range(pairs):
