@@ -33,6 +33,7 @@ from backend.observability import Metrics, configure_logging, observe_requests
 from backend.organisation.routes import router as organisation_router
 from backend.patients.routes import router as patients_router
 from backend.programmes.routes import router as programmes_router
+from backend.proxies import TrustedProxies, parse_networks
 from backend.retry import retry_transient
 from backend.security import Secrets
 from backend.settings import Settings
@@ -134,7 +135,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
     retrying = retry_transient(settings.db_retry_seconds, body_seconds=settings.body_read_timeout_seconds)(
         app.asgi_handler
     )
-    app.asgi_handler = observe_requests(metrics)(track_alert_latency(metrics.alert_latency)(retrying))
+    observed = observe_requests(metrics)(track_alert_latency(metrics.alert_latency)(retrying))
+    # Outermost: everything inside sees the real client (per-address limits, logs, join links).
+    app.asgi_handler = TrustedProxies(parse_networks(settings.trusted_proxies)).middleware(observed)
     check_access_declared(app)
     # Built once here so `/openapi.json` and the `/docs` UI both show the problem+json answers.
     docs.declare_problem_responses(app.openapi_schema)

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from backend.proxies import parse_networks
+
 # The browser vendors' push services (RELIABILITY.md, "Our rule"): a subscription naming any other
 # host is refused, and nothing is ever sent to it.
 DEFAULT_PUSH_HOSTS = (
@@ -60,6 +62,9 @@ class Settings:
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     activation_code_ttl_hours: int = 72
     max_body_bytes: int = 64 * 1024
+    # The TLS proxies in front of Heima (CIDRs or addresses): X-Forwarded-For/-Proto are believed
+    # only from a peer in one of them; empty, they are believed from nobody (backend/proxies.py).
+    trusted_proxies: tuple[str, ...] = ()
     # A request whose transaction failed for a passing reason (PostgreSQL restarting, a deadlock) is
     # run again for up to this long before the 503 goes out (backend/retry.py); 0 turns it off.
     db_retry_seconds: int = 5
@@ -160,6 +165,10 @@ class Settings:
                 raise SettingsError(f"{_env('secret_key')} must be at least 32 characters")
         if self.server not in SERVERS:
             raise SettingsError(f"{_env('server')} must be one of {', '.join(SERVERS)}, not {self.server!r}")
+        try:
+            parse_networks(self.trusted_proxies)
+        except ValueError as exc:
+            raise SettingsError(f"{_env('trusted_proxies')}: {exc}") from None
         if self.workers < 0:
             raise SettingsError(f"{_env('workers')} must be 0 (the default) or more")
         return self
