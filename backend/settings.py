@@ -71,6 +71,9 @@ class Settings:
     # Grace for a request body: after it, one arriving slower than 1 KiB/s gets 408 and the
     # connection closes, so a slow client cannot hold a socket for good (backend/retry.py).
     body_read_timeout_seconds: int = 30
+    # However steady, no body may take longer than this in all (backend/bodies.py): a full batch
+    # over 2G (~150 KB at ~6 KiB/s) takes under half a minute.
+    body_max_seconds: int = 120
     # Login throttling: a window of failures per account and per address, never a permanent lock.
     login_failure_window_seconds: int = 15 * 60
     login_failures_per_account: int = 5
