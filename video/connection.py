@@ -46,6 +46,7 @@ class Refused(Exception):
 class Seat(msgspec.Struct, frozen=True):
     meeting_id: str
     user_id: str
+    session_id: str  # the sign-in the ticket was issued to: the socket lasts only as long as it
     peer_id: str
     display_name: str
     role: str
