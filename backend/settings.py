@@ -127,6 +127,10 @@ class Settings:
     video_reconnect_grace_seconds: int = 5
     video_heartbeat_seconds: int = 5
     video_max_message_bytes: int = 64 * 1024
+    # What one signalling socket may send (video/connection.py), with bursts of four seconds' worth:
+    # a full mesh's offers and candidates fit many times over; a peer flooding the others does not.
+    video_sender_frames_per_second: int = 50
+    video_sender_bytes_per_second: int = 128 * 1024
     # A full mesh: every peer sends its media to every other one, which phones bear up to six.
     video_max_peers: int = 6
     # The pre-call echo test (video/echo.py): concurrent tests per process (each one decodes and
