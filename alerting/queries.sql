@@ -597,3 +597,21 @@ select a.id, a.patient_id, a.rule_code, a.severity, a.status, a.title, a.raised_
                and (e.ended_at is null or e.ended_at > $2)) as unit_ids
 from alerts a
 where a.id = any($1::uuid[])
+
+-- name: select_live_sessions
+-- Of the sign-ins $1 behind open streams, those still signed in (not revoked, account not
+-- disabled), each with its user's units now.
+select s.id as session_id,
+       array(select m.unit_id from unit_memberships m where m.user_id = u.id order by m.unit_id) as unit_ids
+from auth_sessions s join users u on u.id = s.user_id
+where s.id = any($1::uuid[]) and s.revoked_at is null and u.disabled_at is null
+
+-- name: insert_live_access_log
+-- The access-log row of one live event, written only while the stream's sign-in ($7) still holds:
+-- no row (and no event) once it was revoked or its account disabled. $1 at, $2 actor, $3 role,
+-- $4 patient, $5 resource, $6 request id.
+insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id)
+select $1, $2, $3, $4, $5, 'read', 'allowed', $6
+from auth_sessions s join users u on u.id = s.user_id
+where s.id = $7 and s.revoked_at is null and u.disabled_at is null
+returning id

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from backend.proxies import parse_networks
+
 # The browser vendors' push services (RELIABILITY.md, "Our rule"): a subscription naming any other
 # host is refused, and nothing is ever sent to it.
 DEFAULT_PUSH_HOSTS = (
@@ -60,12 +62,18 @@ class Settings:
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     activation_code_ttl_hours: int = 72
     max_body_bytes: int = 64 * 1024
+    # The TLS proxies in front of Heima (CIDRs or addresses): X-Forwarded-For/-Proto are believed
+    # only from a peer in one of them; empty, they are believed from nobody (backend/proxies.py).
+    trusted_proxies: tuple[str, ...] = ()
     # A request whose transaction failed for a passing reason (PostgreSQL restarting, a deadlock) is
     # run again for up to this long before the 503 goes out (backend/retry.py); 0 turns it off.
     db_retry_seconds: int = 5
     # Grace for a request body: after it, one arriving slower than 1 KiB/s gets 408 and the
     # connection closes, so a slow client cannot hold a socket for good (backend/retry.py).
     body_read_timeout_seconds: int = 30
+    # However steady, no body may take longer than this in all (backend/bodies.py): a full batch
+    # over 2G (~150 KB at ~6 KiB/s) takes under half a minute.
+    body_max_seconds: int = 120
     # Login throttling: a window of failures per account and per address, never a permanent lock.
     login_failure_window_seconds: int = 15 * 60
     login_failures_per_account: int = 5
@@ -119,6 +127,10 @@ class Settings:
     video_reconnect_grace_seconds: int = 5
     video_heartbeat_seconds: int = 5
     video_max_message_bytes: int = 64 * 1024
+    # What one signalling socket may send (video/connection.py), with bursts of four seconds' worth:
+    # a full mesh's offers and candidates fit many times over; a peer flooding the others does not.
+    video_sender_frames_per_second: int = 50
+    video_sender_bytes_per_second: int = 128 * 1024
     # A full mesh: every peer sends its media to every other one, which phones bear up to six.
     video_max_peers: int = 6
     # The pre-call echo test (video/echo.py): concurrent tests per process (each one decodes and
@@ -160,6 +172,10 @@ class Settings:
                 raise SettingsError(f"{_env('secret_key')} must be at least 32 characters")
         if self.server not in SERVERS:
             raise SettingsError(f"{_env('server')} must be one of {', '.join(SERVERS)}, not {self.server!r}")
+        try:
+            parse_networks(self.trusted_proxies)
+        except ValueError as exc:
+            raise SettingsError(f"{_env('trusted_proxies')}: {exc}") from None
         if self.workers < 0:
             raise SettingsError(f"{_env('workers')} must be 0 (the default) or more")
         return self

@@ -513,8 +513,9 @@ async def test_empty_body_without_content_type_is_400(client, world, db, key):
 
 
 async def test_over_limit_stream_is_refused_without_reading_it(client, world, db, settings):
-    """No content-length, chunks of invalid JSON: the server stops reading just past the limit
-    and answers 413, so nothing beyond the limit is buffered or parsed."""
+    """No content-length, chunks of invalid JSON: the server answers 413 just past the limit, so
+    nothing beyond it is buffered or parsed; the rest is then read and dropped, so that a client
+    still sending reads the 413 rather than a connection reset (backend/bodies.py)."""
     chunk = b"{" * 8192
     total_chunks = 64  # 512 KiB offered, 8x the limit
     pulled = 0
@@ -527,8 +528,12 @@ async def test_over_limit_stream_is_refused_without_reading_it(client, world, db
         return {"type": "http.request", "body": chunk, "more_body": pulled < total_chunks}
 
     messages: list[dict[str, Any]] = []
+    pulled_when_answered = 0
 
     async def send(message: dict[str, Any]) -> None:
+        nonlocal pulled_when_answered
+        if message["type"] == "http.response.start":
+            pulled_when_answered = pulled
         messages.append(message)
 
     scope = http_scope("POST", f"{API}/patients", world.clin_u1, [(b"content-type", b"application/json")])
@@ -540,7 +545,8 @@ async def test_over_limit_stream_is_refused_without_reading_it(client, world, db
     assert dict(start["headers"])[b"content-type"].split(b";")[0] == b"application/problem+json"
     body = json.loads(b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body"))
     assert body["status"] == 413
-    assert pulled == settings.max_body_bytes // len(chunk) + 1
+    assert pulled_when_answered == settings.max_body_bytes // len(chunk) + 1
+    assert pulled == total_chunks  # drained to its end before the connection closes
     assert await row_counts(db) == before
 
 

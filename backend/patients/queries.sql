@@ -51,8 +51,20 @@ select exists (
       and clinician_sees_patient(g.patient_id, $2::uuid[], $3))
 
 -- name: select_access_log
-select a.id, a.at, a.actor_id, u.display_name as actor_name, a.actor_role, a.resource, a.action, a.outcome
-from access_log a join users u on u.id = a.actor_id
+-- Staff are named (Normen: who looked), and so are the patient and their guardians; anyone else
+-- (another family's parent or patient, trying an id that is not theirs) is "another user", so one
+-- family's log never shows another family's names.
+select a.id, a.at,
+       case when v.named then a.actor_id end as actor_id,
+       case when v.named then u.display_name else 'another user' end as actor_name,
+       a.actor_role, a.resource, a.action, a.outcome
+from access_log a
+join users u on u.id = a.actor_id
+cross join lateral (
+    select u.role in ('clinician', 'admin')
+           or exists (select 1 from patients p where p.id = $1 and p.user_id = u.id)
+           or exists (select 1 from guardianships g where g.patient_id = $1 and g.guardian_id = u.id) as named
+) v
 where a.patient_id = $1 and ($2::bigint is null or a.id < $2)
 order by a.id desc
 limit $3

@@ -88,7 +88,8 @@ class ActivationCode(msgspec.Struct):
 class AccessLogEntry(msgspec.Struct):
     id: int
     at: datetime
-    actor_id: UUID
+    # Null, and the name "another user", for someone outside the patient's family and staff.
+    actor_id: UUID | None
     actor_name: str
     actor_role: str
     resource: str
