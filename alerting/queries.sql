@@ -597,3 +597,11 @@ select a.id, a.patient_id, a.rule_code, a.severity, a.status, a.title, a.raised_
                and (e.ended_at is null or e.ended_at > $2)) as unit_ids
 from alerts a
 where a.id = any($1::uuid[])
+
+-- name: select_rule_vocabulary
+-- What a rule may name: the measurement types of the catalogue, the form codes, and the answers
+-- of every form version ("<form>/<link_id>").
+select (select coalesce(array_agg(code), '{}') from measurement_types) as types,
+       (select coalesce(array_agg(distinct code), '{}') from forms) as forms,
+       (select coalesce(array_agg(distinct f.code || '/' || (item ->> 'link_id')), '{}')
+        from forms f cross join lateral jsonb_array_elements(f.definition -> 'items') as item) as answers

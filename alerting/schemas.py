@@ -118,6 +118,9 @@ class RuleOverride(msgspec.Struct):
 
 class EffectiveRule(msgspec.Struct):
     code: str
+    # Changes whenever the rule is set for the patient (or an override expires): send it back as
+    # `If-Match: "<version>"` on PUT, and a rule someone else changed meanwhile answers 412.
+    version: str
     kind: Literal["threshold", "trend", "missing", "answer"]
     params: dict[str, Any]
     severity: Severity
