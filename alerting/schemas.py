@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from backend.decoding import AwareDatetime
+from backend.decoding import Instant
 
 Severity = Literal["low", "medium", "high"]
 AlertStatus = Literal["open", "acknowledged", "resolved"]
@@ -94,7 +94,7 @@ class RuleOverrideIn(msgspec.Struct, forbid_unknown_fields=True):
     params: Annotated[dict[str, Any], Meta(max_length=20)] = {}
     severity: Severity | None = None
     enabled: bool | None = None
-    expires_at: AwareDatetime | None = None
+    expires_at: Instant | None = None
 
 
 class RuleDefault(msgspec.Struct):

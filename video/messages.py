@@ -13,6 +13,8 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from backend.decoding import unsafe_values
+
 # A browser's offer with many candidates and codecs is a few tens of KiB at most.
 Sdp = Annotated[str, Meta(min_length=1, max_length=60_000)]
 
@@ -61,8 +63,12 @@ _decoder = msgspec.json.Decoder(ClientMessage, strict=True)
 
 
 def decode_client(frame: str | bytes) -> ClientMessage:
-    """Raise msgspec.DecodeError (not JSON) or msgspec.ValidationError (not one of ours)."""
-    return _decoder.decode(frame)
+    """Raise msgspec.DecodeError (not JSON) or msgspec.ValidationError (not one of ours, or with
+    a value no request may carry: U+0000, backend/decoding.py)."""
+    message = _decoder.decode(frame)
+    if problems := unsafe_values(message):
+        raise msgspec.ValidationError(f"{problems[0].message} - at `$.{problems[0].field}`")
+    return message
 
 
 # --- server → client ------------------------------------------------------------------------------
