@@ -377,6 +377,7 @@ UNSTORABLE: dict[tuple[str, str], tuple[WrongType, ...]] = {
     ("POST", f"{API}/patients"): (
         WrongType("display_name NUL", {"display_name": NUL}, "display_name"),
         WrongType("time_zone NUL", {"time_zone": NUL}, "time_zone"),
+        WrongType("birth_date year 1", {"birth_date": "0001-01-01"}, "birth_date"),
     ),
     ("POST", f"{API}/patients/{{patient_id:uuid}}/enrolments"): (
         WrongType("parameter value NUL", {"parameters": {"spo2_scale": NUL}}, "parameters.spo2_scale"),

@@ -130,8 +130,8 @@ async def earliest_measured_at(conn: asyncpg.Connection, patient_id: UUID) -> da
     """The earliest instant a measurement of this patient may be from: the start of their day of
     birth in their zone, and never before MEASURED_FROM."""
     row = await conn.fetchrow(queries.select_patient_birth, patient_id)
-    if row is None:
-        return MEASURED_FROM
+    if row is None or row["birth_date"] < MEASURED_FROM.date():
+        return MEASURED_FROM  # and never a day_bounds of year 1, which overflows
     return max(day_bounds(row["birth_date"], row["time_zone"])[0], MEASURED_FROM)
 
 
