@@ -43,7 +43,8 @@ def decode_cursor(text: str | None, type: type[T], start: T) -> T:
         position = msgspec.json.decode(raw, type=type, strict=True)
     except (ValueError, msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         position = None
-    # A position out of the instant bounds was never issued (and cannot be compared in SQL).
-    if position is None or unsafe_values(position):
+    # A position out of the instant bounds was never issued (and cannot be compared in SQL); the
+    # start itself (year 9999 in UTC) is where a first page begins.
+    if position is None or (position != start and unsafe_values(position)):
         raise invalid("cursor", "not a cursor this service issued")
     return position
