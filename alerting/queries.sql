@@ -615,3 +615,11 @@ select $1, $2, $3, $4, $5, 'read', 'allowed', $6
 from auth_sessions s join users u on u.id = s.user_id
 where s.id = $7 and s.revoked_at is null and u.disabled_at is null
 returning id
+
+-- name: select_rule_vocabulary
+-- What a rule may name: the measurement types of the catalogue, the form codes, and the answers
+-- of every form version ("<form>/<link_id>").
+select (select coalesce(array_agg(code), '{}') from measurement_types) as types,
+       (select coalesce(array_agg(distinct code), '{}') from forms) as forms,
+       (select coalesce(array_agg(distinct f.code || '/' || (item ->> 'link_id')), '{}')
+        from forms f cross join lateral jsonb_array_elements(f.definition -> 'items') as item) as answers

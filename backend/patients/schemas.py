@@ -9,7 +9,7 @@ from zoneinfo import available_timezones
 import msgspec
 from msgspec import Meta
 
-from backend.decoding import AwareDatetime
+from backend.decoding import Instant
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64)]
@@ -70,7 +70,7 @@ class EnrolmentCreate(msgspec.Struct, forbid_unknown_fields=True):
     unit_id: UUID
     parameters: dict[str, Any] = {}
     # When care starts; defaults to now. A later start is allowed (planned discharge).
-    started_at: AwareDatetime | None = None
+    started_at: Instant | None = None
 
 
 class ActivationCodeCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -30,6 +30,7 @@ from backend.security import Secrets
 queries = load_queries(__file__)
 
 ACCESS_LOG_PAGE = 100
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
 
 async def register_patient(conn: asyncpg.Connection, caller: Caller, data: PatientCreate) -> Patient:
@@ -38,6 +39,9 @@ async def register_patient(conn: asyncpg.Connection, caller: Caller, data: Patie
         raise invalid("time_zone", "not an IANA time zone name")
     if data.birth_date > caller.now.date():
         raise invalid("birth_date", "cannot be in the future")
+    if data.birth_date < EARLIEST_BIRTH_DATE:
+        # A typo (0001-01-01, 1099-…) that would bound the patient's measurements from below.
+        raise invalid("birth_date", f"cannot be before {EARLIEST_BIRTH_DATE.isoformat()}")
     patient_id = uuid.uuid4()
     await conn.execute(
         queries.insert_patient,
