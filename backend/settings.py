@@ -55,10 +55,15 @@ class Settings:
     data_dir: str = ".heima"
     db_pool_min: int = 2
     db_pool_max: int = 10
+    # A request waits this long for a pooled connection, then answers 503 with Retry-After: a burst
+    # that keeps every connection busy turns away newcomers instead of queueing them without end.
+    db_pool_acquire_timeout_seconds: int = 5
     access_token_ttl_seconds: int = 15 * 60
     # Long enough that a parent whose phone was offline for the weekend is still signed in.
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     activation_code_ttl_hours: int = 72
+    # A code a signed-in phone makes to add a new phone to its own account: typed in at once.
+    device_code_ttl_minutes: int = 15
     max_body_bytes: int = 64 * 1024
     # A request whose transaction failed for a passing reason (PostgreSQL restarting, a deadlock) is
     # run again for up to this long before the 503 goes out (backend/retry.py); 0 turns it off.
@@ -73,6 +78,9 @@ class Settings:
     # argon2id cost. Tests lower it; production keeps the library's RFC 9106 low-memory profile.
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
+    # Sign-ins that may wait for a hashing slot (backend/security.py); beyond them 503 with
+    # Retry-After, so a burst of sign-ins queues briefly and never holds anything while it waits.
+    password_hash_queue: int = 32
     vapid_private_key: str | None = field(default=None, repr=False)
     vapid_subject: str | None = None
     push_allowed_hosts: tuple[str, ...] = DEFAULT_PUSH_HOSTS
@@ -160,6 +168,10 @@ class Settings:
                 raise SettingsError(f"{_env('secret_key')} must be at least 32 characters")
         if self.server not in SERVERS:
             raise SettingsError(f"{_env('server')} must be one of {', '.join(SERVERS)}, not {self.server!r}")
+        if self.password_hash_queue < 0:
+            raise SettingsError(f"{_env('password_hash_queue')} must be 0 or more")
+        if self.db_pool_acquire_timeout_seconds < 1:
+            raise SettingsError(f"{_env('db_pool_acquire_timeout_seconds')} must be at least 1")
         if self.workers < 0:
             raise SettingsError(f"{_env('workers')} must be 0 (the default) or more")
         return self
