@@ -31,7 +31,8 @@ alter table auth_sessions
 -- key, like patient_id: work done outside a request (the demo seeding) names no stored session.
 alter table access_log add column session_id uuid;
 
--- sign_in_failures now holds reserved attempts: a row is taken before a password or code is
--- checked (so parallel guesses cannot all pass the limit), and deleted again when it succeeds.
-comment on table sign_in_failures is
-    'Sign-in attempts reserved before checking; a success deletes its own, so what remains failed.';
+-- sign_in_failures now holds reserved attempts: a row is taken (in flight) before a password or
+-- code is checked, so parallel guesses cannot all pass the limit; a success deletes it, a failure
+-- settles it. In-flight rows count towards the limit but only briefly hold it: a burst of correct
+-- sign-ins from one address is told to retry in a second, not when the window ends.
+alter table sign_in_failures add column in_flight boolean not null default false;

@@ -10,9 +10,11 @@ select exists (
     where id = $1 and password_hash = $2 and role in ('admin', 'clinician') and disabled_at is null)
 
 -- name: select_sign_in_failures
--- $1 scopes, $2 window start. Per scope: the times of its failures in the window, oldest first.
--- Refused attempts reserve nothing, so a scope holds no more than its limit.
-select scope, array_agg(failed_at order by failed_at) as failed_at
+-- $1 scopes, $2 window start. Per scope: its attempts in the window (in flight included) and the
+-- times of its settled failures, oldest first. Refused attempts reserve nothing, so a scope holds
+-- no more than its limit.
+select scope, count(*) as attempts,
+       coalesce(array_agg(failed_at order by failed_at) filter (where not in_flight), '{}') as failed_at
 from sign_in_failures
 where scope = any($1::text[]) and failed_at > $2
 group by scope
@@ -25,8 +27,8 @@ select pg_advisory_xact_lock(1936287598, hashtext(scope)) from unnest($1::text[]
 -- name: insert_sign_in_attempts
 -- One reserved attempt per scope; the ids let a success delete exactly its own.
 with reserved as (
-    insert into sign_in_failures (scope, failed_at)
-    select scope, $2 from unnest($1::text[]) as scope
+    insert into sign_in_failures (scope, failed_at, in_flight)
+    select scope, $2, true from unnest($1::text[]) as scope
     returning id
 )
 select array_agg(id) from reserved
@@ -34,8 +36,11 @@ select array_agg(id) from reserved
 -- name: delete_sign_in_attempts
 delete from sign_in_failures where id = any($1::bigint[])
 
+-- name: settle_sign_in_attempts
+update sign_in_failures set in_flight = false where id = any($1::bigint[])
+
 -- name: delete_sign_in_failures
-delete from sign_in_failures where scope = $1
+delete from sign_in_failures where scope = $1 and not in_flight
 
 -- name: insert_session
 -- $5 the activation code or $6 the device code that started it, $7 who issued that code.

@@ -124,15 +124,16 @@ async def log_in(
         async with pooled_connection(pool, timeout) as conn:
             await throttle.release_attempt(conn, reservation)  # turned away unchecked: no guess
         raise
-    if not verified:
-        raise ProblemError(401, WRONG_LOGIN)  # the reserved attempt stays, as a failure
-    async with pooled_connection(pool, timeout) as conn, conn.transaction():
-        # Disabled, or the password changed, while it was being checked: as if it were wrong.
-        if not await conn.fetchval(queries.select_staff_still_signing_in, row["id"], password_hash):
-            raise ProblemError(401, WRONG_LOGIN)
-        await throttle.release_attempt(conn, reservation)
-        await throttle.clear_scope(conn, account_scope)
-        return await _start_session(conn, secrets, settings, row["id"], None, now)
+    async with pooled_connection(pool, timeout) as conn:
+        async with conn.transaction():
+            # Disabled, or the password changed, while it was being checked: as if it were wrong.
+            if verified and await conn.fetchval(queries.select_staff_still_signing_in, row["id"], password_hash):
+                await throttle.lock_scopes(conn, [account_scope])
+                await throttle.release_attempt(conn, reservation)
+                await throttle.clear_scope(conn, account_scope)
+                return await _start_session(conn, secrets, settings, row["id"], None, now)
+        await throttle.settle_attempt(conn, reservation)
+    raise ProblemError(401, WRONG_LOGIN)
 
 
 async def activate(
@@ -159,6 +160,9 @@ async def activate(
                 return tokens
         except _NotAGuess:
             await throttle.release_attempt(conn, reservation)
+            raise
+        except ProblemError:
+            await throttle.settle_attempt(conn, reservation)
             raise
 
 
@@ -227,6 +231,7 @@ async def link_child(
     reservation = await throttle.reserve_attempt(conn, limits, _window(settings), caller.now)
     row = await conn.fetchrow(queries.use_guardian_link_code, secrets.activation_code_hash(code), caller.now, caller.id)
     if row is None:
+        await throttle.settle_attempt(conn, reservation)
         raise CommittedFailure(
             422,
             "The request content is not valid.",
