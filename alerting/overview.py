@@ -186,6 +186,7 @@ async def unit_overview(conn: asyncpg.Connection, caller: Caller, unit_id: UUID)
         caller.role,
         caller.request_id,
         _MISSING_CODES,
+        caller.principal.session_id,
     )
     ranked = sorted((_patient(row, caller.now) for row in _rows.decode(document)), key=lambda pair: pair[0])
     return UnitOverview(unit_id=unit_id, at=caller.now, patients=[patient for _, patient in ranked])

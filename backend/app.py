@@ -131,6 +131,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
         settings.secret_key,
         time_cost=settings.password_hash_time_cost,
         memory_kib=settings.password_hash_memory_kib,
+        queue=settings.password_hash_queue,
     )
     # Around the whole app, not as route middleware: Litestar runs route middleware only when a
     # route matches, and a 404 or 405 deserves a request id, a log line and a metric too.

@@ -84,6 +84,19 @@ class RecordedFailure(ProblemError):
         raise NotImplementedError
 
 
+class CommittedFailure(ProblemError):
+    """A refusal whose transaction is committed, not rolled back: what it wrote before refusing
+    (a reserved sign-in attempt, which must count while its advisory lock is still held) stays."""
+
+
+class BusyError(ProblemError):
+    """503 with `Retry-After` for a bounded queue that is full (pooled connections, password
+    hashing): the client comes back later instead of waiting without end."""
+
+    def __init__(self, detail: str, retry_after_seconds: int = 1) -> None:
+        super().__init__(503, detail, headers={"Retry-After": str(retry_after_seconds)})
+
+
 def problem_response(
     status: int,
     detail: str,

@@ -57,10 +57,15 @@ class Settings:
     data_dir: str = ".heima"
     db_pool_min: int = 2
     db_pool_max: int = 10
+    # A request waits this long for a pooled connection, then answers 503 with Retry-After: a burst
+    # that keeps every connection busy turns away newcomers instead of queueing them without end.
+    db_pool_acquire_timeout_seconds: int = 5
     access_token_ttl_seconds: int = 15 * 60
     # Long enough that a parent whose phone was offline for the weekend is still signed in.
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     activation_code_ttl_hours: int = 72
+    # A code a signed-in phone makes to add a new phone to its own account: typed in at once.
+    device_code_ttl_minutes: int = 15
     max_body_bytes: int = 64 * 1024
     # The TLS proxies in front of Heima (CIDRs or addresses): X-Forwarded-For/-Proto are believed
     # only from a peer in one of them; empty, they are believed from nobody (backend/proxies.py).
@@ -81,6 +86,9 @@ class Settings:
     # argon2id cost. Tests lower it; production keeps the library's RFC 9106 low-memory profile.
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
+    # Sign-ins that may wait for a hashing slot (backend/security.py); beyond them 503 with
+    # Retry-After, so a burst of sign-ins queues briefly and never holds anything while it waits.
+    password_hash_queue: int = 32
     vapid_private_key: str | None = field(default=None, repr=False)
     vapid_subject: str | None = None
     push_allowed_hosts: tuple[str, ...] = DEFAULT_PUSH_HOSTS
@@ -176,6 +184,10 @@ class Settings:
             parse_networks(self.trusted_proxies)
         except ValueError as exc:
             raise SettingsError(f"{_env('trusted_proxies')}: {exc}") from None
+        if self.password_hash_queue < 0:
+            raise SettingsError(f"{_env('password_hash_queue')} must be 0 or more")
+        if self.db_pool_acquire_timeout_seconds < 1:
+            raise SettingsError(f"{_env('db_pool_acquire_timeout_seconds')} must be at least 1")
         if self.workers < 0:
             raise SettingsError(f"{_env('workers')} must be 0 (the default) or more")
         return self

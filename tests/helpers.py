@@ -199,6 +199,12 @@ async def activation_code(
     return (await expect(response, 201))["code"]
 
 
+async def link_child(client: AsyncTestClient, guardian: Actor, code: str) -> dict[str, Any]:
+    """The guardian's signed-in app redeems a guardian code for another child: the updated profile."""
+    response = await client.post(f"{API}/me/guardianships", json={"code": code}, headers=guardian.headers)
+    return await expect(response, 200)
+
+
 async def me(client: AsyncTestClient, actor: Actor) -> dict[str, Any]:
     return await expect(await client.get(f"{API}/me", headers=actor.headers), 200)
 
@@ -235,8 +241,9 @@ async def build_world(client: AsyncTestClient, database_url: str, settings: Sett
     guardian_tokens = await activate(client, await activation_code(client, clin_u1, twin_a, "guardian"))
     guardian = Actor("guardian", "guardian", guardian_tokens["access_token"])
     guardian.id = (await me(client, guardian))["id"]
-    # The same parent for twin B: a second code naming the existing guardian.
-    await activate(client, await activation_code(client, clin_u1, twin_b, "guardian", guardian.id), "tablet")
+    # The same parent for twin B: a second code naming the existing guardian, which only that
+    # guardian can redeem, from their signed-in phone.
+    await link_child(client, guardian, await activation_code(client, clin_u1, twin_b, "guardian", guardian.id))
 
     patient_tokens = await activate(client, await activation_code(client, clin_u2, p2, "patient"))
     patient_p2 = Actor("patient_p2", "patient", patient_tokens["access_token"])

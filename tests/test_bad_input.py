@@ -21,7 +21,7 @@ from alerting.schemas import ResolveRequest, RuleOverrideIn
 from alerting.subscriptions.schemas import SubscriptionIn, SubscriptionRef
 from backend.app import routes_and_handlers
 from backend.forms.schemas import ContactRequestIn, FormResponseIn
-from backend.identity.schemas import ActivateRequest, LoginRequest, RefreshRequest
+from backend.identity.schemas import ActivateRequest, LinkRequest, LoginRequest, RefreshRequest
 from backend.measurements.routes import UPLOAD_MAX_BYTES
 from backend.measurements.schemas import UploadRequest
 from backend.organisation.schemas import OrganisationCreate, UnitCreate, UserCreate
@@ -97,6 +97,13 @@ ROUTES: dict[tuple[str, str], BodyRoute] = {
             WrongType("username number", {"username": 1}, "username"),
             WrongType("password null", {"password": None}, "password"),
         ),
+    ),
+    ("POST", f"{API}/me/guardianships"): BodyRoute(
+        LinkRequest,
+        "guardian",
+        lambda w: f"{API}/me/guardianships",
+        lambda w: {"code": "ABCD-EFGH-JKLM"},
+        (WrongType("code number", {"code": 12345678}, "code"),),
     ),
     ("POST", f"{API}/auth/activate"): BodyRoute(
         ActivateRequest,

@@ -10,6 +10,7 @@ import msgspec
 from msgspec import Meta
 
 from backend.decoding import Instant
+from backend.identity.schemas import Person, SignedInWith
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64)]
@@ -95,6 +96,28 @@ class AccessLogEntry(msgspec.Struct):
     resource: str
     action: str
     outcome: str
+    # The sign-in it was made with (null before sessions were recorded): its device, how it began
+    # ("password", "activation-code", "device-code") and who issued the code that started it.
+    session_id: UUID | None = None
+    device_name: str | None = None
+    signed_in_with: str | None = None
+    code_issued_by: Person | None = None
+
+
+class FamilySession(msgspec.Struct):
+    """A live sign-in of the patient's own account or of one of their guardians'."""
+
+    id: UUID
+    user: Person
+    user_role: str
+    device_name: str | None
+    created_at: datetime
+    signed_in_with: SignedInWith
+    code_issued_by: Person | None
+
+
+class FamilySessionList(msgspec.Struct):
+    items: list[FamilySession]
 
 
 class AccessLog(msgspec.Struct):
