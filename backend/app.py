@@ -73,6 +73,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
         app.state.redis = create_redis(settings.redis_url) if settings.redis_url else None
         async with app.state.db_pool.acquire() as conn:
             app.state.catalogue = await load_catalogue(conn)
+        # The measurement codes are data in the migrations: the document names them once they are read.
+        app.state.openapi_document = docs.finish_document(app, list(app.state.catalogue))
         try:
             yield
         finally:
@@ -136,8 +138,6 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
     )
     app.asgi_handler = observe_requests(metrics)(track_alert_latency(metrics.alert_latency)(retrying))
     check_access_declared(app)
-    # Built once here so `/openapi.json` and the `/docs` UI both show the problem+json answers.
-    docs.declare_problem_responses(app.openapi_schema)
     return app
 
 
