@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import asynccontextmanager
 
@@ -29,7 +30,7 @@ from backend.forms.routes import router as forms_router
 from backend.identity.routes import router as identity_router
 from backend.measurements.catalogue import load_catalogue
 from backend.measurements.routes import router as measurements_router
-from backend.observability import Metrics, configure_logging, observe_requests
+from backend.observability import Metrics, configure_logging, observe_requests, refresh_periodically
 from backend.organisation.routes import router as organisation_router
 from backend.patients.routes import router as patients_router
 from backend.programmes.routes import router as programmes_router
@@ -75,9 +76,11 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
             app.state.catalogue = await load_catalogue(conn)
         # The measurement codes are data in the migrations: the document names them once they are read.
         app.state.openapi_document = docs.finish_document(app, list(app.state.catalogue))
+        refreshing = asyncio.create_task(refresh_periodically(metrics, app.state.db_pool))
         try:
             yield
         finally:
+            refreshing.cancel()
             await app.state.echo.close_all()
             if app.state.redis is not None:
                 await app.state.redis.aclose()

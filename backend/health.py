@@ -9,7 +9,7 @@ import msgspec
 from litestar import Response, Router, get
 from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from backend.access.service import Access
 
@@ -68,8 +68,9 @@ async def ready(state: State) -> Response[Readiness]:
 
 @get("/metrics", opt=PUBLIC, tags=["operations"], media_type=CONTENT_TYPE_LATEST, operation_id="readMetrics")
 async def metrics(state: State) -> bytes:
-    """Prometheus text exposition for the scraper."""
-    return generate_latest(state.metrics.registry)
+    """Prometheus text exposition for the scraper: the whole server, whichever worker answers."""
+    state.metrics.refresh(state.db_pool)
+    return state.metrics.exposition()
 
 
 router = Router(path="/", route_handlers=[live, ready, metrics])
