@@ -18,6 +18,7 @@ import asyncpg
 
 from alerting.worker import run_alerting
 from backend.clock import system_clock
+from tests.conftest import START
 from tests.localhost import free_port
 from tests.push.conftest import SUBJECT
 from tests.push.support import StandInPushService
@@ -158,8 +159,9 @@ async def test_heima_worker_delivers_and_stops_on_sigterm(
             HEIMA_VAPID_PRIVATE_KEY=worker_vapid_keys[0],
             HEIMA_VAPID_SUBJECT=SUBJECT,
             HEIMA_PUSH_ALLOWED_HOSTS="127.0.0.1",
-            # The alert was raised on the suite's frozen clock, hours before the real now.
-            HEIMA_ESCALATION_AFTER_SECONDS="86400",
+            # The alert was raised on the suite's frozen clock, which falls further behind the real
+            # now every day: no escalation may be due yet on the real clock, however far behind.
+            HEIMA_ESCALATION_AFTER_SECONDS=str(int((system_clock() - START).total_seconds()) + 86400),
             HEIMA_LOG_LEVEL="WARNING",
         )
         process = await asyncio.create_subprocess_exec(
