@@ -7,7 +7,7 @@ read OpenAPI 3.1, the only version Litestar writes). The document is at `/openap
 `/openapi/signalling.json`.
 
 Litestar builds the document from the handlers; `finish_document` then adds what a typed client
-needs and Litestar cannot know (docs/api.md, "The OpenAPI document"): who needs no token, which
+needs and Litestar cannot know (docs/openapi.md): who needs no token, which
 problem answers each operation can give, the upload's item type, the catalogue's measurement
 codes. It runs once per process, when the catalogue is loaded.
 """
