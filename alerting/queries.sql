@@ -380,6 +380,12 @@ from due
 where d.id = due.id
 returning d.id, d.alert_id, d.user_id, d.severity, d.attempts, d.escalation_step
 
+-- name: select_delivery_backlog
+-- The worker's health (heima_worker_deliveries_pending, ..._oldest_pending_delivery_age_seconds):
+-- deliveries not settled yet, and when the oldest was created. Few rows: the claim index covers it.
+select count(*) as pending, min(created_at) as oldest
+from push_deliveries where status = any('{pending,sending}'::text[])
+
 -- name: claim_deliveries
 -- The delivery worker's claim (alerting/delivery.py): up to $2 deliveries due at $1, leased for $3
 -- seconds and committed before anything is sent. A worker that dies mid-send leaves rows that are

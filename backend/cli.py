@@ -170,6 +170,16 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker_health(settings: Settings, args: argparse.Namespace) -> int:
+    import time
+
+    from backend.worker import check_heartbeat, heartbeat_limit
+
+    healthy, message = check_heartbeat(settings.worker_heartbeat_path, time.time(), heartbeat_limit(settings))
+    print(f"heima: {message}", file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
+
+
 def cmd_vapid_keys(settings: Settings, args: argparse.Namespace) -> int:
     from alerting.vapid import new_key_pair
 
@@ -193,6 +203,9 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="seed demo data first and print its logins")
     serve.set_defaults(run=cmd_serve)
     commands.add_parser("worker", help="run background jobs").set_defaults(run=cmd_worker)
+    commands.add_parser(
+        "worker-health", help="exit 0 when this host's worker went round lately (a container health check)"
+    ).set_defaults(run=cmd_worker_health)
     commands.add_parser("seed-demo", help="create demo data; print logins and codes").set_defaults(run=cmd_seed_demo)
     commands.add_parser("vapid-keys", help="print a new VAPID key pair").set_defaults(run=cmd_vapid_keys)
     return parser

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -118,6 +119,9 @@ class Settings:
     sweep_interval_seconds: int = 300
     # The worker's own /metrics (the push stages of heima_alert_latency_seconds); 0: not served.
     worker_metrics_port: int = 0
+    # Touched by `heima worker` every round of its delivery loop; `heima worker-health` reads it.
+    # Empty: heima-worker.heartbeat in the system's temporary directory.
+    worker_heartbeat_file: str = ""
     turn_urls: tuple[str, ...] = ()
     turn_secret: str | None = field(default=None, repr=False)
     # Video meetings (video/). TURN credentials (coturn's REST scheme) expire after this long; a
@@ -214,6 +218,10 @@ class Settings:
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(32))
         return replace(self, secret_key=path.read_text().strip())
+
+    @property
+    def worker_heartbeat_path(self) -> Path:
+        return Path(self.worker_heartbeat_file or Path(tempfile.gettempdir()) / "heima-worker.heartbeat")
 
     @property
     def embedded_data_path(self) -> Path:

@@ -158,7 +158,7 @@ CASES = [
     Case("GET", "/openapi.json", public(200)),
     Case("GET", "/docs", public(200)),
     Case("GET", "/docs/openapi.json", public(200)),
-    Case("GET", "/docs/oauth2-redirect.html", public(200)),
+    Case("GET", "/openapi/signalling.json", public(200)),
     Case("GET", "/docs/{path:str}", public(404)),  # Litestar's catch-all for other doc UIs: none enabled
     Case("GET", "/docs/assets/{file_path:path}", public(200)),
     Case("HEAD", "/docs/assets/{file_path:path}", public(200)),

@@ -8,6 +8,7 @@ from litestar.params import FromPath, JSONBody
 
 from backend.access.service import Access, SignedIn
 from backend.db import DbConnection
+from backend.errors import problem_responses
 from backend.organisation import service
 from backend.organisation.schemas import (
     Organisation,
@@ -25,27 +26,35 @@ ADMIN = {"access": Access.ADMIN}
 
 @post("/organisations", opt=ADMIN)
 async def create_organisation(data: JSONBody[OrganisationCreate], conn: DbConnection, caller: SignedIn) -> Organisation:
+    """A hospital or a municipality: the owner of units."""
     return await service.create_organisation(conn, data, caller.now)
 
 
 @get("/organisations", opt=ADMIN)
 async def list_organisations(conn: DbConnection, caller: SignedIn) -> OrganisationList:
+    """Every organisation."""
     return OrganisationList(items=await service.list_organisations(conn))
 
 
-@post("/organisations/{organisation_id:uuid}/units", opt=ADMIN)
+@post(
+    "/organisations/{organisation_id:uuid}/units",
+    opt=ADMIN,
+    responses=problem_responses({409: "The organisation has a unit of this name already."}),
+)
 async def create_unit(
     organisation_id: FromPath[UUID], data: JSONBody[UnitCreate], conn: DbConnection, caller: SignedIn
 ) -> Unit:
+    """A ward or a home-care team: clinicians see the patients enrolled in their units."""
     return await service.create_unit(conn, organisation_id, data, caller.now)
 
 
 @get("/organisations/{organisation_id:uuid}/units", opt=ADMIN)
 async def list_units(organisation_id: FromPath[UUID], conn: DbConnection, caller: SignedIn) -> UnitList:
+    """The organisation's units."""
     return UnitList(items=await service.list_units(conn, organisation_id))
 
 
-@post("/users", opt=ADMIN)
+@post("/users", opt=ADMIN, responses=problem_responses({409: "The username is taken."}))
 async def create_user(data: JSONBody[UserCreate], conn: DbConnection, caller: SignedIn, state: State) -> User:
     """Staff accounts: clinicians (with profession and units) and administrators."""
     return await service.create_user(conn, state.secrets, data, caller.now)

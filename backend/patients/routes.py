@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.access.service import Access, SignedIn
 from backend.db import DbConnection
+from backend.errors import problem_responses
 from backend.patients import service
 from backend.patients.schemas import (
     AccessLog,
@@ -40,10 +41,15 @@ async def list_patients(conn: DbConnection, caller: SignedIn, unit_id: FromQuery
 
 @get("/patients/{patient_id:uuid}", opt=PATIENT)
 async def read_patient(patient_id: FromPath[UUID], conn: DbConnection, caller: SignedIn) -> Patient:
+    """The patient with their enrolments and guardians."""
     return await service.read_patient(conn, caller, patient_id)
 
 
-@post("/patients/{patient_id:uuid}/enrolments", opt=PATIENT)
+@post(
+    "/patients/{patient_id:uuid}/enrolments",
+    opt=PATIENT,
+    responses=problem_responses({409: "The patient is already enrolled in this programme."}),
+)
 async def enrol_patient(
     patient_id: FromPath[UUID], data: JSONBody[EnrolmentCreate], conn: DbConnection, caller: SignedIn
 ) -> Enrolment:
