@@ -33,6 +33,7 @@ from backend.observability import Metrics, configure_logging, observe_requests
 from backend.organisation.routes import router as organisation_router
 from backend.patients.routes import router as patients_router
 from backend.programmes.routes import router as programmes_router
+from backend.reports.routes import router as reports_router
 from backend.retry import retry_transient
 from backend.security import Secrets
 from backend.settings import Settings
@@ -96,6 +97,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
             push_router,
             echo_router,
             meetings_router,
+            reports_router,
         ],
         security=[{"bearer": []}],
     )

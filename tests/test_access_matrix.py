@@ -333,6 +333,8 @@ CASES = [
         patient_data(200, clinicians_only=True),
         patient_route=True,
     ),
+    # The tertial report: clinicians, for their own units (the figures show no single patient).
+    Case("GET", f"{API}/reports/tertial", only("clinician", 200), query={"year": "2026", "tertial": "3"}),
     # Last: it ends the actor's session.
     Case("POST", f"{API}/auth/logout", signed_in(204)),
 ]
