@@ -310,6 +310,8 @@ CASES = [
     Case("GET", f"{API}/alerts", only("clinician", 200)),
     # The live feed (server-sent events); `once` answers the opening comment and ends.
     Case("GET", f"{API}/alerts/stream", only("clinician", 200), query={"once": "true"}),
+    # A browser's way into the live feed: a single-use ticket cookie, for clinicians.
+    Case("POST", f"{API}/alerts/stream/ticket", only("clinician", 204)),
     # The unit overview (U1 in the path): unresolved alerts and latest values of its patients.
     Case("GET", f"{API}/units/{{unit_id:uuid}}/overview", clinicians_of_u1(200)),
     Case("POST", f"{API}/alerts/{{alert_id:uuid}}/acknowledge", alert_of_twin_a(200)),
@@ -474,6 +476,9 @@ async def test_access_matrix(client, matrix_world, db):
                         mismatches.append(f"{label}: {got} != {wanted}")
                     continue
                 response = await client.request(case.method, path, json=body, headers=actor.headers, params=case.query)
+                # Each call stands alone: a cookie one actor was given (the stream ticket) is not
+                # the next actor's.
+                client.cookies.clear()
                 if response.status_code != wanted:
                     mismatches.append(f"{label}: {response.status_code} != {wanted} ({response.text[:120]})")
                     continue
