@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import signal
+import subprocess
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -120,8 +123,6 @@ def _print_demo(settings: Settings, dsn: str) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import os
-
     from backend.asgi import HEIMA_APP, run
 
     workers = serving_workers(settings)
@@ -131,17 +132,51 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # The app is built by a factory in the process that serves it (a worker process, for a
         # server that has them): the resolved database URL and secret go down in the environment.
         os.environ.update(replace(settings, database_url=dsn, workers=workers).as_env())
+        # The demo is the whole service in one command: the alert worker (push delivery,
+        # escalation, missing-data sweeps) runs beside the API as a child process.
+        worker = start_worker_process() if args.demo or args.with_worker else None
         print(f"Heima listens on http://{args.host}:{args.port} (docs at /docs)", flush=True)
         log.info("serve.starting", extra={"server": settings.server, "workers": workers})
-        run(
-            HEIMA_APP,
-            server=settings.server,
-            workers=workers,
-            host=args.host,
-            port=args.port,
-            log_level=settings.log_level,
-        )
+        try:
+            run(
+                HEIMA_APP,
+                server=settings.server,
+                workers=workers,
+                host=args.host,
+                port=args.port,
+                log_level=settings.log_level,
+            )
+        finally:
+            if worker is not None:
+                stop_worker_process(worker)
     return 0
+
+
+def start_worker_process() -> subprocess.Popen[bytes]:
+    """`heima worker` as a child, on the environment `serve` resolved (the same database, secret
+    and VAPID key); on Linux it is told to stop when `serve` dies, however it dies."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "worker"],
+        env=dict(os.environ),
+        preexec_fn=_stop_with_parent if sys.platform.startswith("linux") else None,
+    )
+
+
+def _stop_with_parent() -> None:
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def stop_worker_process(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.terminate()  # the worker finishes its round and stops on SIGTERM
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=5)
 
 
 def serving_workers(settings: Settings) -> int:
@@ -190,7 +225,10 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default=settings.host)
     serve.add_argument("--port", type=int, default=settings.port)
-    serve.add_argument("--demo", action="store_true", help="seed demo data first and print its logins")
+    serve.add_argument(
+        "--demo", action="store_true", help="seed demo data first, print its logins, and run the worker too"
+    )
+    serve.add_argument("--with-worker", action="store_true", help="run `heima worker` beside the API")
     serve.set_defaults(run=cmd_serve)
     commands.add_parser("worker", help="run background jobs").set_defaults(run=cmd_worker)
     commands.add_parser("seed-demo", help="create demo data; print logins and codes").set_defaults(run=cmd_seed_demo)
@@ -204,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"heima: {exc}", file=sys.stderr)
         return 2
-    settings = settings.with_development_secret()
+    settings = settings.with_development_secret().with_development_vapid()
     configure_logging(settings.log_level)
     args = build_parser(settings).parse_args(argv)
     return args.run(settings, args)

@@ -23,6 +23,8 @@ DEFAULT_PUSH_HOSTS = (
 
 
 SERVERS = ("granian", "uvicorn")
+# Push services want a contact in the VAPID claims; a development key names no real one.
+DEVELOPMENT_VAPID_SUBJECT = "mailto:development@heima.invalid"
 
 
 class SettingsError(ValueError):
@@ -186,6 +188,25 @@ class Settings:
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(32))
         return replace(self, secret_key=path.read_text().strip())
+
+    def with_development_vapid(self) -> Settings:
+        """Development without HEIMA_VAPID_PRIVATE_KEY: a Web Push key kept in the data directory
+        beside the secret key, so `/push/public-key` answers in a demo and a browser's subscription
+        survives a restart. Production sets its own (`heima vapid-keys`)."""
+        if self.is_production or self.vapid_private_key:
+            return self
+        from alerting.vapid import new_key_pair
+
+        path = Path(self.data_dir).resolve() / "vapid_private_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(new_key_pair()[0])
+        return replace(
+            self,
+            vapid_private_key=path.read_text().strip(),
+            vapid_subject=self.vapid_subject or DEVELOPMENT_VAPID_SUBJECT,
+        )
 
     @property
     def embedded_data_path(self) -> Path:
