@@ -18,7 +18,7 @@ from alerting.latency import track_alert_latency
 from alerting.live_routes import router as live_alerts_router
 from alerting.routes import router as alerts_router
 from alerting.subscriptions.routes import router as push_router
-from backend import docs, health
+from backend import docs, health, webapps
 from backend.access.service import Access, authenticate, provide_caller
 from backend.clock import Clock, system_clock
 from backend.db import create_pool, provide_connection
@@ -102,7 +102,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
         security=[{"bearer": []}],
     )
     app = Litestar(
-        route_handlers=[health.router, docs.router, api],
+        route_handlers=[health.router, docs.router, api, *webapps.routers],
         dependencies={
             "conn": Provide(provide_connection),
             "caller": Provide(provide_caller),

@@ -108,7 +108,7 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_demo(settings: Settings, dsn: str) -> None:
+def _print_demo(settings: Settings, dsn: str) -> Any:
     from backend.demo import seed_demo
     from backend.security import Secrets
 
@@ -120,6 +120,7 @@ def _print_demo(settings: Settings, dsn: str) -> None:
         print("Demo data was already there; staff passwords are unchanged.")
     for line in report.lines():
         print(line)
+    return report
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -127,15 +128,21 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     workers = serving_workers(settings)
     with database(settings) as dsn:
-        if args.demo:
-            _print_demo(settings, dsn)
+        report = _print_demo(settings, dsn) if args.demo else None
         # The app is built by a factory in the process that serves it (a worker process, for a
         # server that has them): the resolved database URL and secret go down in the environment.
         os.environ.update(replace(settings, database_url=dsn, workers=workers).as_env())
         # The demo is the whole service in one command: the alert worker (push delivery,
         # escalation, missing-data sweeps) runs beside the API as a child process.
         worker = start_worker_process() if args.demo or args.with_worker else None
-        print(f"Heima listens on http://{args.host}:{args.port} (docs at /docs)", flush=True)
+        origin = f"http://{args.host}:{args.port}"
+        print(f"Heima listens on {origin} (docs at /docs)")
+        print(f"The family app: {origin}/app/ · the care app: {origin}/care/")
+        if report is not None and report.codes:
+            # The twins' parent shows the most of the app (child switcher, both twins at once).
+            code, _, who = next((c for c in report.codes if c[1] == "guardian"), report.codes[0])
+            print(f"Sign the family app in with the activation code {code} ({who}).")
+        sys.stdout.flush()
         log.info("serve.starting", extra={"server": settings.server, "workers": workers})
         try:
             run(
@@ -214,6 +221,19 @@ def cmd_vapid_keys(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_openapi(settings: Settings, args: argparse.Namespace) -> int:
+    """The OpenAPI document, as `/openapi.json` serves it, without a database or a server: the web
+    apps' API types are generated from it (docs/web.md)."""
+    import json
+
+    from backend.app import create_app
+
+    offline = Settings(database_url="postgresql://unused", secret_key="x" * 32)
+    document = create_app(offline, configure_logs=False).openapi_schema.to_schema()
+    print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
+    return 0
+
+
 def build_parser(settings: Settings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="heima", description="Heima: hospital care at home.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -233,6 +253,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     commands.add_parser("worker", help="run background jobs").set_defaults(run=cmd_worker)
     commands.add_parser("seed-demo", help="create demo data; print logins and codes").set_defaults(run=cmd_seed_demo)
     commands.add_parser("vapid-keys", help="print a new VAPID key pair").set_defaults(run=cmd_vapid_keys)
+    commands.add_parser("openapi", help="print the OpenAPI document (no database needed)").set_defaults(run=cmd_openapi)
     return parser
 
 

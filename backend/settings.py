@@ -129,6 +129,9 @@ class Settings:
     echo_max_sessions: int = 4
     echo_max_seconds: int = 60
     echo_allowed_candidate_ips: tuple[str, ...] = ()
+    # Where the built web apps are (one folder per app: family/, care/); unset: the folder the
+    # build writes to beside the code (web/dist), or the one packed into the installed package.
+    web_dir: str | None = None
 
     @property
     def is_production(self) -> bool:

@@ -151,6 +151,11 @@ CASES = [
     Case("GET", "/docs/{path:str}", public(404)),  # Litestar's catch-all for other doc UIs: none enabled
     Case("GET", "/docs/assets/{file_path:path}", public(200)),
     Case("HEAD", "/docs/assets/{file_path:path}", public(200)),
+    # The web apps (backend/webapps.py): built files, single-page routes, and /app → /app/.
+    Case("GET", "/app", public(200)),  # after its redirect to /app/
+    Case("GET", "/app/{file_path:path}", public(200)),
+    Case("GET", "/care", public(200)),
+    Case("GET", "/care/{file_path:path}", public(200)),
     # Public sign-in routes: a token changes nothing; an invalid body is refused for everyone alike.
     Case("POST", f"{API}/auth/login", public(422), body=lambda w, a, t: {"username": ""}),
     Case("POST", f"{API}/auth/activate", public(422), body=lambda w, a, t: {"code": 7}),
@@ -424,6 +429,8 @@ def concrete_path(case: Case, world: World, target: str | None) -> str:
     path = path.replace("{alert_id:uuid}", world.extra.get("alert", str(uuid.uuid4())))
     path = path.replace("{code:str}", "contact_request")  # a rule of every programme
     path = path.replace("{meeting_id:uuid}", world.extra.get(f"meeting:{target}", world.extra[MISSING]))
+    if path.startswith(("/app/", "/care/")):
+        path = path.replace("{file_path:path}", "manifest.webmanifest")
     return path.replace("{file_path:path}", "swagger-ui.css").replace("{path:str}", "redoc")
 
 
