@@ -38,6 +38,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts/stream/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** StreamTicket */
+        post: operations["ApiV1AlertsStreamTicketStreamTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alerts/{alert_id}/acknowledge": {
         parameters: {
             query?: never;
@@ -573,6 +590,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/tertial": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** TertialReport */
+        get: operations["ApiV1ReportsTertialTertialReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/units/{unit_id}/overview": {
         parameters: {
             query?: never;
@@ -758,6 +792,20 @@ export interface components {
             low: number;
             medium: number;
         };
+        /** AlertFigures */
+        AlertFigures: {
+            acknowledge_median_minutes: number | null;
+            acknowledge_p90_minutes: number | null;
+            acknowledged: number;
+            per_patient_week: number | null;
+            raised: number;
+            resolve_median_minutes: number | null;
+            resolve_p90_minutes: number | null;
+            resolved: number;
+            resolved_automatically: number;
+            /** @enum {string} */
+            severity: "high" | "medium" | "low";
+        };
         /** AlertList */
         AlertList: {
             items: components["schemas"]["Alert"][];
@@ -834,6 +882,13 @@ export interface components {
             /** @enum {string} */
             status: "open" | "handled";
         };
+        /** ContactRequestFigures */
+        ContactRequestFigures: {
+            handle_median_minutes: number | null;
+            handle_p90_minutes: number | null;
+            handled: number;
+            received: number;
+        };
         /** ContactRequestIn */
         ContactRequestIn: {
             id?: string | null;
@@ -876,8 +931,14 @@ export interface components {
             source: "programme" | "patient";
             title: string;
         };
+        /** EndReason */
+        EndReason: {
+            count: number;
+            reason: string | null;
+        };
         /** Enrolment */
         Enrolment: {
+            end_reason?: string | null;
             ended_at: string | null;
             /** Format: uuid */
             id: string;
@@ -899,6 +960,11 @@ export interface components {
             started_at?: string | null;
             /** Format: uuid */
             unit_id: string;
+        };
+        /** EnrolmentsEnded */
+        EnrolmentsEnded: {
+            count: number;
+            reasons: components["schemas"]["EndReason"][];
         };
         FieldError: {
             field: string;
@@ -1085,6 +1151,13 @@ export interface components {
             /** Format: date-time */
             starts_at: string;
             title: string;
+        };
+        /** MeetingFigures */
+        MeetingFigures: {
+            consultations_held: number;
+            consultations_planned: number;
+            discharge_meetings_held: number;
+            discharge_meetings_planned: number;
         };
         /** MeetingList */
         MeetingList: {
@@ -1330,6 +1403,23 @@ export interface components {
         RefreshRequest: {
             refresh_token: string;
         };
+        /** ReportGroup */
+        ReportGroup: {
+            alerts: components["schemas"]["AlertFigures"][];
+            contact_requests: components["schemas"]["ContactRequestFigures"];
+            enrolments_ended: components["schemas"]["EnrolmentsEnded"];
+            expected_registration_days: number | null;
+            meetings: components["schemas"]["MeetingFigures"];
+            patient_days: number;
+            patients_followed: number;
+            programme: string;
+            registration_completeness: number | null;
+            registration_days: number;
+            registrations: number;
+            /** Format: uuid */
+            unit_id: string;
+            unit_name: string;
+        };
         /** ResolveRequest */
         ResolveRequest: {
             note: string;
@@ -1433,6 +1523,24 @@ export interface components {
         /** SubscriptionRef */
         SubscriptionRef: {
             endpoint: string;
+        };
+        /** TertialReport */
+        TertialReport: {
+            complete: boolean;
+            /** Format: date-time */
+            counted_until: string;
+            /** Format: date-time */
+            ends_at: string;
+            /** Format: date */
+            first_day: string;
+            groups: components["schemas"]["ReportGroup"][];
+            /** Format: date */
+            last_day: string;
+            /** Format: date-time */
+            starts_at: string;
+            tertial: number;
+            time_zone: string;
+            year: number;
         };
         /** TokenPair */
         TokenPair: {
@@ -1612,6 +1720,35 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1AlertsStreamTicketStreamTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": null;
                 };
             };
             /** @description A problem document (RFC 9457): the request was refused or could not be served. */
@@ -3205,6 +3342,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ReportsTertialTertialReport: {
+        parameters: {
+            query: {
+                year: number;
+                /** @description 1: Jan–Apr, 2: May–Aug, 3: Sep–Dec */
+                tertial: 1 | 2 | 3;
+                programme?: string | null;
+                unit_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or CSV (`Accept: text/csv`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TertialReport"];
+                };
             };
             /** @description A problem document (RFC 9457): the request was refused or could not be served. */
             400: {
