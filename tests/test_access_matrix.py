@@ -189,6 +189,11 @@ CASES = [
             "unit_ids": [w.unit_u1],
         },
     ),
+    Case("GET", f"{API}/users", only("admin", 200)),
+    # An admin changes a clinician's account (here: keeps it enabled, so nothing changes).
+    Case("PATCH", f"{API}/users/{{user_id:uuid}}", only("admin", 200), body=lambda w, a, t: {"disabled": False}),
+    Case("GET", f"{API}/me/units", signed_in(200)),
+    Case("GET", f"{API}/colleagues", only("clinician", 200)),
     Case(
         "POST",
         f"{API}/patients",
@@ -426,6 +431,7 @@ def concrete_path(case: Case, world: World, target: str | None) -> str:
     path = path.replace("{request_id:uuid}", world.extra.get(f"contact-request:{target}", str(uuid.uuid4())))
     path = path.replace("{organisation_id:uuid}", world.organisation_id)
     path = path.replace("{unit_id:uuid}", world.unit_u1)
+    path = path.replace("{user_id:uuid}", world.clin_u1.id or "")
     path = path.replace("{alert_id:uuid}", world.extra.get("alert", str(uuid.uuid4())))
     path = path.replace("{code:str}", "contact_request")  # a rule of every programme
     path = path.replace("{meeting_id:uuid}", world.extra.get(f"meeting:{target}", world.extra[MISSING]))

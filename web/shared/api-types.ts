@@ -157,6 +157,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/colleagues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListColleagues */
+        get: operations["ApiV1ColleaguesListColleagues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -166,6 +183,23 @@ export interface paths {
         };
         /** Me */
         get: operations["ApiV1MeMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** MyUnits */
+        get: operations["ApiV1MeUnitsMyUnits"];
         put?: never;
         post?: never;
         delete?: never;
@@ -631,7 +665,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** ListStaff */
+        get: operations["ApiV1UsersListStaff"];
         put?: never;
         /** CreateUser */
         post: operations["ApiV1UsersCreateUser"];
@@ -639,6 +674,23 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** UpdateStaff */
+        patch: operations["ApiV1UsersUserIdUpdateStaff"];
         trace?: never;
     };
     "/api/v1/video/echo": {
@@ -866,6 +918,18 @@ export interface components {
             code: string;
             display?: string | null;
             system: string;
+        };
+        /** Colleague */
+        Colleague: {
+            display_name: string;
+            /** Format: uuid */
+            id: string;
+            organisations: string;
+            profession: string | null;
+        };
+        /** ColleagueList */
+        ColleagueList: {
+            items: components["schemas"]["Colleague"][];
         };
         /** ContactRequest */
         ContactRequest: {
@@ -1162,6 +1226,20 @@ export interface components {
         /** MeetingList */
         MeetingList: {
             items: components["schemas"]["Meeting"][];
+        };
+        /** MyUnit */
+        MyUnit: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: uuid */
+            organisation_id: string;
+            organisation_kind: string;
+            organisation_name: string;
+        };
+        /** MyUnitList */
+        MyUnitList: {
+            items: components["schemas"]["MyUnit"][];
         };
         /** Observation */
         Observation: {
@@ -1482,6 +1560,26 @@ export interface components {
             items: string[];
             /** @constant */
             method: "sum";
+        };
+        /** StaffList */
+        StaffList: {
+            items: components["schemas"]["StaffUser"][];
+        };
+        /** StaffUpdate */
+        StaffUpdate: {
+            disabled?: boolean | null;
+            unit_ids?: string[] | null;
+        };
+        /** StaffUser */
+        StaffUser: {
+            disabled_at: string | null;
+            display_name: string;
+            /** Format: uuid */
+            id: string;
+            profession: string | null;
+            role: string;
+            unit_ids: string[];
+            username: string;
         };
         /** StoredFormResponse */
         StoredFormResponse: {
@@ -1999,6 +2097,35 @@ export interface operations {
             };
         };
     };
+    ApiV1ColleaguesListColleagues: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ColleagueList"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1MeMe: {
         parameters: {
             query?: never;
@@ -2015,6 +2142,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1MeUnitsMyUnits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyUnitList"];
                 };
             };
             /** @description A problem document (RFC 9457): the request was refused or could not be served. */
@@ -3447,6 +3603,46 @@ export interface operations {
             };
         };
     };
+    ApiV1UsersListStaff: {
+        parameters: {
+            query?: {
+                unit_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffList"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1UsersCreateUser: {
         parameters: {
             query?: never;
@@ -3467,6 +3663,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1UsersUserIdUpdateStaff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffUser"];
                 };
             };
             /** @description A problem document (RFC 9457): the request was refused or could not be served. */
