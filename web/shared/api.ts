@@ -24,7 +24,8 @@ export function createApi(session: Session, fetcher: typeof fetch = (...args) =>
     if (outcome !== "refreshed") return response;
     return fetcher(withToken(retry, session.accessToken));
   };
-  return createClient<paths>({ baseUrl: API_BASE, fetch: authorised });
+  // The generated paths already start with /api/v1: the base is the page's own origin.
+  return createClient<paths>({ baseUrl: location.origin, fetch: authorised });
 }
 
 function withToken(request: Request, token: string | null): Request {
