@@ -9,6 +9,7 @@ import { ChartBlock, type DayBar, DayBars, LineChart, type Series, type Threshol
 import { QrCode } from "./qr";
 import {
   type Alert,
+  ApiError,
   api,
   formatDate,
   formatTime,
@@ -128,7 +129,14 @@ export function PatientPage({ patientId, tab }: { patientId: string; tab: string
     [patientId],
   );
   const programmes = useLoad(async () => ok(await api.GET("/api/v1/programmes")).items, []);
-  if (patient.error) return <p class="error">{patient.error.message}</p>;
+  if (patient.error)
+    return (
+      <p class="error">
+        {patient.error instanceof ApiError && patient.error.status === 404
+          ? t("notFound")
+          : patient.error.message}
+      </p>
+    );
   if (!patient.data || !programmes.data) return <p>{t("loading")}</p>;
   const p = patient.data;
   const current = (TABS as readonly string[]).includes(tab) ? tab : "charts";
