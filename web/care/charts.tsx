@@ -49,10 +49,11 @@ export function LineChart({
   const times = points.map((p) => p.at.getTime());
   // Thresholds far from the data would flatten it: draw those within reach of the values.
   const values = points.map((p) => p.value);
-  const spread = Math.max(...values) - Math.min(...values) || Math.abs(values[0]) * 0.1 || 1;
-  const near = thresholds.filter(
-    (th) => th.value >= Math.min(...values) - spread && th.value <= Math.max(...values) + spread,
-  );
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  // Within reach: the values' spread, or a tenth of their size when they barely vary.
+  const reach = Math.max(high - low, Math.abs((low + high) / 2) * 0.1, 1);
+  const near = thresholds.filter((th) => th.value >= low - reach && th.value <= high + reach);
   const all = [...values, ...near.map((th) => th.value)];
   const lo = Math.min(...all);
   const hi = Math.max(...all);

@@ -364,7 +364,7 @@ async function recentMeasurements(patientId: string): Promise<Measurement[]> {
       await api.GET("/api/v1/patients/{patient_id}/measurements", {
         params: {
           path: { patient_id: patientId },
-          query: { since, limit: 1000, ...(cursor ? { cursor } : {}) },
+          query: { since, limit: 500, ...(cursor ? { cursor } : {}) },
         },
       }),
     );
