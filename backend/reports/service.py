@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -67,7 +67,10 @@ async def tertial_report(
     if programme is not None and not await conn.fetchval(queries.select_programme_exists, programme):
         raise invalid("programme", "no such programme; see GET /api/v1/programmes")
     first, last, starts_at, ends_at = tertial_bounds(year, tertial)
-    until = max(starts_at, min(ends_at, caller.now))
+    counted_until = max(starts_at, min(ends_at, caller.now))
+    # The queries take a half-open window: one microsecond past now, so that what happened at this
+    # very instant (an upload that raised an alert just now) counts in the running tertial.
+    until = max(starts_at, min(ends_at, caller.now + timedelta(microseconds=1)))
     units = [unit_id] if unit_id is not None else list(caller.principal.unit_ids)
     window = (starts_at, until, units, programme)
 
@@ -117,7 +120,7 @@ async def tertial_report(
         last_day=last,
         starts_at=starts_at,
         ends_at=ends_at,
-        counted_until=until,
+        counted_until=counted_until,
         complete=caller.now >= ends_at,
         groups=groups,
     )

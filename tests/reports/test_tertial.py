@@ -262,3 +262,22 @@ async def test_bad_parameters_are_refused_naming_the_field(client, world, params
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert field in response.text
+
+
+async def test_what_happened_at_this_very_instant_counts(client, ward, clock):
+    """Regression: the running tertial's window ended at now, exclusive, so an alert raised by an
+    upload at the current instant (the demo's) was left out."""
+    before = await report(client, ward.nurse, unit_id=ward.unit_id)
+    [a, *_] = [p for p in await _patients_of(client, ward)]
+    await upload(client, ward.nurse, a, temperature(39.5, clock.now - timedelta(minutes=1)))
+    after = await report(client, ward.nurse, unit_id=ward.unit_id)
+    high = lambda body: next(x for x in body["groups"][0]["alerts"] if x["severity"] == "high")  # noqa: E731
+    assert high(after)["raised"] == high(before)["raised"] + 1
+    assert after["counted_until"] == "2026-11-22T07:30:00Z"
+
+
+async def _patients_of(client, ward) -> list[str]:
+    listed = await expect(
+        await client.get(f"{API}/patients", params={"unit_id": ward.unit_id}, headers=ward.nurse.headers), 200
+    )
+    return [p["id"] for p in listed["items"] if p["id"]]
