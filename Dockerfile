@@ -1,5 +1,14 @@
 # Heima service image: one image, the command picks the role
 # (heima serve | heima worker | heima migrate; see compose.yaml).
+
+# The web apps are built here, so running Heima never needs Node: only web/dist reaches the image.
+FROM node:20-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -20,6 +29,10 @@ COPY . .
 # Installed as root into the system site-packages: the running user can read the code
 # but not change it.
 RUN pip install --no-cache-dir .
+
+# The built apps `heima serve` serves at /app/ and /care/.
+COPY --from=web /web/dist /app/web/dist
+ENV HEIMA_WEB_DIR=/app/web/dist
 
 USER heima
 

@@ -21,7 +21,7 @@ from alerting.latency import track_alert_latency
 from alerting.live_routes import router as live_alerts_router
 from alerting.routes import router as alerts_router
 from alerting.subscriptions.routes import router as push_router
-from backend import docs, health
+from backend import docs, health, webapps
 from backend.access.service import Access, authenticate, provide_caller
 from backend.bodies import BodyLimits
 from backend.clock import Clock, system_clock
@@ -38,6 +38,7 @@ from backend.organisation.routes import router as organisation_router
 from backend.patients.routes import router as patients_router
 from backend.programmes.routes import router as programmes_router
 from backend.proxies import TrustedProxies, parse_networks
+from backend.reports.routes import router as reports_router
 from backend.retry import retry_transient
 from backend.security import Secrets
 from backend.settings import Settings
@@ -105,11 +106,12 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
             push_router,
             echo_router,
             meetings_router,
+            reports_router,
         ],
         security=[{"bearer": []}],
     )
     app = Litestar(
-        route_handlers=[health.router, docs.router, api],
+        route_handlers=[health.router, docs.router, api, *webapps.routers],
         dependencies={
             "conn": Provide(provide_connection),
             "caller": Provide(provide_caller),

@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import signal
+import subprocess
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -105,7 +108,7 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_demo(settings: Settings, dsn: str) -> None:
+def _print_demo(settings: Settings, dsn: str) -> Any:
     from backend.demo import seed_demo
     from backend.security import Secrets
 
@@ -117,31 +120,70 @@ def _print_demo(settings: Settings, dsn: str) -> None:
         print("Demo data was already there; staff passwords are unchanged.")
     for line in report.lines():
         print(line)
+    return report
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import os
-
     from backend.asgi import HEIMA_APP, run
 
     workers = serving_workers(settings)
     with database(settings) as dsn:
-        if args.demo:
-            _print_demo(settings, dsn)
+        report = _print_demo(settings, dsn) if args.demo else None
         # The app is built by a factory in the process that serves it (a worker process, for a
         # server that has them): the resolved database URL and secret go down in the environment.
         os.environ.update(replace(settings, database_url=dsn, workers=workers).as_env())
-        print(f"Heima listens on http://{args.host}:{args.port} (docs at /docs)", flush=True)
+        # The demo is the whole service in one command: the alert worker (push delivery,
+        # escalation, missing-data sweeps) runs beside the API as a child process.
+        worker = start_worker_process() if args.demo or args.with_worker else None
+        origin = f"http://{args.host}:{args.port}"
+        print(f"Heima listens on {origin} (docs at /docs)")
+        print(f"The family app: {origin}/app/ · the care app: {origin}/care/")
+        if report is not None and report.codes:
+            # The twins' parent shows the most of the app (child switcher, both twins at once).
+            code, _, who = next((c for c in report.codes if c[1] == "guardian"), report.codes[0])
+            print(f"Sign the family app in with the activation code {code} ({who}).")
+        sys.stdout.flush()
         log.info("serve.starting", extra={"server": settings.server, "workers": workers})
-        run(
-            HEIMA_APP,
-            server=settings.server,
-            workers=workers,
-            host=args.host,
-            port=args.port,
-            log_level=settings.log_level,
-        )
+        try:
+            run(
+                HEIMA_APP,
+                server=settings.server,
+                workers=workers,
+                host=args.host,
+                port=args.port,
+                log_level=settings.log_level,
+            )
+        finally:
+            if worker is not None:
+                stop_worker_process(worker)
     return 0
+
+
+def start_worker_process() -> subprocess.Popen[bytes]:
+    """`heima worker` as a child, on the environment `serve` resolved (the same database, secret
+    and VAPID key); on Linux it is told to stop when `serve` dies, however it dies."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "worker"],
+        env=dict(os.environ),
+        preexec_fn=_stop_with_parent if sys.platform.startswith("linux") else None,
+    )
+
+
+def _stop_with_parent() -> None:
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def stop_worker_process(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.terminate()  # the worker finishes its round and stops on SIGTERM
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=5)
 
 
 def serving_workers(settings: Settings) -> int:
@@ -189,6 +231,19 @@ def cmd_vapid_keys(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_openapi(settings: Settings, args: argparse.Namespace) -> int:
+    """The OpenAPI document, as `/openapi.json` serves it, without a database or a server: the web
+    apps' API types are generated from it (docs/web.md)."""
+    import json
+
+    from backend.app import create_app
+
+    offline = Settings(database_url="postgresql://unused", secret_key="x" * 32)
+    document = create_app(offline, configure_logs=False).openapi_schema.to_schema()
+    print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
+    return 0
+
+
 def build_parser(settings: Settings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="heima", description="Heima: hospital care at home.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -200,7 +255,10 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default=settings.host)
     serve.add_argument("--port", type=int, default=settings.port)
-    serve.add_argument("--demo", action="store_true", help="seed demo data first and print its logins")
+    serve.add_argument(
+        "--demo", action="store_true", help="seed demo data first, print its logins, and run the worker too"
+    )
+    serve.add_argument("--with-worker", action="store_true", help="run `heima worker` beside the API")
     serve.set_defaults(run=cmd_serve)
     commands.add_parser("worker", help="run background jobs").set_defaults(run=cmd_worker)
     commands.add_parser(
@@ -208,6 +266,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     ).set_defaults(run=cmd_worker_health)
     commands.add_parser("seed-demo", help="create demo data; print logins and codes").set_defaults(run=cmd_seed_demo)
     commands.add_parser("vapid-keys", help="print a new VAPID key pair").set_defaults(run=cmd_vapid_keys)
+    commands.add_parser("openapi", help="print the OpenAPI document (no database needed)").set_defaults(run=cmd_openapi)
     return parser
 
 
@@ -217,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"heima: {exc}", file=sys.stderr)
         return 2
-    settings = settings.with_development_secret()
+    settings = settings.with_development_secret().with_development_vapid()
     configure_logging(settings.log_level)
     args = build_parser(settings).parse_args(argv)
     return args.run(settings, args)

@@ -26,6 +26,8 @@ DEFAULT_PUSH_HOSTS = (
 
 
 SERVERS = ("granian", "uvicorn")
+# Push services want a contact in the VAPID claims; a development key names no real one.
+DEVELOPMENT_VAPID_SUBJECT = "mailto:development@heima.invalid"
 
 
 class SettingsError(ValueError):
@@ -151,6 +153,9 @@ class Settings:
     echo_max_sessions: int = 4
     echo_max_seconds: int = 60
     echo_allowed_candidate_ips: tuple[str, ...] = ()
+    # Where the built web apps are (one folder per app: family/, care/); unset: the folder the
+    # build writes to beside the code (web/dist), or the one packed into the installed package.
+    web_dir: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -218,6 +223,25 @@ class Settings:
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(32))
         return replace(self, secret_key=path.read_text().strip())
+
+    def with_development_vapid(self) -> Settings:
+        """Development without HEIMA_VAPID_PRIVATE_KEY: a Web Push key kept in the data directory
+        beside the secret key, so `/push/public-key` answers in a demo and a browser's subscription
+        survives a restart. Production sets its own (`heima vapid-keys`)."""
+        if self.is_production or self.vapid_private_key:
+            return self
+        from alerting.vapid import new_key_pair
+
+        path = Path(self.data_dir).resolve() / "vapid_private_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(new_key_pair()[0])
+        return replace(
+            self,
+            vapid_private_key=path.read_text().strip(),
+            vapid_subject=self.vapid_subject or DEVELOPMENT_VAPID_SUBJECT,
+        )
 
     @property
     def worker_heartbeat_path(self) -> Path:

@@ -101,7 +101,8 @@ async def list_contact_requests(
 async def handle_contact_request(
     patient_id: FromPath[UUID], request_id: FromPath[UUID], conn: DbConnection, caller: SignedIn
 ) -> ContactRequest:
-    """A clinician has acted on the request. Handling it again changes nothing."""
+    """A clinician has acted on the request: its alert is resolved once every request it rests on is
+    handled. Handling it again changes nothing."""
     return await contact_requests.handle_contact_request(conn, caller, patient_id, request_id)
 
 

@@ -4,12 +4,13 @@ from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Router, delete, get, post
+from litestar import Request, Router, delete, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.access.service import Access, SignedIn
 from backend.db import DbConnection
+from backend.decoding import decode_strict
 from backend.errors import problem_responses
 from backend.patients import service
 from backend.patients.schemas import (
@@ -18,6 +19,7 @@ from backend.patients.schemas import (
     ActivationCodeCreate,
     Enrolment,
     EnrolmentCreate,
+    EnrolmentEnd,
     FamilySessionList,
     Patient,
     PatientCreate,
@@ -59,10 +61,20 @@ async def enrol_patient(
 
 @post("/patients/{patient_id:uuid}/enrolments/{enrolment_id:uuid}/end", opt=PATIENT, status_code=200)
 async def end_enrolment(
-    patient_id: FromPath[UUID], enrolment_id: FromPath[UUID], conn: DbConnection, caller: SignedIn
+    patient_id: FromPath[UUID],
+    enrolment_id: FromPath[UUID],
+    conn: DbConnection,
+    caller: SignedIn,
+    request: Request,
 ) -> Enrolment:
-    """End follow-up: the unit's clinicians lose access unless another enrolment grants it."""
-    return await service.end_enrolment(conn, caller, patient_id, enrolment_id)
+    """End follow-up: the unit's clinicians lose access unless another enrolment grants it. The
+    body is optional (none, as before, ends without a reason); `{"reason": "…"}` (1–500
+    characters) says why, and the tertial report counts the reasons."""
+    # Read by hand: an absent body is the original form of this request and must stay valid, which
+    # a declared body (strictly decoded, see backend/decoding.py) would refuse as malformed.
+    raw = await request.body()
+    reason = decode_strict(raw, EnrolmentEnd).reason if raw.strip() else None
+    return await service.end_enrolment(conn, caller, patient_id, enrolment_id, reason)
 
 
 @post("/patients/{patient_id:uuid}/activation-codes", opt=PATIENT)
