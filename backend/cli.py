@@ -232,15 +232,20 @@ def cmd_vapid_keys(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_openapi(settings: Settings, args: argparse.Namespace) -> int:
-    """The OpenAPI document, as `/openapi.json` serves it, without a database or a server: the web
-    apps' API types are generated from it (docs/web.md)."""
+    """The OpenAPI document as `/openapi.json` serves it (backend/docs.py), without a database or a
+    server: the web apps' API types are generated from it (docs/web.md). Without the database's
+    catalogue, a measurement's `type` is a string rather than the enum of its codes."""
     import json
 
+    import msgspec
+
+    from backend import docs
     from backend.app import create_app
 
     offline = Settings(database_url="postgresql://unused", secret_key="x" * 32)
-    document = create_app(offline, configure_logs=False).openapi_schema.to_schema()
-    print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
+    document = docs.finish_document(create_app(offline, configure_logs=False), measurement_types=[])
+    # msgspec encodes the structs the document holds (examples); json sorts it for stable diffs.
+    print(json.dumps(json.loads(msgspec.json.encode(document)), indent=2, sort_keys=True, ensure_ascii=False))
     return 0
 
 

@@ -308,6 +308,8 @@ def finish_document(app: Litestar, measurement_types: list[str]) -> dict[str, An
             if handler.opt["access"] is Access.PUBLIC:
                 operation["security"] = []  # no token needed: clients must not send one
             _declare_problems(operation, _expected_problems(handler, path, operation))
+            # A handler that returns Response[None] would be documented with a JSON body of null.
+            operation.get("responses", {}).get("204", {}).pop("content", None)
     _unmangle_names(document)
     return document
 

@@ -22,7 +22,7 @@ import {
 } from "./state";
 import { AlertItem, useMyUnits } from "./worklist";
 
-type Patient = Schemas["patients_schemas_Patient"];
+type Patient = Schemas["Patient"];
 type Measurement = Schemas["Measurement"];
 type Rule = Schemas["EffectiveRule"];
 type Programme = Schemas["Programme"];

@@ -11,8 +11,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListAlerts */
-        get: operations["ApiV1AlertsListAlerts"];
+        /**
+         * ListAlerts
+         * @description The worklist: alerts of the patients of your units (or of one unit or patient), highest
+         *     severity first, then oldest first. Unresolved (open and acknowledged) unless `status` says.
+         */
+        get: operations["listAlerts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -28,8 +32,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** StreamAlerts */
-        get: operations["ApiV1AlertsStreamStreamAlerts"];
+        /**
+         * StreamAlerts
+         * @description Server-sent events: `alert` (the alert as the worklist lists it) whenever an alert of a
+         *     patient of your units is raised or changes, committed; a comment every 15 s. Listening starts
+         *     with the first comment; re-read GET /alerts then, and on every reconnect (a reconnect with a
+         *     `Last-Event-ID` starts with a `resync` event). `once=true` answers the opening comment and
+         *     ends (for probes). A browser signs in with the cookie of `POST /alerts/stream/ticket` instead
+         *     of a bearer token.
+         */
+        get: operations["streamAlerts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -47,8 +59,14 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** StreamTicket */
-        post: operations["ApiV1AlertsStreamTicketStreamTicket"];
+        /**
+         * StreamTicket
+         * @description The way in for a browser's `EventSource`, which cannot send an Authorization header: sets a
+         *     single-use ticket, valid for 30 s, as an HttpOnly, SameSite=Strict cookie scoped to the
+         *     stream's path (Secure over https). Open `GET /alerts/stream` (with credentials) within that
+         *     time; the stream takes the ticket and clears the cookie. Ask for a new ticket to reconnect.
+         */
+        post: operations["streamTicket"];
         delete?: never;
         options?: never;
         head?: never;
@@ -64,8 +82,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** AcknowledgeAlert */
-        post: operations["ApiV1AlertsAlertIdAcknowledgeAcknowledgeAlert"];
+        /**
+         * AcknowledgeAlert
+         * @description You are on it: the alert stops notifying. Acknowledging again changes nothing.
+         */
+        post: operations["acknowledgeAlert"];
         delete?: never;
         options?: never;
         head?: never;
@@ -81,8 +102,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** ResolveAlert */
-        post: operations["ApiV1AlertsAlertIdResolveResolveAlert"];
+        /**
+         * ResolveAlert
+         * @description Close the alert with a note; a new breach of its rule opens a new alert.
+         */
+        post: operations["resolveAlert"];
         delete?: never;
         options?: never;
         head?: never;
@@ -98,8 +122,14 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Activate */
-        post: operations["ApiV1AuthActivateActivate"];
+        /**
+         * Activate
+         * @description A new phone exchanges a one-time code for tokens: a clinician's activation code makes a new
+         *     patient or guardian account; a device code (`POST /me/device-codes` on a signed-in phone) adds
+         *     the phone to that existing account. A code naming an existing guardian answers 409: it is
+         *     entered in that guardian's signed-in app (`POST /me/guardianships`).
+         */
+        post: operations["activate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -115,8 +145,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Login */
-        post: operations["ApiV1AuthLoginLogin"];
+        /**
+         * Login
+         * @description Clinicians and administrators sign in with username and password. 429 with `Retry-After`
+         *     after too many failures; 503 with `Retry-After` when too many sign-ins wait to be checked.
+         */
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -132,8 +166,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Logout */
-        post: operations["ApiV1AuthLogoutLogout"];
+        /**
+         * Logout
+         * @description Ends this sign-in: its access and refresh tokens stop working at once.
+         */
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -149,8 +186,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Refresh */
-        post: operations["ApiV1AuthRefreshRefresh"];
+        /**
+         * Refresh
+         * @description A new token pair; the refresh token presented stops working.
+         */
+        post: operations["refresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -164,8 +204,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListColleagues */
-        get: operations["ApiV1ColleaguesListColleagues"];
+        /**
+         * ListColleagues
+         * @description Clinicians you can invite to a meeting, of any organisation (a discharge meeting includes the
+         *     municipality's nurse): name, profession and organisations only.
+         */
+        get: operations["listColleagues"];
         put?: never;
         post?: never;
         delete?: never;
@@ -181,11 +225,97 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Me */
-        get: operations["ApiV1MeMe"];
+        /**
+         * Me
+         * @description Who this token signs in: id, role, name, and a clinician's units.
+         */
+        get: operations["readMe"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/device-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CreateDeviceCode
+         * @description Patients and guardians: a single-use code, valid for minutes, that signs a new phone into
+         *     this same account at `POST /auth/activate`. Staff get 403.
+         */
+        post: operations["createDeviceCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/guardianships": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * LinkChild
+         * @description Guardians: redeem a guardian code for another child (one naming you, or naming nobody) to
+         *     see that child too; answers the updated profile. A wrong code is 422 on `code` and counts
+         *     towards throttling (429 with `Retry-After`); others than guardians get 403.
+         */
+        post: operations["linkChild"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListSessions
+         * @description The devices signed in to your account, newest first: how each began and who issued its code.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * EndSession
+         * @description End one of your sessions (say a phone you gave away): its tokens stop working at once.
+         */
+        delete: operations["endSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -198,8 +328,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** MyUnits */
-        get: operations["ApiV1MeUnitsMyUnits"];
+        /**
+         * MyUnits
+         * @description Your units with their names and organisations (a clinician's worklist filter).
+         */
+        get: operations["myUnits"];
         put?: never;
         post?: never;
         delete?: never;
@@ -215,11 +348,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListMeetings */
-        get: operations["ApiV1MeetingsListMeetings"];
+        /**
+         * ListMeetings
+         * @description Your meetings (still open or to come), or a patient's: all of them for those who may see
+         *     the patient, only your own for anyone else.
+         */
+        get: operations["listMeetings"];
         put?: never;
-        /** CreateMeeting */
-        post: operations["ApiV1MeetingsCreateMeeting"];
+        /**
+         * CreateMeeting
+         * @description Plan a consultation or a discharge meeting with a patient you care for; the patient and
+         *     their guardians take part without being named, and a discharge meeting may name clinicians of
+         *     another organisation (a municipality's nurse).
+         */
+        post: operations["createMeeting"];
         delete?: never;
         options?: never;
         head?: never;
@@ -233,8 +375,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ReadMeeting */
-        get: operations["ApiV1MeetingsMeetingIdReadMeeting"];
+        /**
+         * ReadMeeting
+         * @description One meeting: kind, title, times, participants.
+         */
+        get: operations["readMeeting"];
         put?: never;
         post?: never;
         delete?: never;
@@ -252,8 +397,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** JoinMeeting */
-        post: operations["ApiV1MeetingsMeetingIdJoinJoinMeeting"];
+        /**
+         * JoinMeeting
+         * @description A single-use ticket for the signalling socket, valid for seconds, with the ICE servers.
+         */
+        post: operations["joinMeeting"];
         delete?: never;
         options?: never;
         head?: never;
@@ -267,11 +415,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListOrganisations */
-        get: operations["ApiV1OrganisationsListOrganisations"];
+        /**
+         * ListOrganisations
+         * @description Every organisation.
+         */
+        get: operations["listOrganisations"];
         put?: never;
-        /** CreateOrganisation */
-        post: operations["ApiV1OrganisationsCreateOrganisation"];
+        /**
+         * CreateOrganisation
+         * @description A hospital or a municipality: the owner of units.
+         */
+        post: operations["createOrganisation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -285,11 +439,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListUnits */
-        get: operations["ApiV1OrganisationsOrganisationIdUnitsListUnits"];
+        /**
+         * ListUnits
+         * @description The organisation's units.
+         */
+        get: operations["listUnits"];
         put?: never;
-        /** CreateUnit */
-        post: operations["ApiV1OrganisationsOrganisationIdUnitsCreateUnit"];
+        /**
+         * CreateUnit
+         * @description A ward or a home-care team: clinicians see the patients enrolled in their units.
+         */
+        post: operations["createUnit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -303,11 +463,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListPatients */
-        get: operations["ApiV1PatientsListPatients"];
+        /**
+         * ListPatients
+         * @description The patients of your units (or of one of them).
+         */
+        get: operations["listPatients"];
         put?: never;
-        /** RegisterPatient */
-        post: operations["ApiV1PatientsRegisterPatient"];
+        /**
+         * RegisterPatient
+         * @description Register a patient in one of your units; enrol them next.
+         */
+        post: operations["registerPatient"];
         delete?: never;
         options?: never;
         head?: never;
@@ -321,8 +487,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ReadPatient */
-        get: operations["ApiV1PatientsPatientIdReadPatient"];
+        /**
+         * ReadPatient
+         * @description The patient with their enrolments and guardians.
+         */
+        get: operations["readPatient"];
         put?: never;
         post?: never;
         delete?: never;
@@ -338,8 +507,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ReadAccessLog */
-        get: operations["ApiV1PatientsPatientIdAccessLogReadAccessLog"];
+        /**
+         * ReadAccessLog
+         * @description Who read or changed this patient's data, newest first (Normen).
+         */
+        get: operations["readAccessLog"];
         put?: never;
         post?: never;
         delete?: never;
@@ -357,8 +529,15 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** CreateActivationCode */
-        post: operations["ApiV1PatientsPatientIdActivationCodesCreateActivationCode"];
+        /**
+         * CreateActivationCode
+         * @description A one-time code that makes a new account: the patient's (409 when they have one already: a
+         *     new phone is added with a device code from their signed-in phone) or a new guardian's. Naming
+         *     `guardian_id` makes a code that links that existing guardian (a parent of twins) to this
+         *     child: the guardian enters it in their signed-in app (`POST /me/guardianships`); it signs
+         *     nobody in.
+         */
+        post: operations["createActivationCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -372,8 +551,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListPatientAlerts */
-        get: operations["ApiV1PatientsPatientIdAlertsListPatientAlerts"];
+        /**
+         * ListPatientAlerts
+         * @description The patient's alerts as the patient or parent sees them (plain-language text), newest first.
+         */
+        get: operations["listPatientAlerts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -389,11 +571,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListContactRequests */
-        get: operations["ApiV1PatientsPatientIdContactRequestsListContactRequests"];
+        /**
+         * ListContactRequests
+         * @description Newest first; `status=open` is the list of requests nobody has acted on yet.
+         */
+        get: operations["listContactRequests"];
         put?: never;
-        /** CreateContactRequest */
-        post: operations["ApiV1PatientsPatientIdContactRequestsCreateContactRequest"];
+        /**
+         * CreateContactRequest
+         * @description Ask the unit to get in touch. Send an `id` to make a resend harmless (200, same request).
+         */
+        post: operations["createContactRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -409,8 +597,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** HandleContactRequest */
-        post: operations["ApiV1PatientsPatientIdContactRequestsRequestIdHandleHandleContactRequest"];
+        /**
+         * HandleContactRequest
+         * @description A clinician has acted on the request: its alert is resolved once every request it rests on is
+         *     handled. Handling it again changes nothing.
+         */
+        post: operations["handleContactRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -426,8 +618,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** EnrolPatient */
-        post: operations["ApiV1PatientsPatientIdEnrolmentsEnrolPatient"];
+        /**
+         * EnrolPatient
+         * @description Enrol the patient in a programme followed by one of your units.
+         */
+        post: operations["enrolPatient"];
         delete?: never;
         options?: never;
         head?: never;
@@ -443,8 +638,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** EndEnrolment */
-        post: operations["ApiV1PatientsPatientIdEnrolmentsEnrolmentIdEndEndEnrolment"];
+        /**
+         * EndEnrolment
+         * @description End follow-up: the unit's clinicians lose access unless another enrolment grants it. The
+         *     body is optional (none, as before, ends without a reason); `{"reason": "…"}` (1–500
+         *     characters) says why, and the tertial report counts the reasons.
+         */
+        post: operations["endEnrolment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -458,8 +658,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ExportPatient */
-        get: operations["ApiV1PatientsPatientIdFhirExportPatient"];
+        /**
+         * ExportPatient
+         * @description A FHIR R4 Bundle (type `collection`): the Patient, one Observation per measurement (LOINC
+         *     codes, UCUM units) and one QuestionnaireResponse per form response.
+         *
+         *     Bounded: at most the newest `limit` measurements and the newest `limit` form responses
+         *     (default 200, at most 1000). When either was cut off, the Bundle's `next` link gives the
+         *     older ones.
+         */
+        get: operations["exportPatientFhir"];
         put?: never;
         post?: never;
         delete?: never;
@@ -475,11 +683,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListFormResponses */
-        get: operations["ApiV1PatientsPatientIdFormResponsesListFormResponses"];
+        /**
+         * ListFormResponses
+         * @description Newest first (by when they were written); follow `next_cursor` for older ones.
+         */
+        get: operations["listFormResponses"];
         put?: never;
-        /** SubmitFormResponse */
-        post: operations["ApiV1PatientsPatientIdFormResponsesSubmitFormResponse"];
+        /**
+         * SubmitFormResponse
+         * @description Answers to a form version; those that map to a measurement type become measurements.
+         *     201 when stored, 200 for an identical resend, 409 for the same id with other content.
+         */
+        post: operations["submitFormResponse"];
         delete?: never;
         options?: never;
         head?: never;
@@ -493,11 +708,35 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListForms */
-        get: operations["ApiV1PatientsPatientIdFormsListForms"];
+        /**
+         * ListForms
+         * @description The newest version of each form of the patient's programmes.
+         */
+        get: operations["listForms"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{patient_id}/guardians/{guardian_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * UnlinkGuardian
+         * @description Clinicians: the guardian no longer sees this patient (a custody change). Logged; their
+         *     unused codes for the patient stop working, and a guardian left with no child is signed out.
+         */
+        delete: operations["unlinkGuardian"];
         options?: never;
         head?: never;
         patch?: never;
@@ -510,11 +749,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListMeasurements */
-        get: operations["ApiV1PatientsPatientIdMeasurementsListMeasurements"];
+        /**
+         * ListMeasurements
+         * @description Newest first; `since` inclusive, `until` exclusive; follow `next_cursor` for older items.
+         */
+        get: operations["listMeasurements"];
         put?: never;
-        /** UploadMeasurements */
-        post: operations["ApiV1PatientsPatientIdMeasurementsUploadMeasurements"];
+        /**
+         * UploadMeasurements
+         * @description Register 1–1000 measurements; each item gets its own result. Resending is harmless.
+         */
+        post: operations["uploadMeasurements"];
         delete?: never;
         options?: never;
         head?: never;
@@ -528,8 +773,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListRules */
-        get: operations["ApiV1PatientsPatientIdRulesListRules"];
+        /**
+         * ListRules
+         * @description The rules that apply to the patient now: programme defaults, or this patient's overrides.
+         */
+        get: operations["listRules"];
         put?: never;
         post?: never;
         delete?: never;
@@ -546,8 +794,15 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** SetRule */
-        put: operations["ApiV1PatientsPatientIdRulesCodeSetRule"];
+        /**
+         * SetRule
+         * @description Override one rule for this patient, with a reason (and optionally an expiry). Safety floors
+         *     can be tightened, never loosened, lowered or switched off. Params must fit the rule kind's
+         *     schema (types, bounds, known measurement types and forms). Send `If-Match: "<version>"` (the
+         *     rule's `version`, also the answer's `ETag`) and a rule changed by someone else since answers
+         *     412 instead of being overwritten.
+         */
+        put: operations["setRule"];
         post?: never;
         delete?: never;
         options?: never;
@@ -562,11 +817,54 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** RuleHistory */
-        get: operations["ApiV1PatientsPatientIdRulesCodeHistoryRuleHistory"];
+        /**
+         * RuleHistory
+         * @description Every override of the rule for this patient, newest first: who, when, why, until when.
+         */
+        get: operations["ruleHistory"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{patient_id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListFamilySessions
+         * @description Clinicians: the phones signed in to the patient's account and to their guardians' accounts.
+         */
+        get: operations["listFamilySessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{patient_id}/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * EndFamilySession
+         * @description Clinicians: end a session of the patient or one of their guardians (a lost phone). Logged.
+         */
+        delete: operations["endFamilySession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -579,8 +877,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListProgrammes */
-        get: operations["ApiV1ProgrammesListProgrammes"];
+        /**
+         * ListProgrammes
+         * @description The catalogue: each programme's parameters, measurement types, forms and default rules.
+         */
+        get: operations["listProgrammes"];
         put?: never;
         post?: never;
         delete?: never;
@@ -596,8 +897,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** PublicKey */
-        get: operations["ApiV1PushPublicKeyPublicKey"];
+        /**
+         * PublicKey
+         * @description The VAPID public key, for `pushManager.subscribe({applicationServerKey})`; 503 when this
+         *     server has no VAPID key.
+         */
+        get: operations["readPushPublicKey"];
         put?: never;
         post?: never;
         delete?: never;
@@ -615,10 +920,19 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Subscribe */
-        post: operations["ApiV1PushSubscriptionsSubscribe"];
-        /** Unsubscribe */
-        delete: operations["ApiV1PushSubscriptionsUnsubscribe"];
+        /**
+         * Subscribe
+         * @description Register this browser's `PushSubscription` JSON. 201 when new, 200 when this account had it
+         *     already, 409 when another account has it, 422 for an endpoint that is not an allowed push
+         *     service (https, port 443, a host in HEIMA_PUSH_ALLOWED_HOSTS) or keys that are not valid.
+         */
+        post: operations["subscribePush"];
+        /**
+         * Unsubscribe
+         * @description Stop pushing to this endpoint. Only the caller's own subscription is removed; 204 also when
+         *     there was none, so a repeated request and someone else's endpoint look alike.
+         */
+        delete: operations["unsubscribePush"];
         options?: never;
         head?: never;
         patch?: never;
@@ -631,8 +945,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** TertialReport */
-        get: operations["ApiV1ReportsTertialTertialReport"];
+        /**
+         * TertialReport
+         * @description The benefit report of a tertial (four months, Norwegian time) for your units, or one of them
+         *     (any other unit answers 404), per programme and unit: patients followed and patient-days,
+         *     registrations against those the programme expects, alerts by severity per patient-week with
+         *     median and 90th-percentile minutes to acknowledge and to resolve, contact requests and how fast
+         *     they were handled, consultations and discharge meetings planned and held, and enrolments ended
+         *     with their reasons. The running tertial counts up to now. With `Accept: text/csv` the same
+         *     figures as CSV, one row per programme and unit. No single patient is shown.
+         */
+        get: operations["tertialReport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -648,8 +971,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** UnitOverview */
-        get: operations["ApiV1UnitsUnitIdOverviewUnitOverview"];
+        /**
+         * UnitOverview
+         * @description The shift's overview of one of your units: each patient enrolled now with their unresolved
+         *     alerts and the latest value of each measurement type (late, stale), most urgent first.
+         */
+        get: operations["unitOverview"];
         put?: never;
         post?: never;
         delete?: never;
@@ -665,11 +992,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListStaff */
-        get: operations["ApiV1UsersListStaff"];
+        /**
+         * ListStaff
+         * @description Staff accounts (administrators and clinicians), or those of one unit, with their units and
+         *     whether they are disabled.
+         */
+        get: operations["listStaff"];
         put?: never;
-        /** CreateUser */
-        post: operations["ApiV1UsersCreateUser"];
+        /**
+         * CreateUser
+         * @description Staff accounts: clinicians (with profession and units) and administrators.
+         */
+        post: operations["createUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -689,8 +1023,12 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** UpdateStaff */
-        patch: operations["ApiV1UsersUserIdUpdateStaff"];
+        /**
+         * UpdateStaff
+         * @description Disable or enable a staff account (`disabled`; a disabled account's tokens stop working at
+         *     once) and set a clinician's units (`unit_ids`, replacing them). Only what is named changes.
+         */
+        patch: operations["updateStaff"];
         trace?: never;
     };
     "/api/v1/video/echo": {
@@ -702,8 +1040,14 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** StartEchoTest */
-        post: operations["ApiV1VideoEchoStartEchoTest"];
+        /**
+         * StartEchoTest
+         * @description Answer a WebRTC offer with a peer that sends the caller's own audio and video back, to check
+         *     camera, microphone and network before a consultation. One test per user (a new one replaces
+         *     the old), a few per server (429 with `Retry-After` when busy), each for at most `max_seconds`.
+         *     The answer names only public server addresses unless configured otherwise.
+         */
+        post: operations["startEchoTest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -717,8 +1061,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live */
-        get: operations["HealthLiveLive"];
+        /**
+         * Live
+         * @description 200 while the process serves requests; it asks nothing of PostgreSQL or Redis.
+         */
+        get: operations["checkLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -734,8 +1081,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ready */
-        get: operations["HealthReadyReady"];
+        /**
+         * Ready
+         * @description 200 when PostgreSQL and Redis answer; 503 naming the one that does not.
+         */
+        get: operations["checkReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -751,8 +1101,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Metrics */
-        get: operations["MetricsMetrics"];
+        /**
+         * Metrics
+         * @description Prometheus text exposition for the scraper: the whole server, whichever worker answers.
+         */
+        get: operations["readMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -773,15 +1126,18 @@ export interface components {
         /** AccessLogEntry */
         AccessLogEntry: {
             action: string;
-            /** Format: uuid */
-            actor_id: string;
+            actor_id: string | null;
             actor_name: string;
             actor_role: string;
             /** Format: date-time */
             at: string;
+            code_issued_by?: components["schemas"]["Person"] | null;
+            device_name?: string | null;
             id: number;
             outcome: string;
             resource: string;
+            session_id?: string | null;
+            signed_in_with?: string | null;
         };
         /** ActivateRequest */
         ActivateRequest: {
@@ -821,7 +1177,7 @@ export interface components {
             /** Format: uuid */
             patient_id: string;
             patient_name: string;
-            patient_text: components["schemas"]["alerting_schemas_LocalText"];
+            patient_text: components["schemas"]["LocalText"];
             /** Format: date-time */
             raised_at: string;
             resolution_note: string | null;
@@ -901,7 +1257,7 @@ export interface components {
         /** BundleEntry */
         BundleEntry: {
             fullUrl: string;
-            resource: components["schemas"]["fhir_resources_Patient"] | components["schemas"]["Observation"] | components["schemas"]["QuestionnaireResponse"];
+            resource: components["schemas"]["FhirPatient"] | components["schemas"]["Observation"] | components["schemas"]["QuestionnaireResponse"];
         };
         /** BundleLink */
         BundleLink: {
@@ -962,6 +1318,12 @@ export interface components {
         ContactRequestList: {
             items: components["schemas"]["ContactRequest"][];
         };
+        /** DeviceCode */
+        DeviceCode: {
+            code: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
         /** EchoAnswer */
         EchoAnswer: {
             max_seconds: number;
@@ -994,6 +1356,7 @@ export interface components {
             /** @enum {string} */
             source: "programme" | "patient";
             title: string;
+            version: string;
         };
         /** EndReason */
         EndReason: {
@@ -1030,6 +1393,32 @@ export interface components {
             count: number;
             reasons: components["schemas"]["EndReason"][];
         };
+        /** FamilySession */
+        FamilySession: {
+            code_issued_by: components["schemas"]["Person"] | null;
+            /** Format: date-time */
+            created_at: string;
+            device_name: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            signed_in_with: "password" | "activation-code" | "device-code";
+            user: components["schemas"]["Person"];
+            user_role: string;
+        };
+        /** FamilySessionList */
+        FamilySessionList: {
+            items: components["schemas"]["FamilySession"][];
+        };
+        /** FhirPatient */
+        FhirPatient: {
+            birthDate?: string | null;
+            id: string;
+            name?: components["schemas"]["HumanName"][];
+            /** @constant */
+            resourceType: "Patient";
+        };
+        /** FieldError */
         FieldError: {
             field: string;
             message: string;
@@ -1037,11 +1426,11 @@ export interface components {
         /** Form */
         Form: {
             code: string;
-            description?: components["schemas"]["backend_programmes_schemas_LocalText"] | null;
+            description?: components["schemas"]["LocalText"] | null;
             items: components["schemas"]["Item"][];
             programme: string;
             score?: components["schemas"]["Score"] | null;
-            title: components["schemas"]["backend_programmes_schemas_LocalText"];
+            title: components["schemas"]["LocalText"];
             version: number;
         };
         /** FormList */
@@ -1101,7 +1490,7 @@ export interface components {
             min?: number | null;
             options?: components["schemas"]["Option"][] | null;
             required: boolean;
-            text: components["schemas"]["backend_programmes_schemas_LocalText"];
+            text: components["schemas"]["LocalText"];
             /** @enum {string} */
             type: "boolean" | "integer" | "decimal" | "choice" | "text";
             unit?: string | null;
@@ -1142,6 +1531,15 @@ export interface components {
             unit: string;
             value: number | string | null;
         };
+        /** LinkRequest */
+        LinkRequest: {
+            code: string;
+        };
+        /** LocalText */
+        LocalText: {
+            en: string;
+            nb: string;
+        };
         /** LoginRequest */
         LoginRequest: {
             password: string;
@@ -1173,6 +1571,27 @@ export interface components {
             /** Format: date-time */
             received_at: string;
             recorded_by: components["schemas"]["Recorder"];
+            type: string;
+            unit: string;
+            value?: number | string | null;
+        };
+        /**
+         * MeasurementIn
+         * @description One registration as the phone sends it. `value` is a number for quantities and a code for
+         *     coded types; a number sent as a string is refused, never converted.
+         */
+        MeasurementIn: {
+            attributes?: {
+                [key: string]: string | boolean;
+            } | null;
+            components?: {
+                [key: string]: number;
+            } | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            measured_at: string;
+            note?: string | null;
             type: string;
             unit: string;
             value?: number | string | null;
@@ -1269,7 +1688,7 @@ export interface components {
         /** Option */
         Option: {
             code: string;
-            text: components["schemas"]["backend_programmes_schemas_LocalText"];
+            text: components["schemas"]["LocalText"];
         };
         /** Organisation */
         Organisation: {
@@ -1339,7 +1758,7 @@ export interface components {
             name: string;
             options?: (number | string)[] | null;
             required: boolean;
-            text: components["schemas"]["backend_programmes_schemas_LocalText"];
+            text: components["schemas"]["LocalText"];
             type: string;
             unit?: string | null;
         };
@@ -1362,6 +1781,17 @@ export interface components {
             /** Format: uuid */
             user_id: string;
         };
+        /** Patient */
+        Patient: {
+            /** Format: date */
+            birth_date: string;
+            display_name: string;
+            enrolments: components["schemas"]["Enrolment"][];
+            guardians: components["schemas"]["Guardian"][];
+            /** Format: uuid */
+            id: string;
+            time_zone: string;
+        };
         /** PatientAlert */
         PatientAlert: {
             acknowledged_at: string | null;
@@ -1369,7 +1799,7 @@ export interface components {
             id: string;
             /** Format: date-time */
             last_seen_at: string;
-            message: components["schemas"]["alerting_schemas_LocalText"];
+            message: components["schemas"]["LocalText"];
             /** Format: date-time */
             raised_at: string;
             resolved_at: string | null;
@@ -1405,9 +1835,17 @@ export interface components {
             id: string;
             time_zone: string;
         };
+        /** Person */
+        Person: {
+            display_name: string;
+            /** Format: uuid */
+            id: string;
+        };
+        /** Problem */
         Problem: {
             detail: string;
-            errors?: components["schemas"]["FieldError"][];
+            /** @default null */
+            errors: components["schemas"]["FieldError"][] | null;
             status: number;
             title: string;
             type: string;
@@ -1415,7 +1853,7 @@ export interface components {
         /** Programme */
         Programme: {
             code: string;
-            description: components["schemas"]["backend_programmes_schemas_LocalText"];
+            description: components["schemas"]["LocalText"];
             forms: {
                 [key: string]: unknown;
             }[];
@@ -1423,15 +1861,31 @@ export interface components {
                 [key: string]: unknown;
             }[];
             parameters: components["schemas"]["ParameterSpec"][];
-            rules: {
-                [key: string]: unknown;
-            }[];
-            title: components["schemas"]["backend_programmes_schemas_LocalText"];
+            rules: components["schemas"]["ProgrammeRule"][];
+            title: components["schemas"]["LocalText"];
             version: number;
         };
         /** ProgrammeList */
         ProgrammeList: {
             items: components["schemas"]["Programme"][];
+        };
+        /** ProgrammeRule */
+        ProgrammeRule: {
+            basis: string;
+            code: string;
+            enabled: boolean;
+            group: string | null;
+            /** @enum {string} */
+            kind: "threshold" | "trend" | "missing" | "answer";
+            params: {
+                [key: string]: unknown;
+            };
+            safety_floor: boolean;
+            /** @enum {string} */
+            severity: "high" | "medium" | "low";
+            /** @constant */
+            source: "programme";
+            title: string;
         };
         /** PublicKey */
         PublicKey: {
@@ -1561,6 +2015,22 @@ export interface components {
             /** @constant */
             method: "sum";
         };
+        /** SessionInfo */
+        SessionInfo: {
+            code_issued_by: components["schemas"]["Person"] | null;
+            /** Format: date-time */
+            created_at: string;
+            current: boolean;
+            device_name: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            signed_in_with: "password" | "activation-code" | "device-code";
+        };
+        /** SessionList */
+        SessionList: {
+            items: components["schemas"]["SessionInfo"][];
+        };
         /** StaffList */
         StaffList: {
             items: components["schemas"]["StaffUser"][];
@@ -1679,7 +2149,7 @@ export interface components {
         };
         /** UploadRequest */
         UploadRequest: {
-            measurements: unknown[];
+            measurements: components["schemas"]["MeasurementIn"][];
         };
         /** UploadResult */
         UploadResult: {
@@ -1707,35 +2177,6 @@ export interface components {
             unit_ids?: string[];
             username: string;
         };
-        /** LocalText */
-        alerting_schemas_LocalText: {
-            en: string;
-            nb: string;
-        };
-        /** LocalText */
-        backend_programmes_schemas_LocalText: {
-            en: string;
-            nb: string;
-        };
-        /** Patient */
-        fhir_resources_Patient: {
-            birthDate?: string | null;
-            id: string;
-            name?: components["schemas"]["HumanName"][];
-            /** @constant */
-            resourceType: "Patient";
-        };
-        /** Patient */
-        patients_schemas_Patient: {
-            /** Format: date */
-            birth_date: string;
-            display_name: string;
-            enrolments: components["schemas"]["Enrolment"][];
-            guardians: components["schemas"]["Guardian"][];
-            /** Format: uuid */
-            id: string;
-            time_zone: string;
-        };
     };
     responses: never;
     parameters: never;
@@ -1745,7 +2186,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    ApiV1AlertsListAlerts: {
+    listAlerts: {
         parameters: {
             query?: {
                 status?: "open" | "acknowledged" | "resolved" | null;
@@ -1769,7 +2210,7 @@ export interface operations {
                     "application/json": components["schemas"]["AlertList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1778,7 +2219,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -1789,7 +2268,7 @@ export interface operations {
             };
         };
     };
-    ApiV1AlertsStreamStreamAlerts: {
+    streamAlerts: {
         parameters: {
             query?: {
                 once?: boolean;
@@ -1811,7 +2290,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1820,7 +2299,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -1831,7 +2348,7 @@ export interface operations {
             };
         };
     };
-    ApiV1AlertsStreamTicketStreamTicket: {
+    streamTicket: {
         parameters: {
             query?: never;
             header?: never;
@@ -1845,11 +2362,38 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
+                content?: never;
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
                 content: {
-                    "application/json": null;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -1860,7 +2404,7 @@ export interface operations {
             };
         };
     };
-    ApiV1AlertsAlertIdAcknowledgeAcknowledgeAlert: {
+    acknowledgeAlert: {
         parameters: {
             query?: never;
             header?: never;
@@ -1880,7 +2424,7 @@ export interface operations {
                     "application/json": components["schemas"]["Alert"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1889,7 +2433,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -1900,7 +2482,7 @@ export interface operations {
             };
         };
     };
-    ApiV1AlertsAlertIdResolveResolveAlert: {
+    resolveAlert: {
         parameters: {
             query?: never;
             header?: never;
@@ -1924,7 +2506,7 @@ export interface operations {
                     "application/json": components["schemas"]["Alert"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1933,7 +2515,54 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -1944,7 +2573,7 @@ export interface operations {
             };
         };
     };
-    ApiV1AuthActivateActivate: {
+    activate: {
         parameters: {
             query?: never;
             header?: never;
@@ -1966,7 +2595,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1975,7 +2604,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed attempts from this account or address: try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -1986,7 +2635,7 @@ export interface operations {
             };
         };
     };
-    ApiV1AuthLoginLogin: {
+    login: {
         parameters: {
             query?: never;
             header?: never;
@@ -2008,7 +2657,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2017,7 +2666,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed attempts from this account or address: try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2028,7 +2697,7 @@ export interface operations {
             };
         };
     };
-    ApiV1AuthLogoutLogout: {
+    logout: {
         parameters: {
             query?: never;
             header?: never;
@@ -2044,7 +2713,27 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2055,7 +2744,7 @@ export interface operations {
             };
         };
     };
-    ApiV1AuthRefreshRefresh: {
+    refresh: {
         parameters: {
             query?: never;
             header?: never;
@@ -2077,7 +2766,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2086,7 +2775,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2097,7 +2806,7 @@ export interface operations {
             };
         };
     };
-    ApiV1ColleaguesListColleagues: {
+    listColleagues: {
         parameters: {
             query?: never;
             header?: never;
@@ -2115,7 +2824,36 @@ export interface operations {
                     "application/json": components["schemas"]["ColleagueList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2126,7 +2864,7 @@ export interface operations {
             };
         };
     };
-    ApiV1MeMe: {
+    readMe: {
         parameters: {
             query?: never;
             header?: never;
@@ -2144,7 +2882,27 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2155,7 +2913,243 @@ export interface operations {
             };
         };
     };
-    ApiV1MeUnitsMyUnits: {
+    createDeviceCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceCode"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    linkChild: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    endSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    myUnits: {
         parameters: {
             query?: never;
             header?: never;
@@ -2173,7 +3167,27 @@ export interface operations {
                     "application/json": components["schemas"]["MyUnitList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2184,7 +3198,7 @@ export interface operations {
             };
         };
     };
-    ApiV1MeetingsListMeetings: {
+    listMeetings: {
         parameters: {
             query?: {
                 patient_id?: string | null;
@@ -2204,7 +3218,7 @@ export interface operations {
                     "application/json": components["schemas"]["MeetingList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2213,7 +3227,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2224,7 +3276,7 @@ export interface operations {
             };
         };
     };
-    ApiV1MeetingsCreateMeeting: {
+    createMeeting: {
         parameters: {
             query?: never;
             header?: never;
@@ -2246,7 +3298,7 @@ export interface operations {
                     "application/json": components["schemas"]["Meeting"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2255,7 +3307,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2266,7 +3356,7 @@ export interface operations {
             };
         };
     };
-    ApiV1MeetingsMeetingIdReadMeeting: {
+    readMeeting: {
         parameters: {
             query?: never;
             header?: never;
@@ -2286,7 +3376,7 @@ export interface operations {
                     "application/json": components["schemas"]["Meeting"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2295,7 +3385,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2306,7 +3434,7 @@ export interface operations {
             };
         };
     };
-    ApiV1MeetingsMeetingIdJoinJoinMeeting: {
+    joinMeeting: {
         parameters: {
             query?: never;
             header?: never;
@@ -2326,7 +3454,7 @@ export interface operations {
                     "application/json": components["schemas"]["JoinTicket"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2335,7 +3463,54 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The meeting is over, or it is not yet time to join. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2346,7 +3521,7 @@ export interface operations {
             };
         };
     };
-    ApiV1OrganisationsListOrganisations: {
+    listOrganisations: {
         parameters: {
             query?: never;
             header?: never;
@@ -2364,7 +3539,36 @@ export interface operations {
                     "application/json": components["schemas"]["OrganisationList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2375,7 +3579,7 @@ export interface operations {
             };
         };
     };
-    ApiV1OrganisationsCreateOrganisation: {
+    createOrganisation: {
         parameters: {
             query?: never;
             header?: never;
@@ -2397,7 +3601,7 @@ export interface operations {
                     "application/json": components["schemas"]["Organisation"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2406,7 +3610,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2417,7 +3659,7 @@ export interface operations {
             };
         };
     };
-    ApiV1OrganisationsOrganisationIdUnitsListUnits: {
+    listUnits: {
         parameters: {
             query?: never;
             header?: never;
@@ -2437,7 +3679,7 @@ export interface operations {
                     "application/json": components["schemas"]["UnitList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2446,7 +3688,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2457,7 +3737,7 @@ export interface operations {
             };
         };
     };
-    ApiV1OrganisationsOrganisationIdUnitsCreateUnit: {
+    createUnit: {
         parameters: {
             query?: never;
             header?: never;
@@ -2481,7 +3761,7 @@ export interface operations {
                     "application/json": components["schemas"]["Unit"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2490,7 +3770,63 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The organisation has a unit of this name already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2501,7 +3837,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsListPatients: {
+    listPatients: {
         parameters: {
             query?: {
                 unit_id?: string | null;
@@ -2521,7 +3857,7 @@ export interface operations {
                     "application/json": components["schemas"]["PatientList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2530,7 +3866,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2541,7 +3915,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsRegisterPatient: {
+    registerPatient: {
         parameters: {
             query?: never;
             header?: never;
@@ -2560,10 +3934,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["patients_schemas_Patient"];
+                    "application/json": components["schemas"]["Patient"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2572,7 +3946,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2583,7 +3995,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdReadPatient: {
+    readPatient: {
         parameters: {
             query?: never;
             header?: never;
@@ -2600,10 +4012,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["patients_schemas_Patient"];
+                    "application/json": components["schemas"]["Patient"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2612,7 +4024,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2623,7 +4073,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdAccessLogReadAccessLog: {
+    readAccessLog: {
         parameters: {
             query?: {
                 before?: number | null;
@@ -2646,7 +4096,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessLog"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2655,7 +4105,54 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2666,7 +4163,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdActivationCodesCreateActivationCode: {
+    createActivationCode: {
         parameters: {
             query?: never;
             header?: never;
@@ -2690,7 +4187,7 @@ export interface operations {
                     "application/json": components["schemas"]["ActivationCode"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2699,7 +4196,54 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2710,7 +4254,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdAlertsListPatientAlerts: {
+    listPatientAlerts: {
         parameters: {
             query?: {
                 limit?: number;
@@ -2732,7 +4276,7 @@ export interface operations {
                     "application/json": components["schemas"]["PatientAlertList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2741,7 +4285,54 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2752,7 +4343,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdContactRequestsListContactRequests: {
+    listContactRequests: {
         parameters: {
             query?: {
                 status?: "open" | "handled" | null;
@@ -2775,7 +4366,7 @@ export interface operations {
                     "application/json": components["schemas"]["ContactRequestList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2784,7 +4375,54 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2795,7 +4433,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdContactRequestsCreateContactRequest: {
+    createContactRequest: {
         parameters: {
             query?: never;
             header?: never;
@@ -2828,7 +4466,7 @@ export interface operations {
                     "application/json": components["schemas"]["ContactRequest"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2837,7 +4475,63 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A different contact request with this id is already stored. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2848,7 +4542,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdContactRequestsRequestIdHandleHandleContactRequest: {
+    handleContactRequest: {
         parameters: {
             query?: never;
             header?: never;
@@ -2869,7 +4563,7 @@ export interface operations {
                     "application/json": components["schemas"]["ContactRequest"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2878,7 +4572,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2889,7 +4621,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdEnrolmentsEnrolPatient: {
+    enrolPatient: {
         parameters: {
             query?: never;
             header?: never;
@@ -2913,7 +4645,7 @@ export interface operations {
                     "application/json": components["schemas"]["Enrolment"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2922,7 +4654,63 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The patient is already enrolled in this programme. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2933,7 +4721,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdEnrolmentsEnrolmentIdEndEndEnrolment: {
+    endEnrolment: {
         parameters: {
             query?: never;
             header?: never;
@@ -2954,7 +4742,7 @@ export interface operations {
                     "application/json": components["schemas"]["Enrolment"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2963,7 +4751,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2974,7 +4800,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdFhirExportPatient: {
+    exportPatientFhir: {
         parameters: {
             query?: {
                 limit?: number;
@@ -2997,7 +4823,7 @@ export interface operations {
                     "application/fhir+json": components["schemas"]["Bundle"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3006,7 +4832,54 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3017,7 +4890,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdFormResponsesListFormResponses: {
+    listFormResponses: {
         parameters: {
             query?: {
                 form?: string | null;
@@ -3041,7 +4914,7 @@ export interface operations {
                     "application/json": components["schemas"]["FormResponsePage"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3050,7 +4923,54 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3061,7 +4981,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdFormResponsesSubmitFormResponse: {
+    submitFormResponse: {
         parameters: {
             query?: never;
             header?: never;
@@ -3094,7 +5014,7 @@ export interface operations {
                     "application/json": components["schemas"]["FormResponseResult"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3103,7 +5023,63 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A different response (or measurement) with this id is already stored. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3114,7 +5090,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdFormsListForms: {
+    listForms: {
         parameters: {
             query?: never;
             header?: never;
@@ -3134,7 +5110,7 @@ export interface operations {
                     "application/json": components["schemas"]["FormList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3143,7 +5119,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3154,7 +5168,84 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdMeasurementsListMeasurements: {
+    unlinkGuardian: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patient_id: string;
+                guardian_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMeasurements: {
         parameters: {
             query?: {
                 type?: string | null;
@@ -3180,7 +5271,7 @@ export interface operations {
                     "application/json": components["schemas"]["MeasurementPage"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3189,7 +5280,54 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3200,7 +5338,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdMeasurementsUploadMeasurements: {
+    uploadMeasurements: {
         parameters: {
             query?: never;
             header?: never;
@@ -3224,7 +5362,7 @@ export interface operations {
                     "application/json": components["schemas"]["UploadResult"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3233,7 +5371,54 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3244,7 +5429,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdRulesListRules: {
+    listRules: {
         parameters: {
             query?: never;
             header?: never;
@@ -3264,7 +5449,7 @@ export interface operations {
                     "application/json": components["schemas"]["RuleList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3273,7 +5458,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3284,10 +5507,12 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdRulesCodeSetRule: {
+    setRule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "If-Match"?: string | null;
+            };
             path: {
                 patient_id: string;
                 code: string;
@@ -3309,7 +5534,7 @@ export interface operations {
                     "application/json": components["schemas"]["EffectiveRule"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3318,7 +5543,54 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3329,7 +5601,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdRulesCodeHistoryRuleHistory: {
+    ruleHistory: {
         parameters: {
             query?: never;
             header?: never;
@@ -3350,7 +5622,7 @@ export interface operations {
                     "application/json": components["schemas"]["RuleHistory"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3359,7 +5631,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3370,7 +5680,162 @@ export interface operations {
             };
         };
     };
-    ApiV1ProgrammesListProgrammes: {
+    listFamilySessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patient_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FamilySessionList"];
+                };
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    endFamilySession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patient_id: string;
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProgrammes: {
         parameters: {
             query?: never;
             header?: never;
@@ -3388,7 +5853,27 @@ export interface operations {
                     "application/json": components["schemas"]["ProgrammeList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3399,7 +5884,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PushPublicKeyPublicKey: {
+    readPushPublicKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -3417,7 +5902,27 @@ export interface operations {
                     "application/json": components["schemas"]["PublicKey"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This server has no VAPID key: push is not offered. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3428,7 +5933,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PushSubscriptionsSubscribe: {
+    subscribePush: {
         parameters: {
             query?: never;
             header?: never;
@@ -3459,7 +5964,7 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionOut"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3468,7 +5973,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This push endpoint is registered to another account. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3479,7 +6022,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PushSubscriptionsUnsubscribe: {
+    unsubscribePush: {
         parameters: {
             query?: never;
             header?: never;
@@ -3499,7 +6042,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3508,7 +6051,36 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3519,7 +6091,7 @@ export interface operations {
             };
         };
     };
-    ApiV1ReportsTertialTertialReport: {
+    tertialReport: {
         parameters: {
             query: {
                 year: number;
@@ -3543,7 +6115,7 @@ export interface operations {
                     "application/json": components["schemas"]["TertialReport"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3552,7 +6124,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3563,7 +6173,7 @@ export interface operations {
             };
         };
     };
-    ApiV1UnitsUnitIdOverviewUnitOverview: {
+    unitOverview: {
         parameters: {
             query?: never;
             header?: never;
@@ -3583,7 +6193,7 @@ export interface operations {
                     "application/json": components["schemas"]["UnitOverview"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3592,7 +6202,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3603,7 +6251,7 @@ export interface operations {
             };
         };
     };
-    ApiV1UsersListStaff: {
+    listStaff: {
         parameters: {
             query?: {
                 unit_id?: string | null;
@@ -3623,7 +6271,7 @@ export interface operations {
                     "application/json": components["schemas"]["StaffList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3632,7 +6280,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3643,7 +6329,7 @@ export interface operations {
             };
         };
     };
-    ApiV1UsersCreateUser: {
+    createUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -3665,7 +6351,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3674,7 +6360,54 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The username is taken. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3685,7 +6418,7 @@ export interface operations {
             };
         };
     };
-    ApiV1UsersUserIdUpdateStaff: {
+    updateStaff: {
         parameters: {
             query?: never;
             header?: never;
@@ -3709,7 +6442,7 @@ export interface operations {
                     "application/json": components["schemas"]["StaffUser"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3718,7 +6451,54 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3729,7 +6509,7 @@ export interface operations {
             };
         };
     };
-    ApiV1VideoEchoStartEchoTest: {
+    startEchoTest: {
         parameters: {
             query?: never;
             header?: never;
@@ -3751,7 +6531,7 @@ export interface operations {
                     "application/json": components["schemas"]["EchoAnswer"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3760,7 +6540,47 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Every echo test place of this server is taken: try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The echo test could not be prepared or was stopped: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3771,7 +6591,7 @@ export interface operations {
             };
         };
     };
-    HealthLiveLive: {
+    checkLiveness: {
         parameters: {
             query?: never;
             header?: never;
@@ -3791,7 +6611,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3802,7 +6622,7 @@ export interface operations {
             };
         };
     };
-    HealthReadyReady: {
+    checkReadiness: {
         parameters: {
             query?: never;
             header?: never;
@@ -3820,7 +6640,16 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Not ready: `failed` names why */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3831,7 +6660,7 @@ export interface operations {
             };
         };
     };
-    MetricsMetrics: {
+    readMetrics: {
         parameters: {
             query?: never;
             header?: never;
@@ -3849,7 +6678,7 @@ export interface operations {
                     "text/plain; version=1.0.0; charset=utf-8": string;
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
             default: {
                 headers: {
                     [name: string]: unknown;
