@@ -208,7 +208,7 @@ async def record_decisions(
         row = _decision_row(decision, rule, patient, now, on_arrival=on_arrival)
         held = strongest.get(row["rule_key"])
         # One row per key: a statement's ON CONFLICT may not touch the same alert twice.
-        if held is None or SEVERITY_RANK[row["severity"]] > SEVERITY_RANK[held["severity"]]:
+        if held is None or row["finding_rank"] > held["finding_rank"]:
             strongest[row["rule_key"]] = row
     rows = await conn.fetch(queries.record_decisions, patient_id, list(strongest.values()), now)
     notified = [str(row["id"]) for row in rows if row["deliveries"]]
@@ -278,6 +278,7 @@ def _decision_row(
         "rule_kind": rule.kind,
         "rule_source": decision.source,
         "severity": decision.severity,
+        "finding_rank": finding_rank(decision.severity, rule, patient.rules),
         "title": decision.title,
         "explanation": _explanation(decision, rule, patient, late, now),
         "patient_text": {"nb": decision.patient_text.nb, "en": decision.patient_text.en},
@@ -290,6 +291,16 @@ def _decision_row(
         "observed_at": decision.observed_at,
         "late": late,
     }
+
+
+def finding_rank(severity: str, rule: Rule, rules: Sequence[Rule]) -> int:
+    """How bad a finding is, for which one an alert's words describe: its severity first, then its
+    tier in the rule's group (an earlier rule is the worse finding, as `evaluate` ranks them)."""
+    later = 0
+    if rule.group is not None:
+        codes = [r.code for r in rules if r.group == rule.group]
+        later = len(codes) - 1 - codes.index(rule.code) if rule.code in codes else 0
+    return SEVERITY_RANK[severity] * 100 + later
 
 
 def _quote(text: str) -> str:
