@@ -87,7 +87,8 @@ PREMATURE_HOME: tuple[Rule, ...] = (
         group="infant_hypothermia",
         nb="Temperaturen er for lav ({value}).", en="Your baby's temperature is too low ({value}).",
     ),
-    # Target 15-20 g/kg/day (ESPGHAN 17-20; >= 15 "adequate", Kosmeri et al. 2023) over >= 3 days.
+    # Target 15-20 g/kg/day (ESPGHAN 17-20; >= 15 "adequate", Kosmeri et al. 2023) over >= 3 days,
+    # computed by the exponential method (Patel et al., Pediatrics 2005;116:1466; trends.py).
     # The < 10 (warning) and <= 0 (urgent) cut-offs are a project proposal.
     _rule(
         "infant_growth_slow", "trend", "low",

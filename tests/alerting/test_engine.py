@@ -110,11 +110,11 @@ def test_hour_based_missing_rule():
 def test_an_override_is_explained_as_one_with_the_default_beside_it():
     slow = apply_override(_rule("premature-home", "infant_growth_slow"), params={"limit": 16})
     rules = [slow if rule.code == slow.code else rule for rule in RULES["premature-home"]]
-    series = weights("2026-11-16", [1650, 1675, 1700, 1725])  # 15.2 g/kg/day
+    series = weights("2026-11-16", [1650, 1675, 1700, 1725])  # 14.8 g/kg/day
     [decision] = evaluate(series[-1:], series[:-1], rules, context("2026-11-19 12:00"))
     assert (decision.rule, decision.source) == ("infant_growth_slow", "patient")
     assert decision.explanation.startswith(
-        "Growth over 3 days 15.2 g/kg/day < 16 g/kg/day. Patient override (programme default < 10 g/kg/day)."
+        "Growth over 3 days 14.8 g/kg/day < 16 g/kg/day. Patient override (programme default < 10 g/kg/day)."
     )
     check_wording([decision], rules)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 import pytest
@@ -93,7 +94,7 @@ TEMPERATURE = [
     ),
 ]
 
-# 1650 g gaining 25 g/day: 75 g / 1.65 kg / 3 days = 15.2 g/kg/day, inside the 15-20 target.
+# 1650 g gaining 25 g/day: 1000 × ln(1725 / 1650) / 3 = 14.8 g/kg/day, near the 15-20 target.
 GROWTH = [
     Case(
         "1650 g +25 g/day is ~15 g/kg/day: no alert",
@@ -220,7 +221,7 @@ def test_premature_rules(case: Case):
     run(case)
 
 
-def test_growth_is_a_two_point_average_over_local_days_across_the_spring_clock_change():
+def test_growth_is_exponential_over_local_days_across_the_spring_clock_change():
     # 27-30 March 2026 at 08:00: three local days, 71 hours (29 March has 23). Parents weigh by the
     # clock, so the divisor is 3 days, not 71/24.
     series = weights("2026-03-27", [1650, 1675, 1700, 1725])
@@ -228,8 +229,19 @@ def test_growth_is_a_two_point_average_over_local_days_across_the_spring_clock_c
     [rule] = [rule for rule in RULES["premature-home"] if rule.code == "infant_growth_slow"]
     finding = growth_velocity(rule, timeline)
     assert finding is not None
-    assert finding.value == pytest.approx(75 / 1.65 / 3)
+    assert finding.value == pytest.approx(1000 * math.log(1725 / 1650) / 3)
     assert finding.observation_ids == (series[0].id, series[-1].id)
+
+
+def test_growth_velocity_does_not_read_high():
+    """Issue 14: dividing by the starting weight read 1800 → 1881 g over 3 days as 15.0 g/kg/day;
+    the exponential method (Patel 2005) gives 14.67, and the average-weight method agrees."""
+    series = weights("2026-11-16", [1800, 1827, 1854, 1881])
+    timeline = Timeline.build(series[-1:], series[:-1], PATIENT)
+    [rule] = [rule for rule in RULES["premature-home"] if rule.code == "infant_growth_slow"]
+    finding = growth_velocity(rule, timeline)
+    assert finding is not None and round(finding.value, 2) == 14.67
+    assert finding.value == pytest.approx(81 / ((1800 + 1881) / 2 / 1000) / 3, abs=0.01)
 
 
 def test_weight_loss_explanation_names_values_threshold_and_flags_implausible_change():
