@@ -60,7 +60,8 @@ PREMATURE_HOME: tuple[Rule, ...] = (
     _rule(
         "infant_fever", "threshold", "high",
         {"type": _BODY_TEMPERATURE, "op": ">=", "limit": 38.0, "max_age_months": 3},
-        title="Fever, infant under 3 months", basis="NICE NG143: < 3 months ≥ 38 °C = red", floor=True,
+        title="Fever {limit} °C or more, infant under {max_age_months} months",
+        basis="NICE NG143: < 3 months ≥ 38 °C = red", floor=True,
         group="infant_fever",
         nb="Barnet har feber ({value}). Så små barn med feber må undersøkes av lege med en gang.",
         en="Your baby has a fever ({value}). Babies this young with a fever must see a doctor straight away.",
@@ -70,7 +71,8 @@ PREMATURE_HOME: tuple[Rule, ...] = (
     _rule(
         "infant_fever_3_months_plus", "threshold", "medium",
         {"type": _BODY_TEMPERATURE, "op": ">=", "limit": 38.0, "min_age_months": 3},
-        title="Fever, infant 3 months or older", basis="project proposal; NICE NG143 3-6 months ≥ 39 °C = amber",
+        title="Fever {limit} °C or more, infant {min_age_months} months or older",
+        basis="project proposal; NICE NG143 3-6 months ≥ 39 °C = amber",
         group="infant_fever",
         nb="Barnet har feber ({value}).", en="Your baby has a fever ({value}).",
     ),
@@ -78,12 +80,12 @@ PREMATURE_HOME: tuple[Rule, ...] = (
     # < 36.0 (PMC4546825).
     _rule(
         "infant_temperature_low", "threshold", "low", {"type": _BODY_TEMPERATURE, "op": "<", "limit": 36.5},
-        title="Temperature below 36.5 °C", basis="WHO normal range 36.5-37.5 °C", group="infant_hypothermia",
+        title="Temperature below {limit} °C", basis="WHO normal range 36.5-37.5 °C", group="infant_hypothermia",
         nb="Temperaturen er lav ({value}).", en="Your baby's temperature is low ({value}).",
     ),
     _rule(
         "infant_temperature_very_low", "threshold", "medium", {"type": _BODY_TEMPERATURE, "op": "<", "limit": 36.0},
-        title="Temperature below 36.0 °C", basis="moderate hypothermia < 36.0 °C, PMC4546825",
+        title="Temperature below {limit} °C", basis="moderate hypothermia < 36.0 °C, PMC4546825",
         group="infant_hypothermia",
         nb="Temperaturen er for lav ({value}).", en="Your baby's temperature is too low ({value}).",
     ),
@@ -93,7 +95,7 @@ PREMATURE_HOME: tuple[Rule, ...] = (
     _rule(
         "infant_growth_slow", "trend", "low",
         {"measure": "growth_velocity", "days": 3, "max_days": 7, "op": "<", "limit": 10},
-        title="Growth below 10 g/kg/day", basis="project proposal; ESPGHAN target 15-20 g/kg/day",
+        title="Growth below {limit} g/kg/day", basis="project proposal; ESPGHAN target 15-20 g/kg/day",
         group="infant_growth",
         nb="Vekten har økt mindre enn forventet de siste dagene.",
         en="Your baby's weight has gone up less than expected over the last few days.",
@@ -101,43 +103,46 @@ PREMATURE_HOME: tuple[Rule, ...] = (
     _rule(
         "infant_growth_none", "trend", "medium",
         {"measure": "growth_velocity", "days": 3, "max_days": 7, "op": "<=", "limit": 0},
-        title="No growth over 3 days", basis="project proposal; ESPGHAN target 15-20 g/kg/day", group="infant_growth",
+        title="No growth over {days|day}",
+        basis="project proposal; ESPGHAN target 15-20 g/kg/day", group="infant_growth",
         nb="Vekten har ikke økt de siste dagene.", en="Your baby's weight has not gone up over the last few days.",
     ),
     # Day-to-day loss > 2 % or 2 losses in a row -> warning; > 3 % or 3 in a row -> urgent.
     # Project proposal: the DigiHOPP scale resolves ~10 g, so smaller changes are noise.
     _rule(
         "infant_weight_loss", "trend", "low", {"measure": "weight_loss_pct", "max_gap_days": 1, "op": ">", "limit": 2},
-        title="Weight loss over 2 % in a day", basis="project proposal; scale noise ~10 g", group="infant_weight_loss",
+        title="Weight loss over {limit} % in a day",
+        basis="project proposal; scale noise ~10 g", group="infant_weight_loss",
         nb="Vekten har gått ned siden i går.", en="Your baby's weight has gone down since yesterday.",
     ),
     _rule(
         "infant_weight_loss_large", "trend", "medium",
         {"measure": "weight_loss_pct", "max_gap_days": 1, "op": ">", "limit": 3},
-        title="Weight loss over 3 % in a day", basis="project proposal; scale noise ~10 g", group="infant_weight_loss",
+        title="Weight loss over {limit} % in a day",
+        basis="project proposal; scale noise ~10 g", group="infant_weight_loss",
         nb="Vekten har gått mye ned siden i går.", en="Your baby's weight has gone down a lot since yesterday.",
     ),
     _rule(
         "infant_weight_loss_2_days", "trend", "low", {"measure": "consecutive_losses", "op": ">=", "limit": 2},
-        title="Weight down 2 days in a row", basis="project proposal", group="infant_weight_loss",
+        title="Weight down {limit} days in a row", basis="project proposal", group="infant_weight_loss",
         nb="Vekten har gått ned to dager på rad.", en="Your baby's weight has gone down two days in a row.",
     ),
     _rule(
         "infant_weight_loss_3_days", "trend", "medium", {"measure": "consecutive_losses", "op": ">=", "limit": 3},
-        title="Weight down 3 days in a row", basis="project proposal", group="infant_weight_loss",
+        title="Weight down {limit} days in a row", basis="project proposal", group="infant_weight_loss",
         nb="Vekten har gått ned flere dager på rad.", en="Your baby's weight has gone down several days in a row.",
     ),
     # Per local day vs the nutrition plan (prescribed_ml_per_kg_day, typically 150-180; Forfar &
     # Arneil, ESPGHAN 140-170): < 85 % warning, < 70 % urgent.
     _rule(
         "infant_intake_low", "trend", "low", {"measure": "intake_pct_of_plan", "op": "<", "limit": 85},
-        title="Intake below 85 % of plan", basis="nutrition plan; Forfar & Arneil, ESPGHAN", group="infant_intake",
+        title="Intake below {limit} % of plan", basis="nutrition plan; Forfar & Arneil, ESPGHAN", group="infant_intake",
         nb="Barnet fikk mindre mat enn planlagt et døgn ({value} av planen).",
         en="Your baby had less milk than planned over one day ({value} of the plan).",
     ),
     _rule(
         "infant_intake_very_low", "trend", "medium", {"measure": "intake_pct_of_plan", "op": "<", "limit": 70},
-        title="Intake below 70 % of plan", basis="nutrition plan; Forfar & Arneil, ESPGHAN", group="infant_intake",
+        title="Intake below {limit} % of plan", basis="nutrition plan; Forfar & Arneil, ESPGHAN", group="infant_intake",
         nb="Barnet fikk mye mindre mat enn planlagt et døgn ({value} av planen).",
         en="Your baby had much less milk than planned over one day ({value} of the plan).",
     ),
@@ -172,13 +177,13 @@ PREMATURE_HOME: tuple[Rule, ...] = (
     # Daily weighing: 1 day missing -> warning, 2 days -> urgent (DigiHOPP parent page).
     _rule(
         "weight_missing", "missing", "low", {"of": [_WEIGHT], "days": 1},
-        title="No weight for 1 day", basis="DigiHOPP: daily weighing", group="weight_missing",
+        title="No weight for {days|day}", basis="DigiHOPP: daily weighing", group="weight_missing",
         nb="Vi fikk ikke inn noen vekt i går. Husk å veie barnet hver dag.",
         en="We did not receive a weight yesterday. Remember to weigh your baby every day.",
     ),
     _rule(
         "weight_missing_2_days", "missing", "medium", {"of": [_WEIGHT], "days": 2},
-        title="No weight for 2 days", basis="DigiHOPP: daily weighing", group="weight_missing",
+        title="No weight for {days|day}", basis="DigiHOPP: daily weighing", group="weight_missing",
         nb="Vi har ikke fått inn vekt på to dager.", en="We have not received a weight for two days.",
     ),
     CONTACT,
@@ -196,20 +201,21 @@ _UNWELL_EN = "Your measurements suggest you may be more unwell than usual."
 COPD: tuple[Rule, ...] = (
     _rule(
         "news2_high", "threshold", "high", {"type": NEWS2_TOTAL, "op": ">=", "limit": 7, **_NEWS2},
-        title="NEWS2 7 or more", basis="RCP NEWS2: ≥ 7 = high risk", group="news2", nb=_UNWELL_NB, en=_UNWELL_EN,
+        title="NEWS2 {limit} or more", basis="RCP NEWS2: ≥ 7 = high risk", group="news2", nb=_UNWELL_NB, en=_UNWELL_EN,
     ),
     _rule(
         "news2_medium", "threshold", "medium", {"type": NEWS2_TOTAL, "op": ">=", "limit": 5, **_NEWS2},
-        title="NEWS2 5 or more", basis="RCP NEWS2: 5-6 = medium risk", group="news2", nb=_UNWELL_NB, en=_UNWELL_EN,
+        title="NEWS2 {limit} or more",
+        basis="RCP NEWS2: 5-6 = medium risk", group="news2", nb=_UNWELL_NB, en=_UNWELL_EN,
     ),
     _rule(
         "news2_single_parameter", "threshold", "medium", {"type": NEWS2_SINGLE, "op": ">=", "limit": 3, **_NEWS2},
-        title="NEWS2 single parameter scores 3", basis="RCP NEWS2: single 3 = urgent review", group="news2",
+        title="NEWS2 single parameter scores {limit}", basis="RCP NEWS2: single 3 = urgent review", group="news2",
         nb=_UNWELL_NB, en=_UNWELL_EN,
     ),
     _rule(
         "news2_low", "threshold", "low", {"type": NEWS2_TOTAL, "op": ">=", "limit": 1, **_NEWS2},
-        title="NEWS2 1-4", basis="RCP NEWS2: 1-4 = low risk", group="news2",
+        title="NEWS2 {limit} or more", basis="RCP NEWS2: 1-4 = low risk", group="news2",
         nb="Noen av målingene dine er litt utenfor det vanlige.",
         en="Some of your measurements are a little outside the usual range.",
     ),
@@ -218,7 +224,7 @@ COPD: tuple[Rule, ...] = (
         "copd_registration_missing", "missing", "low",
         {"of": ["spo2", "heart_rate", "respiratory_rate", _BODY_TEMPERATURE, "blood_pressure",
                 "copd-symptom-diary", "copd-weekly-wellbeing"], "days": 4},
-        title="No registration for 4 days", basis="Dignio/Luscii inactivity alerts",
+        title="No registration for {days|day}", basis="Dignio/Luscii inactivity alerts",
         nb="Vi har ikke fått inn målinger fra deg på noen dager.",
         en="We have not received any measurements from you for a few days.",
     ),
@@ -257,20 +263,21 @@ HOME_DIALYSIS: tuple[Rule, ...] = (
     ),
     _rule(
         "dialysis_fever", "threshold", "medium", {"type": _BODY_TEMPERATURE, "op": ">=", "limit": 38.0},
-        title="Fever 38.0 °C or more", basis="ISPD; CLINICAL.md §3.3", floor=True,
+        title="Fever {limit} °C or more", basis="ISPD; CLINICAL.md §3.3", floor=True,
         nb="Du har feber ({value}).", en="You have a fever ({value}).",
     ),
     # > 2 kg above target ("dry") weight or > 1.5 kg gain in 2 days -> warning. Cut-offs are a project
     # proposal (dry weight is set by trial and error; fluid overload in 57 % at PD start).
     _rule(
         "dialysis_weight_above_dry", "trend", "low", {"measure": "above_dry_weight", "op": ">", "limit": 2.0},
-        title="Weight over 2 kg above dry weight", basis="project proposal; fluid overload in PD",
+        title="Weight over {limit} kg above dry weight", basis="project proposal; fluid overload in PD",
         group="dialysis_fluid",
         nb="Vekten din er over målvekten.", en="Your weight is above your target weight.",
     ),
     _rule(
         "dialysis_weight_gain_2_days", "trend", "low", {"measure": "weight_gain", "days": 2, "op": ">", "limit": 1.5},
-        title="Weight up over 1.5 kg in 2 days", basis="project proposal; fluid overload in PD", group="dialysis_fluid",
+        title="Weight up over {limit} kg in {days|day}",
+        basis="project proposal; fluid overload in PD", group="dialysis_fluid",
         nb="Vekten din har gått raskt opp.", en="Your weight has gone up quickly.",
     ),
     # SBP >= 180 or <= 90, DBP >= 110 -> urgent. Proposal aligned with NEWS2 (SBP <= 90 scores 3);
@@ -278,26 +285,26 @@ HOME_DIALYSIS: tuple[Rule, ...] = (
     _rule(
         "dialysis_systolic_high", "threshold", "medium",
         {"type": "blood_pressure", "component": "systolic", "op": ">=", "limit": 180},
-        title="Systolic BP 180 or more", basis="project proposal",
+        title="Systolic BP {limit} or more", basis="project proposal",
         nb="Blodtrykket ditt er høyt.", en="Your blood pressure is high.",
     ),
     _rule(
         "dialysis_systolic_low", "threshold", "medium",
         {"type": "blood_pressure", "component": "systolic", "op": "<=", "limit": 90},
-        title="Systolic BP 90 or less", basis="project proposal; NEWS2 SBP ≤ 90 scores 3",
+        title="Systolic BP {limit} or less", basis="project proposal; NEWS2 SBP ≤ 90 scores 3",
         nb="Blodtrykket ditt er lavt.", en="Your blood pressure is low.",
     ),
     _rule(
         "dialysis_diastolic_high", "threshold", "medium",
         {"type": "blood_pressure", "component": "diastolic", "op": ">=", "limit": 110},
-        title="Diastolic BP 110 or more", basis="project proposal",
+        title="Diastolic BP {limit} or more", basis="project proposal",
         nb="Blodtrykket ditt er høyt.", en="Your blood pressure is high.",
     ),
     # Negative net UF 2 days running -> warning ("tell the nurse if you are not getting fluid
     # back"; the 2-day cut-off is a proposal).
     _rule(
         "dialysis_uf_negative", "trend", "low", {"measure": "negative_uf_days", "op": ">=", "limit": 2},
-        title="Negative net UF 2 days in a row", basis="patient education; 2 days = project proposal",
+        title="Negative net UF {limit} days in a row", basis="patient education; 2 days = project proposal",
         nb="Du har fått mindre væske ut enn du fylte inn, flere dager på rad.",
         en="You have drained less fluid than you put in, several days in a row.",
     ),

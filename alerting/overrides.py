@@ -13,6 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
+from alerting import texts
 from alerting.rules import Rule, RuleError, apply_override
 from alerting.schemas import EffectiveRule, RuleDefault, RuleHistory, RuleList, RuleOverride, RuleOverrideIn
 from alerting.service import Override, PatientRules, load_patient_rules
@@ -50,7 +51,7 @@ def _view(rule: Rule, default: Rule, override: RuleOverride | None) -> Effective
         severity=rule.severity,
         enabled=rule.enabled,
         source=rule.source,
-        title=rule.title,
+        title=texts.title(rule),
         basis=rule.basis,
         safety_floor=rule.safety_floor,
         group=rule.group,

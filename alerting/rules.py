@@ -87,6 +87,8 @@ class Rule(msgspec.Struct, frozen=True, kw_only=True):
     safety_floor: bool = False
     # Tiers of one finding (temperature < 36.5 / < 36.0): only the most severe one is raised.
     group: str | None = None
+    # A template: "{limit}", "{days|day}" are filled from params (`texts.title`), so that an
+    # override's title shows the limit in force.
     title: str = ""
     basis: str = ""  # the clinical source, short, for the explanation
     patient_text: LocalText | None = None  # "{value}" is replaced by the value in that language
@@ -128,7 +130,7 @@ def _decide(rule: Rule, finding: Finding) -> Decision:
     return Decision(
         rule=rule.code,
         severity=rule.severity,
-        title=rule.title or rule.code,
+        title=texts.title(rule),
         explanation=texts.explanation(rule, finding),
         patient_text=texts.patient_text(rule, finding, LocalText),
         observation_ids=finding.observation_ids,

@@ -8,6 +8,7 @@ the unit may not see the alert for minutes.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -146,6 +147,24 @@ def _limit(params: dict[str, Any], unit: str) -> str:
             text += f", with {also} within {params.get('within_hours', 24)} h"
         return text
     return ""
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)(?:\|(\w+))?\}")
+
+
+def title(rule: Rule) -> str:
+    """The rule's title with the numbers in force: a template such as "Growth below {limit}
+    g/kg/day" or "No weight for {days|day}" (a word after "|" is counted: "1 day", "2 days") is
+    filled from the rule's params, so an override's title shows the override's limit."""
+    unit = TYPE_UNITS.get(rule.params.get("type", ""), "") if rule.kind == "threshold" else ""
+
+    def fill(match: re.Match[str]) -> str:
+        value = rule.params.get(match[1])
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return match[0]
+        return plural(value, match[2]) if match[2] else number(float(value), unit if match[1] == "limit" else "")
+
+    return _PLACEHOLDER.sub(fill, rule.title) if rule.title else rule.code
 
 
 def origin(rule: Rule, unit: str) -> str:

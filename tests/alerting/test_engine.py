@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerting import trends
+from alerting import texts, trends
 from alerting.defaults import DEFAULT_RULES, default_rules
 from alerting.rules import (
     Observation,
@@ -117,6 +117,20 @@ def test_an_override_is_explained_as_one_with_the_default_beside_it():
         "Growth over 3 days 14.8 g/kg/day < 16 g/kg/day. Patient override (programme default < 10 g/kg/day)."
     )
     check_wording([decision], rules)
+
+
+def test_an_override_title_shows_the_limit_in_force():
+    """Issue 14: an override kept the default's title ("below 10") after the limit became 8."""
+    slow = apply_override(_rule("premature-home", "infant_growth_slow"), params={"limit": 8})
+    series = weights("2026-11-16", [1650, 1660, 1670, 1680])  # 6.0 g/kg/day
+    [decision] = evaluate(series[-1:], series[:-1], [slow], context("2026-11-19 12:00"))
+    assert decision.title == "Growth below 8 g/kg/day"
+    assert "< 8 g/kg/day. Patient override (programme default < 10 g/kg/day)." in decision.explanation
+    assert texts.title(_rule("premature-home", "infant_growth_slow")) == "Growth below 10 g/kg/day"
+    missing = apply_override(_rule("premature-home", "weight_missing"), params={"days": 2})
+    assert texts.title(missing) == "No weight for 2 days"
+    fever = apply_override(_rule("premature-home", "infant_fever"), params={"limit": 37.8})
+    assert texts.title(fever) == "Fever 37.8 °C or more, infant under 3 months"
 
 
 def test_a_floor_may_be_tightened():

@@ -42,7 +42,7 @@ async def test_a_breach_raises_an_alert_with_explanation_patient_text_and_delive
         1,
     )
     assert (alert["rule_source"], alert["late"], alert["worst_value"]) == ("programme", False, 38.4)
-    assert alert["title"] == "Fever, infant under 3 months"
+    assert alert["title"] == "Fever 38.0 °C or more, infant under 3 months"
     # Readable in five seconds: the value, the threshold, where the threshold comes from.
     assert alert["explanation"].startswith(
         "Temperature 38.4 °C ≥ 38.0 °C. Programme default (NICE NG143: < 3 months ≥ 38 °C = red); safety floor."

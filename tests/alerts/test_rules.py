@@ -38,12 +38,14 @@ async def test_an_override_changes_the_outcome_and_is_explained_with_who_and_why
     body = {"params": {"limit": 36.8}, "reason": "Kald hud ved utskrivning, vil vite tidlig"}
     rule = await set_rule(client, world.clin_u1, patient, "infant_temperature_low", body)
     assert (rule["source"], rule["params"]["limit"], rule["default"]["params"]["limit"]) == ("patient", 36.8, 36.5)
+    assert rule["title"] == "Temperature below 36.8 °C"  # the limit in force, not the default's
     assert rule["override"]["reason"] == body["reason"]
     assert rule["override"]["set_by"] == world.clin_u1.id
 
     [raised] = (await upload(client, world.clin_u1, patient, temperature(36.6)))["alerts"]  # normal by default
     alert = await the_alert(client, world.clin_u1, patient)
     assert (alert["id"], alert["rule"], alert["rule_source"]) == (raised["id"], "infant_temperature_low", "patient")
+    assert alert["title"] == "Temperature below 36.8 °C"
     name = rule["override"]["set_by_name"]
     assert alert["explanation"].startswith(
         "Temperature 36.6 °C < 36.8 °C. Patient override (programme default < 36.5 °C). "
