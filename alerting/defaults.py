@@ -308,10 +308,13 @@ HOME_DIALYSIS: tuple[Rule, ...] = (
         nb="Du har fått mindre væske ut enn du fylte inn, flere dager på rad.",
         en="You have drained less fluid than you put in, several days in a row.",
     ),
-    # Expected (daily PD) session not logged by the end of the day -> warning (Dignio missed task).
+    # Expected session not logged by the end of its day -> warning (Dignio missed task). Only the
+    # days of the patient's prescribed schedule count (parameter session_days, e.g. mon/wed/fri for
+    # thrice-weekly home haemodialysis); without a schedule every day is a session day (daily PD).
     _rule(
-        "dialysis_session_missing", "missing", "low", {"of": ["pd-session", "ultrafiltration_volume"], "days": 1},
-        title="No dialysis session registered yesterday", basis="Dignio missed-task alert",
+        "dialysis_session_missing", "missing", "low",
+        {"of": ["pd-session", "hd-session", "ultrafiltration_volume"], "days": 1, "scheduled_by": "session_days"},
+        title="No dialysis session registered on {days|scheduled day}", basis="Dignio missed-task alert",
         nb="Vi har ikke fått inn registrering av dialysebehandlingen din.",
         en="We have not received a record of your dialysis session.",
     ),

@@ -137,9 +137,10 @@ def threshold(rule: Rule, timeline: Timeline) -> Finding | None:
     return Finding(value, texts.TYPE_UNITS.get(type_, ""), name, ids, worst.measured_at, detail)
 
 
-def _news2_assessment(rule: Rule, timeline: Timeline) -> tuple[news2.News2, list[Observation]] | None:
+def _news2_assessment(rule: Rule, timeline: Timeline) -> tuple[news2.News2, list[Observation], bool] | None:
     """NEWS2 from the latest value of each parameter within `window_minutes` before the newest
-    new one: a home "set" is registered over a few minutes, often one device at a time."""
+    new one: a home "set" is registered over a few minutes, often one device at a time. The flag
+    says the oxygen came from the patient's `home_oxygen` parameter, not the reading."""
     window = timedelta(minutes=rule.params.get("window_minutes", 60))
     confusion = rule.params.get("confusion_answer")
     inputs = set(_NEWS2_TYPES) | ({confusion} if confusion else set())
@@ -156,18 +157,24 @@ def _news2_assessment(rule: Rule, timeline: Timeline) -> tuple[news2.News2, list
             }
             scale = 2 if timeline.context.parameters.get("spo2_scale") == 2 else 1
             spo2, pressure = latest.get("spo2"), latest.get("blood_pressure")
+            recorded = spo2.attributes.get("on_oxygen") if spo2 else None
+            home_oxygen = timeline.context.parameters.get("home_oxygen")
+            # A reading that does not say is scored by the patient's home oxygen (a parameter the
+            # unit keeps current); only without both is it scored as air.
+            on_oxygen = recorded if isinstance(recorded, bool) else home_oxygen if isinstance(home_oxygen, bool) else None
             result = (
                 news2.assess(
                     scale=scale,
                     respiratory_rate=latest["respiratory_rate"].value if "respiratory_rate" in latest else None,
                     spo2=spo2.value if spo2 else None,
-                    on_oxygen=spo2.attributes.get("on_oxygen") if spo2 else None,
+                    on_oxygen=on_oxygen if spo2 else None,
                     systolic=pressure.components.get("systolic") if pressure else None,
                     heart_rate=latest["heart_rate"].value if "heart_rate" in latest else None,
                     new_confusion=latest[confusion].code is True if confusion in latest else None,
                     temperature=latest["body_temperature"].value if "body_temperature" in latest else None,
                 ),
                 sorted(latest.values(), key=lambda obs: obs.measured_at),
+                spo2 is not None and not isinstance(recorded, bool) and isinstance(home_oxygen, bool),
             )
         timeline.cache[key] = result
     return timeline.cache[key]
@@ -188,7 +195,7 @@ def _news2_finding(rule: Rule, timeline: Timeline) -> Finding | None:
     assessed = _news2_assessment(rule, timeline)
     if assessed is None:
         return None
-    result, used = assessed
+    result, used, oxygen_from_parameter = assessed
     single = rule.params["type"] == NEWS2_SINGLE
     value = result.highest_single if single else result.total
     if not breaches(value, rule.params["op"], rule.params["limit"]):
@@ -202,6 +209,9 @@ def _news2_finding(rule: Rule, timeline: Timeline) -> Finding | None:
     detail = f"Scale {result.scale}: " + ", ".join(parts) + f" (total {result.total}, RCP risk {result.risk})."
     if result.oxygen_assumed_air:
         detail += " Oxygen not recorded: scored as air."
+    elif oxygen_from_parameter:
+        on_or_off = "on home oxygen" if result.values.get("air_or_oxygen") else "on air (no home oxygen)"
+        detail += f" Oxygen not recorded on the reading: scored {on_or_off}, from the patient's parameters."
     if result.missing:
         detail += " Not measured: " + ", ".join(_NEWS2_NAMES[name] for name in result.missing) + "."
     label = "NEWS2 highest single parameter" if single else "NEWS2"

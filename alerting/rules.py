@@ -7,10 +7,15 @@ severity (low | medium | high), enabled, source (programme | patient). Params by
   "min_age_months"?}; `type` may also be the derived "news2" (total) or "news2_single" (highest
   single-parameter score), with "window_minutes" and "confusion_answer".
 - trend: {"measure", "op", "limit", ...measure options} (see `alerting.trends`).
-- missing: {"of": [type or form, ...], "days" | "hours"}.
+- missing: {"of": [type or form, ...], "days" | "hours", "scheduled_by"?}: with "scheduled_by" (the
+  name of a weekday-list patient parameter, e.g. the dialysis "session_days") only the scheduled
+  local days count towards "days"; unset, every day is scheduled.
 - answer: {"match": [spec, ...], "with_any"?: [spec, ...], "within_hours"?}; a spec is
   {"type", "attribute"? | "component"?, "any_of"? | "op"+"limit"?}; a spec with neither matches
   any observation of the type (a contact request).
+Any kind may also have "when": {"<patient parameter>": [value, ...]}: the rule applies only while
+the patient's parameter has one of the values (null in the list: also when it is unset). That is
+how a programme holds rules for one modality or one feeding phase (`applies`).
 Form answers are observations of type "<form>/<link_id>" (`answer_type`) whose `code` is the
 answer (a string or a boolean); a contact request is an observation of type "contact_request".
 
@@ -48,6 +53,7 @@ __all__ = [
     "Rule",
     "RuleError",
     "answer_type",
+    "applies",
     "apply_override",
     "evaluate",
     "evaluate_day",
@@ -119,10 +125,23 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
 # -- evaluation ---------------------------------------------------------------------------------
 
 
-def _active(rules: Iterable[Rule], kinds: Iterable[str]) -> list[Rule]:
+def applies(rule: Rule, context: PatientContext) -> bool:
+    """Whether the rule's "when" (patient parameter values) holds for this patient now."""
+    for name, values in rule.params.get("when", {}).items():
+        value = context.parameters.get(name)
+        if not any(type(value) is type(wanted) and value == wanted for wanted in values):
+            return False
+    return True
+
+
+def _active(rules: Iterable[Rule], kinds: Iterable[str], context: PatientContext | None = None) -> list[Rule]:
     # A safety floor stays on even if a stored row says otherwise (`apply_override` refuses to
     # write that, this is the second line).
-    return [rule for rule in rules if rule.kind in kinds and (rule.enabled or rule.safety_floor)]
+    return [
+        rule
+        for rule in rules
+        if rule.kind in kinds and (rule.enabled or rule.safety_floor) and (context is None or applies(rule, context))
+    ]
 
 
 def _decide(rule: Rule, finding: Finding) -> Decision:
@@ -167,7 +186,7 @@ def evaluate(
         return []
     timeline = Timeline.build(new, history, context)
     decisions = []
-    for rule in _active(rules, FINDERS):
+    for rule in _active(rules, FINDERS, context):
         finding = FINDERS[rule.kind](rule, timeline)
         if finding is not None:
             decisions.append(_decide(rule, finding))
@@ -183,7 +202,9 @@ def evaluate_day(
     if day_bounds(day, context.time_zone)[1] > context.now:
         return []
     timeline = Timeline.build([], history, context)
-    whole_day = [rule for rule in _active(rules, ["trend"]) if rule.params.get("measure") in trends.DAILY_MEASURES]
+    whole_day = [
+        rule for rule in _active(rules, ["trend"], context) if rule.params.get("measure") in trends.DAILY_MEASURES
+    ]
     decisions = [_decide(rule, finding) for rule in whole_day if (finding := daily(rule, timeline, [day]))]
     return _strongest_per_group(decisions, rules)
 
@@ -233,14 +254,38 @@ def _missing(rule: Rule, last_seen: Mapping[str, datetime | None], context: Pati
     if "days" in rule.params:
         # Whole local days without a registration: a weight due every morning is 1 day missing
         # once the day after the last one has ended, whether that day had 23, 24 or 25 hours.
-        gone = (local_day(context.now, context.time_zone) - local_day(last, context.time_zone)).days - 1
+        first, today = local_day(last, context.time_zone) + timedelta(days=1), local_day(context.now, context.time_zone)
+        schedule = scheduled_weekdays(rule, context)
+        if schedule is None:
+            gone = (today - first).days
+            span = texts.plural(gone, "whole day")
+        else:
+            # Only the days the patient is due (thrice-weekly haemodialysis): an off-day is no gap.
+            gone = sum(1 for n in range((today - first).days) if (first + timedelta(days=n)).weekday() in schedule)
+            span = texts.plural(gone, "scheduled day") + f" ({rule.params['scheduled_by']}: {schedule_text(schedule)})"
         if gone < rule.params["days"]:
             return None
-        return Finding(float(gone), "d", f"{what} for {texts.plural(gone, 'whole day')}, {since}", (), last, detail)
+        return Finding(float(gone), "d", f"{what} for {span}, {since}", (), last, detail)
     hours = (context.now - last) / timedelta(hours=1)
     if hours < rule.params["hours"]:
         return None
     return Finding(hours, "h", f"{what} for {texts.plural(hours, 'hour')}, {since}", (), last, detail)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def scheduled_weekdays(rule: Rule, context: PatientContext) -> frozenset[int] | None:
+    """The weekdays (Monday 0) a "scheduled_by" missing rule counts, or None: every day."""
+    name = rule.params.get("scheduled_by")
+    days = context.parameters.get(name) if isinstance(name, str) else None
+    if not isinstance(days, list) or not days:
+        return None
+    return frozenset(WEEKDAYS.index(day) for day in days if day in WEEKDAYS)
+
+
+def schedule_text(weekdays: frozenset[int]) -> str:
+    return ", ".join(WEEKDAYS[day] for day in sorted(weekdays))
 
 
 def evaluate_missing(
@@ -249,7 +294,7 @@ def evaluate_missing(
     """Missing-data decisions at `context.now`, from when each type or form was last registered."""
     decisions = [
         _decide(rule, finding)
-        for rule in _active(rules, ["missing"])
+        for rule in _active(rules, ["missing"], context)
         if (finding := _missing(rule, last_seen, context)) is not None
     ]
     return _strongest_per_group(decisions, rules)
@@ -284,6 +329,11 @@ def rule_problems(rule: Rule) -> list[str]:
     params = rule.params
     if rule.severity not in SEVERITY_RANK:
         return [f"severity must be one of {', '.join(SEVERITY_RANK)}"]
+    when = params.get("when", {})
+    if not isinstance(when, dict) or not all(isinstance(values, list) and values for values in when.values()):
+        return ["params.when must map patient parameters to non-empty lists of values"]
+    if "scheduled_by" in params and (rule.kind != "missing" or not isinstance(params["scheduled_by"], str)):
+        return ["params.scheduled_by names a weekday-list patient parameter (missing rules only)"]
     compares = params.get("op") in OPERATORS and is_number(params.get("limit"))
     match rule.kind:
         case "threshold":

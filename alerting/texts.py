@@ -149,7 +149,7 @@ def _limit(params: dict[str, Any], unit: str) -> str:
     return ""
 
 
-_PLACEHOLDER = re.compile(r"\{(\w+)(?:\|(\w+))?\}")
+_PLACEHOLDER = re.compile(r"\{(\w+)(?:\|([^}]+))?\}")
 
 
 def title(rule: Rule) -> str:

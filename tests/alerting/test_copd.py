@@ -108,6 +108,42 @@ def test_news2_explanation_shows_each_score_and_what_was_not_measured():
     assert set(decision.observation_ids) == {o.id for o in new}
 
 
+HOME_OXYGEN = context("2026-11-19 12:00", spo2_scale=2, home_oxygen=True)
+
+
+@pytest.mark.parametrize(
+    ("new", "patient", "expect"),
+    [
+        # Issue 14: the reading did not say, and 95 % on scale 2 was scored as air (0).
+        pytest.param([vital("spo2", 95, AT)], HOME_OXYGEN, {"news2_low": "low"}, id="95 % on home oxygen: 2 + 2"),
+        pytest.param(
+            [vital("spo2", 97, AT)], HOME_OXYGEN, {"news2_medium": "medium"}, id="97 % on home oxygen: 3 + 2"
+        ),
+        pytest.param(
+            [vital("spo2", 95, AT, on_oxygen=False)], HOME_OXYGEN, {}, id="the reading says air: air it is"
+        ),
+        pytest.param([vital("spo2", 95, AT)], SCALE_2, {}, id="no home oxygen, not recorded: air"),
+        pytest.param(
+            [vital("spo2", 95, AT)],
+            context("2026-11-19 12:00", spo2_scale=2, home_oxygen=False),
+            {},
+            id="home oxygen no: air",
+        ),
+    ],
+)
+def test_home_oxygen_scores_readings_that_do_not_say(new, patient, expect):
+    decisions = evaluate(new, [], RULES["copd"], patient)
+    assert {d.rule: d.severity for d in decisions} == expect
+    check_wording(decisions, RULES["copd"])
+
+
+def test_home_oxygen_is_named_in_the_explanation():
+    [decision] = evaluate([vital("spo2", 95, AT)], [], RULES["copd"], HOME_OXYGEN)
+    assert "Scale 2: SpO2 95→2, O2 yes→2 (total 4" in decision.explanation
+    assert "scored on home oxygen, from the patient's parameters." in decision.explanation
+    assert "scored as air" not in decision.explanation
+
+
 def test_news2_unrecorded_oxygen_is_scored_as_air_and_said():
     new = [vital("spo2", 91, AT), vital("heart_rate", 72, AT)]  # no on_oxygen attribute
     [decision] = evaluate(new, [], RULES["copd"], SCALE_1)

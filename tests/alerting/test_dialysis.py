@@ -165,3 +165,37 @@ def test_dialysis_session_missing(now, expect):
     decisions = evaluate_missing(last_seen, RULES["home-dialysis"], context(now, dry_weight_kg=70.0))
     assert {d.rule: d.severity for d in decisions} == expect
     check_wording(decisions, RULES["home-dialysis"])
+
+
+# Thrice-weekly home haemodialysis, Monday, Wednesday and Friday. 20 Nov 2026 is a Friday.
+@pytest.mark.parametrize(
+    ("last", "now", "expect"),
+    [
+        # Issue 14: every off-day used to read "no dialysis session".
+        pytest.param("2026-11-20 18:00", "2026-11-22 12:00", {}, id="Friday's session, Saturday and Sunday off"),
+        pytest.param("2026-11-20 18:00", "2026-11-23 23:59", {}, id="Monday not over yet"),
+        pytest.param(
+            "2026-11-20 18:00", "2026-11-24 00:00", {"dialysis_session_missing": "low"}, id="Monday missed"
+        ),
+        pytest.param("2026-11-23 18:00", "2026-11-24 20:00", {}, id="Monday's session, Tuesday off"),
+        pytest.param(
+            "2026-11-23 18:00", "2026-11-26 00:00", {"dialysis_session_missing": "low"}, id="Wednesday missed"
+        ),
+        pytest.param("2026-11-22 10:00", "2026-11-23 12:00", {}, id="an extra Sunday session counts"),
+    ],
+)
+def test_dialysis_session_missing_follows_the_prescribed_schedule(last, now, expect):
+    last_seen = {"hd-session": local(last), "pd-session": None, "ultrafiltration_volume": None}
+    patient = context(now, dry_weight_kg=70.0, modality="haemodialysis", session_days=["mon", "wed", "fri"])
+    decisions = evaluate_missing(last_seen, RULES["home-dialysis"], patient)
+    assert {d.rule: d.severity for d in decisions} == expect
+    check_wording(decisions, RULES["home-dialysis"])
+
+
+def test_a_missed_scheduled_session_says_which_schedule():
+    patient = context("2026-11-26 09:00", dry_weight_kg=70.0, session_days=["mon", "wed", "fri"])
+    [decision] = evaluate_missing({"hd-session": local("2026-11-23 18:00")}, RULES["home-dialysis"], patient)
+    assert decision.title == "No dialysis session registered on 1 scheduled day"
+    assert decision.explanation.startswith(
+        "No registration for 1 scheduled day (session_days: mon, wed, fri), last 23 Nov 18:00"
+    )
