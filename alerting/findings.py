@@ -161,7 +161,7 @@ def _news2_assessment(rule: Rule, timeline: Timeline) -> tuple[news2.News2, list
             home_oxygen = timeline.context.parameters.get("home_oxygen")
             # A reading that does not say is scored by the patient's home oxygen (a parameter the
             # unit keeps current); only without both is it scored as air.
-            on_oxygen = recorded if isinstance(recorded, bool) else home_oxygen if isinstance(home_oxygen, bool) else None
+            on_oxygen = next((flag for flag in (recorded, home_oxygen) if isinstance(flag, bool)), None)
             result = (
                 news2.assess(
                     scale=scale,
