@@ -116,12 +116,8 @@ HOME_OXYGEN = context("2026-11-19 12:00", spo2_scale=2, home_oxygen=True)
     [
         # Issue 14: the reading did not say, and 95 % on scale 2 was scored as air (0).
         pytest.param([vital("spo2", 95, AT)], HOME_OXYGEN, {"news2_low": "low"}, id="95 % on home oxygen: 2 + 2"),
-        pytest.param(
-            [vital("spo2", 97, AT)], HOME_OXYGEN, {"news2_medium": "medium"}, id="97 % on home oxygen: 3 + 2"
-        ),
-        pytest.param(
-            [vital("spo2", 95, AT, on_oxygen=False)], HOME_OXYGEN, {}, id="the reading says air: air it is"
-        ),
+        pytest.param([vital("spo2", 97, AT)], HOME_OXYGEN, {"news2_medium": "medium"}, id="97 % on home oxygen: 3 + 2"),
+        pytest.param([vital("spo2", 95, AT, on_oxygen=False)], HOME_OXYGEN, {}, id="the reading says air: air it is"),
         pytest.param([vital("spo2", 95, AT)], SCALE_2, {}, id="no home oxygen, not recorded: air"),
         pytest.param(
             [vital("spo2", 95, AT)],

@@ -174,9 +174,7 @@ def test_dialysis_session_missing(now, expect):
         # Issue 14: every off-day used to read "no dialysis session".
         pytest.param("2026-11-20 18:00", "2026-11-22 12:00", {}, id="Friday's session, Saturday and Sunday off"),
         pytest.param("2026-11-20 18:00", "2026-11-23 23:59", {}, id="Monday not over yet"),
-        pytest.param(
-            "2026-11-20 18:00", "2026-11-24 00:00", {"dialysis_session_missing": "low"}, id="Monday missed"
-        ),
+        pytest.param("2026-11-20 18:00", "2026-11-24 00:00", {"dialysis_session_missing": "low"}, id="Monday missed"),
         pytest.param("2026-11-23 18:00", "2026-11-24 20:00", {}, id="Monday's session, Tuesday off"),
         pytest.param(
             "2026-11-23 18:00", "2026-11-26 00:00", {"dialysis_session_missing": "low"}, id="Wednesday missed"
