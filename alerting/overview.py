@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +20,7 @@ import asyncpg
 import msgspec
 
 from alerting.defaults import DEFAULT_RULES, default_rules
-from alerting.rules import Rule, RuleError, apply_override
+from alerting.rules import PatientContext, Rule, RuleError, apply_override, is_stale
 from alerting.schemas import (
     AlertCounts,
     LatestValue,
@@ -33,7 +33,6 @@ from alerting.service import LATE_AFTER
 from backend.access.service import NOT_FOUND_DETAIL, Caller
 from backend.db import load_queries
 from backend.errors import ProblemError
-from backend.timezones import local_day
 
 queries = load_queries(__file__)
 
@@ -65,6 +64,7 @@ class _Row(msgspec.Struct):
     birth_date: date
     time_zone: str
     programmes: list[str]
+    parameters: list[dict[str, Any]]  # of each enrolment followed now, oldest first
     alerts: list[OverviewAlert]
     overrides: list[_Override]
     types: list[str]
@@ -96,16 +96,10 @@ def _missing_rules(row: _Row) -> list[Rule]:
     return rules
 
 
-def _stale(measured_at: datetime, rules: list[Rule], time_zone: str, now: datetime, today: date) -> bool:
-    """Counted as the missing-data rule counts: whole local days after the day of the value, or
-    hours since it."""
-    for rule in rules:
-        if "days" in rule.params:
-            if (today - local_day(measured_at, time_zone)).days - 1 >= rule.params["days"]:
-                return True
-        elif now - measured_at >= timedelta(hours=rule.params["hours"]):
-            return True
-    return False
+def _stale(type_: str, measured_at: datetime, rules: list[Rule], context: PatientContext) -> bool:
+    """Counted as the missing-data rules count (`rules.is_stale`): whole local days or hours, only
+    the scheduled days of a schedule, only the rules that apply to this patient's parameters."""
+    return any(is_stale(rule, type_, measured_at, context) for rule in rules)
 
 
 def _patient(row: _Row, now: datetime) -> tuple[tuple[Any, ...], OverviewPatient]:
@@ -114,7 +108,10 @@ def _patient(row: _Row, now: datetime) -> tuple[tuple[Any, ...], OverviewPatient
     for rule in rules:
         for key in rule.params["of"]:
             by_type.setdefault(key, []).append(rule)
-    today = local_day(now, row.time_zone)
+    parameters: dict[str, Any] = {}
+    for enrolment in row.parameters:
+        parameters.update(enrolment)
+    context = PatientContext(now=now, time_zone=row.time_zone, birth_date=row.birth_date, parameters=parameters)
     latest = []
     for v in row.latest:
         type_rules = by_type.get(v.type)
@@ -128,7 +125,7 @@ def _patient(row: _Row, now: datetime) -> tuple[tuple[Any, ...], OverviewPatient
                 measured_at=v.measured_at,
                 received_at=v.received_at,
                 late=v.received_at - v.measured_at > LATE_AFTER,
-                stale=bool(type_rules) and _stale(v.measured_at, type_rules, row.time_zone, now, today),
+                stale=bool(type_rules) and _stale(v.type, v.measured_at, type_rules or [], context),
             )
         )
     measured = {v.type for v in row.latest}

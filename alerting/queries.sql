@@ -64,13 +64,13 @@ cross join lateral (
 -- name: select_new_form_responses
 -- With the item definitions of the version answered: mapped items are measurements already, and
 -- free-text answers are the parent's own words that the clinician should read.
-select fr.id, fr.form, fr.authored_at, fr.answers, f.definition -> 'items' as items
+select fr.id, fr.form, fr.authored_at, fr.answers, fr.score, f.definition -> 'items' as items
 from form_responses fr join forms f on f.code = fr.form and f.version = fr.version
 where fr.patient_id = $1 and fr.id = any($2::uuid[])
 
 -- name: select_history_form_responses
 -- $3 the form codes to read; null reads every form.
-select fr.id, fr.form, fr.authored_at, fr.answers, f.definition -> 'items' as items
+select fr.id, fr.form, fr.authored_at, fr.answers, fr.score, f.definition -> 'items' as items
 from form_responses fr join forms f on f.code = fr.form and f.version = fr.version
 where fr.patient_id = $1 and fr.authored_at >= $2 and ($3::text[] is null or fr.form = any($3::text[]))
 
@@ -306,6 +306,9 @@ select coalesce(json_agg(json_build_object(
            'programmes', array(select distinct e.programme from enrolments e
                                where e.patient_id = p.id and e.started_at <= $2
                                  and (e.ended_at is null or e.ended_at > $2) order by e.programme),
+           'parameters', array(select e.parameters from enrolments e
+                               where e.patient_id = p.id and e.started_at <= $2
+                                 and (e.ended_at is null or e.ended_at > $2) order by e.started_at, e.id),
            'types', coalesce(f.types, '{}'),
            'alerts', coalesce((
                select json_agg(json_build_object(
@@ -570,13 +573,16 @@ limit $4
 select pg_try_advisory_xact_lock($1::integer, hashtext($2::uuid::text))
 
 -- name: select_last_registrations
--- When patient $1 last registered each of $2 (a measurement type or a form code): when it was
--- measured or answered, as the missing-data rules count.
+-- When patient $1 last registered each of $2 (a measurement type or a form code; a type ending in
+-- ">0" counts only values above 0): when it was measured or answered, as the missing-data rules
+-- count.
 select k.key,
-       greatest((select max(m.measured_at) from measurements m where m.patient_id = $1 and m.type = k.key),
+       greatest((select max(m.measured_at) from measurements m
+                 where m.patient_id = $1 and m.type = k.type and (not k.nonzero or m.value > 0)),
                 (select max(f.authored_at) from form_responses f where f.patient_id = $1 and f.form = k.key))
            as last
-from unnest($2::text[]) as k(key)
+from (select key, key like '%>0' as nonzero, regexp_replace(key, '>0$', '') as type
+      from unnest($2::text[]) as key) as k
 
 -- name: mark_sweep_raises
 -- Mark each (rule $2[i], period $3[i]) of patient $1 as dealt with at $4; the ones already marked

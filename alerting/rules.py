@@ -25,6 +25,7 @@ patient's local midnight), `evaluate_missing` (the periodic sweep), `apply_overr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -46,6 +47,7 @@ __all__ = [
     "CONTACT_REQUEST",
     "NEWS2_SINGLE",
     "NEWS2_TOTAL",
+    "OPTIONAL_PARAMS",
     "Decision",
     "LocalText",
     "Observation",
@@ -55,11 +57,14 @@ __all__ = [
     "answer_type",
     "applies",
     "apply_override",
+    "counts_as_registration",
     "evaluate",
     "evaluate_day",
     "evaluate_missing",
     "history_since",
+    "is_stale",
     "lookback",
+    "missing_keys",
     "rule_problems",
 ]
 
@@ -218,6 +223,17 @@ _TREND_DAYS = {
     "weight_gain": lambda p: p.get("days", 2),
     "negative_uf_days": lambda p: p["limit"],
     "intake_pct_of_plan": lambda p: 7,  # the latest weight for the plan: a week of missed weighing
+    "weight_gain_per_day": lambda p: p.get("max_days", 7),
+    "loss_from_peak_pct": lambda p: p.get("days", 7),
+    "large_vomits": lambda p: math.ceil(p.get("hours", 24) / 24),
+    "spo2_below_target": lambda p: 0,
+    "spo2_drop_from_baseline": lambda p: p.get("baseline_days", 14),
+    "idwg_pct": lambda p: p.get("max_gap_days", 4),
+    "post_weight_above_dry": lambda p: p.get("max_days", 14),
+    "score_rise": lambda p: p.get("max_days", 21),
+    "feeds_per_day": lambda p: 0,
+    "wet_nappies_per_day": lambda p: 0,
+    "uf_drop_pct": lambda p: 7,
 }
 
 
@@ -232,9 +248,17 @@ def lookback(rules: Sequence[Rule]) -> timedelta:
             need = max(need, timedelta(days=_TREND_DAYS[params["measure"]](params) + 2))
         elif rule.kind == "threshold" and params["type"] in (NEWS2_TOTAL, NEWS2_SINGLE):
             need = max(need, timedelta(minutes=params.get("window_minutes", 60)))
-        elif rule.kind == "answer" and params.get("with_any"):
+        elif rule.kind == "threshold" and "sustained" in params:
+            need = max(need, sustained_span(params["sustained"]))
+        if params.get("with_any") and rule.kind in ("answer", "trend"):
             need = max(need, timedelta(hours=params.get("within_hours", 24)))
     return need
+
+
+def sustained_span(spec: Mapping[str, Any]) -> timedelta:
+    """How far back a sustained-breach threshold reads its type: the window of its readings, or
+    twice its minutes (a breach that began before the window must show its start)."""
+    return max(timedelta(minutes=spec.get("within_minutes", 60)), timedelta(minutes=2 * spec.get("minutes", 0)))
 
 
 def history_since(new: Sequence[Observation], rules: Sequence[Rule]) -> datetime | None:
@@ -242,13 +266,42 @@ def history_since(new: Sequence[Observation], rules: Sequence[Rule]) -> datetime
     return min(obs.measured_at for obs in new) - lookback(rules) if new else None
 
 
+# A missing rule with "nonzero" counts only registrations with a value above 0 (a wet nappy, not a
+# "0 wet nappies" count): its keys in `last_seen` carry this suffix.
+NONZERO = ">0"
+
+
+def missing_keys(rule: Rule) -> list[str]:
+    """The keys of `last_seen` a missing rule reads: its types and forms, or with "nonzero" the
+    types' last registrations above 0."""
+    suffix = NONZERO if rule.params.get("nonzero") else ""
+    return [key + suffix for key in rule.params["of"]]
+
+
+def counts_as_registration(rule: Rule, obs: Observation) -> bool:
+    """Whether an arriving observation ends a missing rule's gap."""
+    if not ({obs.type, obs.type.partition("/")[0]} & set(rule.params["of"])):
+        return False
+    return not rule.params.get("nonzero") or (obs.value or 0) > 0
+
+
+def is_stale(rule: Rule, type_: str, measured_at: datetime, context: PatientContext) -> bool:
+    """Whether a type last measured at `measured_at` is past what a missing rule allows: the
+    engine's own count (the unit overview's "stale"), schedule and patient parameters included."""
+    if not applies(rule, context):
+        return False
+    return _missing(rule, {type_: measured_at, type_ + NONZERO: measured_at}, context) is not None
+
+
 def _missing(rule: Rule, last_seen: Mapping[str, datetime | None], context: PatientContext) -> Finding | None:
     keys = rule.params["of"]
-    seen = [last_seen[key] for key in keys if last_seen.get(key) is not None]
+    seen = [last_seen[key] for key in missing_keys(rule) if last_seen.get(key) is not None]
     last = max(seen) if seen else context.monitoring_since  # type: ignore[type-var]
     if last is None:
         return None
     what = f"No {texts.label(keys[0]).lower()}" if len(keys) == 1 else "No registration"
+    if rule.params.get("nonzero"):
+        what += " above 0"
     since = "last " + texts.local_time(last, context.time_zone) if seen else "none since monitoring began"
     detail = "" if len(keys) == 1 else "Looked for: " + ", ".join(keys) + "."
     if "days" in rule.params:
@@ -338,15 +391,23 @@ def rule_problems(rule: Rule) -> list[str]:
     match rule.kind:
         case "threshold":
             ok = isinstance(params.get("type"), str) and compares
-            return [] if ok else ["threshold params need type, op (>, >=, <, <=) and a numeric limit"]
+            problems = [] if ok else ["threshold params need type, op (>, >=, <, <=) and a numeric limit"]
+            if "sustained" in params:
+                problems += _sustained_problems(rule)
+            return problems
         case "trend":
             known = set(trends.MEASURES) | set(trends.DAILY_MEASURES)
-            return (
+            problems = (
                 []
                 if params.get("measure") in known and compares
                 else [f"trend params need measure (one of {', '.join(sorted(known))}), op and limit"]
             )
+            if "with_any" in params:
+                problems += _spec_problems(params["with_any"], "with_any")
+            return problems
         case "missing":
+            if "nonzero" in params and not isinstance(params["nonzero"], bool):
+                return ["params.nonzero must be true or false"]
             spans = [key for key in ("days", "hours") if is_number(params.get(key)) and params[key] > 0]
             ok = isinstance(params.get("of"), list) and params["of"] and len(spans) == 1
             return [] if ok else ["missing params need of (a list of types or forms) and either days or hours"]
@@ -354,8 +415,36 @@ def rule_problems(rule: Rule) -> list[str]:
             problems = _spec_problems(params.get("match"), "match")
             if "with_any" in params:
                 problems += _spec_problems(params["with_any"], "with_any")
+            at_least = params.get("at_least")
+            if "at_least" in params and not (
+                isinstance(at_least, int) and not isinstance(at_least, bool) and 1 <= at_least <= len(params["match"])
+            ):
+                problems.append("params.at_least must be a whole number from 1 to the number of match entries")
             return problems
     return [f"unknown rule kind {rule.kind!r}"]
+
+
+# Params a rule of a kind may take in an override although its default does not have them.
+OPTIONAL_PARAMS: dict[str, tuple[str, ...]] = {"threshold": ("sustained",)}
+
+
+def _sustained_problems(rule: Rule) -> list[str]:
+    spec = rule.params["sustained"]
+    if rule.safety_floor:
+        return ["params.sustained: a safety floor alerts on the first breach"]
+    if rule.params.get("type") in (NEWS2_TOTAL, NEWS2_SINGLE):
+        return ["params.sustained: NEWS2 is scored from a set of readings, not a series"]
+    allowed = {"readings": (2, 20), "within_minutes": (1, 1440), "minutes": (1, 1440)}
+    if not isinstance(spec, dict) or not spec or not ({"readings", "minutes"} & spec.keys()):
+        return ["params.sustained needs readings (with within_minutes) and/or minutes"]
+    problems = []
+    for key, value in spec.items():
+        bounds = allowed.get(key)
+        if bounds is None:
+            problems.append(f"params.sustained.{key}: not an option (readings, within_minutes, minutes)")
+        elif not (is_number(value) and bounds[0] <= value <= bounds[1]):
+            problems.append(f"params.sustained.{key} must be a number from {bounds[0]} to {bounds[1]}")
+    return problems
 
 
 def _tightened(op: str, default: float, candidate: float) -> bool:

@@ -35,10 +35,13 @@ from alerting.rules import (
     PatientContext,
     Rule,
     RuleError,
+    applies,
     apply_override,
+    counts_as_registration,
     evaluate,
     evaluate_missing,
     history_since,
+    missing_keys,
 )
 from backend.access.service import Caller
 from backend.db import load_queries
@@ -176,7 +179,8 @@ async def evaluate_and_record(
     new = [*measurements, *await _new_observations(conn, patient_id, form_response_ids, contact_request_ids)]
     if not new:
         return []
-    relevant = relevance.relevant(patient.rules, {obs.type for obs in new})
+    applicable = [rule for rule in patient.rules if applies(rule, patient.context)]
+    relevant = relevance.relevant(applicable, {obs.type for obs in new})
     rules = relevance.due(relevant, new, patient.context)
     decisions: list[Decision] = []
     if rules:
@@ -405,11 +409,6 @@ async def _days_touched(
 # -- missing data that arrived -----------------------------------------------------------------
 
 
-def _keys(obs: Observation) -> tuple[str, str]:
-    """What a missing-data rule's `of` may name: the type, or the form of an answer."""
-    return obs.type, obs.type.partition("/")[0]
-
-
 def _arrival(obs: Observation) -> str:
     return f"form {obs.type.partition('/')[0]}" if "/" in obs.type else texts.label(obs.type).lower()
 
@@ -424,12 +423,11 @@ async def _resolve_answered_missing(
         rule = patient.rule(open_alert.rule_code)
         if rule is None:
             continue
-        wanted = set(rule.params.get("of", []))
-        arrived = [obs for obs in new if wanted.intersection(_keys(obs))]
+        arrived = [obs for obs in new if counts_as_registration(rule, obs)]
         if not arrived:
             continue
         latest = max(arrived, key=lambda obs: obs.measured_at)
-        still = evaluate_missing(dict.fromkeys(wanted, latest.measured_at), [rule], patient.context)
+        still = evaluate_missing(dict.fromkeys(missing_keys(rule), latest.measured_at), [rule], patient.context)
         if still:
             continue
         zone = patient.context.time_zone

@@ -35,7 +35,15 @@ TYPE_UNITS = {
     "stools": "",
     "vomiting": "",
 }
-_DISPLAY_UNITS = {"Cel": "°C", "mm[Hg]": "mmHg", "g/kg/d": "g/kg/day", "d": "days", "h": "hours", "": ""}
+_DISPLAY_UNITS = {
+    "Cel": "°C",
+    "mm[Hg]": "mmHg",
+    "g/kg/d": "g/kg/day",
+    "g/d": "g/day",
+    "d": "days",
+    "h": "hours",
+    "": "",
+}
 _LABELS = {
     "body_temperature": "Temperature",
     "body_weight": "Weight",
@@ -52,6 +60,12 @@ _LABELS = {
     "premature-worried/worried": "Parent worried",
     "pd-session/abdominal_pain": "Abdominal pain",
     "copd-symptom-diary/new_confusion": "New confusion",
+    "copd-symptom-diary/more_breathless": "More breathless",
+    "copd-symptom-diary/sputum_colour_changed": "Sputum colour changed",
+    "copd-symptom-diary/sputum_volume_increased": "More sputum",
+    "copd-weekly-wellbeing/score": "Weekly wellbeing score",
+    "wet_nappies": "Wet nappies",
+    "feeding_volume": "Feed",
 }
 
 # The severity sentence every patient text ends (or, for high, begins) with.
@@ -125,6 +139,8 @@ def plural(count: float, word: str) -> str:
 
 def _spec(spec: dict[str, Any]) -> str:
     text = label(spec["type"]).lower()
+    if "component" in spec:
+        text = f"{spec['component']} {text}"
     if "any_of" in spec:
         text += " " + "/".join(quantity(code, "") for code in spec["any_of"])
     elif "op" in spec:
@@ -139,8 +155,11 @@ def _limit(params: dict[str, Any], unit: str) -> str:
         return plural(params["days"], "day")
     if "hours" in params and "of" in params:
         return plural(params["hours"], "hour")
+    if "match" in params and "at_least" in params:
+        return f"at least {params['at_least']} of " + ", ".join(_spec(spec) for spec in params["match"])
     if "match" in params:
         codes = dict.fromkeys(quantity(code, "") for spec in params["match"] for code in spec.get("any_of", []))
+        codes.update(dict.fromkeys(_spec(spec) for spec in params["match"] if "op" in spec))
         text = ", ".join(codes) or "any"
         if params.get("with_any"):
             also = " or ".join(dict.fromkeys(_spec(spec) for spec in params["with_any"]))
