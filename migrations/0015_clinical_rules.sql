@@ -54,3 +54,73 @@ create table enrolment_parameter_changes (
     changed_at    timestamptz not null
 );
 create index enrolment_parameter_changes_idx on enrolment_parameter_changes (enrolment_id, changed_at desc, id);
+
+-- Haemodialysis weighs before and after each session: interdialytic weight gain is the pre-dialysis
+-- weight less the last post-dialysis one, so a weight may say which it is.
+update measurement_types
+set attributes = attributes || '{"timing": {"type": "choice", "options": ["pre_dialysis", "post_dialysis"], "required": false}}'::jsonb
+where code = 'body_weight';
+
+-- The PD session asks for the symptoms that make a weight gain or a low blood pressure urgent
+-- (CLINICAL.md 3.3); the new home haemodialysis session form weighs before and after.
+insert into forms (code, version, programme, definition) values
+('pd-session', 2, 'home-dialysis', $json$
+{
+  "title": {"nb": "PD-behandling", "en": "PD session"},
+  "description": {
+    "nb": "Er væsken uklar, ring avdelingen samme dag og ta med posen.",
+    "en": "If the fluid is cloudy, call the unit the same day and bring the bag."
+  },
+  "items": [
+    {"link_id": "effluent", "type": "choice", "required": true, "unit": "1",
+     "measurement_type": "effluent_appearance",
+     "text": {"nb": "Hvordan så dialysevæsken ut da du tappet ut?", "en": "What did the drained fluid look like?"},
+     "options": [
+       {"code": "clear", "text": {"nb": "Klar", "en": "Clear"}},
+       {"code": "cloudy", "text": {"nb": "Uklar", "en": "Cloudy"}}
+     ]},
+    {"link_id": "abdominal_pain", "type": "boolean", "required": true,
+     "text": {"nb": "Har du vondt i magen?", "en": "Do you have abdominal pain?"}},
+    {"link_id": "net_uf", "type": "integer", "required": true, "min": -5000, "max": 10000, "unit": "mL",
+     "measurement_type": "ultrafiltration_volume",
+     "text": {"nb": "Netto ultrafiltrasjon (ml)", "en": "Net ultrafiltration (mL)"}},
+    {"link_id": "weight", "type": "decimal", "required": false, "min": 20, "max": 250, "unit": "kg",
+     "measurement_type": "body_weight",
+     "text": {"nb": "Vekt (kg)", "en": "Weight (kg)"}},
+    {"link_id": "breathless", "type": "boolean", "required": true,
+     "text": {"nb": "Er du mer tungpustet enn vanlig?", "en": "Are you more short of breath than usual?"}},
+    {"link_id": "oedema", "type": "boolean", "required": true,
+     "text": {"nb": "Er føttene eller leggene mer hovne enn vanlig?", "en": "Are your feet or legs more swollen than usual?"}},
+    {"link_id": "dizzy", "type": "boolean", "required": true,
+     "text": {"nb": "Har du vært svimmel eller nær ved å besvime?", "en": "Have you felt dizzy or faint?"}}
+  ]
+}
+$json$),
+('hd-session', 1, 'home-dialysis', $json$
+{
+  "title": {"nb": "Hemodialyse hjemme", "en": "Home haemodialysis session"},
+  "description": {
+    "nb": "Fyll ut etter hver behandling. Blir du akutt dårlig, ring 113.",
+    "en": "Fill in after each session. If you become acutely unwell, call 113."
+  },
+  "items": [
+    {"link_id": "pre_weight", "type": "decimal", "required": true, "min": 20, "max": 250, "unit": "kg",
+     "measurement_type": "body_weight", "measurement_attributes": {"timing": "pre_dialysis"},
+     "text": {"nb": "Vekt før behandlingen (kg)", "en": "Weight before the session (kg)"}},
+    {"link_id": "post_weight", "type": "decimal", "required": false, "min": 20, "max": 250, "unit": "kg",
+     "measurement_type": "body_weight", "measurement_attributes": {"timing": "post_dialysis"},
+     "text": {"nb": "Vekt etter behandlingen (kg)", "en": "Weight after the session (kg)"}},
+    {"link_id": "breathless", "type": "boolean", "required": true,
+     "text": {"nb": "Er du mer tungpustet enn vanlig?", "en": "Are you more short of breath than usual?"}},
+    {"link_id": "oedema", "type": "boolean", "required": true,
+     "text": {"nb": "Er føttene eller leggene mer hovne enn vanlig?", "en": "Are your feet or legs more swollen than usual?"}},
+    {"link_id": "dizzy", "type": "boolean", "required": true,
+     "text": {"nb": "Har du vært svimmel eller nær ved å besvime?", "en": "Have you felt dizzy or faint?"}},
+    {"link_id": "note", "type": "text", "required": false, "max_length": 2000,
+     "text": {"nb": "Er det noe annet du vil fortelle oss?", "en": "Is there anything else you want to tell us?"}}
+  ]
+}
+$json$);
+
+update programmes set forms = '[{"code": "pd-session"}, {"code": "hd-session"}]'
+where code = 'home-dialysis';

@@ -212,9 +212,11 @@ def test_default_rules_are_valid_and_each_code_is_unique_per_patient():
 
 def test_every_default_rule_fires_in_some_table():
     fired = {code for case in test_premature.TEMPERATURE + test_premature.GROWTH + test_premature.WEIGHT_LOSS
-             + test_premature.ANSWERS + test_copd.CASES + test_dialysis.CASES for code in case.expect}  # fmt: skip
+             + test_premature.ANSWERS + test_premature.DAILY + test_copd.CASES + test_dialysis.CASES
+             for code in case.expect}  # fmt: skip
     # Exercised by their own parametrized tests: intake per local day and the missing-data rules.
     fired |= {"infant_intake_low", "infant_intake_very_low", "weight_missing", "weight_missing_2_days"}
+    fired |= {"infant_no_wet_nappy"}
     fired |= {"copd_registration_missing", "dialysis_session_missing"}
     every = {rule.code for rules in DEFAULT_RULES.values() for rule in rules}
     assert every - fired == set()
@@ -227,6 +229,7 @@ ALL_CASES = [
     for programme, cases in (
         ("premature-home", test_premature.TEMPERATURE + test_premature.GROWTH + test_premature.WEIGHT_LOSS),
         ("premature-home", test_premature.ANSWERS),
+        ("premature-home", test_premature.DAILY),
         ("copd", test_copd.CASES),
         ("home-dialysis", test_dialysis.CASES),
     )
