@@ -129,7 +129,7 @@ CASES += [
         [vital("spo2", 86, AT)],
         {"copd_spo2_below_target": "low", "news2_low": "low"},
         context=TARGET,
-    ),  # fmt: skip
+    ),
     Case("88 % at the target's floor: nothing", [vital("spo2", 88, AT)], {}, context=TARGET),
     Case("no personal target: no target rule", [vital("spo2", 86, AT)], {"news2_low": "low"}, context=SCALE_2),
     # Relative drop from the patient's own 14-day median.
@@ -283,7 +283,8 @@ def test_anthonisen_explanation_lists_the_answers():
     [decision] = evaluate(diary(breathless=True, colour=True, volume=True), [], RULES["copd"], SCALE_1)
     assert decision.title == "Flare-up signs: all 3"
     assert decision.explanation.startswith(
-        "Symptoms reported 3 (alerts on: at least 3 of more breathless yes, more sputum yes, sputum colour changed yes)."
+        "Symptoms reported 3 (alerts on: at least 3 of more breathless yes, more sputum yes, "
+        "sputum colour changed yes)."
     )
     assert "More breathless yes at 19 Nov 10:00" in decision.explanation
     assert decision.patient_text.en.startswith("You have reported all three signs of a COPD flare-up.")

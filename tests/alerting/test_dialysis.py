@@ -192,7 +192,7 @@ CASES += [
         {"hd_idwg_high": "low"},
         history=[post(70.2, "2026-11-17 20:00")],
         context=HD,
-    ),  # fmt: skip
+    ),
     Case(
         "HD: +3.9 kg = 5.6 %: still the warning",
         [pre(74.1)],
@@ -227,7 +227,7 @@ CASES += [
         {},
         history=[post(70.2, "2026-11-14 20:00")],
         context=HD,
-    ),  # fmt: skip
+    ),
     Case(
         "HD: a pre-dialysis weight 3 kg over dry weight is not a PD fluid alert",
         [pre(73.0)],

@@ -499,7 +499,7 @@ DAILY = [
         nappies("2026-11-18", [1, 1, 1])[-1:],
         {"infant_wet_nappies_few": "low"},
         history=nappies("2026-11-18", [1, 1, 1])[:-1],
-    ),  # fmt: skip
+    ),
     Case("4 wet nappies: nothing", nappies("2026-11-18", [1, 2, 1]), {}),
     Case("the daily check's count of 3: fewer than 4", nappies("2026-11-18", [3]), {"infant_wet_nappies_few": "low"}),
     Case("wet nappies of today: not yet", nappies("2026-11-19", [1]), {}),
