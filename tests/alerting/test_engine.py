@@ -281,3 +281,80 @@ def test_a_days_intake_is_every_feed_whose_local_date_is_that_day(zone, day):
     [decision] = evaluate_day(day, history, RULES["premature-home"], patient)
     assert f" {10 * len(expected)} mL in {len(expected)} feeds" in decision.explanation
     assert set(decision.observation_ids) == {obs.id for obs in expected} | {history[-1].id}
+
+
+# -- sustained breaches (a rule option, never for safety floors) ----------------------------------
+
+
+def _bp(systolic: float, when: str):
+    return test_dialysis.blood_pressure(systolic, 80, when)
+
+
+TWO_IN_30 = {"sustained": {"readings": 2, "within_minutes": 30}}
+FOR_20_MIN = {"sustained": {"minutes": 20}}
+
+
+@pytest.mark.parametrize(
+    ("params", "new", "history", "fires"),
+    [
+        pytest.param(TWO_IN_30, [_bp(186, "2026-11-19 08:00")], [], False, id="one reading: a probe, not a patient"),
+        pytest.param(TWO_IN_30, [_bp(186, "2026-11-19 08:00")], [_bp(184, "2026-11-19 07:50")], True, id="2 in 10 min"),
+        pytest.param(
+            TWO_IN_30, [_bp(186, "2026-11-19 08:00")], [_bp(184, "2026-11-19 07:20")], False, id="2 in 40 min"
+        ),
+        pytest.param(
+            TWO_IN_30,
+            [_bp(186, "2026-11-19 08:00")],
+            [_bp(184, "2026-11-19 07:45"), _bp(150, "2026-11-19 07:55")],
+            False,
+            id="a normal reading between",
+        ),
+        pytest.param(TWO_IN_30, [_bp(186, "2026-11-19 08:00"), _bp(190, "2026-11-19 08:05")], [], True, id="both new"),
+        pytest.param(
+            FOR_20_MIN,
+            [_bp(186, "2026-11-19 08:00")],
+            [_bp(181, "2026-11-19 07:35"), _bp(184, "2026-11-19 07:50")],
+            True,
+            id="beyond for 25 min",
+        ),
+        pytest.param(FOR_20_MIN, [_bp(186, "2026-11-19 08:00")], [_bp(184, "2026-11-19 07:50")], False, id="10 min"),
+    ],
+)
+def test_a_sustained_breach_needs_more_than_one_reading(params, new, history, fires):
+    rule = apply_override(_rule("home-dialysis", "dialysis_systolic_high"), params=params)
+    patient = context("2026-11-19 12:00", dry_weight_kg=70.0)
+    decisions = evaluate(new, history, [rule], patient)
+    assert bool(decisions) is fires
+    if fires:
+        assert "Sustained:" in decisions[0].explanation
+    # What the service loads for it (`history_since`) is enough.
+    since = history_since(new, [rule])
+    assert evaluate(new, [obs for obs in history if obs.measured_at >= since], [rule], patient) == decisions
+
+
+@pytest.mark.parametrize(
+    ("programme", "code", "sustained"),
+    [
+        pytest.param("premature-home", "infant_fever", {"readings": 2}, id="a safety floor"),
+        pytest.param("copd", "news2_high", {"readings": 2}, id="NEWS2"),
+        pytest.param("home-dialysis", "dialysis_systolic_high", {"readings": 1}, id="1 reading"),
+        pytest.param("home-dialysis", "dialysis_systolic_high", {"within_minutes": 30}, id="no readings or minutes"),
+        pytest.param("home-dialysis", "dialysis_systolic_high", {"readings": 2, "hours": 1}, id="unknown option"),
+        pytest.param("home-dialysis", "dialysis_systolic_high", {"readings": "2"}, id="text"),
+    ],
+)
+def test_a_sustained_breach_is_refused_where_it_does_not_fit(programme, code, sustained):
+    with pytest.raises(RuleError, match="sustained"):
+        apply_override(_rule(programme, code), params={"sustained": sustained})
+
+
+def test_a_rule_for_other_patients_does_not_apply():
+    # The HD rules of the dialysis programme say for whom they are; a PD patient's weight is the
+    # PD fluid rules' business.
+    idwg = _rule("home-dialysis", "hd_idwg_high")
+    assert idwg.params["when"] == {"modality": ["haemodialysis"]}
+    pd_patient = context("2026-11-19 12:00", dry_weight_kg=70.0, modality="peritoneal")
+    new = [test_dialysis.pre(75.0)]
+    history = [test_dialysis.post(70.0, "2026-11-18 20:00")]
+    assert evaluate(new, history, [idwg], pd_patient) == []
+    assert [d.rule for d in evaluate(new, history, [idwg], test_dialysis.HD)] == ["hd_idwg_high"]

@@ -118,6 +118,12 @@ async def test_an_expired_override_falls_back_to_the_programme_default(client, w
         pytest.param("infant_temperature_low", {"params": {"op": "!="}}, "params.limit", id="an unknown operator"),
         pytest.param("infant_temperature_low", {"reason": "  "}, "reason", id="no reason"),
         pytest.param(
+            "infant_fever", {"params": {"sustained": {"readings": 2}}}, "params.sustained", id="floor sustained"
+        ),
+        pytest.param(
+            "infant_growth_slow", {"params": {"when": {"feeding_phase": ["tube"]}}}, "params.when", id="another when"
+        ),
+        pytest.param(
             "infant_temperature_low", {"expires_at": "2026-11-22T07:00:00Z"}, "expires_at", id="expired already"
         ),
     ],
@@ -149,3 +155,14 @@ async def test_an_unknown_rule_is_404_and_other_units_see_nothing(client, world)
     response = await client.get(f"{API}/patients/{world.twin_a}/rules", headers=world.guardian.headers)
     await expect(response, 403)
     assert await alerts_of(client, world.clin_u1, patient) == []
+
+
+async def test_a_sustained_breach_can_be_asked_for_where_one_reading_may_be_a_probe(client, world):
+    patient = await fresh_infant(client, world)
+    body = {"params": {"sustained": {"readings": 2, "within_minutes": 60}}, "reason": "Probe glir, vil se to målinger"}
+    rule = await set_rule(client, world.clin_u1, patient, "infant_temperature_low", body)
+    assert rule["params"]["sustained"] == {"readings": 2, "within_minutes": 60}
+    assert (await upload(client, world.clin_u1, patient, temperature(36.2)))["alerts"] == []
+    [raised] = (await upload(client, world.clin_u1, patient, temperature(36.3)))["alerts"]
+    alert = await the_alert(client, world.clin_u1, patient)
+    assert alert["id"] == raised["id"] and "Sustained: 2 readings in a row" in alert["explanation"]
