@@ -40,5 +40,8 @@ async def test_the_demo_patients_show_the_new_rules(db, settings):
         "select parameters, previous from enrolment_parameter_changes where reason like $1", "Startet LTOT%"
     )
     assert (change["parameters"]["home_oxygen"], change["previous"]) == (True, {"home_oxygen": None})
-    explanation = await db.fetchval("select explanation from alerts where rule_key = 'news2'")
+    explanation = await db.fetchval(
+        """select a.explanation from alerts a join patients p on p.id = a.patient_id
+           where a.rule_key = 'news2' and p.display_name = 'Ola Hansen' order by a.raised_at desc limit 1"""
+    )
     assert "O2 yes→2" in explanation
