@@ -121,6 +121,9 @@ def threshold(rule: Rule, timeline: Timeline) -> Finding | None:
     ]
     if not hits:
         return None
+    sustained = _sustained(rule, timeline, [obs for _, obs in hits]) if "sustained" in params else ""
+    if sustained is None:
+        return None
     value, worst = (max if op in (">", ">=") else min)(hits, key=lambda hit: hit[0])
     name = texts.label(type_)
     if "component" in params:
@@ -133,13 +136,46 @@ def threshold(rule: Rule, timeline: Timeline) -> Finding | None:
         detail += f" {len(hits)} readings beyond the limit."
     if "max_age_months" in params or "min_age_months" in params:
         detail += _age_detail(worst, timeline.context)
+    detail += sustained
     ids = tuple(obs.id for _, obs in hits)
     return Finding(value, texts.TYPE_UNITS.get(type_, ""), name, ids, worst.measured_at, detail)
 
 
-def _news2_assessment(rule: Rule, timeline: Timeline) -> tuple[news2.News2, list[Observation]] | None:
+def _sustained(rule: Rule, timeline: Timeline, hits: list[Observation]) -> str | None:
+    """A sustained-breach option (never on a safety floor): the breach counts only when the last
+    `readings` readings of the type, all within `within_minutes`, breach, and/or when every
+    reading of the last `minutes` breaches and the breach began at least that long ago. One bad
+    probe placement then wakes nobody. The explanation's sentence, or None: not sustained."""
+    params, spec = rule.params, rule.params["sustained"]
+    newest = max(hits, key=lambda obs: obs.measured_at)
+    series = [
+        obs
+        for obs in timeline.of_type(params["type"])
+        if obs.measured_at <= newest.measured_at and is_number(_value(obs, params))
+    ]
+    breached = [breaches(_value(obs, params), params["op"], params["limit"]) for obs in series]
+    said = []
+    if "readings" in spec:
+        count, window = int(spec["readings"]), timedelta(minutes=spec.get("within_minutes", 60))
+        last = series[-count:]
+        if len(last) < count or not all(breached[-count:]) or newest.measured_at - last[0].measured_at > window:
+            return None
+        said.append(f"{count} readings in a row beyond the limit within {spec.get('within_minutes', 60):g} min")
+    if "minutes" in spec:
+        run = 0
+        while run < len(series) and breached[len(series) - 1 - run]:
+            run += 1
+        first = series[len(series) - run] if run else None
+        if first is None or newest.measured_at - first.measured_at < timedelta(minutes=spec["minutes"]):
+            return None
+        said.append(f"beyond the limit for {spec['minutes']:g} min or more")
+    return " Sustained: " + " and ".join(said) + "."
+
+
+def _news2_assessment(rule: Rule, timeline: Timeline) -> tuple[news2.News2, list[Observation], bool] | None:
     """NEWS2 from the latest value of each parameter within `window_minutes` before the newest
-    new one: a home "set" is registered over a few minutes, often one device at a time."""
+    new one: a home "set" is registered over a few minutes, often one device at a time. The flag
+    says the oxygen came from the patient's `home_oxygen` parameter, not the reading."""
     window = timedelta(minutes=rule.params.get("window_minutes", 60))
     confusion = rule.params.get("confusion_answer")
     inputs = set(_NEWS2_TYPES) | ({confusion} if confusion else set())
@@ -156,18 +192,24 @@ def _news2_assessment(rule: Rule, timeline: Timeline) -> tuple[news2.News2, list
             }
             scale = 2 if timeline.context.parameters.get("spo2_scale") == 2 else 1
             spo2, pressure = latest.get("spo2"), latest.get("blood_pressure")
+            recorded = spo2.attributes.get("on_oxygen") if spo2 else None
+            home_oxygen = timeline.context.parameters.get("home_oxygen")
+            # A reading that does not say is scored by the patient's home oxygen (a parameter the
+            # unit keeps current); only without both is it scored as air.
+            on_oxygen = next((flag for flag in (recorded, home_oxygen) if isinstance(flag, bool)), None)
             result = (
                 news2.assess(
                     scale=scale,
                     respiratory_rate=latest["respiratory_rate"].value if "respiratory_rate" in latest else None,
                     spo2=spo2.value if spo2 else None,
-                    on_oxygen=spo2.attributes.get("on_oxygen") if spo2 else None,
+                    on_oxygen=on_oxygen if spo2 else None,
                     systolic=pressure.components.get("systolic") if pressure else None,
                     heart_rate=latest["heart_rate"].value if "heart_rate" in latest else None,
                     new_confusion=latest[confusion].code is True if confusion in latest else None,
                     temperature=latest["body_temperature"].value if "body_temperature" in latest else None,
                 ),
                 sorted(latest.values(), key=lambda obs: obs.measured_at),
+                spo2 is not None and not isinstance(recorded, bool) and isinstance(home_oxygen, bool),
             )
         timeline.cache[key] = result
     return timeline.cache[key]
@@ -188,7 +230,7 @@ def _news2_finding(rule: Rule, timeline: Timeline) -> Finding | None:
     assessed = _news2_assessment(rule, timeline)
     if assessed is None:
         return None
-    result, used = assessed
+    result, used, oxygen_from_parameter = assessed
     single = rule.params["type"] == NEWS2_SINGLE
     value = result.highest_single if single else result.total
     if not breaches(value, rule.params["op"], rule.params["limit"]):
@@ -202,6 +244,9 @@ def _news2_finding(rule: Rule, timeline: Timeline) -> Finding | None:
     detail = f"Scale {result.scale}: " + ", ".join(parts) + f" (total {result.total}, RCP risk {result.risk})."
     if result.oxygen_assumed_air:
         detail += " Oxygen not recorded: scored as air."
+    elif oxygen_from_parameter:
+        on_or_off = "on home oxygen" if result.values.get("air_or_oxygen") else "on air (no home oxygen)"
+        detail += f" Oxygen not recorded on the reading: scored {on_or_off}, from the patient's parameters."
     if result.missing:
         detail += " Not measured: " + ", ".join(_NEWS2_NAMES[name] for name in result.missing) + "."
     label = "NEWS2 highest single parameter" if single else "NEWS2"
@@ -261,6 +306,8 @@ def answer(rule: Rule, timeline: Timeline) -> Finding | None:
         hits = [obs for obs in primary if obs.id in new_ids]
     if not hits:
         return None
+    if "at_least" in rule.params:
+        return _at_least(rule, hits, zone)
     primary_ids = {obs.id for obs in primary}
     last = next(obs for obs in reversed(hits) if obs.id in primary_ids)
     spec = next(spec for spec in specs if matches(last, spec))
@@ -274,6 +321,25 @@ def answer(rule: Rule, timeline: Timeline) -> Finding | None:
         hits[-1].measured_at,
         _answer_detail(hits, zone),
     )
+
+
+def _at_least(rule: Rule, hits: list[Observation], zone: str) -> Finding | None:
+    """At least `at_least` of the match specs answered in one form response (the answers of a
+    response share its time): the Anthonisen criteria, 2 or 3 of 3."""
+    specs = rule.params["match"]
+    by_response: dict[Any, list[Observation]] = {}
+    for obs in hits:
+        by_response.setdefault(obs.measured_at, []).append(obs)
+    best = max(by_response.values(), key=lambda answers: (_specs_met(answers, specs), answers[-1].measured_at))
+    met = _specs_met(best, specs)
+    if met < rule.params["at_least"]:
+        return None
+    ids = tuple(o.id for o in best)
+    return Finding(float(met), "", "Symptoms reported", ids, best[-1].measured_at, _answer_detail(best, zone))
+
+
+def _specs_met(answers: Sequence[Observation], specs: Sequence[Mapping[str, Any]]) -> int:
+    return sum(1 for spec in specs if any(matches(obs, spec) for obs in answers))
 
 
 # -- trends -------------------------------------------------------------------------------------
@@ -303,7 +369,28 @@ def trend(rule: Rule, timeline: Timeline) -> Finding | None:
         touched = {timeline.day(obs.measured_at) for obs in timeline.new if obs.type == type_}
         over = sorted(day for day in touched if day_bounds(day, context.time_zone)[1] <= context.now)
         return daily(rule, timeline, over)
-    return _compared(rule, trends.MEASURES[name](rule, timeline))
+    finding = _compared(rule, trends.MEASURES[name](rule, timeline))
+    if finding is None or "with_any" not in rule.params:
+        return finding
+    return _with_symptoms(rule, timeline, finding)
+
+
+def _with_symptoms(rule: Rule, timeline: Timeline, finding: Finding) -> Finding | None:
+    """A trend that counts only together with one of `with_any` (weight gain with breathlessness
+    or oedema) registered within `within_hours` of it, before or after."""
+    if finding.at is None:
+        return None
+    window = timedelta(hours=rule.params.get("within_hours", 24))
+    also = [
+        obs
+        for obs in _matching(_candidates(timeline, rule.params["with_any"]), rule.params["with_any"])
+        if abs(obs.measured_at - finding.at) <= window
+    ]
+    if not also:
+        return None
+    detail = f"{finding.detail} With: {_answer_detail(also, timeline.context.time_zone)}".strip()
+    ids = finding.observation_ids + tuple(obs.id for obs in also)
+    return Finding(finding.value, finding.unit, finding.label, ids, finding.at, detail)
 
 
 Finder = Callable[["Rule", Timeline], Finding | None]

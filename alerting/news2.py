@@ -126,8 +126,8 @@ def assess(
     the explanation says which parameters were missing."""
     scores: dict[str, int] = {}
     values: dict[str, float | bool] = {}
-    # Unrecorded oxygen is scored as air: patients on home oxygen have `on_oxygen` recorded by
-    # their device profile, and the explanation says the assumption was made.
+    # Unrecorded oxygen is scored as air (the caller first falls back on the patient's home
+    # oxygen parameter), and the explanation says the assumption was made.
     assumed_air = on_oxygen is None and spo2 is not None
     oxygen = bool(on_oxygen)
     if respiratory_rate is not None:

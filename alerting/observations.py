@@ -14,6 +14,7 @@ import asyncpg
 
 from alerting.findings import CONTACT_REQUEST, answer_type
 from alerting.rules import Observation
+from alerting.trends import score_type
 
 _CONTACT_PREFIX = "contact-request:"
 
@@ -53,6 +54,16 @@ def from_form_response(row: asyncpg.Record) -> list[Observation]:
                 value=float(value) if number else None,
                 code=None if number else value,
                 note=words,
+            )
+        )
+    if row["score"] is not None:
+        # The form's score (the weekly wellbeing sum) is an observation rules can read.
+        found.append(
+            Observation(
+                id=f"{row['id']}/score",
+                type=score_type(row["form"]),
+                measured_at=row["authored_at"],
+                value=float(row["score"]),
             )
         )
     return found

@@ -13,8 +13,9 @@ from uuid import UUID
 
 import asyncpg
 
+from alerting import texts
 from alerting.rule_params import Vocabulary, vocabulary_problems
-from alerting.rules import Rule, RuleError, apply_override
+from alerting.rules import OPTIONAL_PARAMS, Rule, RuleError, apply_override
 from alerting.schemas import EffectiveRule, RuleDefault, RuleHistory, RuleList, RuleOverride, RuleOverrideIn
 from alerting.service import Override, PatientRules, load_patient_rules
 from backend.access.service import CLINICIAN_ONLY, Caller, authorize_patient
@@ -26,7 +27,8 @@ queries = load_queries(__file__)
 RESOURCE = "rules"
 HISTORY_PAGE = 100
 # What makes a rule the rule it is: a different value would be another rule under the same code.
-_IDENTITY = ("type", "measure", "component")
+# "when" (the patient parameters a rule is for) and "form" too: change the parameter instead.
+_IDENTITY = ("type", "measure", "component", "when", "form", "scheduled_by")
 
 
 def _override(override: Override) -> RuleOverride:
@@ -57,7 +59,7 @@ def _view(rule: Rule, default: Rule, override: RuleOverride | None) -> Effective
         severity=rule.severity,
         enabled=rule.enabled,
         source=rule.source,
-        title=rule.title,
+        title=texts.title(rule),
         basis=rule.basis,
         safety_floor=rule.safety_floor,
         group=rule.group,
@@ -108,8 +110,9 @@ async def _vocabulary(conn: asyncpg.Connection) -> Vocabulary:
 
 def _check(default: Rule, data: RuleOverrideIn, caller: Caller) -> list[FieldError]:
     errors = []
+    optional = OPTIONAL_PARAMS.get(default.kind, ())
     for key, value in data.params.items():
-        if key not in default.params:
+        if key not in default.params and key not in optional:
             errors.append(FieldError(f"params.{key}", "not a parameter of this rule"))
         elif key in _IDENTITY and value != default.params[key]:
             errors.append(FieldError(f"params.{key}", "identifies the rule and cannot be changed"))

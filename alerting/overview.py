@@ -11,7 +11,7 @@ A unit that is not the caller's answers exactly like a unit that does not exist.
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +20,7 @@ import msgspec
 
 from alerting import failures
 from alerting.defaults import DEFAULT_RULES, default_rules
-from alerting.rules import Rule, RuleError, apply_override
+from alerting.rules import PatientContext, Rule, RuleError, apply_override, is_stale
 from alerting.schemas import (
     AlertCounts,
     LatestValue,
@@ -33,7 +33,6 @@ from alerting.service import LATE_AFTER
 from backend.access.service import NOT_FOUND_DETAIL, Caller
 from backend.db import load_queries
 from backend.errors import ProblemError
-from backend.timezones import local_day
 
 queries = load_queries(__file__)
 
@@ -65,6 +64,7 @@ class _Row(msgspec.Struct):
     birth_date: date
     time_zone: str
     programmes: list[str]
+    parameters: list[dict[str, Any]]  # of each enrolment followed now, oldest first
     alerts: list[OverviewAlert]
     overrides: list[_Override]
     types: list[str]
@@ -98,26 +98,25 @@ def _missing_rules(row: _Row) -> list[Rule]:
     return rules
 
 
-def _stale_by_rule(rule: Rule, measured_at: datetime, time_zone: str, now: datetime, today: date) -> bool:
-    """Counted as the missing-data rule counts: whole local days after the day of the value, or
-    hours since it."""
-    if "days" in rule.params:
-        return (today - local_day(measured_at, time_zone)).days - 1 >= rule.params["days"]
-    return now - measured_at >= timedelta(hours=rule.params["hours"])
+def _context(row: _Row, now: datetime) -> PatientContext:
+    parameters: dict[str, Any] = {}
+    for enrolment in row.parameters:
+        parameters.update(enrolment)
+    return PatientContext(now=now, time_zone=row.time_zone, birth_date=row.birth_date, parameters=parameters)
 
 
 def _stale_types(row: _Row, now: datetime) -> set[str]:
-    """The types whose latest value is older than one of the patient's missing-data rules allows.
-    A rule that fails is reported and left out: it never hides the patient, nor the unit."""
-    today = local_day(now, row.time_zone)
+    """The types whose latest value is older than one of the patient's missing-data rules allows,
+    counted as those rules count (`rules.is_stale`): whole local days or hours, only the scheduled
+    days of a schedule, only the rules that apply to this patient's parameters. A rule that fails
+    is reported and left out: it never hides the patient, nor the unit."""
+    context = _context(row, now)
     latest = {v.type: v.measured_at for v in row.latest}
     stale: set[str] = set()
     for rule in _missing_rules(row):
         try:
             stale.update(
-                key
-                for key in rule.params["of"]
-                if key in latest and _stale_by_rule(rule, latest[key], row.time_zone, now, today)
+                key for key in rule.params["of"] if key in latest and is_stale(rule, key, latest[key], context)
             )
         except Exception as error:  # noqa: BLE001 - one rule's failure is reported, the rest stand
             failures.report(failures.OVERVIEW, rule.code, error, patient_id=row.id)

@@ -64,13 +64,13 @@ cross join lateral (
 -- name: select_new_form_responses
 -- With the item definitions of the version answered: mapped items are measurements already, and
 -- free-text answers are the parent's own words that the clinician should read.
-select fr.id, fr.form, fr.authored_at, fr.answers, f.definition -> 'items' as items
+select fr.id, fr.form, fr.authored_at, fr.answers, fr.score, f.definition -> 'items' as items
 from form_responses fr join forms f on f.code = fr.form and f.version = fr.version
 where fr.patient_id = $1 and fr.id = any($2::uuid[])
 
 -- name: select_history_form_responses
 -- $3 the form codes to read; null reads every form.
-select fr.id, fr.form, fr.authored_at, fr.answers, f.definition -> 'items' as items
+select fr.id, fr.form, fr.authored_at, fr.answers, fr.score, f.definition -> 'items' as items
 from form_responses fr join forms f on f.code = fr.form and f.version = fr.version
 where fr.patient_id = $1 and fr.authored_at >= $2 and ($3::text[] is null or fr.form = any($3::text[]))
 
@@ -83,8 +83,10 @@ select id, message, created_at from contact_requests where patient_id = $1 and c
 -- name: record_decisions
 -- One statement for all of an evaluation's decisions ($2, a JSON array; $3 the service's now).
 -- A decision opens an alert, or updates the patient's unresolved alert of the same rule key:
--- occurrences + 1, last_seen_at, the worst value (by `direction`), the latest explanation; a more
--- severe decision raises the severity, takes the rule's title and reopens an acknowledged alert.
+-- occurrences + 1, last_seen_at, the worst value (by `direction`); a more severe decision raises
+-- the severity and reopens an acknowledged alert. The rule, title, explanation and patient text
+-- are taken only from a finding at least as bad as the one that wrote them (`finding_rank`):
+-- a milder tier's breach counts as an occurrence but never makes an urgent alert read "low".
 -- The alert's events are written, and a pending push delivery per clinician of the patient's
 -- units for every new alert and every severity increase. `before` is read from the statement's
 -- snapshot: if a concurrent upload changed the alert meanwhile it is null, and the clinicians are
@@ -93,7 +95,7 @@ with decided as (
     select *
     from jsonb_to_recordset($2::jsonb) as d(
         id uuid, rule_code text, rule_key text, rule_kind text, rule_source text, severity text,
-        title text, explanation text, patient_text jsonb, measurement_ids uuid[],
+        finding_rank smallint, title text, explanation text, patient_text jsonb, measurement_ids uuid[],
         form_response_ids uuid[], contact_request_ids uuid[], value jsonb, direction text,
         unit text, observed_at timestamptz, late boolean)
 ),
@@ -104,23 +106,25 @@ before as (
 ),
 written as (
     insert into alerts as a (
-        id, patient_id, rule_code, rule_key, rule_kind, rule_source, severity, status, title, explanation,
-        patient_text, measurement_ids, form_response_ids, contact_request_ids, worst_value, latest_value,
+        id, patient_id, rule_code, rule_key, rule_kind, rule_source, severity, finding_rank, status, title,
+        explanation, patient_text, measurement_ids, form_response_ids, contact_request_ids, worst_value, latest_value,
         unit, observed_at, occurrences, raised_at, last_seen_at, late, received_at, evaluated_at)
-    select d.id, $1, d.rule_code, d.rule_key, d.rule_kind, d.rule_source, d.severity, 'open', d.title,
-           d.explanation, d.patient_text, d.measurement_ids, d.form_response_ids, d.contact_request_ids,
+    select d.id, $1, d.rule_code, d.rule_key, d.rule_kind, d.rule_source, d.severity, d.finding_rank, 'open',
+           d.title, d.explanation, d.patient_text, d.measurement_ids, d.form_response_ids, d.contact_request_ids,
            d.value, d.value, d.unit, d.observed_at, 1, $3, $3, d.late, transaction_timestamp(), clock_timestamp()
     from decided d
     on conflict (patient_id, rule_key) where status <> 'resolved' do update set
         severity = case when excluded.severity_rank > a.severity_rank then excluded.severity else a.severity end,
-        rule_code = case when excluded.severity_rank > a.severity_rank then excluded.rule_code else a.rule_code end,
-        title = case when excluded.severity_rank > a.severity_rank then excluded.title else a.title end,
         status = case when excluded.severity_rank > a.severity_rank then 'open' else a.status end,
         acknowledged_by = case when excluded.severity_rank > a.severity_rank then null else a.acknowledged_by end,
         acknowledged_at = case when excluded.severity_rank > a.severity_rank then null else a.acknowledged_at end,
-        rule_source = excluded.rule_source,
-        explanation = excluded.explanation,
-        patient_text = excluded.patient_text,
+        finding_rank = greatest(excluded.finding_rank, a.finding_rank),
+        rule_code = case when excluded.finding_rank >= a.finding_rank then excluded.rule_code else a.rule_code end,
+        rule_source = case when excluded.finding_rank >= a.finding_rank then excluded.rule_source else a.rule_source end,
+        title = case when excluded.finding_rank >= a.finding_rank then excluded.title else a.title end,
+        explanation = case when excluded.finding_rank >= a.finding_rank then excluded.explanation else a.explanation end,
+        patient_text = case when excluded.finding_rank >= a.finding_rank then excluded.patient_text
+                            else a.patient_text end,
         measurement_ids = append_ids(a.measurement_ids, excluded.measurement_ids, 200),
         form_response_ids = append_ids(a.form_response_ids, excluded.form_response_ids, 200),
         contact_request_ids = append_ids(a.contact_request_ids, excluded.contact_request_ids, 200),
@@ -326,6 +330,9 @@ select coalesce(json_agg(json_build_object(
            'programmes', array(select distinct e.programme from enrolments e
                                where e.patient_id = p.id and e.started_at <= $2
                                  and (e.ended_at is null or e.ended_at > $2) order by e.programme),
+           'parameters', array(select e.parameters from enrolments e
+                               where e.patient_id = p.id and e.started_at <= $2
+                                 and (e.ended_at is null or e.ended_at > $2) order by e.started_at, e.id),
            'types', coalesce(f.types, '{}'),
            'alerts', coalesce((
                select json_agg(json_build_object(
@@ -596,13 +603,16 @@ limit $4
 select pg_try_advisory_xact_lock($1::integer, hashtext($2::uuid::text))
 
 -- name: select_last_registrations
--- When patient $1 last registered each of $2 (a measurement type or a form code): when it was
--- measured or answered, as the missing-data rules count.
+-- When patient $1 last registered each of $2 (a measurement type or a form code; a type ending in
+-- ">0" counts only values above 0): when it was measured or answered, as the missing-data rules
+-- count.
 select k.key,
-       greatest((select max(m.measured_at) from measurements m where m.patient_id = $1 and m.type = k.key),
+       greatest((select max(m.measured_at) from measurements m
+                 where m.patient_id = $1 and m.type = k.type and (not k.nonzero or m.value > 0)),
                 (select max(f.authored_at) from form_responses f where f.patient_id = $1 and f.form = k.key))
            as last
-from unnest($2::text[]) as k(key)
+from (select key, key like '%>0' as nonzero, regexp_replace(key, '>0$', '') as type
+      from unnest($2::text[]) as key) as k
 
 -- name: mark_sweep_raises
 -- Mark each (rule $2[i], period $3[i]) of patient $1 as dealt with at $4; the ones already marked

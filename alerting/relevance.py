@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from alerting import trends
 from alerting.findings import NEWS2_SINGLE, NEWS2_TOTAL
 from alerting.rules import Observation, PatientContext, Rule
-from alerting.trends import FEED, ULTRAFILTRATION, WEIGHT
+from alerting.trends import FEED, SPO2, ULTRAFILTRATION, VOMITING, WEIGHT, WET_NAPPIES
 from backend.timezones import day_bounds, local_day
 
 # Every type, when a rule's inputs cannot be told.
@@ -39,6 +39,16 @@ _TREND_TRIGGERS: dict[str, frozenset[str]] = {
     "weight_gain": frozenset({WEIGHT}),
     "negative_uf_days": frozenset({ULTRAFILTRATION}),
     "intake_pct_of_plan": frozenset({FEED}),
+    "weight_gain_per_day": frozenset({WEIGHT}),
+    "loss_from_peak_pct": frozenset({WEIGHT}),
+    "large_vomits": frozenset({VOMITING}),
+    "spo2_below_target": frozenset({SPO2}),
+    "spo2_drop_from_baseline": frozenset({SPO2}),
+    "idwg_pct": frozenset({WEIGHT}),
+    "post_weight_above_dry": frozenset({WEIGHT}),
+    "feeds_per_day": frozenset({FEED}),
+    "wet_nappies_per_day": frozenset({WET_NAPPIES}),
+    "uf_drop_pct": frozenset({ULTRAFILTRATION}),
 }
 # trend measure -> what it reads from history. Weights only as the daily series (the last weight
 # of each local day); a finished day's intake reads the feeds of the days it judges (those the new
@@ -51,7 +61,23 @@ _TREND_READS: dict[str, dict[str, str]] = {
     "weight_gain": {WEIGHT: LAST_OF_DAY},
     "negative_uf_days": {ULTRAFILTRATION: ALL},  # daily totals
     "intake_pct_of_plan": {FEED: DAYS_TOUCHED, WEIGHT: LAST_OF_DAY},
+    "weight_gain_per_day": {WEIGHT: LAST_OF_DAY},
+    "loss_from_peak_pct": {WEIGHT: LAST_OF_DAY},
+    "large_vomits": {VOMITING: ALL},
+    "spo2_below_target": {},
+    "spo2_drop_from_baseline": {SPO2: ALL},
+    # Pre- and post-dialysis weights of one day are both needed: every weight, not the day's last.
+    "idwg_pct": {WEIGHT: ALL},
+    "post_weight_above_dry": {WEIGHT: ALL},
+    "feeds_per_day": {FEED: DAYS_TOUCHED},
+    "wet_nappies_per_day": {WET_NAPPIES: DAYS_TOUCHED},
+    "uf_drop_pct": {ULTRAFILTRATION: ALL},  # daily totals of the week before
 }
+
+
+def _form_score(params: dict) -> frozenset[str]:
+    # A score measure names its form: the score of a response is an observation of its own.
+    return frozenset({trends.score_type(params["form"])}) if isinstance(params.get("form"), str) else frozenset()
 
 
 def _spec_types(rule: Rule) -> frozenset[str]:
@@ -68,6 +94,8 @@ def triggers(rule: Rule) -> frozenset[str] | None:
             return _NEWS2_TYPES | ({confusion} if confusion else frozenset())
         case "threshold":
             return frozenset({params["type"]})
+        case "trend" if params.get("measure") == "score_rise":
+            return _form_score(params) or ANY
         case "trend":
             return _TREND_TRIGGERS.get(params.get("measure", ""), ANY)
         case "answer":
@@ -85,11 +113,18 @@ def reads(rule: Rule) -> dict[str, str] | None:
     match rule.kind:
         case "threshold" if params.get("type") in (NEWS2_TOTAL, NEWS2_SINGLE):
             return dict.fromkeys(triggers(rule) or (), ALL)  # the latest of each within the window
+        case "threshold" if "sustained" in params:
+            return {params["type"]: ALL}  # the series before the new values
         case "threshold":
             return {}  # judges the new values alone
+        case "trend" if params.get("measure") == "score_rise":
+            return dict.fromkeys(_form_score(params), ALL) or ANY
         case "trend":
             known = _TREND_READS.get(params.get("measure", ""))
-            return dict(known) if known is not None else ANY
+            if known is None:
+                return ANY
+            # Weight gain with breathlessness: the symptoms around the finding, too.
+            return {**known, **dict.fromkeys(_spec_types(rule), ALL)} if params.get("with_any") else dict(known)
         case "answer":
             # Co-occurrence (cloudy effluent with pain or fever) pairs new with stored; a plain
             # match only reports what is new.

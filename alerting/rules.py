@@ -7,10 +7,15 @@ severity (low | medium | high), enabled, source (programme | patient). Params by
   "min_age_months"?}; `type` may also be the derived "news2" (total) or "news2_single" (highest
   single-parameter score), with "window_minutes" and "confusion_answer".
 - trend: {"measure", "op", "limit", ...measure options} (see `alerting.trends`).
-- missing: {"of": [type or form, ...], "days" | "hours"}.
+- missing: {"of": [type or form, ...], "days" | "hours", "scheduled_by"?}: with "scheduled_by" (the
+  name of a weekday-list patient parameter, e.g. the dialysis "session_days") only the scheduled
+  local days count towards "days"; unset, every day is scheduled.
 - answer: {"match": [spec, ...], "with_any"?: [spec, ...], "within_hours"?}; a spec is
   {"type", "attribute"? | "component"?, "any_of"? | "op"+"limit"?}; a spec with neither matches
   any observation of the type (a contact request).
+Any kind may also have "when": {"<patient parameter>": [value, ...]}: the rule applies only while
+the patient's parameter has one of the values (null in the list: also when it is unset). That is
+how a programme holds rules for one modality or one feeding phase (`applies`).
 Form answers are observations of type "<form>/<link_id>" (`answer_type`) whose `code` is the
 answer (a string or a boolean); a contact request is an observation of type "contact_request".
 
@@ -20,6 +25,7 @@ patient's local midnight), `evaluate_missing` (the periodic sweep), `apply_overr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -43,6 +49,7 @@ __all__ = [
     "CONTACT_REQUEST",
     "NEWS2_SINGLE",
     "NEWS2_TOTAL",
+    "OPTIONAL_PARAMS",
     "Decision",
     "LocalText",
     "Observation",
@@ -50,12 +57,16 @@ __all__ = [
     "Rule",
     "RuleError",
     "answer_type",
+    "applies",
     "apply_override",
+    "counts_as_registration",
     "evaluate",
     "evaluate_day",
     "evaluate_missing",
     "history_since",
+    "is_stale",
     "lookback",
+    "missing_keys",
     "rule_problems",
 ]
 
@@ -89,6 +100,8 @@ class Rule(msgspec.Struct, frozen=True, kw_only=True):
     safety_floor: bool = False
     # Tiers of one finding (temperature < 36.5 / < 36.0): only the most severe one is raised.
     group: str | None = None
+    # A template: "{limit}", "{days|day}" are filled from params (`texts.title`), so that an
+    # override's title shows the limit in force.
     title: str = ""
     basis: str = ""  # the clinical source, short, for the explanation
     patient_text: LocalText | None = None  # "{value}" is replaced by the value in that language
@@ -119,10 +132,23 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
 # -- evaluation ---------------------------------------------------------------------------------
 
 
-def _active(rules: Iterable[Rule], kinds: Iterable[str]) -> list[Rule]:
+def applies(rule: Rule, context: PatientContext) -> bool:
+    """Whether the rule's "when" (patient parameter values) holds for this patient now."""
+    for name, values in rule.params.get("when", {}).items():
+        value = context.parameters.get(name)
+        if not any(type(value) is type(wanted) and value == wanted for wanted in values):
+            return False
+    return True
+
+
+def _active(rules: Iterable[Rule], kinds: Iterable[str], context: PatientContext | None = None) -> list[Rule]:
     # A safety floor stays on even if a stored row says otherwise (`apply_override` refuses to
     # write that, this is the second line).
-    return [rule for rule in rules if rule.kind in kinds and (rule.enabled or rule.safety_floor)]
+    return [
+        rule
+        for rule in rules
+        if rule.kind in kinds and (rule.enabled or rule.safety_floor) and (context is None or applies(rule, context))
+    ]
 
 
 @contextmanager
@@ -143,7 +169,7 @@ def _decide(rule: Rule, finding: Finding) -> Decision:
     return Decision(
         rule=rule.code,
         severity=rule.severity,
-        title=rule.title or rule.code,
+        title=texts.title(rule),
         explanation=texts.explanation(rule, finding),
         patient_text=texts.patient_text(rule, finding, LocalText),
         observation_ids=finding.observation_ids,
@@ -186,7 +212,7 @@ def evaluate(
         return []
     timeline = Timeline.build(new, history, context)
     decisions = []
-    for rule in _active(rules, FINDERS):
+    for rule in _active(rules, FINDERS, context):
         with _guarded(rule, on_failure):
             finding = FINDERS[rule.kind](rule, timeline)
             if finding is not None:
@@ -208,7 +234,9 @@ def evaluate_day(
     if day_bounds(day, context.time_zone)[1] > context.now:
         return []
     timeline = Timeline.build([], history, context)
-    whole_day = [rule for rule in _active(rules, ["trend"]) if rule.params.get("measure") in trends.DAILY_MEASURES]
+    whole_day = [
+        rule for rule in _active(rules, ["trend"], context) if rule.params.get("measure") in trends.DAILY_MEASURES
+    ]
     decisions = []
     for rule in whole_day:
         with _guarded(rule, on_failure):
@@ -226,6 +254,17 @@ _TREND_DAYS = {
     "weight_gain": lambda p: p.get("days", 2),
     "negative_uf_days": lambda p: p["limit"],
     "intake_pct_of_plan": lambda p: 7,  # the latest weight for the plan: a week of missed weighing
+    "weight_gain_per_day": lambda p: p.get("max_days", 7),
+    "loss_from_peak_pct": lambda p: p.get("days", 7),
+    "large_vomits": lambda p: math.ceil(p.get("hours", 24) / 24),
+    "spo2_below_target": lambda p: 0,
+    "spo2_drop_from_baseline": lambda p: p.get("baseline_days", 14),
+    "idwg_pct": lambda p: p.get("max_gap_days", 4),
+    "post_weight_above_dry": lambda p: p.get("max_days", 14),
+    "score_rise": lambda p: p.get("max_days", 21),
+    "feeds_per_day": lambda p: 0,
+    "wet_nappies_per_day": lambda p: 0,
+    "uf_drop_pct": lambda p: 7,
 }
 
 
@@ -240,9 +279,17 @@ def lookback(rules: Sequence[Rule]) -> timedelta:
             need = max(need, timedelta(days=_TREND_DAYS[params["measure"]](params) + 2))
         elif rule.kind == "threshold" and params["type"] in (NEWS2_TOTAL, NEWS2_SINGLE):
             need = max(need, timedelta(minutes=params.get("window_minutes", 60)))
-        elif rule.kind == "answer" and params.get("with_any"):
+        elif rule.kind == "threshold" and "sustained" in params:
+            need = max(need, sustained_span(params["sustained"]))
+        if params.get("with_any") and rule.kind in ("answer", "trend"):
             need = max(need, timedelta(hours=params.get("within_hours", 24)))
     return need
+
+
+def sustained_span(spec: Mapping[str, Any]) -> timedelta:
+    """How far back a sustained-breach threshold reads its type: the window of its readings, or
+    twice its minutes (a breach that began before the window must show its start)."""
+    return max(timedelta(minutes=spec.get("within_minutes", 60)), timedelta(minutes=2 * spec.get("minutes", 0)))
 
 
 def history_since(new: Sequence[Observation], rules: Sequence[Rule]) -> datetime | None:
@@ -250,26 +297,79 @@ def history_since(new: Sequence[Observation], rules: Sequence[Rule]) -> datetime
     return min(obs.measured_at for obs in new) - lookback(rules) if new else None
 
 
+# A missing rule with "nonzero" counts only registrations with a value above 0 (a wet nappy, not a
+# "0 wet nappies" count): its keys in `last_seen` carry this suffix.
+NONZERO = ">0"
+
+
+def missing_keys(rule: Rule) -> list[str]:
+    """The keys of `last_seen` a missing rule reads: its types and forms, or with "nonzero" the
+    types' last registrations above 0."""
+    suffix = NONZERO if rule.params.get("nonzero") else ""
+    return [key + suffix for key in rule.params["of"]]
+
+
+def counts_as_registration(rule: Rule, obs: Observation) -> bool:
+    """Whether an arriving observation ends a missing rule's gap."""
+    if not ({obs.type, obs.type.partition("/")[0]} & set(rule.params["of"])):
+        return False
+    return not rule.params.get("nonzero") or (obs.value or 0) > 0
+
+
+def is_stale(rule: Rule, type_: str, measured_at: datetime, context: PatientContext) -> bool:
+    """Whether a type last measured at `measured_at` is past what a missing rule allows: the
+    engine's own count (the unit overview's "stale"), schedule and patient parameters included."""
+    if not applies(rule, context):
+        return False
+    return _missing(rule, {type_: measured_at, type_ + NONZERO: measured_at}, context) is not None
+
+
 def _missing(rule: Rule, last_seen: Mapping[str, datetime | None], context: PatientContext) -> Finding | None:
     keys = rule.params["of"]
-    seen = [last_seen[key] for key in keys if last_seen.get(key) is not None]
+    seen = [last_seen[key] for key in missing_keys(rule) if last_seen.get(key) is not None]
     last = max(seen) if seen else context.monitoring_since  # type: ignore[type-var]
     if last is None:
         return None
     what = f"No {texts.label(keys[0]).lower()}" if len(keys) == 1 else "No registration"
+    if rule.params.get("nonzero"):
+        what += " above 0"
     since = "last " + texts.local_time(last, context.time_zone) if seen else "none since monitoring began"
     detail = "" if len(keys) == 1 else "Looked for: " + ", ".join(keys) + "."
     if "days" in rule.params:
         # Whole local days without a registration: a weight due every morning is 1 day missing
         # once the day after the last one has ended, whether that day had 23, 24 or 25 hours.
-        gone = (local_day(context.now, context.time_zone) - local_day(last, context.time_zone)).days - 1
+        first, today = local_day(last, context.time_zone) + timedelta(days=1), local_day(context.now, context.time_zone)
+        schedule = scheduled_weekdays(rule, context)
+        if schedule is None:
+            gone = (today - first).days
+            span = texts.plural(gone, "whole day")
+        else:
+            # Only the days the patient is due (thrice-weekly haemodialysis): an off-day is no gap.
+            gone = sum(1 for n in range((today - first).days) if (first + timedelta(days=n)).weekday() in schedule)
+            span = texts.plural(gone, "scheduled day") + f" ({rule.params['scheduled_by']}: {schedule_text(schedule)})"
         if gone < rule.params["days"]:
             return None
-        return Finding(float(gone), "d", f"{what} for {texts.plural(gone, 'whole day')}, {since}", (), last, detail)
+        return Finding(float(gone), "d", f"{what} for {span}, {since}", (), last, detail)
     hours = (context.now - last) / timedelta(hours=1)
     if hours < rule.params["hours"]:
         return None
     return Finding(hours, "h", f"{what} for {texts.plural(hours, 'hour')}, {since}", (), last, detail)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def scheduled_weekdays(rule: Rule, context: PatientContext) -> frozenset[int] | None:
+    """The weekdays (Monday 0) a "scheduled_by" missing rule counts, or None: every day."""
+    name = rule.params.get("scheduled_by")
+    days = context.parameters.get(name) if isinstance(name, str) else None
+    if not isinstance(days, list) or not days:
+        return None
+    return frozenset(WEEKDAYS.index(day) for day in days if day in WEEKDAYS)
+
+
+def schedule_text(weekdays: frozenset[int]) -> str:
+    return ", ".join(WEEKDAYS[day] for day in sorted(weekdays))
 
 
 def evaluate_missing(
@@ -281,7 +381,7 @@ def evaluate_missing(
 ) -> list[Decision]:
     """Missing-data decisions at `context.now`, from when each type or form was last registered."""
     decisions = []
-    for rule in _active(rules, ["missing"]):
+    for rule in _active(rules, ["missing"], context):
         with _guarded(rule, on_failure):
             if (finding := _missing(rule, last_seen, context)) is not None:
                 decisions.append(_decide(rule, finding))
@@ -305,7 +405,14 @@ def rule_problems(rule: Rule) -> list[str]:
     evaluation never meets a malformed one."""
     if rule.severity not in SEVERITY_RANK:
         return [f"severity must be one of {', '.join(SEVERITY_RANK)}"]
-    return params_problems(rule.kind, rule.params)
+    problems = params_problems(rule.kind, rule.params)
+    if rule.safety_floor and "sustained" in rule.params:
+        problems.append("params.sustained: a safety floor alerts on the first breach")
+    return problems
+
+
+# Params a rule of a kind may take in an override although its default does not have them.
+OPTIONAL_PARAMS: dict[str, tuple[str, ...]] = {"threshold": ("sustained",)}
 
 
 def _tightened(op: str, default: float, candidate: float) -> bool:

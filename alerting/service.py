@@ -34,10 +34,13 @@ from alerting.rules import (
     PatientContext,
     Rule,
     RuleError,
+    applies,
     apply_override,
+    counts_as_registration,
     evaluate,
     evaluate_missing,
     history_since,
+    missing_keys,
 )
 from backend.access.service import Caller
 from backend.db import load_queries
@@ -175,7 +178,8 @@ async def evaluate_and_record(
     new = [*measurements, *await _new_observations(conn, patient_id, form_response_ids, contact_request_ids)]
     if not new:
         return []
-    relevant = relevance.relevant(patient.rules, {obs.type for obs in new})
+    applicable = [rule for rule in patient.rules if applies(rule, patient.context)]
+    relevant = relevance.relevant(applicable, {obs.type for obs in new})
     rules = relevance.due(relevant, new, patient.context)
     decisions: list[Decision] = []
     if rules:
@@ -208,7 +212,7 @@ async def record_decisions(
         row = _decision_row(decision, rule, patient, now, on_arrival=on_arrival)
         held = strongest.get(row["rule_key"])
         # One row per key: a statement's ON CONFLICT may not touch the same alert twice.
-        if held is None or SEVERITY_RANK[row["severity"]] > SEVERITY_RANK[held["severity"]]:
+        if held is None or row["finding_rank"] > held["finding_rank"]:
             strongest[row["rule_key"]] = row
     rows = await conn.fetch(queries.record_decisions, patient_id, list(strongest.values()), now)
     notified = [str(row["id"]) for row in rows if row["deliveries"]]
@@ -278,6 +282,7 @@ def _decision_row(
         "rule_kind": rule.kind,
         "rule_source": decision.source,
         "severity": decision.severity,
+        "finding_rank": finding_rank(decision.severity, rule, patient.rules),
         "title": decision.title,
         "explanation": _explanation(decision, rule, patient, late, now),
         "patient_text": {"nb": decision.patient_text.nb, "en": decision.patient_text.en},
@@ -290,6 +295,16 @@ def _decision_row(
         "observed_at": decision.observed_at,
         "late": late,
     }
+
+
+def finding_rank(severity: str, rule: Rule, rules: Sequence[Rule]) -> int:
+    """How bad a finding is, for which one an alert's words describe: its severity first, then its
+    tier in the rule's group (an earlier rule is the worse finding, as `evaluate` ranks them)."""
+    later = 0
+    if rule.group is not None:
+        codes = [r.code for r in rules if r.group == rule.group]
+        later = len(codes) - 1 - codes.index(rule.code) if rule.code in codes else 0
+    return SEVERITY_RANK[severity] * 100 + later
 
 
 def _quote(text: str) -> str:
@@ -394,11 +409,6 @@ async def _days_touched(
 # -- missing data that arrived -----------------------------------------------------------------
 
 
-def _keys(obs: Observation) -> tuple[str, str]:
-    """What a missing-data rule's `of` may name: the type, or the form of an answer."""
-    return obs.type, obs.type.partition("/")[0]
-
-
 def _arrival(obs: Observation) -> str:
     return f"form {obs.type.partition('/')[0]}" if "/" in obs.type else texts.label(obs.type).lower()
 
@@ -413,12 +423,11 @@ async def _resolve_answered_missing(
         rule = patient.rule(open_alert.rule_code)
         if rule is None:
             continue
-        wanted = set(rule.params.get("of", []))
-        arrived = [obs for obs in new if wanted.intersection(_keys(obs))]
+        arrived = [obs for obs in new if counts_as_registration(rule, obs)]
         if not arrived:
             continue
         latest = max(arrived, key=lambda obs: obs.measured_at)
-        last_seen = dict.fromkeys(wanted, latest.measured_at)
+        last_seen = dict.fromkeys(missing_keys(rule), latest.measured_at)
         on_failure = failures.reporter(failures.ARRIVAL, patient_id)
         still = evaluate_missing(last_seen, [rule], patient.context, on_failure=on_failure)
         if still:

@@ -28,7 +28,7 @@ import asyncpg
 from alerting import failures, relevance, trends
 from alerting.defaults import DEFAULT_RULES
 from alerting.observations import from_measurement
-from alerting.rules import Decision, Rule, evaluate_day, evaluate_missing
+from alerting.rules import Decision, Rule, applies, evaluate_day, evaluate_missing, missing_keys
 from alerting.service import PatientRules, load_patient_rules, record_decisions
 from backend.db import load_queries
 from backend.timezones import day_bounds, local_day
@@ -115,7 +115,7 @@ async def _marked(
 
 
 async def _missing(conn: asyncpg.Connection, patient_id: UUID, patient: PatientRules) -> list[Decision]:
-    keys = sorted({key for rule in patient.rules if rule.kind == "missing" for key in rule.params.get("of", [])})
+    keys = sorted({key for rule in patient.rules if rule.kind == "missing" for key in missing_keys(rule)})
     if not keys:
         return []
     rows = await conn.fetch(queries.select_last_registrations, patient_id, keys)
@@ -129,8 +129,8 @@ async def _missing(conn: asyncpg.Connection, patient_id: UUID, patient: PatientR
 
 
 async def _whole_days(conn: asyncpg.Connection, patient_id: UUID, patient: PatientRules) -> list[Decision]:
-    rules = [rule for rule in patient.rules if _whole_day(rule)]
     context = patient.context
+    rules = [rule for rule in patient.rules if _whole_day(rule) and applies(rule, context)]
     if not rules or context.monitoring_since is None:
         return []
     zone = context.time_zone

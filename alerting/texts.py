@@ -8,6 +8,7 @@ the unit may not see the alert for minutes.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -34,7 +35,15 @@ TYPE_UNITS = {
     "stools": "",
     "vomiting": "",
 }
-_DISPLAY_UNITS = {"Cel": "°C", "mm[Hg]": "mmHg", "g/kg/d": "g/kg/day", "d": "days", "h": "hours", "": ""}
+_DISPLAY_UNITS = {
+    "Cel": "°C",
+    "mm[Hg]": "mmHg",
+    "g/kg/d": "g/kg/day",
+    "g/d": "g/day",
+    "d": "days",
+    "h": "hours",
+    "": "",
+}
 _LABELS = {
     "body_temperature": "Temperature",
     "body_weight": "Weight",
@@ -51,6 +60,12 @@ _LABELS = {
     "premature-worried/worried": "Parent worried",
     "pd-session/abdominal_pain": "Abdominal pain",
     "copd-symptom-diary/new_confusion": "New confusion",
+    "copd-symptom-diary/more_breathless": "More breathless",
+    "copd-symptom-diary/sputum_colour_changed": "Sputum colour changed",
+    "copd-symptom-diary/sputum_volume_increased": "More sputum",
+    "copd-weekly-wellbeing/score": "Weekly wellbeing score",
+    "wet_nappies": "Wet nappies",
+    "feeding_volume": "Feed",
 }
 
 # The severity sentence every patient text ends (or, for high, begins) with.
@@ -124,6 +139,8 @@ def plural(count: float, word: str) -> str:
 
 def _spec(spec: dict[str, Any]) -> str:
     text = label(spec["type"]).lower()
+    if "component" in spec:
+        text = f"{spec['component']} {text}"
     if "any_of" in spec:
         text += " " + "/".join(quantity(code, "") for code in spec["any_of"])
     elif "op" in spec:
@@ -138,14 +155,35 @@ def _limit(params: dict[str, Any], unit: str) -> str:
         return plural(params["days"], "day")
     if "hours" in params and "of" in params:
         return plural(params["hours"], "hour")
+    if "match" in params and "at_least" in params:
+        return f"at least {params['at_least']} of " + ", ".join(_spec(spec) for spec in params["match"])
     if "match" in params:
         codes = dict.fromkeys(quantity(code, "") for spec in params["match"] for code in spec.get("any_of", []))
+        codes.update(dict.fromkeys(_spec(spec) for spec in params["match"] if "op" in spec))
         text = ", ".join(codes) or "any"
         if params.get("with_any"):
             also = " or ".join(dict.fromkeys(_spec(spec) for spec in params["with_any"]))
             text += f", with {also} within {params.get('within_hours', 24)} h"
         return text
     return ""
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)(?:\|([^}]+))?\}")
+
+
+def title(rule: Rule) -> str:
+    """The rule's title with the numbers in force: a template such as "Growth below {limit}
+    g/kg/day" or "No weight for {days|day}" (a word after "|" is counted: "1 day", "2 days") is
+    filled from the rule's params, so an override's title shows the override's limit."""
+    unit = TYPE_UNITS.get(rule.params.get("type", ""), "") if rule.kind == "threshold" else ""
+
+    def fill(match: re.Match[str]) -> str:
+        value = rule.params.get(match[1])
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return match[0]
+        return plural(value, match[2]) if match[2] else number(float(value), unit if match[1] == "limit" else "")
+
+    return _PLACEHOLDER.sub(fill, rule.title) if rule.title else rule.code
 
 
 def origin(rule: Rule, unit: str) -> str:

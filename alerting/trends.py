@@ -8,13 +8,15 @@ the same time each morning and count a day's feeds from midnight to midnight, in
 
 from __future__ import annotations
 
+import math
+import statistics
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from backend.timezones import day_bounds, day_length, local_day
+from backend.timezones import day_bounds, day_length, local_day, zone
 
 if TYPE_CHECKING:
     from alerting.rules import Observation, PatientContext, Rule
@@ -22,6 +24,9 @@ if TYPE_CHECKING:
 WEIGHT = "body_weight"
 FEED = "feeding_volume"
 ULTRAFILTRATION = "ultrafiltration_volume"
+WET_NAPPIES = "wet_nappies"
+VOMITING = "vomiting"
+SPO2 = "spo2"
 
 # A day-to-day weight change this large is more likely a mis-entry (wrong scale, clothes, child)
 # than physiology: CLINICAL.md §3.4 plausibility. We still alert, and say so.
@@ -113,14 +118,41 @@ def _short(day: date) -> str:
     return day.strftime("%d %b").lstrip("0")
 
 
+def exponential_velocity(start_g: float, end_g: float, days: int) -> float:
+    """Growth velocity in g/kg/day by the exponential method: 1000 × ln(end / start) / days.
+
+    Patel et al. (Pediatrics 2005;116:1466) found it the most accurate of the usual methods, and
+    the average-weight 2-point method within ~0.1 g/kg/day of it; dividing the gain by the weight
+    at the start instead reads ~2 % high (1800 → 1881 g over 3 days: 15.0 instead of 14.67), which
+    would delay a "below 10" alert.
+    """
+    return 1000 * math.log(end_g / start_g) / days
+
+
 def growth_velocity(rule: Rule, timeline: Timeline) -> Finding | None:
-    """2-point average growth in g/kg/day from the daily weight `days` or more local days back.
+    """Growth in g/kg/day (`exponential_velocity`) from the daily weight `days` or more local
+    days back.
 
     ESPGHAN targets 15-20 g/kg/day; a single day is scale noise (~10 g on a 1.6 kg infant is
-    0.6 %), hence >= 3 days. Dividing by the weight at the window start is the "2-point average"
-    method of CLINICAL.md §3.1. Days are counted as local calendar days because parents weigh at
+    0.6 %), hence >= 3 days. Days are counted as local calendar days because parents weigh at
     the same clock time: across a clock change 3 mornings are 71 or 73 hours apart, not 72.
     """
+    window = _growth_window(rule, timeline)
+    if window is None:
+        return None
+    (start_day, start), (end_day, end), days = window
+    assert start.value is not None and end.value is not None
+    velocity = exponential_velocity(start.value, end.value, days)
+    detail = f"{start.value:.0f} g ({_short(start_day)}) → {end.value:.0f} g ({_short(end_day)}) over {days} days."
+    return Finding(velocity, "g/kg/d", f"Growth over {days} days", (start.id, end.id), end.measured_at, detail)
+
+
+def _growth_window(
+    rule: Rule, timeline: Timeline
+) -> tuple[tuple[date, Observation], tuple[date, Observation], int] | None:
+    """The daily weights a growth measure compares: the latest, and the most recent one at least
+    `days` and at most `max_days` local days before it (a longer window would average away a
+    recent stall, so then there is nothing to say yet)."""
     if not timeline.has_new(WEIGHT):
         return None
     series = timeline.daily_last(WEIGHT)
@@ -128,17 +160,44 @@ def growth_velocity(rule: Rule, timeline: Timeline) -> Finding | None:
         return None
     end_day, end = series[-1]
     shortest, longest = int(rule.params.get("days", 3)), int(rule.params.get("max_days", 7))
-    # The most recent weight that is far enough back; a longer window than `max_days` would
-    # average away a recent stall, so then there is nothing to say yet.
     starts = [(day, obs) for day, obs in series if shortest <= (end_day - day).days <= longest]
     if not starts:
         return None
     start_day, start = starts[-1]
-    days = (end_day - start_day).days
+    return (start_day, start), (end_day, end), (end_day - start_day).days
+
+
+def weight_gain_per_day(rule: Rule, timeline: Timeline) -> Finding | None:
+    """Absolute gain in g/day over the same window as `growth_velocity`: the alternative for larger
+    infants on home NG programmes, where 20-30 g/day is adequate (CLINICAL.md §3.1)."""
+    window = _growth_window(rule, timeline)
+    if window is None:
+        return None
+    (start_day, start), (end_day, end), days = window
     assert start.value is not None and end.value is not None
-    velocity = (end.value - start.value) / (start.value / 1000) / days
     detail = f"{start.value:.0f} g ({_short(start_day)}) → {end.value:.0f} g ({_short(end_day)}) over {days} days."
-    return Finding(velocity, "g/kg/d", f"Growth over {days} days", (start.id, end.id), end.measured_at, detail)
+    gain = (end.value - start.value) / days
+    return Finding(gain, "g/d", f"Weight gain over {days} days", (start.id, end.id), end.measured_at, detail)
+
+
+def loss_from_peak_pct(rule: Rule, timeline: Timeline) -> Finding | None:
+    """Loss from the highest daily weight of the previous `days` local days to the latest, in %
+    of that peak. After tube feeds stop a plateau or a slight loss is expected (DigiHOPP), so the
+    day-to-day rules are off in that phase and this one watches the cumulative loss instead."""
+    if not timeline.has_new(WEIGHT):
+        return None
+    series = timeline.daily_last(WEIGHT)
+    if not series:
+        return None
+    end_day, end = series[-1]
+    window = [(day, obs) for day, obs in series if 1 <= (end_day - day).days <= int(rule.params.get("days", 7))]
+    if not window:
+        return None
+    peak_day, peak = max(window, key=lambda item: (item[1].value or 0.0, item[0]))
+    assert peak.value is not None and end.value is not None
+    loss = (peak.value - end.value) / peak.value * 100
+    detail = f"Highest {peak.value:.0f} g ({_short(peak_day)}) → {end.value:.0f} g ({_short(end_day)})."
+    return Finding(loss, "%", "Weight loss from the recent highest", (peak.id, end.id), end.measured_at, detail)
 
 
 def _previous(series: list[tuple[date, Observation]], max_gap: int) -> tuple[date, Observation] | None:
@@ -278,11 +337,256 @@ def intake_pct_of_plan(rule: Rule, timeline: Timeline, day: date) -> Finding | N
     return Finding(total / plan * 100 if plan else 0.0, "%", "Intake of plan", ids, at, detail)
 
 
+# -- counts per day and in a window -------------------------------------------------------------
+
+
+def _per_24_hours(count: float, day: date, zone: str) -> tuple[float, str]:
+    """A day's count held to 24 hours: on a 23- or 25-hour day (clock change) the count is scaled
+    and rounded up, so a rhythm that kept time is never short by the clock's hour."""
+    hours = day_length(day, zone) / timedelta(hours=1)
+    if hours == 24:
+        return count, ""
+    return float(math.ceil(count * 24 / hours - 1e-9)), f" ({hours:.0f}-hour day: clock change, {count:g} counted)"
+
+
+def feeds_per_day(rule: Rule, timeline: Timeline, day: date) -> Finding | None:
+    """Feeds on one local day that is over: registrations with a volume, and breastfeeds (whose
+    volume a parent may not know). DigiHOPP asks for at least 8 per 24 hours."""
+    start, end = day_bounds(day, timeline.context.time_zone)
+    feeds = [
+        obs
+        for obs in timeline.between(FEED, start, end)
+        if (obs.value or 0) > 0 or obs.attributes.get("route") == "breast"
+    ]
+    if not feeds:
+        return None
+    count, clock = _per_24_hours(float(len(feeds)), day, timeline.context.time_zone)
+    detail = f"{_short(day)}{clock}: " + ", ".join(texts_time(obs, timeline) for obs in feeds) + "."
+    return Finding(count, "", "Feeds in a day", tuple(obs.id for obs in feeds), feeds[-1].measured_at, detail)
+
+
+def wet_nappies_per_day(rule: Rule, timeline: Timeline, day: date) -> Finding | None:
+    """Wet nappies on one local day that is over: a day's registrations add up (one per nappy,
+    or the daily check's count). DigiHOPP: 4-7 per 24 hours."""
+    start, end = day_bounds(day, timeline.context.time_zone)
+    nappies = [obs for obs in timeline.between(WET_NAPPIES, start, end) if obs.value is not None]
+    if not nappies:
+        return None
+    total, clock = _per_24_hours(sum(obs.value or 0.0 for obs in nappies), day, timeline.context.time_zone)
+    detail = f"{_short(day)}{clock}: {len(nappies)} registrations."
+    ids = tuple(obs.id for obs in nappies)
+    return Finding(total, "", "Wet nappies in a day", ids, nappies[-1].measured_at, detail)
+
+
+def texts_time(obs: Observation, timeline: Timeline) -> str:
+    local = obs.measured_at.astimezone(zone(timeline.context.time_zone))
+    volume = f" {obs.value:.0f} mL" if obs.value else ""
+    return f"{local:%H:%M}{volume}"
+
+
+def large_vomits(rule: Rule, timeline: Timeline) -> Finding | None:
+    """Large vomits (vomiting registrations of size "large", each counting its episodes) in the
+    `hours` up to the newest new one. Their colour is judged by the bilious-vomit rule."""
+    new = [obs for obs in timeline.new if obs.type == VOMITING]
+    if not new:
+        return None
+    newest = max(obs.measured_at for obs in new)
+    since = newest - timedelta(hours=float(rule.params.get("hours", 24)))
+    window = timeline.between(VOMITING, since, newest + timedelta(microseconds=1))
+    large = [obs for obs in window if obs.attributes.get("size") == "large" and (obs.value or 0) > 0]
+    if not large:
+        return None
+    total = sum(obs.value or 0.0 for obs in large)
+    local_since = since.astimezone(zone(timeline.context.time_zone))
+    detail = f"{len(large)} registrations of large vomits since {_short(local_since.date())} {local_since:%H:%M}."
+    hours = rule.params.get("hours", 24)
+    return Finding(total, "", f"Large vomits in {hours:g} h", tuple(o.id for o in large), newest, detail)
+
+
+# -- SpO2 against the patient's own numbers ------------------------------------------------------
+
+
+def _on_oxygen(obs: Observation, context: PatientContext) -> bool:
+    for flag in (obs.attributes.get("on_oxygen"), context.parameters.get("home_oxygen")):
+        if isinstance(flag, bool):
+            return flag
+    return False
+
+
+def _lowest_new(timeline: Timeline, type_: str) -> Observation | None:
+    new = [obs for obs in timeline.new if obs.type == type_ and obs.value is not None]
+    return min(new, key=lambda obs: (obs.value, obs.measured_at)) if new else None
+
+
+def spo2_below_target(rule: Rule, timeline: Timeline) -> Finding | None:
+    """How many points the lowest new SpO2 lies below the patient's own lower target
+    (`spo2_target_low`, set by the clinician, e.g. 88 % on scale 2); nothing without a target."""
+    target = timeline.context.parameters.get("spo2_target_low")
+    lowest = _lowest_new(timeline, SPO2)
+    if lowest is None or not isinstance(target, int | float) or isinstance(target, bool):
+        return None
+    assert lowest.value is not None
+    high = timeline.context.parameters.get("spo2_target_high")
+    target_text = f"{target:g}-{high:g} %" if isinstance(high, int | float) else f"≥ {target:g} %"
+    detail = f"Lowest new reading {lowest.value:g} %; personal target {target_text}."
+    return Finding(
+        target - lowest.value, "points", "SpO2 below personal target by", (lowest.id,), lowest.measured_at, detail
+    )
+
+
+def spo2_drop_from_baseline(rule: Rule, timeline: Timeline) -> Finding | None:
+    """Points the lowest new SpO2 lies below the patient's own baseline: the median of their
+    readings over the `baseline_days` before it (at least `min_readings` of them), on air or on
+    oxygen like the reading judged, since the two are not comparable."""
+    lowest = _lowest_new(timeline, SPO2)
+    if lowest is None:
+        return None
+    assert lowest.value is not None
+    context = timeline.context
+    days = int(rule.params.get("baseline_days", 14))
+    oxygen = _on_oxygen(lowest, context)
+    baseline = [
+        obs.value
+        for obs in timeline.between(SPO2, lowest.measured_at - timedelta(days=days), lowest.measured_at)
+        if obs.value is not None and obs.id not in timeline.new_ids and _on_oxygen(obs, context) == oxygen
+    ]
+    if len(baseline) < int(rule.params.get("min_readings", 5)):
+        return None
+    median = statistics.median(baseline)
+    detail = (
+        f"{lowest.value:g} % vs median {median:g} % of {len(baseline)} readings over {days} days"
+        f" ({'on oxygen' if oxygen else 'on air'})."
+    )
+    return Finding(
+        median - lowest.value, "points", "SpO2 below own baseline by", (lowest.id,), lowest.measured_at, detail
+    )
+
+
+# -- dialysis ----------------------------------------------------------------------------------
+
+
+def uf_drop_pct(rule: Rule, timeline: Timeline, day: date) -> Finding | None:
+    """How far one local day's net UF fell below the median of the 7 days before it, in %
+    (at least `min_days` of them with data, and a positive median): PD patients are taught to
+    tell the unit when they stop getting fluid back."""
+    totals = {d: (total, items) for d, total, items in timeline.daily_totals(ULTRAFILTRATION)}
+    if day not in totals:
+        return None
+    before = [totals[d][0] for n in range(1, 8) if (d := day - timedelta(days=n)) in totals]
+    if len(before) < int(rule.params.get("min_days", 3)):
+        return None
+    median = statistics.median(before)
+    if median <= 0:
+        return None
+    total, items = totals[day]
+    detail = f"{_short(day)}: {total:.0f} mL vs median {median:.0f} mL of the {len(before)} days before with data."
+    drop = (median - total) / median * 100
+    return Finding(
+        drop, "%", "Net UF below its 7-day median by", tuple(o.id for o in items), items[-1].measured_at, detail
+    )
+
+
+PRE_DIALYSIS, POST_DIALYSIS = "pre_dialysis", "post_dialysis"
+
+
+def _timed_weights(timeline: Timeline, timing: str) -> list[Observation]:
+    return [obs for obs in timeline.of_type(WEIGHT) if obs.value is not None and obs.attributes.get("timing") == timing]
+
+
+def _dry_weight(timeline: Timeline) -> float | None:
+    dry = timeline.context.parameters.get("dry_weight_kg")
+    return float(dry) if isinstance(dry, int | float) and not isinstance(dry, bool) and dry > 0 else None
+
+
+def idwg_pct(rule: Rule, timeline: Timeline) -> Finding | None:
+    """Interdialytic weight gain: the latest new pre-dialysis weight less the last post-dialysis
+    weight before it (at most `max_gap_days` earlier), in % of dry weight (haemodialysis)."""
+    dry = _dry_weight(timeline)
+    pres = [obs for obs in timeline.new if obs.type == WEIGHT and obs.attributes.get("timing") == PRE_DIALYSIS]
+    if dry is None or not pres:
+        return None
+    pre = max(pres, key=_measured_at)
+    gap = timedelta(days=float(rule.params.get("max_gap_days", 4)))
+    posts = [
+        obs
+        for obs in _timed_weights(timeline, POST_DIALYSIS)
+        if pre.measured_at - gap <= obs.measured_at < pre.measured_at
+    ]
+    if pre.value is None or not posts:
+        return None
+    post = posts[-1]
+    assert post.value is not None
+    gain = (pre.value - post.value) / 1000
+    detail = (
+        f"{post.value / 1000:.1f} kg after the last session ({_short(timeline.day(post.measured_at))}) → "
+        f"{pre.value / 1000:.1f} kg before this one: {gain:+.1f} kg, dry weight {dry:.1f} kg."
+    )
+    return Finding(gain / dry * 100, "%", "Interdialytic weight gain", (post.id, pre.id), pre.measured_at, detail)
+
+
+def post_weight_above_dry(rule: Rule, timeline: Timeline) -> Finding | None:
+    """The smallest excess over dry weight, in kg, of the last `sessions` post-dialysis weights
+    (within `max_days`): "above the limit on 2 sessions" is "the smaller of the two is above"."""
+    dry = _dry_weight(timeline)
+    if dry is None or not any(
+        obs.attributes.get("timing") == POST_DIALYSIS for obs in timeline.new if obs.type == WEIGHT
+    ):
+        return None
+    posts = _timed_weights(timeline, POST_DIALYSIS)
+    sessions = int(rule.params.get("sessions", 2))
+    last = posts[-sessions:]
+    if len(last) < sessions or last[-1].measured_at - last[0].measured_at > timedelta(
+        days=float(rule.params.get("max_days", 14))
+    ):
+        return None
+    excess = min((obs.value or 0.0) / 1000 - dry for obs in last)
+    detail = ", ".join(f"{(obs.value or 0.0) / 1000:.1f} kg ({_short(timeline.day(obs.measured_at))})" for obs in last)
+    detail += f" after dialysis; dry weight {dry:.1f} kg."
+    label = f"Post-dialysis weight above dry weight on {sessions} sessions by at least"
+    return Finding(excess, "kg", label, tuple(o.id for o in last), last[-1].measured_at, detail)
+
+
+# -- forms ---------------------------------------------------------------------------------------
+
+
+def score_type(form: str) -> str:
+    """The observation type of a form response's score (alerting.observations)."""
+    return f"{form}/score"
+
+
+def score_rise(rule: Rule, timeline: Timeline) -> Finding | None:
+    """Rise of a form's score from the previous response (within `max_days`) to the newest new one."""
+    type_ = score_type(rule.params["form"])
+    new = [obs for obs in timeline.new if obs.type == type_ and obs.value is not None]
+    if not new:
+        return None
+    latest = max(new, key=_measured_at)
+    since = latest.measured_at - timedelta(days=float(rule.params.get("max_days", 21)))
+    previous = [obs for obs in timeline.between(type_, since, latest.measured_at) if obs.value is not None]
+    if not previous:
+        return None
+    before = previous[-1]
+    assert before.value is not None and latest.value is not None
+    detail = (
+        f"{before.value:g} ({_short(timeline.day(before.measured_at))}) → {latest.value:g} "
+        f"({_short(timeline.day(latest.measured_at))})."
+    )
+    return Finding(latest.value - before.value, "", "Score rise", (before.id, latest.id), latest.measured_at, detail)
+
+
 Measure = Callable[["Rule", Timeline], Finding | None]
 DailyMeasure = Callable[["Rule", Timeline, date], Finding | None]
 
 MEASURES: dict[str, Measure] = {
     "growth_velocity": growth_velocity,
+    "weight_gain_per_day": weight_gain_per_day,
+    "loss_from_peak_pct": loss_from_peak_pct,
+    "large_vomits": large_vomits,
+    "spo2_below_target": spo2_below_target,
+    "spo2_drop_from_baseline": spo2_drop_from_baseline,
+    "idwg_pct": idwg_pct,
+    "post_weight_above_dry": post_weight_above_dry,
+    "score_rise": score_rise,
     "weight_loss_pct": weight_loss_pct,
     "consecutive_losses": consecutive_losses,
     "above_dry_weight": above_dry_weight,
@@ -293,4 +597,7 @@ MEASURES: dict[str, Measure] = {
 # looks like too little.
 DAILY_MEASURES: dict[str, tuple[str, DailyMeasure]] = {
     "intake_pct_of_plan": (FEED, intake_pct_of_plan),
+    "feeds_per_day": (FEED, feeds_per_day),
+    "wet_nappies_per_day": (WET_NAPPIES, wet_nappies_per_day),
+    "uf_drop_pct": (ULTRAFILTRATION, uf_drop_pct),
 }

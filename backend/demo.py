@@ -1,5 +1,6 @@
-"""Demo data: a hospital, a municipality, clinicians, one patient per programme (twins included)
-and a week of registrations for the twins.
+"""Demo data: a hospital, a municipality, clinicians, patients of every programme (twins, COPD on
+home oxygen, home haemo- and peritoneal dialysis) and their recent registrations, which show the
+rules a clinician would look for.
 
 Staff passwords are fixed and documented so a demo can be followed from the README; that is why
 seeding is refused in production mode. Activation codes are new on every run (they are single-use).
@@ -16,6 +17,8 @@ import asyncpg
 from alerting.service import evaluate_and_record
 from backend.access.service import Caller, Principal
 from backend.clock import Clock
+from backend.forms.schemas import FormResponseIn
+from backend.forms.service import record_form_response
 from backend.identity import service as identity
 from backend.identity.service import queries as identity_queries
 from backend.measurements.catalogue import load_catalogue
@@ -24,7 +27,7 @@ from backend.measurements.service import store_measurements
 from backend.organisation import service as organisation
 from backend.organisation.schemas import OrganisationCreate, UnitCreate, UserCreate
 from backend.patients import service as patients
-from backend.patients.schemas import ActivationCodeCreate, EnrolmentCreate, PatientCreate
+from backend.patients.schemas import ActivationCodeCreate, EnrolmentChange, EnrolmentCreate, PatientCreate
 from backend.security import Secrets
 from backend.settings import Settings
 
@@ -118,18 +121,40 @@ async def _seed_organisations_and_patients(
             "premature-home",
             {"birth_weight_g": 1580, "gestational_age_at_birth_weeks": 31, "prescribed_ml_per_kg_day": 165},
         ),
-        ("nurse.lung", "Ola Hansen", date(1951, 3, 14), pulmonary.id, "copd", {"spo2_scale": 2}),
-        ("nurse.renal", "Eva Berg", date(1968, 9, 2), renal.id, "home-dialysis", {"dry_weight_kg": 71.5}),
+        (
+            "nurse.lung",
+            "Ola Hansen",
+            date(1951, 3, 14),
+            pulmonary.id,
+            "copd",
+            {"spo2_scale": 2, "spo2_target_low": 88, "spo2_target_high": 92},
+        ),
+        (
+            "nurse.renal",
+            "Eva Berg",
+            date(1968, 9, 2),
+            renal.id,
+            "home-dialysis",
+            {"dry_weight_kg": 71.5, "modality": "haemodialysis", "session_days": ["mon", "wed", "fri"]},
+        ),
+        ("nurse.renal", "Per Dahl", date(1959, 5, 23), renal.id, "home-dialysis", {"dry_weight_kg": 82.0}),
     ]
     twins = []
     for username, name, birth, unit_id, programme, parameters in enrolments:
         caller = caller_for(username)
         patient = await patients.register_patient(conn, caller, PatientCreate(name, birth, unit_id))
-        # Followed since before the week of registrations below, so all of it counts (tertial report).
-        enrolment = EnrolmentCreate(programme, unit_id, parameters, now - timedelta(days=_WEEK + 1))
-        await patients.enrol_patient(conn, caller, patient.id, enrolment)
+        # Followed since before the registrations below, so all of them count (tertial report).
+        enrolment = EnrolmentCreate(programme, unit_id, parameters, now - timedelta(days=_HISTORY_DAYS + 1))
+        created = await patients.enrol_patient(conn, caller, patient.id, enrolment)
         if programme == "premature-home":
             twins.append(patient.id)
+        if name == "Ola Hansen":
+            # On home oxygen since this morning: the unit changes the parameter with a reason, kept
+            # in the enrolment's history, and NEWS2 scores his readings on oxygen from then on.
+            change = EnrolmentChange(
+                reason="Startet LTOT 2 L/min etter poliklinisk kontroll", parameters={"home_oxygen": True}
+            )
+            await patients.change_parameters(conn, caller, patient.id, created.id, change)
     # One parent of both twins: every code issued for them signs in this same guardian.
     guardian_id = uuid.uuid4()
     await conn.execute(identity_queries.insert_person, guardian_id, "guardian", DEMO_GUARDIAN)
@@ -141,13 +166,15 @@ async def _seed_organisations_and_patients(
 # later start sends the days already there as harmless duplicates and adds only the new ones.
 _DEMO_IDS = uuid.UUID("2d1c9f0e-4b7a-4f7e-9a51-0c6f3e1d2b8a")
 _WEEK = 7
+_HISTORY_DAYS = 14  # the COPD baseline rule reads two weeks
 
 
 async def record_recent_week(conn: asyncpg.Connection, clock: Clock) -> None:
-    """The last week of registrations for every demo patient, whatever day the demo starts: a
-    morning weight and eight feeds a day for the twins, twice-daily COPD readings, a daily dialysis
-    record. Run through the rules as a phone's upload would be, so the worklist shows what the week
-    raised (a fever of twin B yesterday)."""
+    """The recent registrations of every demo patient, whatever day the demo starts, run through
+    the rules as a phone's upload would be, so the worklist shows what they raised: twin A's large
+    vomits, twin B's fever, few feeds and wet nappies yesterday; Ola's SpO2 below his own target and
+    baseline and all three flare-up signs; Eva's weight gain since her last haemodialysis with
+    breathlessness; Per's ultrafiltration well below his week's."""
     now = clock()
     rows = await conn.fetch(
         """select p.id, p.display_name, p.birth_date, e.programme, e.parameters, e.unit_id,
@@ -162,15 +189,18 @@ async def record_recent_week(conn: asyncpg.Connection, clock: Clock) -> None:
     )
     catalogue = await load_catalogue(conn)
     for row in rows:
-        week = _WEEKS[row["programme"]](row, now)
         # A parent registers for the twins; the unit's nurse stands in for the adults' phones.
         if row["guardian_id"] is not None:
             principal = Principal(row["guardian_id"], "guardian", DEMO_GUARDIAN, uuid.uuid4(), (), (row["id"],))
         else:
             principal = Principal(row["nurse_id"], "clinician", "seed-demo", uuid.uuid4(), (row["unit_id"],), ())
         recorder = Caller(principal=principal, now=now, request_id="seed-demo")
-        stored = await store_measurements(conn, recorder, row["id"], week, catalogue)
-        await evaluate_and_record(conn, recorder, row["id"], measurements=stored.created)
+        # In order: the trend rules judge each batch against what is stored before it.
+        for batch in _BATCHES[row["programme"]](row, now):
+            stored = await store_measurements(conn, recorder, row["id"], batch, catalogue)
+            await evaluate_and_record(conn, recorder, row["id"], measurements=stored.created)
+        for response in _forms(row, now):
+            await record_form_response(conn, recorder, row["id"], response, catalogue)
 
 
 def _item(
@@ -180,27 +210,38 @@ def _item(
     return MeasurementIn(ident, type_, unit, at, value, **fields)  # type: ignore[arg-type]
 
 
-def _mornings(now: datetime) -> list[tuple[int, datetime]]:
-    """(days ago, 06:00 UTC that day) for each of the last week's days, oldest first."""
+def _form(patient_id: uuid.UUID, form: str, version: int, at: datetime, answers: dict) -> FormResponseIn:
+    ident = uuid.uuid5(_DEMO_IDS, f"{patient_id}/{form}/{at.isoformat()}")
+    return FormResponseIn(ident, form, version, at, answers)
+
+
+def _days(now: datetime, days: int = _WEEK) -> list[tuple[int, datetime]]:
+    """(days ago, 06:00 UTC that day) for each of the last `days` days, oldest first."""
     return [
         (days_ago, (now - timedelta(days=days_ago)).replace(hour=6, minute=0, second=0, microsecond=0))
-        for days_ago in range(_WEEK, 0, -1)
+        for days_ago in range(days, 0, -1)
     ]
 
 
-def _infant_week(row: asyncpg.Record, now: datetime) -> list[MeasurementIn]:
+def _infant_week(row: asyncpg.Record, now: datetime) -> list[list[MeasurementIn]]:
     """A weight each morning gaining ~28 g a day (by the calendar, so the same day always weighs
-    the same), and eight feeds a day alternating tube and bottle. Twin B had a fever yesterday."""
+    the same), eight feeds a day alternating tube and bottle and six wet nappies. Twin A vomited
+    three large feeds since yesterday; twin B had a fever, only 7 feeds and 3 wet nappies
+    yesterday."""
+    twin_b = row["display_name"].startswith("Tvilling B")
     birth_weight = row["parameters"]["birth_weight_g"]
     items = []
-    for days_ago, morning in _mornings(now):
+    for days_ago, morning in _days(now):
+        yesterday = days_ago == 1
         age_days = (morning.date() - row["birth_date"]).days
         items.append(_item(row["id"], "body_weight", "g", morning, float(birth_weight + 28 * age_days)))
-        for feed in range(8):
+        for feed in range(7 if twin_b and yesterday else 8):
             at = morning + timedelta(hours=3 * feed)
             route = "tube" if feed % 2 else "bottle"
             items.append(_item(row["id"], "feeding_volume", "mL", at, 48.0, attributes={"route": route}))
-        celsius = 38.4 if days_ago == 1 and row["display_name"].startswith("Tvilling B") else 36.9
+        nappies = 3.0 if twin_b and yesterday else 6.0
+        items.append(_item(row["id"], "wet_nappies", "{count}", morning + timedelta(hours=14), nappies))
+        celsius = 38.4 if twin_b and yesterday else 36.9
         items.append(
             _item(
                 row["id"],
@@ -211,40 +252,84 @@ def _infant_week(row: asyncpg.Record, now: datetime) -> list[MeasurementIn]:
                 attributes={"site": "axillary"},
             )
         )
-    return items
+    if not twin_b:
+        day = now.replace(minute=0, second=0, microsecond=0)
+        items += [
+            _item(
+                row["id"],
+                "vomiting",
+                "{episodes}",
+                day - timedelta(hours=hours),
+                1.0,
+                attributes={"size": "large", "colour": "milky"},
+            )
+            for hours in (20, 9, 2)
+        ]
+    return [items]
 
 
-def _copd_week(row: asyncpg.Record, now: datetime) -> list[MeasurementIn]:
+def _copd_fortnight(row: asyncpg.Record, now: datetime) -> list[list[MeasurementIn]]:
+    """Two weeks of morning and evening readings, SpO2 around 91 % on his home oxygen; then, in a
+    batch of its own, 87 % this morning: below his target (88-92) and his own baseline."""
     items = []
-    for days_ago, morning in _mornings(now):
-        for hours, low in ((2, days_ago == 2), (12, False)):
+    for days_ago, morning in _days(now, _HISTORY_DAYS):
+        for hours in (2, 12):
             at = morning + timedelta(hours=hours)
             items += [
-                _item(row["id"], "spo2", "%", at, 84.0 if low else 93.0 - days_ago % 2),
-                _item(row["id"], "heart_rate", "/min", at, 84.0 + days_ago),
+                _item(row["id"], "spo2", "%", at, float(90 + days_ago % 3), attributes={"on_oxygen": True}),
+                _item(row["id"], "heart_rate", "/min", at, 84.0 + days_ago % 5),
                 _item(row["id"], "respiratory_rate", "/min", at, 18.0),
                 _item(row["id"], "body_temperature", "Cel", at, 37.0, attributes={"site": "oral"}),
                 _item(
                     row["id"], "blood_pressure", "mm[Hg]", at, None, components={"systolic": 134.0, "diastolic": 82.0}
                 ),
             ]
-    return items
+    today = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    return [items, [_item(row["id"], "spo2", "%", today, 87.0)]]
 
 
-def _dialysis_week(row: asyncpg.Record, now: datetime) -> list[MeasurementIn]:
+def _dialysis_week(row: asyncpg.Record, now: datetime) -> list[list[MeasurementIn]]:
+    """A morning weight and blood pressure each day. Haemodialysis: the weight after the last
+    session two days ago. Peritoneal dialysis: net ultrafiltration around 900 mL, 300 yesterday."""
     dry = row["parameters"]["dry_weight_kg"]
+    haemo = row["parameters"].get("modality") == "haemodialysis"
+    volumes = [900.0, 950.0, 850.0, 900.0, 1000.0, 880.0, 300.0]
     items = []
-    for days_ago, morning in _mornings(now):
+    for (days_ago, morning), ml in zip(_days(now), volumes, strict=True):
         at = morning + timedelta(hours=1)
         items += [
             _item(row["id"], "body_weight", "kg", at, round(dry + 0.3 + 0.1 * (days_ago % 3), 1)),
             _item(row["id"], "blood_pressure", "mm[Hg]", at, None, components={"systolic": 142.0, "diastolic": 88.0}),
-            _item(row["id"], "ultrafiltration_volume", "mL", at, 650.0 + 50 * (days_ago % 4)),
         ]
-    return items
+        if not haemo:
+            items.append(_item(row["id"], "ultrafiltration_volume", "mL", at, ml))
+    if haemo:
+        last_session = (now - timedelta(days=2)).replace(hour=18, minute=0, second=0, microsecond=0)
+        items.append(
+            _item(row["id"], "body_weight", "kg", last_session, dry + 0.5, attributes={"timing": "post_dialysis"})
+        )
+    return [items]
 
 
-_WEEKS = {"premature-home": _infant_week, "copd": _copd_week, "home-dialysis": _dialysis_week}
+def _forms(row: asyncpg.Record, now: datetime) -> list[FormResponseIn]:
+    """Today's diary: Ola's with all three flare-up signs; Eva's haemodialysis session form, 3.6 kg
+    above her last post-dialysis weight and more breathless."""
+    at = now.replace(minute=0, second=0, microsecond=0) - timedelta(minutes=30)
+    if row["programme"] == "copd":
+        answers = {
+            "more_breathless": True,
+            "sputum_colour_changed": True,
+            "sputum_volume_increased": True,
+            "new_confusion": False,
+        }
+        return [_form(row["id"], "copd-symptom-diary", 1, at, answers)]
+    if row["programme"] == "home-dialysis" and row["parameters"].get("modality") == "haemodialysis":
+        answers = {"pre_weight": 75.6, "breathless": True, "oedema": False, "dizzy": False}
+        return [_form(row["id"], "hd-session", 1, at, answers)]
+    return []
+
+
+_BATCHES = {"premature-home": _infant_week, "copd": _copd_fortnight, "home-dialysis": _dialysis_week}
 
 
 async def _issue_codes(

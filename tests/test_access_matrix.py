@@ -232,6 +232,23 @@ CASES = [
         patient_route=True,
     ),
     Case(
+        "PATCH",
+        f"{API}/patients/{{patient_id:uuid}}/enrolments/{{enrolment_id:uuid}}",
+        patient_data(200, clinicians_only=True),
+        # The extra enrolments: COPD for the twins, premature-home for P2.
+        body=lambda w, a, t: {
+            "parameters": {"feeding_phase": "tube"} if t == w.p2 else {"home_oxygen": True},
+            "reason": "Matrix",
+        },
+        patient_route=True,
+    ),
+    Case(
+        "GET",
+        f"{API}/patients/{{patient_id:uuid}}/enrolments/{{enrolment_id:uuid}}/history",
+        patient_data(200, clinicians_only=True),
+        patient_route=True,
+    ),
+    Case(
         "POST",
         f"{API}/patients/{{patient_id:uuid}}/enrolments/{{enrolment_id:uuid}}/end",
         patient_data(200, clinicians_only=True),

@@ -25,7 +25,7 @@ from backend.identity.schemas import ActivateRequest, LinkRequest, LoginRequest,
 from backend.measurements.routes import UPLOAD_MAX_BYTES
 from backend.measurements.schemas import UploadRequest
 from backend.organisation.schemas import OrganisationCreate, StaffUpdate, UnitCreate, UserCreate
-from backend.patients.schemas import ActivationCodeCreate, EnrolmentCreate, PatientCreate
+from backend.patients.schemas import ActivationCodeCreate, EnrolmentChange, EnrolmentCreate, PatientCreate
 from tests.helpers import API, PASSWORD, World, http_scope
 from tests.push.support import browser_keys
 from video.echo import SDP_MAX_CHARS
@@ -45,6 +45,7 @@ TABLES = (
     "patients",
     "guardianships",
     "enrolments",
+    "enrolment_parameter_changes",
     "activation_codes",
     "auth_sessions",
     "auth_tokens",
@@ -185,6 +186,19 @@ ROUTES: dict[tuple[str, str], BodyRoute] = {
             WrongType("unit_ids string", {"unit_ids": "x"}, "unit_ids"),
             WrongType("unit_ids numbers", {"unit_ids": [1]}, "unit_ids[0]"),
         ),
+    ),
+    ("PATCH", f"{API}/patients/{{patient_id:uuid}}/enrolments/{{enrolment_id:uuid}}"): BodyRoute(
+        EnrolmentChange,
+        "clin_u1",
+        # The body is decoded before the enrolment is looked up: these never reach it.
+        lambda w: f"{API}/patients/{w.twin_a}/enrolments/{UNKNOWN_UUID}",
+        lambda w: {"parameters": {"prescribed_ml_per_kg_day": 170}, "reason": "Ny plan"},
+        (
+            WrongType("parameters list", {"parameters": [170]}, "parameters"),
+            WrongType("reason number", {"reason": 5}, "reason"),
+            WrongType("reason missing", {"reason": None}, "reason"),
+        ),
+        any_json=lambda body: {**body, "parameters": {"x": DEEP_MARK}},
     ),
     ("POST", f"{API}/patients/{{patient_id:uuid}}/enrolments"): BodyRoute(
         EnrolmentCreate,
@@ -402,6 +416,15 @@ UNSTORABLE: dict[tuple[str, str], tuple[WrongType, ...]] = {
         WrongType("parameter name NUL", {"parameters": {NUL: 1}}, "parameters.a\\u0000b"),
         WrongType("started_at year 1 at +01:00", {"started_at": YEAR_1}, "started_at"),
         WrongType("started_at year 9999 at -01:00", {"started_at": YEAR_9999}, "started_at"),
+    ),
+    ("PATCH", f"{API}/patients/{{patient_id:uuid}}/enrolments/{{enrolment_id:uuid}}"): (
+        WrongType("reason NUL", {"reason": NUL}, "reason"),
+        WrongType("parameter value NUL", {"parameters": {"feeding_phase": NUL}}, "parameters.feeding_phase"),
+        WrongType(
+            "parameter 10^400",
+            {"parameters": {"prescribed_ml_per_kg_day": 10**400}},
+            "parameters.prescribed_ml_per_kg_day",
+        ),
     ),
     ("POST", f"{API}/patients/{{patient_id:uuid}}/activation-codes"): (
         WrongType("display_name NUL", {"display_name": NUL}, "display_name"),

@@ -1,5 +1,6 @@
 """The programme catalogue is data: what GET /programmes shows comes from the migrations."""
 
+from alerting import texts
 from alerting.defaults import DEFAULT_RULES
 from tests.helpers import API, expect
 
@@ -47,5 +48,7 @@ async def test_each_programme_lists_the_default_rules_the_engine_applies(client,
                 engine[code].params,
             )
             assert rule["basis"], code
+            # A title is a template ("{limit}", "{days|day}"): listed filled with the default's numbers.
+            assert "{" not in rule["title"] and rule["title"] == texts.title(engine[code]), code
     fever = next(r for p in body["items"] for r in p["rules"] if r["code"] == "infant_fever")
     assert fever["safety_floor"] is True and fever["params"]["limit"] == 38.0

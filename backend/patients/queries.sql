@@ -40,6 +40,34 @@ update enrolments set ended_at = $4, end_reason = $5
 where id = $1 and patient_id = $2 and unit_id = any($3::uuid[]) and ended_at is null and started_at < $4
 returning id, programme, unit_id, parameters, started_at, ended_at, end_reason
 
+-- name: select_current_enrolment_for_update
+-- The enrolment $1 of patient $2 that is current at $3, locked: two changes at once apply one
+-- after the other, each to the other's result.
+select id, programme, unit_id, parameters, started_at, ended_at, created_by, created_at
+from enrolments
+where id = $1 and patient_id = $2 and (ended_at is null or ended_at > $3)
+for update
+
+-- name: update_enrolment_parameters
+update enrolments set parameters = $2 where id = $1
+returning id, programme, unit_id, parameters, started_at, ended_at
+
+-- name: insert_parameter_change
+insert into enrolment_parameter_changes (enrolment_id, patient_id, parameters, previous, reason, changed_by, changed_at)
+values ($1, $2, $3, $4, $5, $6, $7)
+
+-- name: select_enrolment_of_patient
+select e.parameters, e.created_by, u.display_name as created_by_name, e.created_at
+from enrolments e join users u on u.id = e.created_by
+where e.id = $1 and e.patient_id = $2
+
+-- name: select_parameter_changes
+-- Newest first; changes made in one instant in the order they were made.
+select c.parameters, c.previous, c.reason, c.changed_by, u.display_name as changed_by_name, c.changed_at
+from enrolment_parameter_changes c join users u on u.id = c.changed_by
+where c.enrolment_id = $1 and c.patient_id = $2
+order by c.changed_at desc, c.id desc
+
 -- name: insert_activation_code
 insert into activation_codes (id, code_hash, patient_id, role, display_name, guardian_id, created_by, created_at, expires_at)
 values ($1, $2, $3, $4, $5, $6, $7, $8, $9)

@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Request, Router, delete, get, post
+from litestar import Request, Router, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -18,9 +18,11 @@ from backend.patients.schemas import (
     ActivationCode,
     ActivationCodeCreate,
     Enrolment,
+    EnrolmentChange,
     EnrolmentCreate,
     EnrolmentEnd,
     FamilySessionList,
+    ParameterHistory,
     Patient,
     PatientCreate,
     PatientList,
@@ -57,6 +59,36 @@ async def enrol_patient(
 ) -> Enrolment:
     """Enrol the patient in a programme followed by one of your units."""
     return await service.enrol_patient(conn, caller, patient_id, data)
+
+
+@patch(
+    "/patients/{patient_id:uuid}/enrolments/{enrolment_id:uuid}",
+    opt=PATIENT,
+    responses=problem_responses(
+        {422: "A parameter is unknown to the programme, of the wrong type or out of range, or the reason is blank."}
+    ),
+)
+async def change_enrolment_parameters(
+    patient_id: FromPath[UUID],
+    enrolment_id: FromPath[UUID],
+    data: JSONBody[EnrolmentChange],
+    conn: DbConnection,
+    caller: SignedIn,
+) -> Enrolment:
+    """Change some of the enrolment's parameters (the patient's clinicians), with a reason: only
+    the named ones change (null removes one that is not required), checked against the
+    programme's parameter schema; every rule uses the new values from this moment. Each change is
+    kept in the enrolment's history, never edited."""
+    return await service.change_parameters(conn, caller, patient_id, enrolment_id, data)
+
+
+@get("/patients/{patient_id:uuid}/enrolments/{enrolment_id:uuid}/history", opt=PATIENT)
+async def enrolment_parameter_history(
+    patient_id: FromPath[UUID], enrolment_id: FromPath[UUID], conn: DbConnection, caller: SignedIn
+) -> ParameterHistory:
+    """Every version of the enrolment's parameters, newest first: who changed what, when and why,
+    down to the parameters the patient was enrolled with."""
+    return await service.parameter_history(conn, caller, patient_id, enrolment_id)
 
 
 @post("/patients/{patient_id:uuid}/enrolments/{enrolment_id:uuid}/end", opt=PATIENT, status_code=200)
@@ -133,6 +165,8 @@ router = Router(
         list_patients,
         read_patient,
         enrol_patient,
+        change_enrolment_parameters,
+        enrolment_parameter_history,
         end_enrolment,
         create_activation_code,
         list_family_sessions,

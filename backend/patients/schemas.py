@@ -80,6 +80,27 @@ class EnrolmentCreate(msgspec.Struct, forbid_unknown_fields=True):
     started_at: Instant | None = None
 
 
+class EnrolmentChange(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(max_length=1000)]
+    # Only the named parameters change; null removes one that is not required.
+    parameters: dict[str, Any]
+
+
+class ParameterVersion(msgspec.Struct):
+    # "enrolment": the parameters the patient was enrolled with; "change": a clinician's change.
+    kind: Literal["enrolment", "change"]
+    parameters: dict[str, Any]  # the whole set in force from changed_at
+    previous: dict[str, Any]  # what the changed parameters were before (null: unset)
+    changed_by: UUID
+    changed_by_name: str
+    changed_at: datetime
+    reason: str | None
+
+
+class ParameterHistory(msgspec.Struct):
+    items: list[ParameterVersion]
+
+
 class ActivationCodeCreate(msgspec.Struct, forbid_unknown_fields=True):
     role: Literal["patient", "guardian"]
     display_name: Name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -11,7 +12,7 @@ import msgspec
 
 from backend.access.service import CLINICIAN_ONLY, Caller, authorize_patient, log_patients_listed, require_own_unit
 from backend.db import load_queries
-from backend.errors import ProblemError, invalid
+from backend.errors import FieldError, ProblemError, invalid
 from backend.identity.schemas import Person
 from backend.patients.schemas import (
     AccessLog,
@@ -19,9 +20,12 @@ from backend.patients.schemas import (
     ActivationCode,
     ActivationCodeCreate,
     Enrolment,
+    EnrolmentChange,
     EnrolmentCreate,
     FamilySession,
     FamilySessionList,
+    ParameterHistory,
+    ParameterVersion,
     Patient,
     PatientCreate,
     PatientSummary,
@@ -119,6 +123,79 @@ async def end_enrolment(
     if row is None:
         raise ProblemError(404, "No open enrolment of your units with this id.")
     return msgspec.convert(dict(row), Enrolment)
+
+
+async def change_parameters(
+    conn: asyncpg.Connection, caller: Caller, patient_id: UUID, enrolment_id: UUID, data: EnrolmentChange
+) -> Enrolment:
+    """Change some of an enrolment's parameters, with a reason. The enrolment holds the newest set,
+    which every rule reads from this commit on; the change itself is a history row, never edited."""
+    await authorize_patient(conn, caller, patient_id, resource="enrolment", action="write", roles=CLINICIAN_ONLY)
+    errors = []
+    if not data.parameters:
+        errors.append(FieldError("parameters", "name at least one parameter to change"))
+    if not data.reason.strip():
+        errors.append(FieldError("reason", "must not be blank: say why, for the next clinician"))
+    row = await conn.fetchrow(queries.select_current_enrolment_for_update, enrolment_id, patient_id, caller.now)
+    if row is None:
+        raise ProblemError(404, "The patient has no current enrolment with this id.")
+    current: dict[str, Any] = row["parameters"]
+    merged = {name: value for name, value in {**current, **data.parameters}.items() if value is not None}
+    specs = await programme_parameters(conn, row["programme"])
+    errors += check_parameters(specs or [], merged)
+    if errors:
+        raise ProblemError(422, "The programme parameters are not valid.", errors=errors)
+    if merged == current:  # a resend of a change already made: nothing to record
+        return msgspec.convert(_enrolment(row), Enrolment)
+    previous = {name: current.get(name) for name in data.parameters if current.get(name) != merged.get(name)}
+    updated = await conn.fetchrow(queries.update_enrolment_parameters, enrolment_id, merged)
+    await conn.execute(
+        queries.insert_parameter_change,
+        enrolment_id,
+        patient_id,
+        merged,
+        previous,
+        data.reason.strip(),
+        caller.id,
+        caller.now,
+    )
+    return msgspec.convert(dict(updated), Enrolment)
+
+
+def _enrolment(row: asyncpg.Record) -> dict[str, Any]:
+    return {key: row[key] for key in ("id", "programme", "unit_id", "parameters", "started_at", "ended_at")}
+
+
+async def parameter_history(
+    conn: asyncpg.Connection, caller: Caller, patient_id: UUID, enrolment_id: UUID
+) -> ParameterHistory:
+    """Every version of an enrolment's parameters, newest first, down to those it was enrolled
+    with (reconstructed from the oldest change's `previous`)."""
+    await authorize_patient(conn, caller, patient_id, resource="enrolment", action="read", roles=CLINICIAN_ONLY)
+    enrolment = await conn.fetchrow(queries.select_enrolment_of_patient, enrolment_id, patient_id)
+    if enrolment is None:
+        raise ProblemError(404, "The patient has no enrolment with this id.")
+    changes = [
+        ParameterVersion(kind="change", **dict(row))
+        for row in await conn.fetch(queries.select_parameter_changes, enrolment_id, patient_id)
+    ]
+    first = changes[-1] if changes else None
+    initial = enrolment["parameters"] if first is None else _before(first)
+    enrolled = ParameterVersion(
+        kind="enrolment",
+        parameters=initial,
+        previous={},
+        changed_by=enrolment["created_by"],
+        changed_by_name=enrolment["created_by_name"],
+        changed_at=enrolment["created_at"],
+        reason=None,
+    )
+    return ParameterHistory(items=[*changes, enrolled])
+
+
+def _before(change: ParameterVersion) -> dict[str, Any]:
+    restored = {**change.parameters, **change.previous}
+    return {name: value for name, value in restored.items() if value is not None}
 
 
 async def create_activation_code(

@@ -12,7 +12,7 @@ class LocalText(msgspec.Struct):
 
 class ParameterSpec(msgspec.Struct):
     name: str
-    type: str  # "number" | "integer" | "choice"
+    type: str  # "number" | "integer" | "choice" | "boolean" | "weekdays" (a list of "mon".."sun")
     required: bool
     text: LocalText
     unit: str | None = None

@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from alerting import texts
 from alerting.defaults import DEFAULT_RULES
 from backend.db import load_queries
 from backend.errors import FieldError
@@ -33,7 +34,7 @@ def default_rules(programme: str) -> list[ProgrammeRule]:
             severity=rule.severity,
             enabled=rule.enabled,
             source="programme",
-            title=rule.title,
+            title=texts.title(rule),  # the template filled with the default's numbers
             basis=rule.basis,
             safety_floor=rule.safety_floor,
             group=rule.group,
@@ -48,8 +49,14 @@ async def programme_parameters(conn: asyncpg.Connection, code: str) -> list[Para
     return None if raw is None else msgspec.convert(raw, list[ParameterSpec])
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Pairs that must be in order when both are set: (lower, upper).
+_ORDERED = (("spo2_target_low", "spo2_target_high"),)
+
+
 def check_parameters(specs: list[ParameterSpec], values: dict[str, Any]) -> list[FieldError]:
-    """Strictly: a number is a JSON number (not a string, not a boolean), within its range."""
+    """Strictly: a number is a JSON number (not a string, not a boolean), within its range; a
+    boolean is true or false; weekdays a list of distinct "mon".."sun"."""
     errors: list[FieldError] = []
     known = {spec.name: spec for spec in specs}
     for name in values:
@@ -63,10 +70,20 @@ def check_parameters(specs: list[ParameterSpec], values: dict[str, Any]) -> list
             continue
         if problem := _check_value(spec, values[spec.name]):
             errors.append(FieldError(field, problem))
+    for low, high in _ORDERED:
+        checked = not any(e.field in (f"parameters.{low}", f"parameters.{high}") for e in errors)
+        if checked and low in values and high in values and values[low] > values[high]:
+            errors.append(FieldError(f"parameters.{low}", f"must not be above {high}"))
     return errors
 
 
 def _check_value(spec: ParameterSpec, value: Any) -> str | None:
+    if spec.type == "boolean":
+        return None if isinstance(value, bool) else "must be true or false"
+    if spec.type == "weekdays":
+        if not isinstance(value, list) or not all(isinstance(day, str) and day in WEEKDAYS for day in value):
+            return "must be a list of weekdays: " + ", ".join(WEEKDAYS)
+        return "each weekday once" if len(set(value)) != len(value) else None
     if spec.type == "choice":
         options = spec.options or []
         # bool is an int in Python; True must not pass for option 1.

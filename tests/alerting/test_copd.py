@@ -5,7 +5,18 @@ from __future__ import annotations
 import pytest
 
 from alerting.rules import evaluate, evaluate_missing
-from tests.alerting.support import RULES, Case, answer, blood_pressure, check_wording, context, local, vital, weight
+from tests.alerting.support import (
+    RULES,
+    Case,
+    answer,
+    blood_pressure,
+    check_wording,
+    context,
+    local,
+    obs,
+    vital,
+    weight,
+)
 
 SCALE_1 = context("2026-11-19 12:00", spo2_scale=1)
 SCALE_2 = context("2026-11-19 12:00", spo2_scale=2)
@@ -90,6 +101,111 @@ CASES = [
 ]
 
 
+TARGET = context("2026-11-19 12:00", spo2_scale=2, spo2_target_low=88, spo2_target_high=92)
+
+
+def spo2_days(values: list[float], first_day: int = 6, **attributes) -> list:
+    """One SpO2 reading a day at 09:00 from 6 Nov 2026: a patient's own baseline."""
+    return [vital("spo2", v, f"2026-11-{first_day + n:02d} 09:00", **attributes) for n, v in enumerate(values)]
+
+
+def diary(*, breathless=False, colour=False, volume=False, at=AT) -> list:
+    return [
+        answer("copd-symptom-diary", "more_breathless", breathless, at),
+        answer("copd-symptom-diary", "sputum_colour_changed", colour, at),
+        answer("copd-symptom-diary", "sputum_volume_increased", volume, at),
+        answer("copd-symptom-diary", "new_confusion", False, at),
+    ]
+
+
+def wellbeing(score: float, at: str) -> object:
+    return obs("copd-weekly-wellbeing/score", at, value=score)
+
+
+CASES += [
+    # The personal SpO2 target, collected at enrolment and until now read by no rule.
+    Case(
+        "86 % under a target of 88-92: below target",
+        [vital("spo2", 86, AT)],
+        {"copd_spo2_below_target": "low", "news2_low": "low"},
+        context=TARGET,
+    ),
+    Case("88 % at the target's floor: nothing", [vital("spo2", 88, AT)], {}, context=TARGET),
+    Case("no personal target: no target rule", [vital("spo2", 86, AT)], {"news2_low": "low"}, context=SCALE_2),
+    # Relative drop from the patient's own 14-day median.
+    Case(
+        "95 % baseline, 92 % now: 3 points below",
+        [vital("spo2", 92, AT)],
+        {"copd_spo2_drop": "low", "news2_low": "low"},
+        history=spo2_days([95, 96, 95, 94, 95, 95]),
+        context=SCALE_1,
+    ),
+    Case(
+        "95 % baseline, 93 % now: 2 points, nothing beyond NEWS2",
+        [vital("spo2", 93, AT)],
+        {"news2_low": "low"},
+        history=spo2_days([95, 96, 95, 94, 95, 95]),
+        context=SCALE_1,
+    ),
+    Case(
+        "only 4 readings: no baseline yet",
+        [vital("spo2", 92, AT)],
+        {"news2_low": "low"},
+        history=spo2_days([95, 96, 95, 95], first_day=14),
+        context=SCALE_1,
+    ),
+    Case(
+        "readings older than 14 days are no baseline",
+        [vital("spo2", 92, AT)],
+        {"news2_low": "low"},
+        history=spo2_days([95, 96, 95, 94, 95, 95], first_day=1),
+        context=SCALE_1,
+    ),
+    Case(
+        "a baseline on oxygen says nothing about a reading on air",
+        [vital("spo2", 92, AT, on_oxygen=False)],
+        {"news2_low": "low"},
+        history=spo2_days([97, 97, 96, 97, 97, 97], on_oxygen=True),
+        context=SCALE_1,
+    ),
+    # Anthonisen criteria in the symptom diary.
+    Case("1 of 3: nothing", diary(breathless=True), {}, context=SCALE_1),
+    Case("2 of 3: urgent", diary(breathless=True, colour=True), {"copd_exacerbation": "medium"}, context=SCALE_1),
+    Case(
+        "3 of 3: urgent, the more pressing text",
+        diary(breathless=True, colour=True, volume=True),
+        {"copd_exacerbation_3_of_3": "medium"},
+        context=SCALE_1,
+    ),
+    Case(
+        "2 of 3 split over two diaries: not one report",
+        diary(colour=True),
+        {},
+        history=diary(breathless=True, at="2026-11-16 10:00"),
+        context=SCALE_1,
+    ),
+    # The weekly wellbeing score against the week before.
+    Case(
+        "score 12 → 17: worse",
+        [wellbeing(17, AT)],
+        {"copd_wellbeing_worse": "low"},
+        history=[wellbeing(12, "2026-11-12 10:00")],
+        context=SCALE_1,
+    ),
+    Case(
+        "score 12 → 15: nothing", [wellbeing(15, AT)], {}, history=[wellbeing(12, "2026-11-12 10:00")], context=SCALE_1
+    ),
+    Case("a first score: nothing to compare", [wellbeing(30, AT)], {}, context=SCALE_1),
+    Case(
+        "the previous score over 3 weeks old: nothing",
+        [wellbeing(20, AT)],
+        {},
+        history=[wellbeing(12, "2026-10-28 10:00")],
+        context=SCALE_1,
+    ),
+]
+
+
 @pytest.mark.parametrize("case", [c.param() for c in CASES])
 def test_copd_news2(case: Case):
     from tests.alerting.support import run
@@ -106,6 +222,38 @@ def test_news2_explanation_shows_each_score_and_what_was_not_measured():
     assert "Scale 2: SpO2 97→3, O2 yes→2, pulse 72→0 (total 5, RCP risk medium)." in decision.explanation
     assert "Not measured: RR, SBP, new confusion, temp." in decision.explanation
     assert set(decision.observation_ids) == {o.id for o in new}
+
+
+HOME_OXYGEN = context("2026-11-19 12:00", spo2_scale=2, home_oxygen=True)
+
+
+@pytest.mark.parametrize(
+    ("new", "patient", "expect"),
+    [
+        # Issue 14: the reading did not say, and 95 % on scale 2 was scored as air (0).
+        pytest.param([vital("spo2", 95, AT)], HOME_OXYGEN, {"news2_low": "low"}, id="95 % on home oxygen: 2 + 2"),
+        pytest.param([vital("spo2", 97, AT)], HOME_OXYGEN, {"news2_medium": "medium"}, id="97 % on home oxygen: 3 + 2"),
+        pytest.param([vital("spo2", 95, AT, on_oxygen=False)], HOME_OXYGEN, {}, id="the reading says air: air it is"),
+        pytest.param([vital("spo2", 95, AT)], SCALE_2, {}, id="no home oxygen, not recorded: air"),
+        pytest.param(
+            [vital("spo2", 95, AT)],
+            context("2026-11-19 12:00", spo2_scale=2, home_oxygen=False),
+            {},
+            id="home oxygen no: air",
+        ),
+    ],
+)
+def test_home_oxygen_scores_readings_that_do_not_say(new, patient, expect):
+    decisions = evaluate(new, [], RULES["copd"], patient)
+    assert {d.rule: d.severity for d in decisions} == expect
+    check_wording(decisions, RULES["copd"])
+
+
+def test_home_oxygen_is_named_in_the_explanation():
+    [decision] = evaluate([vital("spo2", 95, AT)], [], RULES["copd"], HOME_OXYGEN)
+    assert "Scale 2: SpO2 95→2, O2 yes→2 (total 4" in decision.explanation
+    assert "scored on home oxygen, from the patient's parameters." in decision.explanation
+    assert "scored as air" not in decision.explanation
 
 
 def test_news2_unrecorded_oxygen_is_scored_as_air_and_said():
@@ -129,3 +277,24 @@ def test_copd_registration_missing(now, expect):
     decisions = evaluate_missing(last_seen, RULES["copd"], context(now, spo2_scale=1))
     assert {d.rule: d.severity for d in decisions} == expect
     check_wording(decisions, RULES["copd"])
+
+
+def test_anthonisen_explanation_lists_the_answers():
+    [decision] = evaluate(diary(breathless=True, colour=True, volume=True), [], RULES["copd"], SCALE_1)
+    assert decision.title == "Flare-up signs: all 3"
+    assert decision.explanation.startswith(
+        "Symptoms reported 3 (alerts on: at least 3 of more breathless yes, more sputum yes, "
+        "sputum colour changed yes)."
+    )
+    assert "More breathless yes at 19 Nov 10:00" in decision.explanation
+    assert decision.patient_text.en.startswith("You have reported all three signs of a COPD flare-up.")
+
+
+def test_spo2_drop_explanation_names_the_baseline():
+    [drop] = [
+        d
+        for d in evaluate([vital("spo2", 91, AT)], spo2_days([95, 96, 95, 94, 95, 95]), RULES["copd"], SCALE_1)
+        if d.rule == "copd_spo2_drop"
+    ]
+    assert drop.explanation.startswith("SpO2 below own baseline by 4 points ≥ 3 points.")
+    assert "91 % vs median 95 % of 6 readings over 14 days (on air)." in drop.explanation

@@ -126,6 +126,150 @@ CASES = [
 ]
 
 
+HD = context("2026-11-19 23:00", dry_weight_kg=70.0, modality="haemodialysis", session_days=["mon", "wed", "fri"])
+
+
+def symptom(item: str, when: str = AT, form: str = "pd-session"):
+    return answer(form, item, True, when)
+
+
+def pre(kg: float, when: str = AT):
+    return obs("body_weight", when, id=f"pre@{when}", value=kg * 1000, attributes={"timing": "pre_dialysis"})
+
+
+def post(kg: float, when: str):
+    return obs("body_weight", when, id=f"post@{when}", value=kg * 1000, attributes={"timing": "post_dialysis"})
+
+
+def uf_days(totals: list[float], last_day: int = 17) -> list:
+    """One UF registration a day at 07:00 up to 17 Nov 2026."""
+    first = last_day - len(totals) + 1
+    return [uf(ml, f"2026-11-{first + n:02d} 07:00") for n, ml in enumerate(totals)]
+
+
+CASES += [
+    # Fluid overload with symptoms (PD): urgent, one fluid alert.
+    Case(
+        "2.1 kg over dry weight and breathless: urgent",
+        [weight(72100, AT), symptom("breathless")],
+        {"dialysis_weight_above_dry_symptoms": "medium"},
+    ),
+    Case(
+        "1.6 kg in 2 days and oedema 10 h before: urgent",
+        [weight(71600, AT)],
+        {"dialysis_weight_gain_symptoms": "medium"},
+        history=[
+            weight(70000, "2026-11-17 08:00"),
+            weight(70500, "2026-11-18 08:00"),
+            symptom("oedema", "2026-11-18 22:00"),
+        ],
+    ),
+    Case(
+        "over dry weight, breathless 30 h before: the warning only",
+        [weight(72100, AT)],
+        {"dialysis_weight_above_dry": "low"},
+        history=[symptom("breathless", "2026-11-18 02:00")],
+    ),
+    # Low blood pressure with dizziness.
+    Case(
+        "BP 98/60 and dizzy: urgent",
+        [blood_pressure(98, 60, AT), symptom("dizzy")],
+        {"dialysis_low_bp_dizzy": "medium"},
+    ),
+    Case("BP 98/60 without dizziness: nothing", [blood_pressure(98, 60, AT)], {}),
+    Case("BP 101/60 and dizzy: nothing", [blood_pressure(101, 60, AT), symptom("dizzy")], {}),
+    Case(
+        "dizzy in the evening session form, BP 96 that morning: urgent",
+        [symptom("dizzy", "2026-11-19 18:00", form="hd-session")],
+        {"dialysis_low_bp_dizzy": "medium"},
+        history=[blood_pressure(96, 60, AT)],
+    ),
+    # Home haemodialysis: interdialytic weight gain against the last post-dialysis weight.
+    Case("HD: +2.8 kg = 4.0 %: nothing", [pre(73.0)], {}, history=[post(70.2, "2026-11-17 20:00")], context=HD),
+    Case(
+        "HD: +2.9 kg = 4.1 %: warning",
+        [pre(73.1)],
+        {"hd_idwg_high": "low"},
+        history=[post(70.2, "2026-11-17 20:00")],
+        context=HD,
+    ),
+    Case(
+        "HD: +3.9 kg = 5.6 %: still the warning",
+        [pre(74.1)],
+        {"hd_idwg_high": "low"},
+        history=[post(70.2, "2026-11-17 20:00")],
+        context=HD,
+    ),
+    Case(
+        "HD: +4.1 kg = 5.9 %: urgent",
+        [pre(74.3)],
+        {"hd_idwg_very_high": "medium"},
+        history=[post(70.2, "2026-11-17 20:00")],
+        context=HD,
+    ),
+    Case(
+        "HD: +2.9 kg and breathless: urgent",
+        [pre(73.1), symptom("breathless", form="hd-session")],
+        {"hd_idwg_symptoms": "medium"},
+        history=[post(70.2, "2026-11-17 20:00")],
+        context=HD,
+    ),
+    Case(
+        "HD: pre and post of one session together: gain from the session before",
+        [pre(73.1), post(70.3, AT)],
+        {"hd_idwg_high": "low"},
+        history=[post(70.2, "2026-11-17 20:00")],
+        context=HD,
+    ),
+    Case(
+        "HD: no post weight within 4 days: nothing",
+        [pre(74.3)],
+        {},
+        history=[post(70.2, "2026-11-14 20:00")],
+        context=HD,
+    ),
+    Case(
+        "HD: a pre-dialysis weight 3 kg over dry weight is not a PD fluid alert",
+        [pre(73.0)],
+        {},
+        context=HD,
+    ),
+    Case(
+        "HD: 0.6 and 0.7 kg over dry weight after 2 sessions: warning",
+        [post(70.7, AT)],
+        {"hd_post_weight_above_dry": "low"},
+        history=[post(70.6, "2026-11-17 20:00")],
+        context=HD,
+    ),
+    Case(
+        "HD: 0.6 then 0.4 kg over: nothing", [post(70.4, AT)], {}, history=[post(70.6, "2026-11-17 20:00")], context=HD
+    ),
+    Case("HD: a first session 0.8 kg over: nothing yet", [post(70.8, AT)], {}, context=HD),
+    # PD: a day's net UF against the median of the week before (judged once the day is over).
+    Case(
+        "UF 400 mL vs a 1000 mL median: 60 % below",
+        [uf(400, "2026-11-18 07:00")],
+        {"pd_uf_drop": "low"},
+        history=uf_days([1000, 900, 1100, 1000, 950]),
+    ),
+    Case(
+        "UF 600 mL vs 1000: 40 % below, nothing",
+        [uf(600, "2026-11-18 07:00")],
+        {},
+        history=uf_days([1000, 900, 1100, 1000, 950]),
+    ),
+    Case("UF with 2 days before it: no median yet", [uf(100, "2026-11-18 07:00")], {}, history=uf_days([1000, 1000])),
+    Case("UF of today: not judged yet", [uf(100, "2026-11-19 07:00")], {}, history=uf_days([1000, 900, 1100], 18)),
+    Case(
+        "HD patients have no PD UF rule",
+        [uf(400, "2026-11-18 07:00")],
+        {},
+        history=uf_days([1000, 900, 1100, 1000, 950]),
+        context=HD,
+    ),
+]
+
+
 @pytest.mark.parametrize("case", [c.param() for c in CASES])
 def test_dialysis_rules(case: Case):
     from tests.alerting.support import run
@@ -165,3 +309,44 @@ def test_dialysis_session_missing(now, expect):
     decisions = evaluate_missing(last_seen, RULES["home-dialysis"], context(now, dry_weight_kg=70.0))
     assert {d.rule: d.severity for d in decisions} == expect
     check_wording(decisions, RULES["home-dialysis"])
+
+
+# Thrice-weekly home haemodialysis, Monday, Wednesday and Friday. 20 Nov 2026 is a Friday.
+@pytest.mark.parametrize(
+    ("last", "now", "expect"),
+    [
+        # Issue 14: every off-day used to read "no dialysis session".
+        pytest.param("2026-11-20 18:00", "2026-11-22 12:00", {}, id="Friday's session, Saturday and Sunday off"),
+        pytest.param("2026-11-20 18:00", "2026-11-23 23:59", {}, id="Monday not over yet"),
+        pytest.param("2026-11-20 18:00", "2026-11-24 00:00", {"dialysis_session_missing": "low"}, id="Monday missed"),
+        pytest.param("2026-11-23 18:00", "2026-11-24 20:00", {}, id="Monday's session, Tuesday off"),
+        pytest.param(
+            "2026-11-23 18:00", "2026-11-26 00:00", {"dialysis_session_missing": "low"}, id="Wednesday missed"
+        ),
+        pytest.param("2026-11-22 10:00", "2026-11-23 12:00", {}, id="an extra Sunday session counts"),
+    ],
+)
+def test_dialysis_session_missing_follows_the_prescribed_schedule(last, now, expect):
+    last_seen = {"hd-session": local(last), "pd-session": None, "ultrafiltration_volume": None}
+    patient = context(now, dry_weight_kg=70.0, modality="haemodialysis", session_days=["mon", "wed", "fri"])
+    decisions = evaluate_missing(last_seen, RULES["home-dialysis"], patient)
+    assert {d.rule: d.severity for d in decisions} == expect
+    check_wording(decisions, RULES["home-dialysis"])
+
+
+def test_a_missed_scheduled_session_says_which_schedule():
+    patient = context("2026-11-26 09:00", dry_weight_kg=70.0, session_days=["mon", "wed", "fri"])
+    [decision] = evaluate_missing({"hd-session": local("2026-11-23 18:00")}, RULES["home-dialysis"], patient)
+    assert decision.title == "No dialysis session registered on 1 scheduled day"
+    assert decision.explanation.startswith(
+        "No registration for 1 scheduled day (session_days: mon, wed, fri), last 23 Nov 18:00"
+    )
+
+
+def test_idwg_explanation_shows_both_weights_and_the_dry_weight():
+    [decision] = evaluate([pre(73.1)], [post(70.2, "2026-11-17 20:00")], RULES["home-dialysis"], HD)
+    assert decision.title == "Weight gain between sessions over 4 % of dry weight"
+    assert decision.explanation.startswith("Interdialytic weight gain 4.1% > 4%. Programme default (López-Gómez")
+    assert "70.2 kg after the last session (17 Nov) → 73.1 kg before this one: +2.9 kg, dry weight 70.0 kg." in (
+        decision.explanation
+    )

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerting import trends
+from alerting import rule_params, texts, trends
 from alerting.defaults import DEFAULT_RULES, default_rules
 from alerting.rules import (
     Observation,
@@ -110,13 +110,27 @@ def test_hour_based_missing_rule():
 def test_an_override_is_explained_as_one_with_the_default_beside_it():
     slow = apply_override(_rule("premature-home", "infant_growth_slow"), params={"limit": 16})
     rules = [slow if rule.code == slow.code else rule for rule in RULES["premature-home"]]
-    series = weights("2026-11-16", [1650, 1675, 1700, 1725])  # 15.2 g/kg/day
+    series = weights("2026-11-16", [1650, 1675, 1700, 1725])  # 14.8 g/kg/day
     [decision] = evaluate(series[-1:], series[:-1], rules, context("2026-11-19 12:00"))
     assert (decision.rule, decision.source) == ("infant_growth_slow", "patient")
     assert decision.explanation.startswith(
-        "Growth over 3 days 15.2 g/kg/day < 16 g/kg/day. Patient override (programme default < 10 g/kg/day)."
+        "Growth over 3 days 14.8 g/kg/day < 16 g/kg/day. Patient override (programme default < 10 g/kg/day)."
     )
     check_wording([decision], rules)
+
+
+def test_an_override_title_shows_the_limit_in_force():
+    """Issue 14: an override kept the default's title ("below 10") after the limit became 8."""
+    slow = apply_override(_rule("premature-home", "infant_growth_slow"), params={"limit": 8})
+    series = weights("2026-11-16", [1650, 1660, 1670, 1680])  # 6.0 g/kg/day
+    [decision] = evaluate(series[-1:], series[:-1], [slow], context("2026-11-19 12:00"))
+    assert decision.title == "Growth below 8 g/kg/day"
+    assert "< 8 g/kg/day. Patient override (programme default < 10 g/kg/day)." in decision.explanation
+    assert texts.title(_rule("premature-home", "infant_growth_slow")) == "Growth below 10 g/kg/day"
+    missing = apply_override(_rule("premature-home", "weight_missing"), params={"days": 2})
+    assert texts.title(missing) == "No weight for 2 days"
+    fever = apply_override(_rule("premature-home", "infant_fever"), params={"limit": 37.8})
+    assert texts.title(fever) == "Fever 37.8 °C or more, infant under 3 months"
 
 
 def test_a_floor_may_be_tightened():
@@ -168,6 +182,32 @@ def test_overrides_that_are_refused(code, override, problem):
         ("premature-home", "tube_problem", {"match": [{}]}, r"params.match\[0\].type: Object missing required"),
         ("premature-home", "tube_problem", {"match": [{"type": "x", "op": ">"}]}, "op and limit go together"),
         ("home-dialysis", "pd_peritonitis_signs", {"within_hours": "24"}, "params.within_hours: Expected `float"),
+        # The engine options of the clinical rules (docs/clinical-rules.md, "Engine options").
+        ("premature-home", "infant_growth_slow", {"when": {"feeding_phase": []}}, "params.when"),
+        ("premature-home", "infant_growth_slow", {"when": "tube"}, "params.when: Expected `object | null`"),
+        ("premature-home", "infant_gain_low", {"days": 9}, "params.max_days: must be at least days"),
+        ("premature-home", "infant_large_vomits", {"hours": 10**6}, "params.hours: Expected `float` <= 168"),
+        ("premature-home", "infant_no_wet_nappy", {"nonzero": 1}, "params.nonzero: Expected `bool | null`, got `int`"),
+        ("home-dialysis", "dialysis_session_missing", {"scheduled_by": 5}, "params.scheduled_by: Expected `str"),
+        ("home-dialysis", "dialysis_session_missing", {"days": None, "hours": 6}, "params.scheduled_by: a schedule"),
+        (
+            "home-dialysis",
+            "dialysis_systolic_high",
+            {"sustained": {"readings": 2, "within_minutes": 1441}},
+            "params.sustained.within_minutes: Expected `int` <= 1440",
+        ),
+        ("home-dialysis", "dialysis_systolic_high", {"sustained": {"minutes": 30.0}}, "params.sustained.minutes"),
+        ("home-dialysis", "hd_idwg_high", {"max_gap_days": "4"}, "params.max_gap_days: Expected `int`, got `str`"),
+        ("home-dialysis", "hd_idwg_symptoms", {"with_any": [{"type": "x", "op": ">"}]}, "op and limit go together"),
+        ("home-dialysis", "hd_post_weight_above_dry", {"sessions": 0}, "params.sessions: Expected `int` >= 1"),
+        ("home-dialysis", "hd_idwg_high", {"within_hours": 24}, "params.within_hours: only with with_any"),
+        ("home-dialysis", "pd_uf_drop", {"min_days": 8}, "params.min_days: Expected `int` <= 7"),
+        ("copd", "copd_spo2_drop", {"baseline_days": 0}, "params.baseline_days: Expected `int` >= 1"),
+        ("copd", "copd_spo2_drop", {"min_readings": 2.5}, "params.min_readings: Expected `int`, got `float`"),
+        ("copd", "copd_wellbeing_worse", {"max_days": "21"}, "params.max_days: Expected `int`, got `str`"),
+        ("copd", "copd_exacerbation", {"at_least": 4}, "params.at_least: must be at most the number of match"),
+        ("copd", "copd_exacerbation", {"at_least": True}, "params.at_least: Expected `int | null`, got `bool`"),
+        ("copd", "copd_exacerbation", {"at_least": 0}, "params.at_least: Expected `int` >= 1"),
     ],
 )
 def test_params_that_do_not_fit_the_kinds_schema_are_refused(programme, code, params, problem):
@@ -237,6 +277,12 @@ def test_evaluation_is_deterministic_and_independent_of_input_order():
     assert once == again and len(once) == 2
 
 
+def test_every_trend_measure_has_a_schema_of_its_own():
+    """The strict schema knows each measure the engine has, and no other."""
+    tags = {schema.__struct_config__.tag for schema in rule_params.TREND_SCHEMAS}
+    assert tags == set(trends.MEASURES) | set(trends.DAILY_MEASURES)
+
+
 def test_default_rules_are_valid_and_each_code_is_unique_per_patient():
     for rules in DEFAULT_RULES.values():
         for rule in rules:
@@ -249,9 +295,11 @@ def test_default_rules_are_valid_and_each_code_is_unique_per_patient():
 
 def test_every_default_rule_fires_in_some_table():
     fired = {code for case in test_premature.TEMPERATURE + test_premature.GROWTH + test_premature.WEIGHT_LOSS
-             + test_premature.ANSWERS + test_copd.CASES + test_dialysis.CASES for code in case.expect}  # fmt: skip
+             + test_premature.ANSWERS + test_premature.DAILY + test_copd.CASES + test_dialysis.CASES
+             for code in case.expect}  # fmt: skip
     # Exercised by their own parametrized tests: intake per local day and the missing-data rules.
     fired |= {"infant_intake_low", "infant_intake_very_low", "weight_missing", "weight_missing_2_days"}
+    fired |= {"infant_no_wet_nappy"}
     fired |= {"copd_registration_missing", "dialysis_session_missing"}
     every = {rule.code for rules in DEFAULT_RULES.values() for rule in rules}
     assert every - fired == set()
@@ -264,6 +312,7 @@ ALL_CASES = [
     for programme, cases in (
         ("premature-home", test_premature.TEMPERATURE + test_premature.GROWTH + test_premature.WEIGHT_LOSS),
         ("premature-home", test_premature.ANSWERS),
+        ("premature-home", test_premature.DAILY),
         ("copd", test_copd.CASES),
         ("home-dialysis", test_dialysis.CASES),
     )
@@ -315,3 +364,80 @@ def test_a_days_intake_is_every_feed_whose_local_date_is_that_day(zone, day):
     [decision] = evaluate_day(day, history, RULES["premature-home"], patient)
     assert f" {10 * len(expected)} mL in {len(expected)} feeds" in decision.explanation
     assert set(decision.observation_ids) == {obs.id for obs in expected} | {history[-1].id}
+
+
+# -- sustained breaches (a rule option, never for safety floors) ----------------------------------
+
+
+def _bp(systolic: float, when: str):
+    return test_dialysis.blood_pressure(systolic, 80, when)
+
+
+TWO_IN_30 = {"sustained": {"readings": 2, "within_minutes": 30}}
+FOR_20_MIN = {"sustained": {"minutes": 20}}
+
+
+@pytest.mark.parametrize(
+    ("params", "new", "history", "fires"),
+    [
+        pytest.param(TWO_IN_30, [_bp(186, "2026-11-19 08:00")], [], False, id="one reading: a probe, not a patient"),
+        pytest.param(TWO_IN_30, [_bp(186, "2026-11-19 08:00")], [_bp(184, "2026-11-19 07:50")], True, id="2 in 10 min"),
+        pytest.param(
+            TWO_IN_30, [_bp(186, "2026-11-19 08:00")], [_bp(184, "2026-11-19 07:20")], False, id="2 in 40 min"
+        ),
+        pytest.param(
+            TWO_IN_30,
+            [_bp(186, "2026-11-19 08:00")],
+            [_bp(184, "2026-11-19 07:45"), _bp(150, "2026-11-19 07:55")],
+            False,
+            id="a normal reading between",
+        ),
+        pytest.param(TWO_IN_30, [_bp(186, "2026-11-19 08:00"), _bp(190, "2026-11-19 08:05")], [], True, id="both new"),
+        pytest.param(
+            FOR_20_MIN,
+            [_bp(186, "2026-11-19 08:00")],
+            [_bp(181, "2026-11-19 07:35"), _bp(184, "2026-11-19 07:50")],
+            True,
+            id="beyond for 25 min",
+        ),
+        pytest.param(FOR_20_MIN, [_bp(186, "2026-11-19 08:00")], [_bp(184, "2026-11-19 07:50")], False, id="10 min"),
+    ],
+)
+def test_a_sustained_breach_needs_more_than_one_reading(params, new, history, fires):
+    rule = apply_override(_rule("home-dialysis", "dialysis_systolic_high"), params=params)
+    patient = context("2026-11-19 12:00", dry_weight_kg=70.0)
+    decisions = evaluate(new, history, [rule], patient)
+    assert bool(decisions) is fires
+    if fires:
+        assert "Sustained:" in decisions[0].explanation
+    # What the service loads for it (`history_since`) is enough.
+    since = history_since(new, [rule])
+    assert evaluate(new, [obs for obs in history if obs.measured_at >= since], [rule], patient) == decisions
+
+
+@pytest.mark.parametrize(
+    ("programme", "code", "sustained"),
+    [
+        pytest.param("premature-home", "infant_fever", {"readings": 2}, id="a safety floor"),
+        pytest.param("copd", "news2_high", {"readings": 2}, id="NEWS2"),
+        pytest.param("home-dialysis", "dialysis_systolic_high", {"readings": 1}, id="1 reading"),
+        pytest.param("home-dialysis", "dialysis_systolic_high", {"within_minutes": 30}, id="no readings or minutes"),
+        pytest.param("home-dialysis", "dialysis_systolic_high", {"readings": 2, "hours": 1}, id="unknown option"),
+        pytest.param("home-dialysis", "dialysis_systolic_high", {"readings": "2"}, id="text"),
+    ],
+)
+def test_a_sustained_breach_is_refused_where_it_does_not_fit(programme, code, sustained):
+    with pytest.raises(RuleError, match="sustained"):
+        apply_override(_rule(programme, code), params={"sustained": sustained})
+
+
+def test_a_rule_for_other_patients_does_not_apply():
+    # The HD rules of the dialysis programme say for whom they are; a PD patient's weight is the
+    # PD fluid rules' business.
+    idwg = _rule("home-dialysis", "hd_idwg_high")
+    assert idwg.params["when"] == {"modality": ["haemodialysis"]}
+    pd_patient = context("2026-11-19 12:00", dry_weight_kg=70.0, modality="peritoneal")
+    new = [test_dialysis.pre(75.0)]
+    history = [test_dialysis.post(70.0, "2026-11-18 20:00")]
+    assert evaluate(new, history, [idwg], pd_patient) == []
+    assert [d.rule for d in evaluate(new, history, [idwg], test_dialysis.HD)] == ["hd_idwg_high"]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 import pytest
 
-from alerting.rules import evaluate, evaluate_day
+from alerting.rules import evaluate, evaluate_day, evaluate_missing
 from alerting.trends import Timeline, growth_velocity
 from tests.alerting.support import (
     RULES,
@@ -93,7 +94,7 @@ TEMPERATURE = [
     ),
 ]
 
-# 1650 g gaining 25 g/day: 75 g / 1.65 kg / 3 days = 15.2 g/kg/day, inside the 15-20 target.
+# 1650 g gaining 25 g/day: 1000 × ln(1725 / 1650) / 3 = 14.8 g/kg/day, near the 15-20 target.
 GROWTH = [
     Case(
         "1650 g +25 g/day is ~15 g/kg/day: no alert",
@@ -130,6 +131,40 @@ GROWTH = [
         [weight(1650, "2026-11-19 08:00")],
         {"infant_growth_none": "medium"},
         history=[weight(1650, "2026-11-16 08:00")],
+    ),
+]
+
+# Larger infants followed in g/day (growth_target g_per_day): 20-30 g/day is adequate.
+PER_DAY = context("2026-11-19 12:00", birth_date=BORN, birth_weight_g=1500, growth_target="g_per_day")
+SELF_REGULATING = context("2026-11-19 12:00", birth_date=BORN, birth_weight_g=1500, feeding_phase="self_regulating")
+GROWTH += [
+    Case(
+        "g/day: 3000 g +15 g/day is below 20",
+        weights("2026-11-19", [3045]),
+        {"infant_gain_low": "low"},
+        history=weights("2026-11-16", [3000, 3015, 3030]),
+        context=PER_DAY,
+    ),
+    Case(
+        "g/day: +25 g/day is adequate (5.5 g/kg/day would be slow)",
+        weights("2026-11-19", [4575]),
+        {},
+        history=weights("2026-11-16", [4500, 4525, 4550]),
+        context=PER_DAY,
+    ),
+    Case(
+        "g/day: no gain is urgent",
+        weights("2026-11-19", [3000]),
+        {"infant_gain_none": "medium"},
+        history=weights("2026-11-16", [3000, 3000, 3000]),
+        context=PER_DAY,
+    ),
+    Case(
+        "self-regulating: a plateau is expected, no growth alert",
+        weights("2026-11-19", [2500]),
+        {},
+        history=weights("2026-11-16", [2500, 2500, 2500]),
+        context=SELF_REGULATING,
     ),
 ]
 
@@ -171,6 +206,34 @@ WEIGHT_LOSS = [
         history=weights("2026-11-16", [1660, 1650, 1640]),
     ),
     Case(
+        "self-regulating: a slight loss from the week's highest is expected",
+        weights("2026-11-19", [2440]),
+        {},
+        history=weights("2026-11-13", [2450, 2480, 2500, 2490, 2470, 2455]),
+        context=SELF_REGULATING,
+    ),
+    Case(
+        "self-regulating: over 3 % below the week's highest",
+        weights("2026-11-19", [2420]),
+        {"infant_weight_loss_plateau": "medium"},
+        history=weights("2026-11-13", [2450, 2480, 2500, 2490, 2470, 2450]),
+        context=SELF_REGULATING,
+    ),
+    Case(
+        "self-regulating: 2 small losses in a row are not an alert",
+        weights("2026-11-19", [2480]),
+        {},
+        history=weights("2026-11-17", [2500, 2490]),
+        context=SELF_REGULATING,
+    ),
+    Case(
+        "self-regulating: over 3 % in a day still is",
+        weights("2026-11-19", [2420]),
+        {"infant_weight_loss_large": "medium"},
+        history=weights("2026-11-18", [2500]),
+        context=SELF_REGULATING,
+    ),
+    Case(
         "down, up, down is not 2 in a row",
         weights("2026-11-20", [1635]),
         {},
@@ -178,7 +241,41 @@ WEIGHT_LOSS = [
     ),
 ]
 
+
+def vomit(when: str, size: str = "large", episodes: float = 1.0, colour: str = "milky"):
+    return obs("vomiting", when, value=episodes, attributes={"size": size, "colour": colour})
+
+
 ANSWERS = [
+    Case(
+        "3 large vomits in 24 h: urgent",
+        [vomit("2026-11-19 08:00")],
+        {"infant_large_vomits": "medium"},
+        history=[vomit("2026-11-18 12:00"), vomit("2026-11-18 20:00")],
+    ),
+    Case(
+        "one registration of 3 large vomits: urgent",
+        [vomit("2026-11-19 08:00", episodes=3.0)],
+        {"infant_large_vomits": "medium"},
+    ),
+    Case(
+        "2 large and a small one: nothing",
+        [vomit("2026-11-19 08:00", size="small")],
+        {},
+        history=[vomit("2026-11-18 12:00"), vomit("2026-11-18 20:00")],
+    ),
+    Case(
+        "3 large over 26 hours: nothing",
+        [vomit("2026-11-19 08:00")],
+        {},
+        history=[vomit("2026-11-18 06:00"), vomit("2026-11-18 20:00")],
+    ),
+    Case(
+        "3 large, one green: the emergency and the count",
+        [vomit("2026-11-19 08:00", colour="green")],
+        {"bilious_vomit": "high", "infant_large_vomits": "medium"},
+        history=[vomit("2026-11-18 12:00"), vomit("2026-11-18 20:00")],
+    ),
     Case(
         "green vomit (measurement colour): emergency",
         [obs("vomiting", "2026-11-19 08:00", value=1.0, attributes={"colour": "green"})],
@@ -220,7 +317,7 @@ def test_premature_rules(case: Case):
     run(case)
 
 
-def test_growth_is_a_two_point_average_over_local_days_across_the_spring_clock_change():
+def test_growth_is_exponential_over_local_days_across_the_spring_clock_change():
     # 27-30 March 2026 at 08:00: three local days, 71 hours (29 March has 23). Parents weigh by the
     # clock, so the divisor is 3 days, not 71/24.
     series = weights("2026-03-27", [1650, 1675, 1700, 1725])
@@ -228,8 +325,19 @@ def test_growth_is_a_two_point_average_over_local_days_across_the_spring_clock_c
     [rule] = [rule for rule in RULES["premature-home"] if rule.code == "infant_growth_slow"]
     finding = growth_velocity(rule, timeline)
     assert finding is not None
-    assert finding.value == pytest.approx(75 / 1.65 / 3)
+    assert finding.value == pytest.approx(1000 * math.log(1725 / 1650) / 3)
     assert finding.observation_ids == (series[0].id, series[-1].id)
+
+
+def test_growth_velocity_does_not_read_high():
+    """Issue 14: dividing by the starting weight read 1800 → 1881 g over 3 days as 15.0 g/kg/day;
+    the exponential method (Patel 2005) gives 14.67, and the average-weight method agrees."""
+    series = weights("2026-11-16", [1800, 1827, 1854, 1881])
+    timeline = Timeline.build(series[-1:], series[:-1], PATIENT)
+    [rule] = [rule for rule in RULES["premature-home"] if rule.code == "infant_growth_slow"]
+    finding = growth_velocity(rule, timeline)
+    assert finding is not None and round(finding.value, 2) == 14.67
+    assert finding.value == pytest.approx(81 / ((1800 + 1881) / 2 / 1000) / 3, abs=0.01)
 
 
 def test_weight_loss_explanation_names_values_threshold_and_flags_implausible_change():
@@ -357,7 +465,94 @@ def test_spring_day_counts_local_midnight_to_midnight_not_utc():
     # adding the next day's 200 mL would hide a real shortfall.
     assert evaluate_day(date(2026, 3, 29), history, RULES["premature-home"], patient) == []
     without_first = [h for h in history if h is not first]
-    [decision] = evaluate_day(date(2026, 3, 29), without_first, RULES["premature-home"], patient)
-    assert decision.rule == "infant_intake_low"
+    decisions = evaluate_day(date(2026, 3, 29), without_first, RULES["premature-home"], patient)
+    # 6 feeds in 23 hours are 7 per 24: fewer than 8 as well.
+    assert {d.rule for d in decisions} == {"infant_intake_low", "infant_feeds_few"}
+    [decision] = [d for d in decisions if d.rule == "infant_intake_low"]
     assert "240 mL in 6 feeds" in decision.explanation
     assert "23-hour day: clock change" in decision.explanation
+
+
+# Feeds and wet nappies per whole local day, judged once the day is over (PATIENT's now is the
+# 19th at noon, so the 18th is over): 8 feeds of 30 mL are the plan (160 mL/kg/day × 1.5 kg).
+def nappies(day: str, counts: list[float]) -> list:
+    return [obs("wet_nappies", f"{day} {8 + 3 * n:02d}:00", value=float(c)) for n, c in enumerate(counts)]
+
+
+DAILY = [
+    Case("8 feeds: nothing", feeds("2026-11-18", 30)[-1:], {}, history=feeds("2026-11-18", 30)[:-1]),
+    Case(
+        "7 feeds: fewer than 8",
+        feeds("2026-11-18", 34, count=7)[-1:],
+        {"infant_feeds_few": "low"},
+        history=feeds("2026-11-18", 34, count=7)[:-1],
+    ),
+    Case(
+        "5 feeds of 45 mL: fewer than 6 (intake itself 94 %)",
+        feeds("2026-11-18", 45, count=5)[-1:],
+        {"infant_feeds_very_few": "medium"},
+        history=feeds("2026-11-18", 45, count=5)[:-1],
+    ),
+    Case("feeds of today are not counted yet", feeds("2026-11-19", 30, count=3), {}),
+    Case(
+        "3 wet nappies one by one: fewer than 4",
+        nappies("2026-11-18", [1, 1, 1])[-1:],
+        {"infant_wet_nappies_few": "low"},
+        history=nappies("2026-11-18", [1, 1, 1])[:-1],
+    ),
+    Case("4 wet nappies: nothing", nappies("2026-11-18", [1, 2, 1]), {}),
+    Case("the daily check's count of 3: fewer than 4", nappies("2026-11-18", [3]), {"infant_wet_nappies_few": "low"}),
+    Case("wet nappies of today: not yet", nappies("2026-11-19", [1]), {}),
+]
+
+
+@pytest.mark.parametrize("case", [c.param() for c in DAILY])
+def test_feeds_and_wet_nappies_per_day(case: Case):
+    run(case)
+
+
+def test_feeds_are_judged_by_the_sweep_once_the_day_is_over():
+    day = feeds("2026-11-18", 34, count=7)
+    [decision] = evaluate_day(date(2026, 11, 18), day, RULES["premature-home"], PATIENT)
+    assert (decision.rule, decision.title, decision.worst_value) == (
+        "infant_feeds_few",
+        "Fewer than 8 feeds in a day",
+        7,
+    )
+    assert decision.explanation.startswith("Feeds in a day 7 < 8. Programme default (DigiHOPP parent page")
+    assert decision.patient_text.en.startswith("Your baby had fewer feeds than recommended over one day (7).")
+
+
+@pytest.mark.parametrize(
+    ("count", "day", "expect"),
+    [
+        # 7 feeds in 23 hours are 7.3 per 24: the clock's hour is not held against the rhythm.
+        pytest.param(7, "2026-03-29", {}, id="spring, 23 h, 7 feeds"),
+        pytest.param(6, "2026-03-29", {"infant_feeds_few": "low"}, id="spring, 23 h, 6 feeds"),
+        pytest.param(8, "2026-10-25", {}, id="autumn, 25 h, 8 feeds"),
+        pytest.param(7, "2026-10-25", {"infant_feeds_few": "low"}, id="autumn, 25 h, 7 feeds"),
+    ],
+)
+def test_feeds_on_clock_change_days(count, day, expect):
+    patient = context(f"{date.fromisoformat(day) + timedelta(days=1)} 07:00")
+    decisions = evaluate_day(date.fromisoformat(day), feeds(day, 30, count=count), RULES["premature-home"], patient)
+    assert {d.rule: d.severity for d in decisions} == expect
+
+
+# No wet nappy for 8 hours, for families who register each nappy.
+@pytest.mark.parametrize(
+    ("logging", "last_wet", "now", "expect"),
+    [
+        pytest.param("each", "2026-11-19 08:00", "2026-11-19 15:59", {}, id="7 h 59 min"),
+        pytest.param("each", "2026-11-19 08:00", "2026-11-19 16:00", {"infant_no_wet_nappy": "medium"}, id="8 h"),
+        pytest.param("daily", "2026-11-19 08:00", "2026-11-19 20:00", {}, id="a daily count cannot show 8 dry hours"),
+        pytest.param(None, "2026-11-19 08:00", "2026-11-19 20:00", {}, id="not said: as daily"),
+    ],
+)
+def test_no_wet_nappy_for_8_hours(logging, last_wet, now, expect):
+    parameters = {"nappy_logging": logging} if logging else {}
+    # A "0 wet nappies" registration at 12:00 is no wet nappy: the rule reads the last one above 0.
+    last_seen = {"wet_nappies": local("2026-11-19 12:00"), "wet_nappies>0": local(last_wet)}
+    decisions = evaluate_missing(last_seen, RULES["premature-home"], context(now, **parameters))
+    assert {d.rule: d.severity for d in decisions if d.rule.startswith("infant")} == expect
+    check_wording(decisions, RULES["premature-home"])

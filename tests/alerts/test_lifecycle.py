@@ -42,7 +42,7 @@ async def test_a_breach_raises_an_alert_with_explanation_patient_text_and_delive
         1,
     )
     assert (alert["rule_source"], alert["late"], alert["worst_value"]) == ("programme", False, 38.4)
-    assert alert["title"] == "Fever, infant under 3 months"
+    assert alert["title"] == "Fever 38.0 °C or more, infant under 3 months"
     # Readable in five seconds: the value, the threshold, where the threshold comes from.
     assert alert["explanation"].startswith(
         "Temperature 38.4 °C ≥ 38.0 °C. Programme default (NICE NG143: < 3 months ≥ 38 °C = red); safety floor."
@@ -105,6 +105,29 @@ async def test_a_more_severe_tier_raises_the_severity_and_notifies_again(client,
     await upload(client, world.clin_u1, patient, temperature(36.3))
     alert = await the_alert(client, world.clin_u1, patient)
     assert (alert["severity"], alert["occurrences"], alert["worst_value"]) == ("medium", 3, 35.8)
+
+
+async def test_a_milder_breach_never_rewrites_the_words_of_a_more_severe_alert(client, world):
+    """Issue 14: a low-tier breach used to overwrite the explanation and the patient's text of an
+    open medium alert, so an urgent alert read "< 36.5 °C" and told the parent "at the next
+    review"."""
+    patient = await fresh_infant(client, world)
+    await upload(client, world.clin_u1, patient, temperature(35.8))
+    [told] = (await upload(client, world.clin_u1, patient, temperature(36.3)))["alerts"]
+
+    alert = await the_alert(client, world.clin_u1, patient)
+    assert (alert["severity"], alert["rule"], alert["occurrences"]) == ("medium", "infant_temperature_very_low", 2)
+    assert alert["title"] == "Temperature below 36.0 °C"
+    assert alert["explanation"].startswith("Temperature 35.8 °C < 36.0 °C.")
+    assert alert["patient_text"]["en"].startswith("Your baby's temperature is too low (35.8 °C).")
+    assert "next review" not in alert["patient_text"]["en"]
+    assert told["message"] == alert["patient_text"]  # the phone is told the alert's own words
+    assert alert["latest_value"] == 36.3  # the milder reading is still counted and shown as latest
+
+    # Another breach of the same tier is the newer finding: its words replace the old ones.
+    await upload(client, world.clin_u1, patient, temperature(35.9))
+    alert = await the_alert(client, world.clin_u1, patient)
+    assert alert["explanation"].startswith("Temperature 35.9 °C < 36.0 °C.")
 
 
 async def test_acknowledge_stops_notifying_and_resolve_closes_with_a_note(client, world, db):

@@ -20,6 +20,7 @@ from tests.helpers import API, INFANT, expect, make_clinician, make_patient, uni
 from tests.measurements.support import item
 
 COPD = {"spo2_scale": 1}
+DIALYSIS = {"dry_weight_kg": 70}
 
 
 async def poison(db, patient: str, code: str, params: dict[str, Any], set_by: str) -> None:
@@ -68,6 +69,31 @@ async def ward(client, world):
         ),
         pytest.param(
             "premature-home", INFANT, "infant_weight_loss_2_days", {"limit": 10**6}, "params.limit", id="a run of ages"
+        ),
+        # The clinical rules' engine options: each checked by type and bound, named by its field.
+        pytest.param(
+            "home-dialysis",
+            DIALYSIS,
+            "dialysis_systolic_high",
+            {"sustained": {"readings": "2", "within_minutes": 30}},
+            "params.sustained.readings",
+            id="sustained readings as text",
+        ),
+        pytest.param(
+            "home-dialysis",
+            DIALYSIS,
+            "dialysis_systolic_high",
+            {"sustained": {"readings": 2, "within_minutes": 10**6}},
+            "params.sustained.within_minutes",
+            id="sustained for years",
+        ),
+        pytest.param("copd", COPD, "copd_exacerbation", {"at_least": 4}, "params.at_least", id="4 of 3"),
+        pytest.param("copd", COPD, "copd_spo2_drop", {"min_readings": "5"}, "params.min_readings", id="measure option"),
+        pytest.param(
+            "premature-home", INFANT, "infant_no_wet_nappy", {"nonzero": "true"}, "params.nonzero", id="nonzero text"
+        ),
+        pytest.param(
+            "home-dialysis", DIALYSIS, "dialysis_session_missing", {"scheduled_by": "x"}, "params.scheduled_by", id="id"
         ),
     ],
 )

@@ -38,12 +38,14 @@ async def test_an_override_changes_the_outcome_and_is_explained_with_who_and_why
     body = {"params": {"limit": 36.8}, "reason": "Kald hud ved utskrivning, vil vite tidlig"}
     rule = await set_rule(client, world.clin_u1, patient, "infant_temperature_low", body)
     assert (rule["source"], rule["params"]["limit"], rule["default"]["params"]["limit"]) == ("patient", 36.8, 36.5)
+    assert rule["title"] == "Temperature below 36.8 °C"  # the limit in force, not the default's
     assert rule["override"]["reason"] == body["reason"]
     assert rule["override"]["set_by"] == world.clin_u1.id
 
     [raised] = (await upload(client, world.clin_u1, patient, temperature(36.6)))["alerts"]  # normal by default
     alert = await the_alert(client, world.clin_u1, patient)
     assert (alert["id"], alert["rule"], alert["rule_source"]) == (raised["id"], "infant_temperature_low", "patient")
+    assert alert["title"] == "Temperature below 36.8 °C"
     name = rule["override"]["set_by_name"]
     assert alert["explanation"].startswith(
         "Temperature 36.6 °C < 36.8 °C. Patient override (programme default < 36.5 °C). "
@@ -116,6 +118,12 @@ async def test_an_expired_override_falls_back_to_the_programme_default(client, w
         pytest.param("infant_temperature_low", {"params": {"op": "!="}}, "params.op", id="an unknown operator"),
         pytest.param("infant_temperature_low", {"reason": "  "}, "reason", id="no reason"),
         pytest.param(
+            "infant_fever", {"params": {"sustained": {"readings": 2}}}, "params.sustained", id="floor sustained"
+        ),
+        pytest.param(
+            "infant_growth_slow", {"params": {"when": {"feeding_phase": ["tube"]}}}, "params.when", id="another when"
+        ),
+        pytest.param(
             "infant_temperature_low", {"expires_at": "2026-11-22T07:00:00Z"}, "expires_at", id="expired already"
         ),
     ],
@@ -181,3 +189,14 @@ async def test_if_match_turns_a_lost_update_into_a_412(client, world, db):
     await set_rule(client, world.clin_u1, patient, "infant_temperature_low", {"params": {"limit": 36.5}, "reason": "4"})
     rows = await db.fetchval("select count(*) from patient_rule_overrides where patient_id = $1", uuid.UUID(patient))
     assert rows == 3
+
+
+async def test_a_sustained_breach_can_be_asked_for_where_one_reading_may_be_a_probe(client, world):
+    patient = await fresh_infant(client, world)
+    body = {"params": {"sustained": {"readings": 2, "within_minutes": 60}}, "reason": "Probe glir, vil se to målinger"}
+    rule = await set_rule(client, world.clin_u1, patient, "infant_temperature_low", body)
+    assert rule["params"]["sustained"] == {"readings": 2, "within_minutes": 60}
+    assert (await upload(client, world.clin_u1, patient, temperature(36.2)))["alerts"] == []
+    [raised] = (await upload(client, world.clin_u1, patient, temperature(36.3)))["alerts"]
+    alert = await the_alert(client, world.clin_u1, patient)
+    assert alert["id"] == raised["id"] and "Sustained: 2 readings in a row" in alert["explanation"]

@@ -77,7 +77,7 @@ async def test_programmes_name_exactly_their_forms(db):
     assert listed == {programme: sorted(owned.get(programme, ())) for programme in listed}
     assert listed["premature-home"] == ["premature-daily", "premature-worried"]
     assert listed["copd"] == ["copd-symptom-diary", "copd-weekly-wellbeing"]
-    assert listed["home-dialysis"] == ["pd-session"]
+    assert listed["home-dialysis"] == ["hd-session", "pd-session"]
 
 
 async def test_weekly_wellbeing_is_eight_items_scored_0_to_40(db):

@@ -17,7 +17,7 @@ async def test_each_programme_shows_its_forms_in_both_languages(client, world, d
     assert await forms_of(client, world.clin_u1, world.twin_a) == twin
     copd = await forms_of(client, world.patient_p2, world.p2)
     assert set(copd) == {"copd-symptom-diary", "copd-weekly-wellbeing"}
-    assert set(await forms_of(client, dialysis.patient, dialysis.patient_id)) == {"pd-session"}
+    assert set(await forms_of(client, dialysis.patient, dialysis.patient_id)) == {"pd-session", "hd-session"}
 
     daily = twin["premature-daily"]
     assert daily["version"] == 1 and daily["programme"] == "premature-home"

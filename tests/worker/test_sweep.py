@@ -108,7 +108,8 @@ async def test_a_day_of_too_little_milk_is_judged_once_just_after_midnight(wclie
     one, two = await make_worker(), await make_worker()
     wclock.now = datetime(2026, 11, 23, 21, 0, tzinfo=UTC)  # 22:00 in Oslo
     nurse = await signed_in(wclient, ward.nurses[0])
-    day = [feed(50, f"2026-11-23T{hour:02d}:00:00+01:00") for hour in (9, 12, 15, 18)]
+    # Eight feeds (as many as a day should have), 200 mL in all: too little milk, not too few feeds.
+    day = [feed(25, f"2026-11-23T{hour:02d}:00:00+01:00") for hour in (0, 3, 6, 9, 12, 15, 18, 21)]
     await upload(wclient, nurse, ward.patient, weight(2000, measured_at="2026-11-23T08:00:00+01:00"), *day)
     assert await one.sweep() == 0  # the day is not over
 
@@ -119,7 +120,7 @@ async def test_a_day_of_too_little_milk_is_judged_once_just_after_midnight(wclie
     [alert] = await alerts_of(wdb, ward.patient)  # the 22nd, monitored from 08:30 only, is not judged
     assert (alert["rule_code"], alert["severity"], alert["status"]) == ("infant_intake_very_low", "medium", "open")
     explanation = await wdb.fetchval("select explanation from alerts where id = $1", alert["id"])
-    assert "200 mL in 4 feeds; plan 320 mL" in explanation
+    assert "200 mL in 8 feeds; plan 320 mL" in explanation
     assert len(await deliveries(wdb, str(alert["id"]))) == 1
 
     wclock.advance(hours=12)
