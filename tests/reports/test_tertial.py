@@ -78,7 +78,8 @@ async def ward(client, world, clock, db) -> Ward:
     a, _ = await enrol(client, nurse, ward.unit_id, T0 - timedelta(days=10))
     b, b_enrolment = await enrol(client, nurse, ward.unit_id, T0 - timedelta(days=5))
     # A feed before A's follow-up began counts for nothing. (Uploaded a minute ago: the day's low
-    # intake so far raises a medium alert.)
+    # intake so far raises a medium alert, and the finished days of one and two feeds the medium
+    # "fewer than 6 feeds" alert.)
     clock.now = T0 - timedelta(minutes=1)
     await upload(client, nurse, a, feed(T0 - timedelta(days=11)))
     # Registrations of A: feeds on 11-13 (one) and 11-14 (two).
@@ -159,10 +160,10 @@ async def test_the_running_tertial_counts_what_happened_up_to_now(client, ward):
     assert (high["acknowledge_median_minutes"], high["acknowledge_p90_minutes"]) == (20.0, 28.0)
     assert high["resolved"] == 2
     assert (high["resolve_median_minutes"], high["resolve_p90_minutes"]) == (50.0, 58.0)
-    # Low intake a minute ago, and two contact-request alerts: the first resolved by handling it
-    # after 45 min, the second open.
+    # Low intake a minute ago, too few feeds, and two contact-request alerts: the first resolved by
+    # handling it after 45 min, the second open.
     medium = alerts["medium"]
-    assert (medium["raised"], medium["acknowledged"], medium["resolved"]) == (3, 0, 1)
+    assert (medium["raised"], medium["acknowledged"], medium["resolved"]) == (4, 0, 1)
     assert medium["resolve_median_minutes"] == 45.0 and medium["acknowledge_median_minutes"] is None
     low = alerts["low"]
     assert (low["raised"], low["acknowledged"], low["resolved"]) == (1, 1, 0)
