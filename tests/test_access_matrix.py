@@ -161,6 +161,9 @@ CASES = [
     Case("POST", f"{API}/auth/activate", public(422), body=lambda w, a, t: {"code": 7}),
     Case("POST", f"{API}/auth/refresh", public(401), body=lambda w, a, t: {"refresh_token": "heima_rt_x"}),
     Case("GET", f"{API}/me", signed_in(200)),
+    # One's own signed-in devices; signing out a session that is not one's own is a 404.
+    Case("GET", f"{API}/auth/sessions", signed_in(200)),
+    Case("POST", f"{API}/auth/sessions/{{session_id:uuid}}/revoke", signed_in(404)),
     Case("GET", f"{API}/programmes", signed_in(200)),
     Case(
         "POST",
@@ -422,6 +425,7 @@ def concrete_path(case: Case, world: World, target: str | None) -> str:
     path = path.replace("{request_id:uuid}", world.extra.get(f"contact-request:{target}", str(uuid.uuid4())))
     path = path.replace("{organisation_id:uuid}", world.organisation_id)
     path = path.replace("{unit_id:uuid}", world.unit_u1)
+    path = path.replace("{session_id:uuid}", str(uuid.uuid4()))
     path = path.replace("{alert_id:uuid}", world.extra.get("alert", str(uuid.uuid4())))
     path = path.replace("{code:str}", "contact_request")  # a rule of every programme
     path = path.replace("{meeting_id:uuid}", world.extra.get(f"meeting:{target}", world.extra[MISSING]))

@@ -74,3 +74,17 @@ update patients set user_id = $2 where id = $1 and user_id is null
 -- name: insert_guardianship
 insert into guardianships (guardian_id, patient_id, created_at) values ($1, $2, $3)
 on conflict do nothing
+
+-- name: select_user_sessions
+-- The signed-in devices of one user; the newest token a session was issued tells when it was last used.
+select s.id, s.device_name, s.created_at,
+       coalesce((select max(t.created_at) from auth_tokens t where t.session_id = s.id), s.created_at)
+           as last_active_at
+from auth_sessions s
+where s.user_id = $1 and s.revoked_at is null
+order by last_active_at desc, s.id
+
+-- name: revoke_user_session
+update auth_sessions set revoked_at = $3, revoked_reason = $4
+where id = $1 and user_id = $2 and revoked_at is null
+returning id

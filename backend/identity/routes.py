@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+from uuid import UUID
+
 from litestar import Request, Router, get, post
 from litestar.datastructures import State
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from backend.access.service import Access, SignedIn
 from backend.db import DbConnection
 from backend.identity import service
-from backend.identity.schemas import ActivateRequest, LoginRequest, Me, RefreshRequest, TokenPair
+from backend.identity.schemas import ActivateRequest, DeviceSessionList, LoginRequest, Me, RefreshRequest, TokenPair
 
 PUBLIC = {"access": Access.PUBLIC}
 
@@ -46,4 +48,22 @@ async def me(caller: SignedIn) -> Me:
     return service.describe(caller)
 
 
-router = Router(path="/", route_handlers=[login, activate, refresh, logout, me])
+@get("/auth/sessions", opt={"access": Access.SIGNED_IN}, tags=["identity"])
+async def list_devices(conn: DbConnection, caller: SignedIn) -> DeviceSessionList:
+    """The caller's signed-in devices (each login or activation not signed out), the current one marked."""
+    return await service.list_devices(conn, caller)
+
+
+@post(
+    "/auth/sessions/{session_id:uuid}/revoke",
+    opt={"access": Access.SIGNED_IN},
+    status_code=HTTP_204_NO_CONTENT,
+    tags=["identity"],
+)
+async def sign_out_device(session_id: FromPath[UUID], conn: DbConnection, caller: SignedIn) -> None:
+    """Signs one of the caller's devices out (a lost phone): its tokens stop working at once.
+    Anyone else's session answers 404, like one that does not exist."""
+    await service.sign_out_device(conn, caller, session_id)
+
+
+router = Router(path="/", route_handlers=[login, activate, refresh, logout, me, list_devices, sign_out_device])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -37,3 +38,17 @@ class Me(msgspec.Struct):
     display_name: str
     patient_ids: list[UUID]
     unit_ids: list[UUID]
+
+
+class DeviceSession(msgspec.Struct):
+    """A signed-in device of the caller: a login or an activation that has not been signed out."""
+
+    id: UUID
+    device_name: str | None
+    created_at: datetime
+    last_active_at: datetime
+    current: bool
+
+
+class DeviceSessionList(msgspec.Struct):
+    items: list[DeviceSession]

@@ -9,10 +9,10 @@ from uuid import UUID
 
 import asyncpg
 
-from backend.access.service import Caller
+from backend.access.service import NOT_FOUND_DETAIL, Caller
 from backend.db import load_queries
 from backend.errors import ProblemError, RecordedFailure
-from backend.identity.schemas import ActivateRequest, LoginRequest, Me, TokenPair
+from backend.identity.schemas import ActivateRequest, DeviceSession, DeviceSessionList, LoginRequest, Me, TokenPair
 from backend.security import ACCESS_PREFIX, REFRESH_PREFIX, Secrets
 from backend.settings import Settings
 
@@ -180,6 +180,20 @@ async def refresh(
 
 async def log_out(conn: asyncpg.Connection, caller: Caller) -> None:
     await conn.execute(queries.revoke_session, caller.principal.session_id, caller.now, "logout")
+
+
+async def list_devices(conn: asyncpg.Connection, caller: Caller) -> DeviceSessionList:
+    rows = await conn.fetch(queries.select_user_sessions, caller.id)
+    current = caller.principal.session_id
+    return DeviceSessionList(items=[DeviceSession(**dict(row), current=row["id"] == current) for row in rows])
+
+
+async def sign_out_device(conn: asyncpg.Connection, caller: Caller, session_id: UUID) -> None:
+    """Sign one of the caller's own devices out (a lost phone); another user's session, or one that
+    is already signed out, answers like one that does not exist."""
+    revoked = await conn.fetchval(queries.revoke_user_session, session_id, caller.id, caller.now, "signed out by user")
+    if revoked is None:
+        raise ProblemError(404, NOT_FOUND_DETAIL)
 
 
 def describe(caller: Caller) -> Me:
