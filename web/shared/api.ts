@@ -24,7 +24,7 @@ export function createApi(session: Session, fetcher: typeof fetch = (...args) =>
     if (outcome !== "refreshed") return response;
     return fetcher(withToken(retry, session.accessToken));
   };
-  return createClient<paths>({ baseUrl: API_BASE, fetch: authorised });
+  return createClient<paths>({ baseUrl: location.origin, fetch: authorised });
 }
 
 function withToken(request: Request, token: string | null): Request {
