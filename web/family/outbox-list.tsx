@@ -58,7 +58,6 @@ export function OutboxList() {
 
   const resend = async (item: OutboxItem, body: Record<string, unknown>, newId: boolean) => {
     const id = newId ? crypto.randomUUID() : item.id;
-    if (newId) await outbox.discard(item.id);
     const fresh: OutboxItem = {
       ...item,
       id,
@@ -68,7 +67,9 @@ export function OutboxList() {
       detail: undefined,
       savedAt: Date.now(),
     };
+    // The new item is on disk before the old one goes: never a moment with neither.
     await outbox.replace(fresh);
+    if (newId) await outbox.discard(item.id);
     setEditing(null);
   };
 

@@ -14,7 +14,22 @@ async def sign_in(page, family: Any, device: str = "Testtelefon") -> None:
     await page.get_by_test_id("for-whom").wait_for()
 
 
+# Whether the phone's outbox holds nothing that waits to be sent (read from IndexedDB itself).
+_NOTHING_PENDING = """() => new Promise((resolve) => {
+    const open = indexedDB.open("heima-family");
+    open.onsuccess = () => {
+        const all = open.result.transaction("outbox").objectStore("outbox").getAll();
+        all.onsuccess = () => {
+            resolve(all.result.every((item) => item.status !== "pending"));
+            open.result.close();
+        };
+    };
+})"""
+
+
 async def all_sent(page) -> None:
+    """Everything saved so far has had its answer (call it after the save was confirmed)."""
+    await page.wait_for_function(_NOTHING_PENDING)
     await page.get_by_test_id("pending").filter(has_text="Alt er sendt").wait_for()
 
 
@@ -28,3 +43,4 @@ async def register_feed(page, ml: str, route: str = "Sonde") -> None:
     await page.get_by_label("Måltid (mengde) (ml)").fill(ml)
     await page.get_by_role("group", name="Hvordan").get_by_role("button", name=route).click()
     await page.get_by_role("button", name="Lagre").click()
+    await page.get_by_role("status").filter(has_text="Lagret for").wait_for()

@@ -41,7 +41,7 @@ async def test_a_guardian_of_twins_registers_for_each_and_for_both(signed_in, fa
     page = signed_in
     await choose(page, family.name_a)
     await register_feed(page, "42", route="Flaske")
-    await page.get_by_role("status").filter(has_text=f"Lagret for {family.name_a}").wait_for()
+    await page.get_by_role("status").filter(has_text=f"Lagret for {family.name_a}.").wait_for()
     await choose(page, family.name_b)
     await register_feed(page, "38")
     await all_sent(page)
