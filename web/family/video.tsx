@@ -266,8 +266,12 @@ function Call({ meeting, onLeave }: { meeting: Meeting; onLeave: () => void }) {
         username: s.username ?? undefined,
         credential: s.credential ?? undefined,
       }));
+      // Heima names the socket's full URL; a path alone is taken on this page's host.
       const scheme = location.protocol === "https:" ? "wss" : "ws";
-      const socket = new WebSocket(`${scheme}://${location.host}${data.signalling_url}`);
+      const url = /^wss?:\/\//.test(data.signalling_url)
+        ? data.signalling_url
+        : `${scheme}://${location.host}${data.signalling_url}`;
+      const socket = new WebSocket(url);
       state.socket = socket;
       socket.onmessage = (event) => void onFrame(JSON.parse(String(event.data)) as Frame);
       socket.onclose = (event) => {
