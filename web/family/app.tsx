@@ -255,13 +255,20 @@ function Screen({ route }: { route: string }) {
   return <Register />;
 }
 
-/** Sign this device out: the server ends the token pair; the phone forgets what it kept. */
-export async function signOutHere(): Promise<void> {
+/** Sign this device out: the server ends the token pair; the phone forgets what it kept (health
+ * data). What has not reached the hospital yet is sent first; if some cannot be, the parent is
+ * asked, since signing out then loses it. */
+export async function signOutHere(t: T): Promise<boolean> {
+  await outbox.sync();
+  const waiting = (await outbox.items()).filter((item) => item.status === "pending").length;
+  if (waiting > 0 && !confirm(t("confirmSignOut", { count: waiting }))) return false;
   try {
     await api.POST("/api/v1/auth/logout");
   } catch {
     // Offline: the tokens are forgotten here all the same; the server's expire on their own.
   }
+  await outbox.clear();
   forgetProfile();
   session.clear();
+  return true;
 }

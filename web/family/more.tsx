@@ -17,7 +17,7 @@ export function More() {
       <AccessLog />
       <Devices />
       <p>
-        <button type="button" class="secondary" onClick={() => void signOutHere()}>
+        <button type="button" class="secondary" onClick={() => void signOutHere(t)}>
           {t("signOut")}
         </button>
       </p>
@@ -106,7 +106,10 @@ function Devices() {
       .catch(() => setDevices([]));
   useEffect(load, []);
   const signOut = async (device: Schemas["DeviceSession"]) => {
-    if (device.current) return signOutHere();
+    if (device.current) {
+      await signOutHere(t);
+      return;
+    }
     await api.POST("/api/v1/auth/sessions/{session_id}/revoke", {
       params: { path: { session_id: device.id } },
     });

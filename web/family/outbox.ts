@@ -82,6 +82,17 @@ export class Outbox {
     this.notify();
   }
 
+  /** Forget everything (signing the device out): the registrations are health data. */
+  async clear(): Promise<void> {
+    const items = await this.items();
+    await remove(
+      await this.db,
+      STORE,
+      items.map((item) => item.id),
+    );
+    this.notify();
+  }
+
   async prune(now = Date.now()): Promise<void> {
     const old = (await this.items()).filter(
       (item) =>

@@ -143,6 +143,10 @@ export const texts = {
   thisDevice: { nb: "denne enheten", en: "this device" },
   signOutDevice: { nb: "Logg ut {name}", en: "Sign out {name}" },
   signOut: { nb: "Logg ut denne enheten", en: "Sign out this device" },
+  confirmSignOut: {
+    nb: "{count} registreringer er ikke sendt ennå og blir borte hvis du logger ut nå. Logge ut likevel?",
+    en: "{count} registrations have not been sent yet and will be lost if you sign out now. Sign out anyway?",
+  },
   signedInSince: { nb: "innlogget {date}", en: "signed in {date}" },
   notificationsTitle: { nb: "Varsler", en: "Notifications" },
   notificationsIntro: {

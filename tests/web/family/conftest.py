@@ -38,7 +38,7 @@ async def family(client, web_world: World) -> Family:
     tokens = await activate(client, await activation_code(client, web_world.clin_u1, twin_a, "guardian"))
     headers = bearer(tokens["access_token"])
     guardian_id = (await me(client, Actor("guardian", "guardian", tokens["access_token"])))["id"]
-    await activate(client, await activation_code(client, web_world.clin_u1, twin_b, "guardian", guardian_id))
+    await activate(client, await activation_code(client, web_world.clin_u1, twin_b, "guardian", guardian_id), "tablet")
     return Family(client, web_world.clin_u1, twin_a, twin_b, name_a, name_b, guardian_id, headers)
 
 
