@@ -80,12 +80,16 @@ async def announce(conn: asyncpg.Connection, alert_ids: Iterable[UUID | str]) ->
 
 
 class Subscriber:
-    """One open stream: the clinician's units at connect time and the events waiting for it."""
+    """One open stream: whose sign-in it is, the clinician's units at connect time and the events
+    waiting for it. `ended` says why the hub ended it (None: a gap, reconnect and re-read)."""
 
-    def __init__(self, unit_ids: Iterable[UUID]) -> None:
+    def __init__(self, user_id: UUID, session_id: UUID, unit_ids: Iterable[UUID]) -> None:
+        self.user_id = user_id
+        self.session_id = session_id
         self.unit_ids = frozenset(unit_ids)
         self.queue: asyncio.Queue[LiveAlert | None] = asyncio.Queue(QUEUE_LIMIT + 1)
         self.closed = False
+        self.ended: str | None = None
 
     def offer(self, event: LiveAlert) -> None:
         if self.closed:
@@ -95,10 +99,18 @@ class Subscriber:
             return
         self.queue.put_nowait(event)
 
-    def close(self) -> None:
+    def close(self, reason: str | None = None) -> None:
         if not self.closed:
             self.closed = True
+            self.ended = reason
             self.queue.put_nowait(None)
+
+
+# Why the hub ends a stream (the `end` event's reason): the sign-in is over (logged out, revoked,
+# the account disabled), so a reconnect gets 401; or the clinician's units changed, so a reconnect
+# follows the new ones.
+SIGNED_OUT = "signed-out"
+UNITS_CHANGED = "units-changed"
 
 
 class AlertHub:
@@ -117,9 +129,10 @@ class AlertHub:
     def subscribers(self) -> int:
         return len(self._subscribers)
 
-    async def subscribe(self, unit_ids: Iterable[UUID]) -> Subscriber:
-        """Listening once this returns: a change committed after it reaches the subscriber."""
-        subscriber = Subscriber(unit_ids)
+    async def subscribe(self, user_id: UUID, session_id: UUID, unit_ids: Iterable[UUID]) -> Subscriber:
+        """Listening once this returns: a change committed after it reaches the subscriber, and so
+        does the end of its sign-in."""
+        subscriber = Subscriber(user_id, session_id, unit_ids)
         self._subscribers.add(subscriber)
         try:
             async with self._lock:
@@ -152,13 +165,42 @@ class AlertHub:
 
     def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
-            ids = [UUID(i) for i in msgspec.json.decode(payload)["alert_ids"]]
-        except (msgspec.DecodeError, KeyError, TypeError, ValueError):
+            message = msgspec.json.decode(payload)
+            if "user_ids" in message:
+                # A sign-in ended, an account was disabled or units changed (migration 0011).
+                work = self._recheck_users({UUID(i) for i in message["user_ids"]})
+            else:
+                work = self._fan_out([UUID(i) for i in message["alert_ids"]])
+        except (msgspec.DecodeError, KeyError, TypeError, ValueError, AttributeError):
             log.warning("alerting.live.bad_payload")
             return
-        task = asyncio.get_running_loop().create_task(self._fan_out(ids))
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _recheck_users(self, user_ids: set[UUID]) -> None:
+        await self.recheck([s for s in list(self._subscribers) if s.user_id in user_ids])
+
+    async def recheck(self, subscribers: Sequence[Subscriber]) -> None:
+        """End the streams whose sign-in no longer holds or whose clinician's units changed. When
+        the database cannot say, they end too (the dashboards reconnect and are checked anew)."""
+        if not subscribers:
+            return
+        try:
+            async with asyncio.timeout(READ_TIMEOUT_SECONDS), self._pool.acquire() as conn:
+                rows = await conn.fetch(queries.select_live_sessions, [s.session_id for s in subscribers])
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            log.warning("alerting.live.recheck_failed", exc_info=True)
+            for subscriber in subscribers:
+                subscriber.close()
+            return
+        units_of = {row["session_id"]: frozenset(row["unit_ids"]) for row in rows}
+        for subscriber in subscribers:
+            units = units_of.get(subscriber.session_id)
+            if units is None:
+                subscriber.close(SIGNED_OUT)
+            elif units != subscriber.unit_ids:
+                subscriber.close(UNITS_CHANGED)
 
     async def _fan_out(self, alert_ids: Sequence[UUID]) -> None:
         if not self._subscribers:

@@ -14,8 +14,8 @@ from litestar.datastructures import State
 from litestar.params import FromQuery, HeaderParameter
 from litestar.response import Stream
 
-from alerting.live import AlertHub, LiveAlert, Subscriber, hub_of, sse
-from backend.access.service import Access, Caller, SignedIn, log_patient_access
+from alerting.live import SIGNED_OUT, AlertHub, LiveAlert, Subscriber, hub_of, queries, sse
+from backend.access.service import Access, Caller, SignedIn
 from backend.clock import Clock
 
 log = logging.getLogger("heima.alerting.live")
@@ -55,7 +55,8 @@ async def _once(opening: bytes) -> AsyncIterator[bytes]:
 async def _events(
     hub: AlertHub, pool: asyncpg.Pool, clock: Clock, caller: Caller, opening: bytes, *, resync: bool
 ) -> AsyncIterator[bytes]:
-    subscriber = await hub.subscribe(caller.principal.unit_ids)
+    principal = caller.principal
+    subscriber = await hub.subscribe(principal.id, principal.session_id, principal.unit_ids)
     try:
         yield opening
         if resync:
@@ -64,11 +65,21 @@ async def _events(
         while True:
             event = await _next(subscriber)
             if event is None:
-                yield sse(None, comment="heartbeat")
-                continue
+                # The sign-in is checked again on every heartbeat too, should a revocation's
+                # notification have gone astray.
+                await hub.recheck([subscriber])
+                if not subscriber.closed:
+                    yield sse(None, comment="heartbeat")
+                    continue
+                event = subscriber
             if isinstance(event, Subscriber):
-                return  # closed by the hub: the dashboard reconnects and re-reads
+                # Closed by the hub: with a reason, the dashboard is told why; without one (a gap),
+                # it reconnects and re-reads.
+                if subscriber.ended is not None:
+                    yield sse("end", msgspec.json.encode({"reason": subscriber.ended}))
+                return
             if not await _logged(pool, clock, caller, event):
+                yield sse("end", msgspec.json.encode({"reason": SIGNED_OUT}))
                 return
             yield sse("alert", msgspec.json.encode(event), event_id=f"{event.id}.{event.occurrences}.{event.status}")
     finally:
@@ -87,16 +98,25 @@ async def _next(subscriber: Subscriber) -> LiveAlert | Subscriber | None:
 
 async def _logged(pool: asyncpg.Pool, clock: Clock, caller: Caller, event: LiveAlert) -> bool:
     """An event shows something of the patient's: one allowed access-log row each, written before
-    it is sent (Normen). No row, no event: the stream ends and the dashboard re-reads GET /alerts,
-    which logs its own reads."""
-    reading = msgspec.structs.replace(caller, now=clock())
+    it is sent (Normen), and only while the stream's sign-in still holds. No row, no event: the
+    stream ends (a dashboard whose row failed re-reads GET /alerts, which logs its own reads)."""
+    principal = caller.principal
     try:
         async with asyncio.timeout(LOG_TIMEOUT_SECONDS), pool.acquire() as conn:
-            await log_patient_access(conn, reading, event.patient_id, resource=RESOURCE, action="read")
+            logged = await conn.fetchval(
+                queries.insert_live_access_log,
+                clock(),
+                principal.id,
+                principal.role,
+                event.patient_id,
+                RESOURCE,
+                caller.request_id,
+                principal.session_id,
+            )
     except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
         log.exception("alerting.live.access_log_failed", extra={"alert_id": str(event.id)})
         return False
-    return True
+    return logged is not None
 
 
 router = Router(path="/", tags=["alerts"], route_handlers=[stream_alerts])

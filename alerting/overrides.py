@@ -13,6 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
+from alerting.rule_params import Vocabulary, vocabulary_problems
 from alerting.rules import Rule, RuleError, apply_override
 from alerting.schemas import EffectiveRule, RuleDefault, RuleHistory, RuleList, RuleOverride, RuleOverrideIn
 from alerting.service import Override, PatientRules, load_patient_rules
@@ -42,8 +43,14 @@ def _override(override: Override) -> RuleOverride:
     )
 
 
+def version(override: Override | RuleOverride | None) -> str:
+    """The rule's version for `If-Match`: the id of the override in effect, or "default"."""
+    return "default" if override is None else str(override.id)
+
+
 def _view(rule: Rule, default: Rule, override: RuleOverride | None) -> EffectiveRule:
     return EffectiveRule(
+        version=version(override),
         code=rule.code,
         kind=rule.kind,
         params=rule.params,
@@ -88,6 +95,17 @@ def _problem_field(problem: str) -> str:
     return "params"
 
 
+def _matches(if_match: str, current: str) -> bool:
+    """RFC 9110 If-Match: "*" or a list of entity tags (quoted; a weak tag never matches)."""
+    tags = [tag.strip() for tag in if_match.split(",")]
+    return "*" in tags or f'"{current}"' in tags
+
+
+async def _vocabulary(conn: asyncpg.Connection) -> Vocabulary:
+    row = await conn.fetchrow(queries.select_rule_vocabulary)
+    return Vocabulary(types=frozenset(row["types"]), forms=frozenset(row["forms"]), answers=frozenset(row["answers"]))
+
+
 def _check(default: Rule, data: RuleOverrideIn, caller: Caller) -> list[FieldError]:
     errors = []
     for key, value in data.params.items():
@@ -103,13 +121,28 @@ def _check(default: Rule, data: RuleOverrideIn, caller: Caller) -> list[FieldErr
 
 
 async def set_rule(
-    conn: asyncpg.Connection, caller: Caller, patient_id: UUID, code: str, data: RuleOverrideIn
+    conn: asyncpg.Connection,
+    caller: Caller,
+    patient_id: UUID,
+    code: str,
+    data: RuleOverrideIn,
+    *,
+    if_match: str | None = None,
 ) -> EffectiveRule:
-    """Override one rule for this patient; the previous override (if any) is superseded."""
+    """Override one rule for this patient; the previous override (if any) is superseded. With
+    `if_match` (the `version` read before), a rule changed since by someone else is a 412 rather
+    than silently overwritten."""
     patient = await _patient(conn, caller, patient_id, "write")
     default = patient.defaults.get(code)
     if default is None:
         raise ProblemError(404, "This patient has no rule with this code; see GET /patients/{id}/rules.")
+    current = version(patient.overrides.get(code))
+    if if_match is not None and not _matches(if_match, current):
+        raise ProblemError(
+            412,
+            "The rule was changed since you read it; read it again (GET /patients/{id}/rules) and decide anew.",
+            headers={"ETag": f'"{current}"'},
+        )
     if errors := _check(default, data, caller):
         raise ProblemError(422, "The rule setting is not valid.", errors=errors)
     try:
@@ -117,6 +150,9 @@ async def set_rule(
     except RuleError as exc:
         errors = [FieldError(_problem_field(problem), problem) for problem in exc.problems]
         raise ProblemError(422, "The rule setting is not valid.", errors=errors) from None
+    if problems := vocabulary_problems(rule.kind, rule.params, await _vocabulary(conn)):
+        errors = [FieldError(_problem_field(problem), problem) for problem in problems]
+        raise ProblemError(422, "The rule setting is not valid.", errors=errors)
     override = RuleOverride(
         id=uuid.uuid4(),
         params=data.params,

@@ -10,7 +10,6 @@ A unit that is not the caller's answers exactly like a unit that does not exist.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,6 +18,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from alerting import failures
 from alerting.defaults import DEFAULT_RULES, default_rules
 from alerting.rules import Rule, RuleError, apply_override
 from alerting.schemas import (
@@ -81,56 +81,65 @@ def _default_missing(programmes: tuple[str, ...]) -> tuple[Rule, ...]:
 
 def _missing_rules(row: _Row) -> list[Rule]:
     """The patient's enabled missing-data rules, with their overrides (an override the rule no
-    longer accepts is ignored, as the evaluation ignores it)."""
+    longer accepts is reported and ignored, as the evaluation ignores it)."""
     overrides = {o.rule_code: o for o in row.overrides}
     rules = []
     for rule in _default_missing(tuple(row.programmes)):
         override = overrides.get(rule.code)
         if override is not None:
-            with contextlib.suppress(RuleError):
+            try:
                 rule = apply_override(
                     rule, params=override.params, severity=override.severity, enabled=override.enabled
                 )
+            except RuleError:
+                failures.report(failures.OVERVIEW, rule.code, "override_unusable", patient_id=row.id)
         if rule.enabled:
             rules.append(rule)
     return rules
 
 
-def _stale(measured_at: datetime, rules: list[Rule], time_zone: str, now: datetime, today: date) -> bool:
+def _stale_by_rule(rule: Rule, measured_at: datetime, time_zone: str, now: datetime, today: date) -> bool:
     """Counted as the missing-data rule counts: whole local days after the day of the value, or
     hours since it."""
-    for rule in rules:
-        if "days" in rule.params:
-            if (today - local_day(measured_at, time_zone)).days - 1 >= rule.params["days"]:
-                return True
-        elif now - measured_at >= timedelta(hours=rule.params["hours"]):
-            return True
-    return False
+    if "days" in rule.params:
+        return (today - local_day(measured_at, time_zone)).days - 1 >= rule.params["days"]
+    return now - measured_at >= timedelta(hours=rule.params["hours"])
+
+
+def _stale_types(row: _Row, now: datetime) -> set[str]:
+    """The types whose latest value is older than one of the patient's missing-data rules allows.
+    A rule that fails is reported and left out: it never hides the patient, nor the unit."""
+    today = local_day(now, row.time_zone)
+    latest = {v.type: v.measured_at for v in row.latest}
+    stale: set[str] = set()
+    for rule in _missing_rules(row):
+        try:
+            stale.update(
+                key
+                for key in rule.params["of"]
+                if key in latest and _stale_by_rule(rule, latest[key], row.time_zone, now, today)
+            )
+        except Exception as error:  # noqa: BLE001 - one rule's failure is reported, the rest stand
+            failures.report(failures.OVERVIEW, rule.code, error, patient_id=row.id)
+    return stale
 
 
 def _patient(row: _Row, now: datetime) -> tuple[tuple[Any, ...], OverviewPatient]:
-    rules = _missing_rules(row)
-    by_type: dict[str, list[Rule]] = {}
-    for rule in rules:
-        for key in rule.params["of"]:
-            by_type.setdefault(key, []).append(rule)
-    today = local_day(now, row.time_zone)
-    latest = []
-    for v in row.latest:
-        type_rules = by_type.get(v.type)
-        latest.append(
-            LatestValue(
-                type=v.type,
-                measurement_id=v.measurement_id,
-                value=v.value,
-                components=v.components,
-                unit=v.unit,
-                measured_at=v.measured_at,
-                received_at=v.received_at,
-                late=v.received_at - v.measured_at > LATE_AFTER,
-                stale=bool(type_rules) and _stale(v.measured_at, type_rules, row.time_zone, now, today),
-            )
+    stale = _stale_types(row, now)
+    latest = [
+        LatestValue(
+            type=v.type,
+            measurement_id=v.measurement_id,
+            value=v.value,
+            components=v.components,
+            unit=v.unit,
+            measured_at=v.measured_at,
+            received_at=v.received_at,
+            late=v.received_at - v.measured_at > LATE_AFTER,
+            stale=v.type in stale,
         )
+        for v in row.latest
+    ]
     measured = {v.type for v in row.latest}
     counts = {"high": 0, "medium": 0, "low": 0}
     for alert in row.alerts:
@@ -177,6 +186,7 @@ async def unit_overview(conn: asyncpg.Connection, caller: Caller, unit_id: UUID)
         caller.role,
         caller.request_id,
         _MISSING_CODES,
+        caller.principal.session_id,
     )
     ranked = sorted((_patient(row, caller.now) for row in _rows.decode(document)), key=lambda pair: pair[0])
     return UnitOverview(unit_id=unit_id, at=caller.now, patients=[patient for _, patient in ranked])

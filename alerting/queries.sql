@@ -267,7 +267,7 @@ limit $8
 
 -- name: select_unit_overview
 -- The unit overview as one JSON document, and its access-log rows, in one round trip: every
--- patient enrolled now ($2) in unit $1 (the caller $3 with role $4 belongs to it; $5 the request
+-- patient enrolled now ($2) in unit $1 (the caller $3 with role $4 and session $7 belongs to it; $5 the request
 -- id), with the programmes followed now, the unresolved alerts (highest severity first, then
 -- oldest first), the current overrides of the missing-data rules $6 (staleness follows them) and
 -- the latest value of each measurement type of those programmes. The latest value is one probe of
@@ -278,8 +278,8 @@ with listed as (
     where e.unit_id = $1 and e.started_at <= $2 and (e.ended_at is null or e.ended_at > $2)
 ),
 logged as (
-    insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id)
-    select $2, $3, $4, l.patient_id, 'overview', 'read', 'allowed', $5
+    insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id)
+    select $2, $3, $4, l.patient_id, 'overview', 'read', 'allowed', $5, $7
     from listed l
 ),
 kinds as (
@@ -597,3 +597,29 @@ select a.id, a.patient_id, a.rule_code, a.severity, a.status, a.title, a.raised_
                and (e.ended_at is null or e.ended_at > $2)) as unit_ids
 from alerts a
 where a.id = any($1::uuid[])
+
+-- name: select_live_sessions
+-- Of the sign-ins $1 behind open streams, those still signed in (not revoked, account not
+-- disabled), each with its user's units now.
+select s.id as session_id,
+       array(select m.unit_id from unit_memberships m where m.user_id = u.id order by m.unit_id) as unit_ids
+from auth_sessions s join users u on u.id = s.user_id
+where s.id = any($1::uuid[]) and s.revoked_at is null and u.disabled_at is null
+
+-- name: insert_live_access_log
+-- The access-log row of one live event, written only while the stream's sign-in ($7) still holds:
+-- no row (and no event) once it was revoked or its account disabled. $1 at, $2 actor, $3 role,
+-- $4 patient, $5 resource, $6 request id; the row names the session.
+insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id)
+select $1, $2, $3, $4, $5, 'read', 'allowed', $6, s.id
+from auth_sessions s join users u on u.id = s.user_id
+where s.id = $7 and s.revoked_at is null and u.disabled_at is null
+returning id
+
+-- name: select_rule_vocabulary
+-- What a rule may name: the measurement types of the catalogue, the form codes, and the answers
+-- of every form version ("<form>/<link_id>").
+select (select coalesce(array_agg(code), '{}') from measurement_types) as types,
+       (select coalesce(array_agg(distinct code), '{}') from forms) as forms,
+       (select coalesce(array_agg(distinct f.code || '/' || (item ->> 'link_id')), '{}')
+        from forms f cross join lateral jsonb_array_elements(f.definition -> 'items') as item) as answers

@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Router, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar import Response, Router, get, post, put
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from alerting import overrides, overview, worklist
 from alerting.schemas import (
@@ -88,10 +88,15 @@ async def set_rule(
     data: JSONBody[RuleOverrideIn],
     conn: DbConnection,
     caller: SignedIn,
-) -> EffectiveRule:
+    if_match: Annotated[str | None, HeaderParameter(name="If-Match", max_length=200)] = None,
+) -> Response[EffectiveRule]:
     """Override one rule for this patient, with a reason (and optionally an expiry). Safety floors
-    can be tightened, never loosened, lowered or switched off."""
-    return await overrides.set_rule(conn, caller, patient_id, code, data)
+    can be tightened, never loosened, lowered or switched off. Params must fit the rule kind's
+    schema (types, bounds, known measurement types and forms). Send `If-Match: "<version>"` (the
+    rule's `version`, also the answer's `ETag`) and a rule changed by someone else since answers
+    412 instead of being overwritten."""
+    rule = await overrides.set_rule(conn, caller, patient_id, code, data, if_match=if_match)
+    return Response(rule, headers={"ETag": f'"{rule.version}"'})
 
 
 @get("/patients/{patient_id:uuid}/rules/{code:str}/history", opt=PATIENT)

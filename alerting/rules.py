@@ -20,7 +20,8 @@ patient's local midnight), `evaluate_missing` (the periodic sweep), `apply_overr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -28,14 +29,15 @@ import msgspec
 
 from alerting import texts, trends
 from alerting.findings import CONTACT_REQUEST, FINDERS, NEWS2_SINGLE, NEWS2_TOTAL, answer_type, daily, is_number
+from alerting.rule_params import params_problems
 from alerting.trends import Finding, Timeline
 from backend.timezones import day_bounds, local_day
 
 Severity = Literal["low", "medium", "high"]
 Kind = Literal["threshold", "trend", "missing", "answer"]
 Source = Literal["programme", "patient"]
+OnFailure = Callable[["Rule", Exception], None]
 SEVERITY_RANK: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
-OPERATORS = (">", ">=", "<", "<=")
 
 __all__ = [
     "CONTACT_REQUEST",
@@ -123,6 +125,19 @@ def _active(rules: Iterable[Rule], kinds: Iterable[str]) -> list[Rule]:
     return [rule for rule in rules if rule.kind in kinds and (rule.enabled or rule.safety_floor)]
 
 
+@contextmanager
+def _guarded(rule: Rule, on_failure: OnFailure | None) -> Iterator[None]:
+    """One rule's evaluation: with `on_failure`, an error skips the rule (and is handed over)
+    instead of failing every other rule of the patient with it."""
+    if on_failure is None:
+        yield
+        return
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - any error of one rule: handed over, not lost
+        on_failure(rule, error)
+
+
 def _decide(rule: Rule, finding: Finding) -> Decision:
     value = round(finding.value, 2) if is_number(finding.value) else finding.value
     return Decision(
@@ -158,22 +173,34 @@ def _strongest_per_group(decisions: list[Decision], rules: Sequence[Rule]) -> li
 
 
 def evaluate(
-    new: Sequence[Observation], history: Sequence[Observation], rules: Sequence[Rule], context: PatientContext
+    new: Sequence[Observation],
+    history: Sequence[Observation],
+    rules: Sequence[Rule],
+    context: PatientContext,
+    *,
+    on_failure: OnFailure | None = None,
 ) -> list[Decision]:
-    """Decisions that a newly stored batch triggers, judged against the patient's history."""
+    """Decisions that a newly stored batch triggers, judged against the patient's history. With
+    `on_failure`, a rule that raises is handed to it and skipped; without, the error propagates."""
     if not new:
         return []
     timeline = Timeline.build(new, history, context)
     decisions = []
     for rule in _active(rules, FINDERS):
-        finding = FINDERS[rule.kind](rule, timeline)
-        if finding is not None:
-            decisions.append(_decide(rule, finding))
+        with _guarded(rule, on_failure):
+            finding = FINDERS[rule.kind](rule, timeline)
+            if finding is not None:
+                decisions.append(_decide(rule, finding))
     return _strongest_per_group(decisions, rules)
 
 
 def evaluate_day(
-    day: date, history: Sequence[Observation], rules: Sequence[Rule], context: PatientContext
+    day: date,
+    history: Sequence[Observation],
+    rules: Sequence[Rule],
+    context: PatientContext,
+    *,
+    on_failure: OnFailure | None = None,
 ) -> list[Decision]:
     """Whole-day rules (intake of plan) for a local day that is over: what the worker runs just
     after each patient's local midnight (`backend.timezones.day_bounds`). A day not yet over gives
@@ -182,7 +209,11 @@ def evaluate_day(
         return []
     timeline = Timeline.build([], history, context)
     whole_day = [rule for rule in _active(rules, ["trend"]) if rule.params.get("measure") in trends.DAILY_MEASURES]
-    decisions = [_decide(rule, finding) for rule in whole_day if (finding := daily(rule, timeline, [day]))]
+    decisions = []
+    for rule in whole_day:
+        with _guarded(rule, on_failure):
+            if finding := daily(rule, timeline, [day]):
+                decisions.append(_decide(rule, finding))
     return _strongest_per_group(decisions, rules)
 
 
@@ -242,14 +273,18 @@ def _missing(rule: Rule, last_seen: Mapping[str, datetime | None], context: Pati
 
 
 def evaluate_missing(
-    last_seen: Mapping[str, datetime | None], rules: Sequence[Rule], context: PatientContext
+    last_seen: Mapping[str, datetime | None],
+    rules: Sequence[Rule],
+    context: PatientContext,
+    *,
+    on_failure: OnFailure | None = None,
 ) -> list[Decision]:
     """Missing-data decisions at `context.now`, from when each type or form was last registered."""
-    decisions = [
-        _decide(rule, finding)
-        for rule in _active(rules, ["missing"])
-        if (finding := _missing(rule, last_seen, context)) is not None
-    ]
+    decisions = []
+    for rule in _active(rules, ["missing"]):
+        with _guarded(rule, on_failure):
+            if (finding := _missing(rule, last_seen, context)) is not None:
+                decisions.append(_decide(rule, finding))
     return _strongest_per_group(decisions, rules)
 
 
@@ -264,46 +299,13 @@ class RuleError(ValueError):
         self.problems = problems
 
 
-def _spec_problems(specs: Any, name: str) -> list[str]:
-    if not isinstance(specs, list) or not specs:
-        return [f"params.{name} must be a non-empty list"]
-    problems = []
-    for spec in specs:
-        if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
-            problems.append(f"params.{name}: every entry needs a type")
-        elif "op" in spec and (spec["op"] not in OPERATORS or not is_number(spec.get("limit"))):
-            problems.append(f"params.{name}: op must be one of {', '.join(OPERATORS)} with a numeric limit")
-    return problems
-
-
 def rule_problems(rule: Rule) -> list[str]:
-    """Why a rule cannot be evaluated (empty when it can): checked before a rule is stored, so
+    """Why a rule cannot be evaluated (empty when it can): its params against the kind's strict
+    schema (`alerting.rule_params`). Checked before a rule is stored and when one is loaded, so
     evaluation never meets a malformed one."""
-    params = rule.params
     if rule.severity not in SEVERITY_RANK:
         return [f"severity must be one of {', '.join(SEVERITY_RANK)}"]
-    compares = params.get("op") in OPERATORS and is_number(params.get("limit"))
-    match rule.kind:
-        case "threshold":
-            ok = isinstance(params.get("type"), str) and compares
-            return [] if ok else ["threshold params need type, op (>, >=, <, <=) and a numeric limit"]
-        case "trend":
-            known = set(trends.MEASURES) | set(trends.DAILY_MEASURES)
-            return (
-                []
-                if params.get("measure") in known and compares
-                else [f"trend params need measure (one of {', '.join(sorted(known))}), op and limit"]
-            )
-        case "missing":
-            spans = [key for key in ("days", "hours") if is_number(params.get(key)) and params[key] > 0]
-            ok = isinstance(params.get("of"), list) and params["of"] and len(spans) == 1
-            return [] if ok else ["missing params need of (a list of types or forms) and either days or hours"]
-        case "answer":
-            problems = _spec_problems(params.get("match"), "match")
-            if "with_any" in params:
-                problems += _spec_problems(params["with_any"], "with_any")
-            return problems
-    return [f"unknown rule kind {rule.kind!r}"]
+    return params_problems(rule.kind, rule.params)
 
 
 def _tightened(op: str, default: float, candidate: float) -> bool:

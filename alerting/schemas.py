@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from backend.decoding import AwareDatetime
+from backend.decoding import Instant
 
 Severity = Literal["low", "medium", "high"]
 AlertStatus = Literal["open", "acknowledged", "resolved"]
@@ -94,7 +94,7 @@ class RuleOverrideIn(msgspec.Struct, forbid_unknown_fields=True):
     params: Annotated[dict[str, Any], Meta(max_length=20)] = {}
     severity: Severity | None = None
     enabled: bool | None = None
-    expires_at: AwareDatetime | None = None
+    expires_at: Instant | None = None
 
 
 class RuleDefault(msgspec.Struct):
@@ -118,6 +118,9 @@ class RuleOverride(msgspec.Struct):
 
 class EffectiveRule(msgspec.Struct):
     code: str
+    # Changes whenever the rule is set for the patient (or an override expires): send it back as
+    # `If-Match: "<version>"` on PUT, and a rule someone else changed meanwhile answers 412.
+    version: str
     kind: Literal["threshold", "trend", "missing", "answer"]
     params: dict[str, Any]
     severity: Severity

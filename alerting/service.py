@@ -13,7 +13,6 @@ SQL (alerting/queries.sql), and never imports backend's domain packages.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from alerting import latency, live, relevance, texts
+from alerting import failures, latency, live, relevance, texts
 from alerting.defaults import DEFAULT_RULES, default_rules
 from alerting.findings import CONTACT_REQUEST
 from alerting.observations import evidence, from_contact_request, from_form_response, from_measurement
@@ -45,7 +44,6 @@ from backend.db import load_queries
 from backend.timezones import day_bounds, local_day
 
 queries = load_queries(__file__)
-log = logging.getLogger("heima.alerting")
 
 # LISTEN heima_alerts: the payload is {"alert_ids": [...]}, a hint only; the worker claims from
 # push_deliveries whatever the payload says (a notification is lost while no worker listens).
@@ -109,7 +107,7 @@ class PatientRules:
 
 def effective_rules(defaults: Iterable[Rule], overrides: dict[str, Override]) -> tuple[list[Rule], dict[str, Override]]:
     """Each default with its override applied; an override that no longer fits its rule (a
-    programme default changed since it was set) is logged and the default applies."""
+    programme default or a schema changed since it was set) is reported and the default applies."""
     rules, applied = [], {}
     for rule in defaults:
         override = overrides.get(rule.code)
@@ -121,8 +119,9 @@ def effective_rules(defaults: Iterable[Rule], overrides: dict[str, Override]) ->
                 apply_override(rule, params=override.params, severity=override.severity, enabled=override.enabled)  # type: ignore[arg-type]
             )
             applied[rule.code] = override
-        except RuleError as exc:
-            log.warning("alerting.override.unusable", extra={"override_id": str(override.id), "problems": exc.problems})
+        except RuleError:
+            # Stored by an older version, or written around the API: the default applies.
+            failures.report(failures.LOAD, rule.code, "override_unusable", override_id=override.id)
             rules.append(rule)
     return rules, applied
 
@@ -181,7 +180,8 @@ async def evaluate_and_record(
     decisions: list[Decision] = []
     if rules:
         history = await _history(conn, patient, patient_id, new, rules)
-        decisions = evaluate(new, history, rules, patient.context)
+        on_failure = failures.reporter(failures.ARRIVAL, patient_id)
+        decisions = evaluate(new, history, rules, patient.context, on_failure=on_failure)
     outcomes = await record_decisions(conn, patient_id, patient, decisions, caller.now)
     await _resolve_answered_missing(conn, patient_id, patient, new, caller.now)
     return outcomes
@@ -418,7 +418,9 @@ async def _resolve_answered_missing(
         if not arrived:
             continue
         latest = max(arrived, key=lambda obs: obs.measured_at)
-        still = evaluate_missing(dict.fromkeys(wanted, latest.measured_at), [rule], patient.context)
+        last_seen = dict.fromkeys(wanted, latest.measured_at)
+        on_failure = failures.reporter(failures.ARRIVAL, patient_id)
+        still = evaluate_missing(last_seen, [rule], patient.context, on_failure=on_failure)
         if still:
             continue
         zone = patient.context.time_zone

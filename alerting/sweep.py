@@ -25,7 +25,7 @@ from uuid import UUID
 
 import asyncpg
 
-from alerting import relevance, trends
+from alerting import failures, relevance, trends
 from alerting.defaults import DEFAULT_RULES
 from alerting.observations import from_measurement
 from alerting.rules import Decision, Rule, evaluate_day, evaluate_missing
@@ -121,7 +121,9 @@ async def _missing(conn: asyncpg.Connection, patient_id: UUID, patient: PatientR
     rows = await conn.fetch(queries.select_last_registrations, patient_id, keys)
     last_seen = {row["key"]: row["last"] for row in rows}
     # The finding's instant is the last registration it counted from: the gap's identity.
-    decisions = [d for d in evaluate_missing(last_seen, patient.rules, patient.context) if d.observed_at]
+    on_failure = failures.reporter(failures.SWEEP, patient_id)
+    missing = evaluate_missing(last_seen, patient.rules, patient.context, on_failure=on_failure)
+    decisions = [d for d in missing if d.observed_at]
     fresh = await _marked(conn, patient_id, [(d.rule, d.observed_at) for d in decisions], patient.context.now)  # type: ignore[misc]
     return [d for d in decisions if d.rule in fresh]
 
@@ -149,7 +151,8 @@ async def _whole_days(conn: asyncpg.Connection, patient_id: UUID, patient: Patie
         end = day_bounds(day, zone)[1]
         registered = {obs.type for obs in history if start <= obs.measured_at < end}
         judged = [rule for rule in rules if rule.code in fresh and _measured_type(rule) in registered]
-        decisions.extend(evaluate_day(day, history, judged, context))
+        on_failure = failures.reporter(failures.SWEEP, patient_id)
+        decisions.extend(evaluate_day(day, history, judged, context, on_failure=on_failure))
     return decisions
 
 

@@ -37,7 +37,7 @@ from alerting.service import NOTIFY_CHANNEL
 from alerting.sweep import sweep_all
 from backend.clock import Clock, system_clock
 from backend.db import connect, create_pool
-from backend.observability import Metrics
+from backend.observability import Metrics, current_metrics
 from backend.settings import Settings, SettingsError
 
 log = logging.getLogger("heima.alerting.worker")
@@ -62,6 +62,7 @@ class WorkerMetrics:
 
     def __init__(self) -> None:
         base = Metrics()  # the same heima_alert_latency_seconds (name, buckets) as the API's
+        self.base = base  # also heima_rule_failures_total, which the sweep adds to (alerting/failures.py)
         self.registry = base.registry
         self.alert_latency = base.alert_latency
         self.push_attempts = Counter(
@@ -158,8 +159,12 @@ class AlertWorker:
     async def sweep(self) -> int:
         """Every followed patient's missing-data and whole-day rules now (alerting/sweep.py); how
         many alerts it raised or made more severe."""
-        async with self.pool.acquire() as conn:
-            raised = await sweep_all(conn, self.clock())
+        counting = current_metrics.set(self.metrics.base)
+        try:
+            async with self.pool.acquire() as conn:
+                raised = await sweep_all(conn, self.clock())
+        finally:
+            current_metrics.reset(counting)
         self.metrics.swept.inc(raised)
         return raised
 

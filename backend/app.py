@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
@@ -10,6 +10,8 @@ from litestar.di import Provide
 from litestar.exceptions import ImproperlyConfiguredException
 from litestar.handlers import BaseRouteHandler, WebsocketRouteHandler
 from litestar.routes import BaseRoute
+from litestar.types import Scope
+from litestar.utils import normalize_path
 from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -20,6 +22,7 @@ from alerting.routes import router as alerts_router
 from alerting.subscriptions.routes import router as push_router
 from backend import docs, health, webapps
 from backend.access.service import Access, authenticate, provide_caller
+from backend.bodies import BodyLimits
 from backend.clock import Clock, system_clock
 from backend.db import create_pool, provide_connection
 from backend.decoding import StrictBody
@@ -33,6 +36,7 @@ from backend.observability import Metrics, configure_logging, observe_requests
 from backend.organisation.routes import router as organisation_router
 from backend.patients.routes import router as patients_router
 from backend.programmes.routes import router as programmes_router
+from backend.proxies import TrustedProxies, parse_networks
 from backend.retry import retry_transient
 from backend.security import Secrets
 from backend.settings import Settings
@@ -127,18 +131,41 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
         settings.secret_key,
         time_cost=settings.password_hash_time_cost,
         memory_kib=settings.password_hash_memory_kib,
+        queue=settings.password_hash_queue,
     )
     # Around the whole app, not as route middleware: Litestar runs route middleware only when a
     # route matches, and a 404 or 405 deserves a request id, a log line and a metric too.
     # Retries innermost: the log line, the metric and the latency stamps count a request once.
-    retrying = retry_transient(settings.db_retry_seconds, body_seconds=settings.body_read_timeout_seconds)(
-        app.asgi_handler
+    bodies = BodyLimits(
+        limit_of=route_body_limit(app, settings.max_body_bytes),
+        grace_seconds=settings.body_read_timeout_seconds,
+        total_seconds=settings.body_max_seconds,
     )
-    app.asgi_handler = observe_requests(metrics)(track_alert_latency(metrics.alert_latency)(retrying))
+    retrying = retry_transient(settings.db_retry_seconds, bodies=bodies)(app.asgi_handler)
+    observed = observe_requests(metrics)(track_alert_latency(metrics.alert_latency)(retrying))
+    # Outermost: everything inside sees the real client (per-address limits, logs, join links).
+    app.asgi_handler = TrustedProxies(parse_networks(settings.trusted_proxies)).middleware(observed)
     check_access_declared(app)
     # Built once here so `/openapi.json` and the `/docs` UI both show the problem+json answers.
     docs.declare_problem_responses(app.openapi_schema)
     return app
+
+
+def route_body_limit(app: Litestar, default: int) -> Callable[[Scope], int]:
+    """The largest body the request's route accepts (its `request_max_body_size`), known before
+    the body is read; `default` for a path or method no route takes (it answers 404 or 405)."""
+
+    def limit_of(scope: Scope) -> int:
+        try:
+            # Litestar's own (cached) routing, which the request then goes through anyway.
+            _, handler, *_ = app.asgi_router.handle_routing(path=normalize_path(scope["path"]), method=scope["method"])
+        except Exception:  # noqa: BLE001 - no such route: the app answers it, with the default limit
+            return default
+        resolve = getattr(handler, "resolve_request_max_body_size", None)
+        limit = resolve() if resolve is not None else None
+        return limit if isinstance(limit, int) else default
+
+    return limit_of
 
 
 def check_access_declared(app: Litestar) -> None:

@@ -34,19 +34,16 @@ def create() -> Any:
     return create_app(Settings.from_env())
 
 
-def _load_behind_proxy(factory: str) -> Any:
-    """granian's app loader, run in each worker: the app from `factory` (module:function) behind
-    uvicorn's proxy-headers middleware, since granian has no such option. It answers as uvicorn's
-    `proxy_headers=True` does: X-Forwarded-For/-Proto trusted from 127.0.0.1 only. Module level, so
-    a spawned worker can unpickle it."""
+def _load_in_worker(factory: str) -> Any:
+    """granian's app loader, run in each worker: the app from `factory` (module:function). Which
+    forwarded headers to believe is the app's own business (HEIMA_TRUSTED_PROXIES,
+    backend/proxies.py), the same under either server. Module level, so a spawned worker can
+    unpickle it."""
     import importlib
-
-    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
     _die_with_supervisor()
     module, _, name = factory.partition(":")
-    app = getattr(importlib.import_module(module), name)()
-    return ProxyHeadersMiddleware(app, trusted_hosts="127.0.0.1")
+    return getattr(importlib.import_module(module), name)()
 
 
 # Set in the supervisor before granian forks its workers (None in a spawned worker).
@@ -91,7 +88,9 @@ def _run_uvicorn(factory: str, *, workers: int, host: str, port: int) -> None:
         port=port,
         workers=workers,
         log_config=None,
-        proxy_headers=True,
+        # The app decides whom to believe (HEIMA_TRUSTED_PROXIES); uvicorn's own middleware would
+        # trust X-Forwarded-For from 127.0.0.1 behind its back.
+        proxy_headers=False,
         server_header=False,
     )
 
@@ -131,7 +130,7 @@ def _run_granian(factory: str, *, workers: int, host: str, port: int, log_level:
         },
         log_access=False,
     )
-    server.serve(target_loader=_load_behind_proxy)
+    server.serve(target_loader=_load_in_worker)
     if received and received[-1] == signal.SIGINT:
         raise KeyboardInterrupt
     if received:

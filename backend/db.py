@@ -8,7 +8,8 @@ against the migrated schema, so a renamed column fails CI rather than a request.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
-from backend.errors import RecordedFailure
+from backend.errors import BusyError, CommittedFailure, RecordedFailure
 
 _NAME = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -104,6 +105,20 @@ async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool
     )
 
 
+@asynccontextmanager
+async def pooled_connection(pool: asyncpg.Pool, timeout_seconds: float) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the pool, waited for at most `timeout_seconds`: when every connection stays
+    busy that long, 503 with `Retry-After` rather than a queue that grows without end."""
+    try:
+        conn = await pool.acquire(timeout=timeout_seconds)
+    except TimeoutError:
+        raise BusyError("Every database connection is busy; try again shortly.") from None
+    try:
+        yield conn
+    finally:
+        await pool.release(conn)
+
+
 async def provide_connection(state: State, request: Request[Any, Any, Any]) -> AsyncGenerator[asyncpg.Connection, None]:
     """One transaction per request: a 2xx means committed, an exception means rolled back.
 
@@ -111,13 +126,15 @@ async def provide_connection(state: State, request: Request[Any, Any, Any]) -> A
     its own: Litestar does not unwind an already-entered generator dependency when a later
     dependency raises, so a refused token would otherwise keep its connection checked out.
     """
-    pool: asyncpg.Pool = state.db_pool
-    async with pool.acquire() as conn:
+    async with pooled_connection(state.db_pool, state.settings.db_pool_acquire_timeout_seconds) as conn:
         transaction = conn.transaction()
         await transaction.start()
         try:
             await state.authenticate(request, conn)
             yield conn
+        except CommittedFailure:
+            await transaction.commit()
+            raise
         except RecordedFailure as failure:
             await transaction.rollback()
             async with conn.transaction():

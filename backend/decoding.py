@@ -8,10 +8,12 @@ straight into the handler's annotated Struct. It is installed once, app-wide, as
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Generator
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
+from uuid import UUID
 
 import msgspec
 from litestar.dto import AbstractDTO, DTOConfig, DTOFieldDefinition
@@ -21,8 +23,17 @@ from backend.errors import FieldError, ProblemError
 
 T = TypeVar("T")
 
-# RFC 3339 with an offset: a timestamp without one is rejected, never guessed.
-AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+# The one instant type of request bodies and parameters: RFC 3339 with an offset (a timestamp
+# without one is refused, never guessed), between INSTANT_MIN and INSTANT_MAX. The bounds are checked
+# after decoding (`unsafe_values`): "0001-01-01T00:00:00+01:00" decodes, but lies before year 1 in
+# UTC, and converting it (Python, asyncpg) raised OverflowError, a 500 (issue 11, finding 6).
+Instant = Annotated[datetime, msgspec.Meta(tz=True)]
+INSTANT_MIN = datetime(1900, 1, 1, tzinfo=UTC)
+INSTANT_MAX = datetime(2200, 1, 1, tzinfo=UTC)
+INSTANT_RANGE = "must be between 1900-01-01 and 2200-01-01 (UTC)"
+NUL_FOUND = "must not contain the NUL character (U+0000)"
+# An integer beyond 64 bits is nothing a client means, and 10^400 does not even convert to a float.
+MAX_INTEGER = 2**63 - 1
 
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 # msgspec names a missing or unknown field in the message, not in the path: "Object missing
@@ -32,7 +43,7 @@ _NAMED_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field 
 
 def decode_strict(raw: bytes, model: type[T]) -> T:
     try:
-        return msgspec.json.decode(raw, type=model, strict=True)
+        value = msgspec.json.decode(raw, type=model, strict=True)
     except msgspec.ValidationError as exc:
         raise ProblemError(422, "The request content is not valid.", errors=[field_error(str(exc))]) from None
     # msgspec raises UnicodeDecodeError (not DecodeError) for invalid UTF-8 inside a string, and
@@ -42,6 +53,87 @@ def decode_strict(raw: bytes, model: type[T]) -> T:
         raise ProblemError(400, "The request body is not valid JSON.") from None
     except RecursionError:
         raise ProblemError(400, "The request body is nested too deeply.") from None
+    if errors := unsafe_values(value):
+        raise ProblemError(422, "The request content is not valid.", errors=errors)
+    return value
+
+
+def decode_item(raw: bytes, model: type[T]) -> T | list[FieldError]:
+    """One item of a batch, strictly: the item, or why it is refused (never an exception, so that
+    one bad item never blocks the others)."""
+    try:
+        value = msgspec.json.decode(raw, type=model, strict=True)
+    except msgspec.ValidationError as exc:
+        return [field_error(str(exc))]
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # e.g. a number beyond a double's range
+        return [FieldError("body", "not valid JSON")]
+    return unsafe_values(value) or value
+
+
+def unsafe_values(value: Any, path: str = "") -> list[FieldError]:
+    """What strict decoding lets through but nothing downstream can hold, each named by its field:
+    U+0000 in any string or key (PostgreSQL text and jsonb refuse it: a 500, and a phone's queue
+    stuck behind one note, issue 11 finding 3), an instant outside INSTANT_MIN..INSTANT_MAX, an
+    integer beyond 64 bits, a number that is not finite."""
+    if _sound(value):
+        return []  # the common case, without building a single path
+    errors: list[FieldError] = []
+    _walk(value, path, errors)
+    return errors
+
+
+def _sound(value: Any) -> bool:
+    """`_walk` finding nothing, fast (an upload checks a thousand items): exact types first, in
+    the order they are most common; subclasses and anything else go to the full walk."""
+    kind = type(value)
+    if kind is str:
+        return "\x00" not in value
+    if value is None or kind is bool or kind is UUID or kind is date or kind is msgspec.Raw:
+        return True  # a Raw batch item is decoded, and checked, on its own (decode_item)
+    if kind is float:
+        return math.isfinite(value)
+    if kind is datetime:
+        # Any offset keeps a year strictly inside the bounds in range; only the edges need the
+        # (slower) comparison of instants.
+        return 1900 < value.year < 2199 or INSTANT_MIN <= value < INSTANT_MAX
+    if kind is int:
+        return -MAX_INTEGER <= value <= MAX_INTEGER
+    if kind is dict:
+        return all(_sound(key) and _sound(item) for key, item in value.items())
+    if kind is list or kind is tuple:
+        return all(_sound(item) for item in value)
+    if isinstance(value, msgspec.Struct):
+        return all(_sound(getattr(value, name)) for name in value.__struct_fields__)
+    return False
+
+
+def _walk(value: Any, path: str, errors: list[FieldError]) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            errors.append(FieldError(path or "body", NUL_FOUND))
+    elif isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            _walk(getattr(value, name), f"{path}.{name}" if path else name, errors)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _walk(item, f"{path}[{index}]", errors)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and "\x00" in key:
+                errors.append(FieldError(where.replace("\x00", "\\u0000"), NUL_FOUND))
+                continue
+            _walk(item, where, errors)
+    elif isinstance(value, datetime):
+        if not INSTANT_MIN <= value < INSTANT_MAX:
+            errors.append(FieldError(path or "body", INSTANT_RANGE))
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int):
+        if abs(value) > MAX_INTEGER:
+            errors.append(FieldError(path or "body", "is too large"))
+    elif isinstance(value, float) and not math.isfinite(value):
+        errors.append(FieldError(path or "body", "must be a finite number"))
 
 
 def field_error(message: str) -> FieldError:
@@ -85,20 +177,29 @@ class StrictBody(AbstractDTO[T]):
     def decode_builtins(self, value: dict[str, Any]) -> Any:
         annotation = self.asgi_connection.route_handler.parsed_data_field.annotation
         try:
-            return msgspec.convert(value, type=annotation, strict=True)
+            decoded = msgspec.convert(value, type=annotation, strict=True)
         except msgspec.ValidationError as exc:
             raise ProblemError(422, "The request content is not valid.", errors=[field_error(str(exc))]) from None
+        if errors := unsafe_values(decoded):
+            raise ProblemError(422, "The request content is not valid.", errors=errors)
+        return decoded
 
 
 def parse_instant(field: str, raw: str | None) -> datetime | None:
-    """A query-string timestamp, strictly: RFC 3339 with an offset (no Unix times, no naive)."""
+    """A query-string timestamp, strictly: RFC 3339 with an offset (no Unix times, no naive),
+    within the instant bounds."""
     if raw is None:
         return None
     try:
-        return msgspec.convert(raw, AwareDatetime, strict=True)
+        instant = msgspec.convert(raw, Instant, strict=True)
     except msgspec.ValidationError:
-        raise ProblemError(
-            422,
-            "The request parameters are not valid.",
-            errors=[FieldError(field, "must be an RFC 3339 timestamp with an offset")],
-        ) from None
+        instant = None
+    reason = "must be an RFC 3339 timestamp with an offset" if instant is None else instant_problem(instant)
+    if reason:
+        raise ProblemError(422, "The request parameters are not valid.", errors=[FieldError(field, reason)])
+    return instant
+
+
+def instant_problem(instant: datetime) -> str | None:
+    """Why an (aware) instant cannot be used, or None."""
+    return None if INSTANT_MIN <= instant < INSTANT_MAX else INSTANT_RANGE

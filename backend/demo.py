@@ -16,6 +16,7 @@ import asyncpg
 from alerting.service import evaluate_and_record
 from backend.access.service import Caller, Principal
 from backend.clock import Clock
+from backend.identity import service as identity
 from backend.identity.service import queries as identity_queries
 from backend.measurements.catalogue import load_catalogue
 from backend.measurements.schemas import MeasurementIn
@@ -178,17 +179,24 @@ async def _issue_codes(
     )
     ttl = timedelta(hours=settings.activation_code_ttl_hours)
     for row in rows:
-        principal = Principal(row["created_by"], "clinician", "seed-demo", uuid.uuid4(), (row["unit_id"],), ())
-        caller = Caller(principal=principal, now=now, request_id="seed-demo")
         if row["programme"] == "premature-home":
             if not row["display_name"].startswith("Tvilling A"):
                 continue  # the guardian of twin A is the guardian of twin B
+            # The parent's account exists (it registered the week of feeds): a code never signs
+            # in an existing account, so this is a device code of that account, as if made on
+            # the parent's own signed-in phone.
             guardian_id = await conn.fetchval(
                 "select guardian_id from guardianships where patient_id = $1 limit 1", row["id"]
             )
-            request = ActivationCodeCreate("guardian", DEMO_GUARDIAN, guardian_id)
+            code = await identity.issue_device_code(conn, secrets, guardian_id, None, now, ttl)
+            report.codes.append((code.code, "guardian", "parent of both twins"))
+            continue
+        account = await conn.fetchval("select user_id from patients where id = $1", row["id"])
+        if account is not None:  # activated on an earlier run: a new phone of that account
+            code = await identity.issue_device_code(conn, secrets, account, None, now, ttl)
         else:
+            principal = Principal(row["created_by"], "clinician", "seed-demo", uuid.uuid4(), (row["unit_id"],), ())
+            caller = Caller(principal=principal, now=now, request_id="seed-demo")
             request = ActivationCodeCreate("patient", row["display_name"])
-        code = await patients.create_activation_code(conn, caller, secrets, ttl, row["id"], request)
-        who = "parent of both twins" if request.role == "guardian" else row["display_name"]
-        report.codes.append((code.code, request.role, who))
+            code = await patients.create_activation_code(conn, caller, secrets, ttl, row["id"], request)
+        report.codes.append((code.code, "patient", row["display_name"]))

@@ -24,6 +24,7 @@ _TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    412: "Precondition failed",
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Invalid content",
@@ -83,6 +84,19 @@ class RecordedFailure(ProblemError):
         raise NotImplementedError
 
 
+class CommittedFailure(ProblemError):
+    """A refusal whose transaction is committed, not rolled back: what it wrote before refusing
+    (a reserved sign-in attempt, which must count while its advisory lock is still held) stays."""
+
+
+class BusyError(ProblemError):
+    """503 with `Retry-After` for a bounded queue that is full (pooled connections, password
+    hashing): the client comes back later instead of waiting without end."""
+
+    def __init__(self, detail: str, retry_after_seconds: int = 1) -> None:
+        super().__init__(503, detail, headers={"Retry-After": str(retry_after_seconds)})
+
+
 def problem_response(
     status: int,
     detail: str,
@@ -137,6 +151,16 @@ _UNAVAILABLE = (
 )
 
 
+# PostgreSQL refusing a value a client sent: U+0000 in text (22021) or in jsonb (22P05), an instant
+# or number out of its range (22008, 22003).
+_UNSTORABLE = (
+    asyncpg.CharacterNotInRepertoireError,
+    asyncpg.UntranslatableCharacterError,
+    asyncpg.DatetimeFieldOverflowError,
+    asyncpg.NumericValueOutOfRangeError,
+)
+
+
 # A transaction PostgreSQL chose to abort so that another could go on: nothing was written, and the
 # same request run again normally succeeds.
 _ABORTED = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
@@ -175,6 +199,11 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         return problem_response(409, "That already exists.")
     if isinstance(exc, asyncpg.ForeignKeyViolationError):
         return problem_response(422, "The request refers to something that does not exist.")
+    if isinstance(exc, _UNSTORABLE):
+        # The backstop behind strict decoding (backend/decoding.py `unsafe_values`): what the client
+        # sent, somewhere decoding did not look (a query parameter), cannot be stored or compared.
+        log.warning("request.unstorable_value", extra={"error": type(exc).__name__})
+        return problem_response(422, "The request contains a character or value that cannot be stored (e.g. U+0000).")
     if _database_unavailable(exc):
         log.warning("request.database_unavailable", extra={"error": type(exc).__name__})
         return problem_response(503, "The database is not answering; try again shortly.", headers=_RETRYABLE)

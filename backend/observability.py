@@ -20,6 +20,10 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+# The registry of the app or worker that runs the current request or round, for counters that code
+# far from the composition root adds to (alerting/failures.py); None outside them (scripts, tests
+# that call services directly), where nothing is counted.
+current_metrics: ContextVar[Metrics | None] = ContextVar("current_metrics", default=None)
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 # Attributes every LogRecord has; anything else was passed in `extra=` and is logged as a field.
@@ -81,6 +85,15 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=self.registry,
         )
+        # A rule that could not be used (a stored override that no longer fits its schema) or
+        # failed while evaluating: skipped, so one rule never fails an upload, an overview or a
+        # sweep; counted here so that operations see it.
+        self.rule_failures = Counter(
+            "heima_rule_failures_total",
+            "Rules skipped because they could not be used or evaluated, by where and rule code",
+            ["stage", "rule"],
+            registry=self.registry,
+        )
 
 
 access_log = logging.getLogger("heima.http")
@@ -97,6 +110,7 @@ def observe_requests(metrics: Metrics) -> Any:
             incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
             request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else secrets.token_hex(8)
             token = request_id_var.set(request_id)
+            metrics_token = current_metrics.set(metrics)
             status = 500
             started = time.perf_counter()
 
@@ -126,6 +140,7 @@ def observe_requests(metrics: Metrics) -> Any:
                     },
                 )
                 request_id_var.reset(token)
+                current_metrics.reset(metrics_token)
 
         return handle
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 import msgspec
 
+from backend.decoding import Instant, unsafe_values
 from backend.errors import invalid
 
 T = TypeVar("T")
@@ -21,7 +22,7 @@ T = TypeVar("T")
 class Position(msgspec.Struct, array_like=True, frozen=True):
     """Newest-first lists ordered by (time, id)."""
 
-    at: Annotated[datetime, msgspec.Meta(tz=True)]
+    at: Instant
     id: UUID
 
 
@@ -39,6 +40,11 @@ def decode_cursor(text: str | None, type: type[T], start: T) -> T:
         return start
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        return msgspec.json.decode(raw, type=type, strict=True)
-    except (ValueError, msgspec.DecodeError, msgspec.ValidationError):
-        raise invalid("cursor", "not a cursor this service issued") from None
+        position = msgspec.json.decode(raw, type=type, strict=True)
+    except (ValueError, msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        position = None
+    # A position out of the instant bounds was never issued (and cannot be compared in SQL); the
+    # start itself (year 9999 in UTC) is where a first page begins.
+    if position is None or (position != start and unsafe_values(position)):
+        raise invalid("cursor", "not a cursor this service issued")
+    return position

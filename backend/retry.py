@@ -1,5 +1,4 @@
-"""Reading the request body within a deadline, and running a request again when its transaction
-could not complete for a reason that passes.
+"""Running a request again when its transaction could not complete for a reason that passes.
 
 PostgreSQL restarting, a connection cut, a deadlock or a serialization failure: the transaction
 rolled back as a whole (a 2xx means committed, backend/db.py), so running the request again is
@@ -7,17 +6,10 @@ safe, and the phone's idempotency ids make even a lost answer harmless. Trying a
 seconds spares a parent's phone a round of 503 and Retry-After during a short outage
 (RELIABILITY.md §4.1); after the budget the 503 goes out as before, and the phone retries later.
 
-ASGI middleware around the whole app: the request body is read first and kept so that it can be
-replayed, and a retryable 503 is held back until the budget says whether to try again or to send
-it. `errors.handle_exception` marks those with RETRYABLE_HEADER, which never leaves the process.
-Only bodies with a declared length up to MAX_REPLAY_BYTES are kept; anything else (chunked, or
-beyond every route's limit) runs once, under the route's own limit.
-
-Reading the body first also bounds how slowly a client may send it: after a grace of
-`body_seconds`, a body that arrives slower than MIN_BODY_BYTES_PER_SECOND gets 408 and the
-connection closes. A phone on a poor mobile line sends a full batch well above that rate; a slow
-client trickling bytes would otherwise hold its socket for good (tests/faults/test_slow_clients.py).
-The HTTP server bounds the headers.
+ASGI middleware around the whole app: the request body is read first, within the route's limits of
+size and time (backend/bodies.py), and kept so that it can be replayed; a retryable 503 is held
+back until the budget says whether to try again or to send it. `errors.handle_exception` marks
+those with RETRYABLE_HEADER, which never leaves the process.
 """
 
 from __future__ import annotations
@@ -27,40 +19,38 @@ import logging
 import time
 from collections.abc import Callable
 
-import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.errors import PROBLEM_JSON, RETRYABLE_HEADER, Problem
+from backend.bodies import BodyLimits, BodyTooLarge, refuse_too_large, refuse_too_slow
+from backend.errors import RETRYABLE_HEADER
 
 log = logging.getLogger("heima.retry")
 
-# The largest route limit (a 1000-item upload) with room to spare; larger bodies get 413 anyway.
-MAX_REPLAY_BYTES = 2 * 1024 * 1024
-# A 1000-item batch (~150 KB) over 2G at 50 kbit/s comes at about 6 KiB/s.
-MIN_BODY_BYTES_PER_SECOND = 1024
 FIRST_PAUSE_SECONDS = 0.05
 MAX_PAUSE_SECONDS = 1.0
 
-_WITHOUT_BODY = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
-
-def retry_transient(budget_seconds: float, *, body_seconds: float) -> Callable[[ASGIApp], ASGIApp]:
-    """Middleware factory: a body must keep up MIN_BODY_BYTES_PER_SECOND after a grace of
-    `body_seconds`; a request answered with a retryable 503 runs again for up to `budget_seconds`
-    (0: never), pausing 50 ms, 100 ms, … up to 1 s between attempts."""
+def retry_transient(budget_seconds: float, *, bodies: BodyLimits) -> Callable[[ASGIApp], ASGIApp]:
+    """Middleware factory: the body is read within `bodies`' limits (413 and 408 otherwise); a
+    request answered with a retryable 503 runs again for up to `budget_seconds` (0: never),
+    pausing 50 ms, 100 ms, … up to 1 s between attempts."""
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def handle(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or not _replayable(scope):
-                once = _HeldResponse(send)
-                await app(scope, receive, once.send)
-                await once.release()
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            if bodies.declared_too_large(scope):
+                await refuse_too_large(scope, receive, send, bodies.limit_of(scope))
                 return
             try:
-                body, early = await _read_body(receive, grace_seconds=body_seconds)
+                body, early = await bodies.read(scope, receive)
+            except BodyTooLarge as refused:
+                await refuse_too_large(scope, receive, send, bodies.limit_of(scope), drain=refused.more)
+                return
             except TimeoutError:
-                log.info("request.body_too_slow", extra={"seconds": body_seconds})
-                await _too_slow(send)
+                log.info("request.body_too_slow", extra={"grace_seconds": bodies.grace_seconds})
+                await refuse_too_slow(send)
                 return
             if early is not None or budget_seconds <= 0:  # the client went away, or no retries
                 once = _HeldResponse(send)
@@ -88,56 +78,6 @@ def retry_transient(budget_seconds: float, *, body_seconds: float) -> Callable[[
         return handle
 
     return middleware
-
-
-async def _too_slow(send: Send) -> None:
-    problem = Problem(
-        type="about:blank",
-        title="Request Timeout",
-        status=408,
-        detail="The request body did not arrive in time; send it again.",
-        errors=None,
-    )
-    body = msgspec.json.encode(problem)
-    headers = [
-        (b"content-type", PROBLEM_JSON.encode()),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-    ]
-    await send({"type": "http.response.start", "status": 408, "headers": headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
-
-
-def _replayable(scope: Scope) -> bool:
-    """A body of a declared, bounded length, or none at all. A stream of unknown length is left to
-    the route's own limit, which stops reading it early (tests/test_bad_input.py)."""
-    headers = dict(scope["headers"])
-    if b"transfer-encoding" in headers:
-        return False
-    length = headers.get(b"content-length")
-    if length is None:
-        return scope["method"] in _WITHOUT_BODY
-    return length.isdigit() and int(length) <= MAX_REPLAY_BYTES
-
-
-async def _read_body(receive: Receive, *, grace_seconds: float) -> tuple[bytes, Message | None]:
-    """The whole body, or the message that ended it early; TimeoutError when the client falls
-    behind: by each moment past the grace it must have sent MIN_BODY_BYTES_PER_SECOND for every
-    second since."""
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    chunks: list[bytes] = []
-    received = 0
-    while True:
-        async with asyncio.timeout_at(started + grace_seconds + received / MIN_BODY_BYTES_PER_SECOND):
-            message = await receive()
-        if message["type"] != "http.request":
-            return b"", message
-        chunk = message.get("body", b"")
-        chunks.append(chunk)
-        received += len(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks), None
 
 
 def _replay(body: bytes, early: Message | None, receive: Receive) -> Receive:

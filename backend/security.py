@@ -11,9 +11,13 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from backend.errors import BusyError
 
 ACCESS_PREFIX = "heima_at_"
 REFRESH_PREFIX = "heima_rt_"
@@ -22,15 +26,19 @@ _CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CODE_LENGTH = 12  # 60 bits
 # argon2 releases the GIL and takes a core for tens of milliseconds: ten sign-ins at a shift change
 # in ten threads starved the event loop on two cores (every other request took seconds). At most
-# this many hash at once, which leaves a core for the loop; the rest wait their turn.
+# this many hash at once, which leaves a core for the loop; the rest wait their turn, up to
+# `queue` of them (HEIMA_PASSWORD_HASH_QUEUE): beyond that a sign-in is told to come back later.
 HASHING_SLOTS = max(1, (os.cpu_count() or 2) - 1)
+DEFAULT_HASH_QUEUE = 32
 
 
 class Secrets:
-    def __init__(self, secret_key: str, *, time_cost: int, memory_kib: int) -> None:
+    def __init__(self, secret_key: str, *, time_cost: int, memory_kib: int, queue: int = DEFAULT_HASH_QUEUE) -> None:
         self._key = hashlib.sha256(secret_key.encode()).digest()
         self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1, type=Type.ID)
         self._hashing = asyncio.Semaphore(HASHING_SLOTS)
+        self._queue = queue
+        self.waiting = 0  # sign-ins waiting for a slot (read by tests and nothing else)
         self._dummy: str | None = None
 
     def token_hash(self, token: str) -> bytes:
@@ -48,14 +56,29 @@ class Secrets:
     def activation_code_hash(self, code: str) -> bytes:
         return self.token_hash(normalise_activation_code(code))
 
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """A hashing slot, or 503 with Retry-After when `queue` others already wait for one."""
+        if self._hashing.locked() and self.waiting >= self._queue:
+            raise BusyError("Too many sign-ins at once; try again in a moment.")
+        self.waiting += 1
+        try:
+            await self._hashing.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self._hashing.release()
+
     async def hash_password(self, password: str) -> str:
         # argon2 is deliberately slow; keep it off the event loop.
-        async with self._hashing:
+        async with self._slot():
             return await asyncio.to_thread(self._hasher.hash, password)
 
     async def verify_password(self, password_hash: str | None, password: str) -> bool:
         """Constant work whether or not the account exists, so timing tells nothing."""
-        async with self._hashing:
+        async with self._slot():
             candidate = password_hash or await self._dummy_hash()
             try:
                 ok = await asyncio.to_thread(self._hasher.verify, candidate, password)

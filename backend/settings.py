@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from backend.proxies import parse_networks
+
 # The browser vendors' push services (RELIABILITY.md, "Our rule"): a subscription naming any other
 # host is refused, and nothing is ever sent to it.
 DEFAULT_PUSH_HOSTS = (
@@ -55,17 +57,28 @@ class Settings:
     data_dir: str = ".heima"
     db_pool_min: int = 2
     db_pool_max: int = 10
+    # A request waits this long for a pooled connection, then answers 503 with Retry-After: a burst
+    # that keeps every connection busy turns away newcomers instead of queueing them without end.
+    db_pool_acquire_timeout_seconds: int = 5
     access_token_ttl_seconds: int = 15 * 60
     # Long enough that a parent whose phone was offline for the weekend is still signed in.
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     activation_code_ttl_hours: int = 72
+    # A code a signed-in phone makes to add a new phone to its own account: typed in at once.
+    device_code_ttl_minutes: int = 15
     max_body_bytes: int = 64 * 1024
+    # The TLS proxies in front of Heima (CIDRs or addresses): X-Forwarded-For/-Proto are believed
+    # only from a peer in one of them; empty, they are believed from nobody (backend/proxies.py).
+    trusted_proxies: tuple[str, ...] = ()
     # A request whose transaction failed for a passing reason (PostgreSQL restarting, a deadlock) is
     # run again for up to this long before the 503 goes out (backend/retry.py); 0 turns it off.
     db_retry_seconds: int = 5
     # Grace for a request body: after it, one arriving slower than 1 KiB/s gets 408 and the
     # connection closes, so a slow client cannot hold a socket for good (backend/retry.py).
     body_read_timeout_seconds: int = 30
+    # However steady, no body may take longer than this in all (backend/bodies.py): a full batch
+    # over 2G (~150 KB at ~6 KiB/s) takes under half a minute.
+    body_max_seconds: int = 120
     # Login throttling: a window of failures per account and per address, never a permanent lock.
     login_failure_window_seconds: int = 15 * 60
     login_failures_per_account: int = 5
@@ -73,6 +86,9 @@ class Settings:
     # argon2id cost. Tests lower it; production keeps the library's RFC 9106 low-memory profile.
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
+    # Sign-ins that may wait for a hashing slot (backend/security.py); beyond them 503 with
+    # Retry-After, so a burst of sign-ins queues briefly and never holds anything while it waits.
+    password_hash_queue: int = 32
     vapid_private_key: str | None = field(default=None, repr=False)
     vapid_subject: str | None = None
     push_allowed_hosts: tuple[str, ...] = DEFAULT_PUSH_HOSTS
@@ -119,6 +135,10 @@ class Settings:
     video_reconnect_grace_seconds: int = 5
     video_heartbeat_seconds: int = 5
     video_max_message_bytes: int = 64 * 1024
+    # What one signalling socket may send (video/connection.py), with bursts of four seconds' worth:
+    # a full mesh's offers and candidates fit many times over; a peer flooding the others does not.
+    video_sender_frames_per_second: int = 50
+    video_sender_bytes_per_second: int = 128 * 1024
     # A full mesh: every peer sends its media to every other one, which phones bear up to six.
     video_max_peers: int = 6
     # The pre-call echo test (video/echo.py): concurrent tests per process (each one decodes and
@@ -163,6 +183,14 @@ class Settings:
                 raise SettingsError(f"{_env('secret_key')} must be at least 32 characters")
         if self.server not in SERVERS:
             raise SettingsError(f"{_env('server')} must be one of {', '.join(SERVERS)}, not {self.server!r}")
+        try:
+            parse_networks(self.trusted_proxies)
+        except ValueError as exc:
+            raise SettingsError(f"{_env('trusted_proxies')}: {exc}") from None
+        if self.password_hash_queue < 0:
+            raise SettingsError(f"{_env('password_hash_queue')} must be 0 or more")
+        if self.db_pool_acquire_timeout_seconds < 1:
+            raise SettingsError(f"{_env('db_pool_acquire_timeout_seconds')} must be at least 1")
         if self.workers < 0:
             raise SettingsError(f"{_env('workers')} must be 0 (the default) or more")
         return self

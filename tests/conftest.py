@@ -3,7 +3,8 @@
 PostgreSQL: the machine's server (HEIMA_TEST_DATABASE_URL, else 127.0.0.1:5432 as postgres), or an
 embedded one (pgserver) when none answers. Each run gets a fresh database built by `migrations/`.
 Redis: HEIMA_TEST_REDIS_URL, else 127.0.0.1:6379, else a `redis-server` this run starts itself.
-The clock is a FrozenClock: tests move it instead of sleeping.
+The clock is a FrozenClock at a fixed START (tests/helpers.py) so every run is identical: tests move it
+instead of sleeping, and put it back.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -23,11 +23,9 @@ from litestar.testing import AsyncTestClient
 
 from backend.clock import FrozenClock
 from backend.settings import Settings
-from tests.helpers import World, app_client, build_world, database
-from tests.localhost import answers, create_database, drop_database, free_port
+from tests.helpers import START, World, app_client, build_world, database
+from tests.localhost import answers, create_database, drop_database, free_port, real_time_env
 
-# A fixed instant keeps every run identical; tests that move the clock put it back.
-START = datetime(2026, 11, 22, 7, 30, tzinfo=UTC)
 SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 
 
@@ -86,6 +84,7 @@ def redis_url() -> Iterator[str]:
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
+        env=real_time_env(),
     )
     try:
         for _ in range(100):

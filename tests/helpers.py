@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -23,6 +24,10 @@ from backend.security import Secrets
 from backend.settings import Settings
 
 API = "/api/v1"
+# The suite's frozen clock starts here (tests/conftest.py). Tests that start a real process, which
+# runs on the real clock, derive their dates from the real now instead.
+START = datetime(2026, 11, 22, 7, 30, tzinfo=UTC)
+INFANT_BORN = START.date() - timedelta(days=52)
 PASSWORD = "correct horse battery staple"
 
 
@@ -170,8 +175,11 @@ async def make_patient(
     programme: str,
     parameters: dict[str, Any],
     name: str | None = None,
+    born: date = INFANT_BORN,
 ) -> str:
-    body = {"display_name": name or unique("patient"), "birth_date": "2026-10-01", "unit_id": unit_id}
+    """A patient born on `born` (an infant by the suite's frozen clock unless told otherwise),
+    enrolled in `programme`."""
+    body = {"display_name": name or unique("patient"), "birth_date": born.isoformat(), "unit_id": unit_id}
     patient = await expect(await client.post(f"{API}/patients", json=body, headers=clinician.headers), 201)
     enrolment = {"programme": programme, "unit_id": unit_id, "parameters": parameters}
     await expect(
@@ -189,6 +197,12 @@ async def activation_code(
         body["guardian_id"] = guardian_id
     response = await client.post(f"{API}/patients/{patient_id}/activation-codes", json=body, headers=clinician.headers)
     return (await expect(response, 201))["code"]
+
+
+async def link_child(client: AsyncTestClient, guardian: Actor, code: str) -> dict[str, Any]:
+    """The guardian's signed-in app redeems a guardian code for another child: the updated profile."""
+    response = await client.post(f"{API}/me/guardianships", json={"code": code}, headers=guardian.headers)
+    return await expect(response, 200)
 
 
 async def me(client: AsyncTestClient, actor: Actor) -> dict[str, Any]:
@@ -227,8 +241,9 @@ async def build_world(client: AsyncTestClient, database_url: str, settings: Sett
     guardian_tokens = await activate(client, await activation_code(client, clin_u1, twin_a, "guardian"))
     guardian = Actor("guardian", "guardian", guardian_tokens["access_token"])
     guardian.id = (await me(client, guardian))["id"]
-    # The same parent for twin B: a second code naming the existing guardian.
-    await activate(client, await activation_code(client, clin_u1, twin_b, "guardian", guardian.id), "tablet")
+    # The same parent for twin B: a second code naming the existing guardian, which only that
+    # guardian can redeem, from their signed-in phone.
+    await link_child(client, guardian, await activation_code(client, clin_u1, twin_b, "guardian", guardian.id))
 
     patient_tokens = await activate(client, await activation_code(client, clin_u2, p2, "patient"))
     patient_p2 = Actor("patient_p2", "patient", patient_tokens["access_token"])

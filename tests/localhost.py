@@ -14,6 +14,13 @@ import asyncpg
 from backend.migrate import apply_migrations
 
 
+def real_time_env() -> dict[str, str]:
+    """This process's environment without libfaketime's, for the third-party servers a test starts
+    (redis-server, PostgreSQL): they keep the real time, as the machine's own servers do when the
+    suite itself runs under `faketime` (redis-server crashes under it)."""
+    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

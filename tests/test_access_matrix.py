@@ -18,7 +18,7 @@ from litestar import Litestar, get
 from litestar.exceptions import ImproperlyConfiguredException, WebSocketDisconnect
 
 from backend.app import check_access_declared, routes_and_handlers
-from tests.helpers import API, INFANT, Actor, World, build_world, expect
+from tests.helpers import API, INFANT, Actor, World, activate, activation_code, build_world, expect, me
 from tests.push.support import browser_keys
 
 MISSING = "missing"  # a patient id that does not exist
@@ -136,6 +136,17 @@ def clinicians_of_u1(status: int) -> Callable[[World, Actor, str | None], int]:
     return rule
 
 
+def family(status: int) -> Callable[[World, Actor, str | None], int]:
+    """Patients and guardians, for their own account; staff get 403."""
+
+    def rule(world: World, actor: Actor, target: str | None) -> int:
+        if actor.role is None:
+            return 401
+        return status if actor.role in ("patient", "guardian") else 403
+
+    return rule
+
+
 def own_unit(world: World, actor: Actor) -> str:
     return world.unit_u2 if actor is world.clin_u2 else world.unit_u1
 
@@ -161,9 +172,12 @@ CASES = [
     Case("POST", f"{API}/auth/activate", public(422), body=lambda w, a, t: {"code": 7}),
     Case("POST", f"{API}/auth/refresh", public(401), body=lambda w, a, t: {"refresh_token": "heima_rt_x"}),
     Case("GET", f"{API}/me", signed_in(200)),
-    # One's own signed-in devices; signing out a session that is not one's own is a 404.
-    Case("GET", f"{API}/auth/sessions", signed_in(200)),
-    Case("POST", f"{API}/auth/sessions/{{session_id:uuid}}/revoke", signed_in(404)),
+    # One's own account: a device code for a new phone (patients and guardians), a guardian code
+    # for another child (guardians; this one is wrong), the sessions, and ending one (not theirs).
+    Case("POST", f"{API}/me/device-codes", family(201)),
+    Case("POST", f"{API}/me/guardianships", only("guardian", 422), body=lambda w, a, t: {"code": "AAAA-BBBB-CCCC"}),
+    Case("GET", f"{API}/me/sessions", signed_in(200)),
+    Case("DELETE", f"{API}/me/sessions/{{session_id:uuid}}", signed_in(404)),
     Case("GET", f"{API}/programmes", signed_in(200)),
     Case(
         "POST",
@@ -223,6 +237,26 @@ CASES = [
         f"{API}/patients/{{patient_id:uuid}}/activation-codes",
         patient_data(201, clinicians_only=True),
         body=lambda w, a, t: {"role": "guardian", "display_name": "Another parent"},
+        patient_route=True,
+    ),
+    # The family's sign-ins: a clinician of the patient lists them, ends a spare phone's session,
+    # and unlinks an extra guardian (each target has its own, made in matrix_world).
+    Case(
+        "GET",
+        f"{API}/patients/{{patient_id:uuid}}/sessions",
+        patient_data(200, clinicians_only=True),
+        patient_route=True,
+    ),
+    Case(
+        "DELETE",
+        f"{API}/patients/{{patient_id:uuid}}/sessions/{{session_id:uuid}}",
+        patient_data(204, clinicians_only=True),
+        patient_route=True,
+    ),
+    Case(
+        "DELETE",
+        f"{API}/patients/{{patient_id:uuid}}/guardians/{{guardian_id:uuid}}",
+        patient_data(204, clinicians_only=True),
         patient_route=True,
     ),
     Case("GET", f"{API}/patients/{{patient_id:uuid}}/measurements", patient_data(200), patient_route=True),
@@ -411,6 +445,21 @@ async def matrix_world(client, database_url, settings) -> World:
         body = {"message": "Ring meg, takk"}
         response = await client.post(f"{API}/patients/{patient_id}/contact-requests", json=body, headers=author.headers)
         world.extra[f"contact-request:{patient_id}"] = (await expect(response, 201))["id"]
+    # Per patient, a spare phone of its family (for a clinician to end) and an extra guardian (to
+    # unlink), so that the world's own actors stay signed in and linked.
+    for patient_id, owner in (
+        (world.twin_a, world.guardian),
+        (world.twin_b, world.guardian),
+        (world.p2, world.patient_p2),
+    ):
+        made = await expect(await client.post(f"{API}/me/device-codes", headers=owner.headers), 201)
+        spare = Actor("spare", owner.role, (await activate(client, made["code"], "spare phone"))["access_token"])
+        sessions = await expect(await client.get(f"{API}/me/sessions", headers=spare.headers), 200)
+        world.extra[f"session:{patient_id}"] = next(s["id"] for s in sessions["items"] if s["current"])
+        clinician = world.clin_u2 if patient_id == world.p2 else world.clin_u1
+        code = await activation_code(client, clinician, patient_id, "guardian")
+        extra_guardian = Actor("extra", "guardian", (await activate(client, code))["access_token"])
+        world.extra[f"guardian:{patient_id}"] = (await me(client, extra_guardian))["id"]
     # The alert twin A's contact request raised, for the alert routes.
     response = await client.get(f"{API}/alerts", params={"patient_id": world.twin_a}, headers=world.clin_u1.headers)
     world.extra["alert"] = next(
@@ -425,10 +474,11 @@ def concrete_path(case: Case, world: World, target: str | None) -> str:
     path = path.replace("{request_id:uuid}", world.extra.get(f"contact-request:{target}", str(uuid.uuid4())))
     path = path.replace("{organisation_id:uuid}", world.organisation_id)
     path = path.replace("{unit_id:uuid}", world.unit_u1)
-    path = path.replace("{session_id:uuid}", str(uuid.uuid4()))
     path = path.replace("{alert_id:uuid}", world.extra.get("alert", str(uuid.uuid4())))
     path = path.replace("{code:str}", "contact_request")  # a rule of every programme
     path = path.replace("{meeting_id:uuid}", world.extra.get(f"meeting:{target}", world.extra[MISSING]))
+    path = path.replace("{session_id:uuid}", world.extra.get(f"session:{target}", str(uuid.uuid4())))
+    path = path.replace("{guardian_id:uuid}", world.extra.get(f"guardian:{target}", str(uuid.uuid4())))
     if path.startswith(("/app/", "/care/")):
         path = path.replace("{file_path:path}", "manifest.webmanifest")
     return path.replace("{file_path:path}", "swagger-ui.css").replace("{path:str}", "redoc")

@@ -1,9 +1,10 @@
 """How frames travel between processes: Litestar Channels over Redis pub/sub (in memory for the
 single process without Redis), one channel per peer (`heima.video.<meeting>.<peer>`).
 
-A channel carries two kinds of payload: `F` + a frame to pass on to the client as it is (relayed
-offers, answers and candidates, errors, notices), and `C` + a control that also changes what the
-receiving socket knows (who is in the room, whether it was admitted, that it must close).
+A channel carries three kinds of payload: `F` + a frame to pass on to the client as it is (errors,
+notices), `R` + the sender's peer id + a frame another peer relays (offers, answers, candidates),
+and `C` + a control that also changes what the receiving socket knows (who is in the room,
+whether it was admitted, that it must close).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ log = logging.getLogger("heima.video")
 
 FORWARD = b"F"
 CONTROL = b"C"
+# `R` + the sender's peer id (36 characters) + a frame one peer relays to another: the receiving
+# socket knows whom to blame when frames pile up for it.
+RELAY = b"R"
+PEER_ID_LENGTH = 36
 # Frames waiting for one socket's writer. A client that stops reading fills it; it is then closed
 # (and may resume within the grace) rather than silently missing a chunk of candidates.
 SUBSCRIBER_BACKLOG = 256
@@ -54,16 +59,26 @@ def control(op: str, frame: bytes | None = None, **fields: Any) -> bytes:
     return CONTROL + encode(Control(op=op, frame=raw, **fields))
 
 
-class SocketSubscriber(Subscriber):
-    """A subscriber that says when its backlog overflowed (Channels only drops the frame)."""
+def relay(sender: str, frame: bytes) -> bytes:
+    return RELAY + sender.encode() + frame
 
-    on_overflow: Callable[[], None] | None = None
+
+def relayed_by(payload: bytes) -> str | None:
+    """The peer that relayed this payload; None for what the server itself sends."""
+    return payload[1 : 1 + PEER_ID_LENGTH].decode() if payload[:1] == RELAY else None
+
+
+class SocketSubscriber(Subscriber):
+    """A subscriber that says when its backlog overflowed, and with which payload (Channels only
+    drops it)."""
+
+    on_overflow: Callable[[bytes], None] | None = None
 
     def put_nowait(self, item: bytes | None) -> bool:
         if super().put_nowait(item):
             return True
-        if self.on_overflow is not None:
-            self.on_overflow()
+        if self.on_overflow is not None and item is not None:
+            self.on_overflow(item)
         return False
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from contextlib import suppress
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ import msgspec
 from litestar.channels import Subscriber
 from litestar.connection import WebSocket
 
-from video.channels import FORWARD, SocketSubscriber, decode_control
+from video.channels import FORWARD, PEER_ID_LENGTH, RELAY, SocketSubscriber, control, decode_control, relay, relayed_by
 from video.messages import HOST_ONLY, Admit, End, Leave, Remove, decode_client, error, relayed
 
 if TYPE_CHECKING:
@@ -37,6 +38,29 @@ CLOSE_UNAVAILABLE = 1011
 CLOSE_OVERFLOW = 4429
 
 
+# A sender may spend this many seconds' worth of its rate at once (an offer to every peer of a full
+# mesh, then a burst of candidates), and no more.
+BURST_SECONDS = 4.0
+# A sender whose frames overflowed someone's backlog is told once per this many seconds.
+BLAME_EVERY_SECONDS = 1.0
+
+
+class Budget:
+    """A token bucket: `rate` a second, up to BURST_SECONDS of it at once."""
+
+    def __init__(self, rate: float, now: float) -> None:
+        self.rate = rate
+        self.capacity = rate * BURST_SECONDS
+        self.tokens = self.capacity
+        self.at = now
+
+    def spend(self, amount: float, now: float) -> bool:
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        self.tokens -= amount
+        return self.tokens >= 0
+
+
 class Refused(Exception):
     def __init__(self, code: int, title: str, detail: str) -> None:
         super().__init__(detail)
@@ -46,6 +70,7 @@ class Refused(Exception):
 class Seat(msgspec.Struct, frozen=True):
     meeting_id: str
     user_id: str
+    session_id: str  # the sign-in the ticket was issued to: the socket lasts only as long as it
     peer_id: str
     display_name: str
     role: str
@@ -64,6 +89,12 @@ class Connection:
         self.finished = False  # left, removed or ended: the place is not kept
         self.subscriber: Subscriber | None = None
         self._closing: asyncio.Task[None] | None = None
+        settings = hub.settings
+        started = time.monotonic()
+        self.frames = Budget(settings.video_sender_frames_per_second, started)
+        self.bytes = Budget(settings.video_sender_bytes_per_second, started)
+        self.throttled = False  # over its budget: told to stop, its frames are dropped from then on
+        self._blamed: dict[str, float] = {}  # senders told they overflowed this socket, and when
 
     # writing: the subscriber's task after the welcome, directly before it
 
@@ -82,9 +113,22 @@ class Connection:
         if isinstance(subscriber, SocketSubscriber):
             subscriber.on_overflow = self.overflowed
 
-    def overflowed(self) -> None:
-        """The client stopped reading and frames pile up: close it rather than lose some of them
-        unnoticed. Its place is kept for the grace period, so it resumes."""
+    def overflowed(self, payload: bytes) -> None:
+        """Frames pile up for this socket. When the one that did not fit was relayed by a peer,
+        that sender is flooding: it is closed (4429), never this socket, and its frame dropped.
+        When it was the server's own (a notice, a change of the room), this client stopped reading:
+        it is closed rather than left to miss some of them unnoticed, and resumes within the grace."""
+        sender = relayed_by(payload)
+        if sender is not None:
+            now = time.monotonic()
+            if now - self._blamed.get(sender, -BLAME_EVERY_SECONDS) >= BLAME_EVERY_SECONDS:
+                self._blamed[sender] = now
+                log.warning("video.signal.flooded_by_peer")
+                frame = error("Too many messages", "Your frames piled up at another peer; slow down and join again.")
+                self.hub.publish(
+                    self.meeting_id, [sender], control("close", frame, code=CLOSE_OVERFLOW), everywhere=True
+                )
+            return
         if self._closing is None and not self.finished:
             log.warning("video.signal.overflow")
             self._closing = asyncio.get_running_loop().create_task(self.close(CLOSE_OVERFLOW))
@@ -106,6 +150,9 @@ class Connection:
         if payload[:1] == FORWARD:
             await self.send(payload[1:])
             return
+        if payload[:1] == RELAY:
+            await self.send(payload[1 + PEER_ID_LENGTH :])
+            return
         message = decode_control(payload[1:])
         if message.op == "add" and message.peer_id:
             self.known.add(message.peer_id)
@@ -117,7 +164,8 @@ class Connection:
         elif message.op == "close":
             if message.only_conn not in (None, self.conn_id) or message.except_conn == self.conn_id:
                 return
-            self.finished = True
+            # 4429 keeps the place for the grace (the client resumes); every other close gives it up.
+            self.finished = message.code != CLOSE_OVERFLOW
             if (frame := bytes(message.frame)) != b"null":
                 await self.send(frame)
             await self.close(message.code or CLOSE_NORMAL)
@@ -134,6 +182,10 @@ class Connection:
             if message["type"] == "websocket.disconnect":
                 return
             text = message.get("text")
+            if self.throttled:
+                continue  # told to stop and being closed: nothing more of it is read
+            if not self.within_budget(len(text) if text is not None else len(message.get("bytes") or b"")):
+                continue
             if text is None:
                 self.complain("Malformed message", "Frames are JSON text, not binary.")
                 continue
@@ -141,6 +193,22 @@ class Connection:
                 self.complain("Message too large", f"A frame holds at most {limit} bytes.")
                 continue
             await self.handle(text)
+
+    def within_budget(self, size: int) -> bool:
+        """Every frame counts against the sender's rate of frames and bytes, valid or not. Past it
+        the sender is told, then closed with 4429 (after what is already queued for it), and what
+        it sends meanwhile is dropped: a peer cannot flood the others' backlogs."""
+        now = time.monotonic()
+        frames_left = self.frames.spend(1, now)
+        bytes_left = self.bytes.spend(size, now)
+        if frames_left and bytes_left:
+            return True
+        self.throttled = True
+        log.warning("video.signal.over_budget")
+        frame = error("Too many messages", "You sent more, or larger, frames than signalling allows; join again.")
+        if self.subscriber is not None:
+            self.subscriber.put_nowait(control("close", frame, code=CLOSE_OVERFLOW, only_conn=self.conn_id))
+        return False
 
     async def handle(self, text: str) -> None:
         try:
@@ -172,4 +240,4 @@ class Connection:
         elif (target := str(message.to)) not in self.known:
             self.complain("No such peer", "The peer you addressed is not in this meeting.")
         else:
-            self.hub.publish(self.meeting_id, [target], FORWARD + relayed(message, self.peer_id))
+            self.hub.publish(self.meeting_id, [target], relay(self.peer_id, relayed(message, self.peer_id)))

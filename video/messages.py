@@ -13,8 +13,14 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-# A browser's offer with many candidates and codecs is a few tens of KiB at most.
-Sdp = Annotated[str, Meta(min_length=1, max_length=60_000)]
+from backend.decoding import unsafe_values
+
+# A browser's offer with many codecs, simulcast and its candidates is 5-15 KiB; twice the largest
+# seen leaves room without letting one frame crowd a peer's backlog.
+MAX_SDP_CHARS = 32 * 1024
+Sdp = Annotated[str, Meta(min_length=1, max_length=MAX_SDP_CHARS)]
+# One RTCIceCandidateInit (candidate line, sdpMid, sdpMLineIndex, usernameFragment) is ~200 bytes.
+MAX_CANDIDATE_BYTES = 2048
 
 
 class _Client(msgspec.Struct, forbid_unknown_fields=True, tag_field="type", frozen=True):
@@ -61,8 +67,14 @@ _decoder = msgspec.json.Decoder(ClientMessage, strict=True)
 
 
 def decode_client(frame: str | bytes) -> ClientMessage:
-    """Raise msgspec.DecodeError (not JSON) or msgspec.ValidationError (not one of ours)."""
-    return _decoder.decode(frame)
+    """Raise msgspec.DecodeError (not JSON) or msgspec.ValidationError (not one of ours, too
+    large, or with a value no request may carry: U+0000, backend/decoding.py)."""
+    message = _decoder.decode(frame)
+    if isinstance(message, Ice) and len(message.candidate) > MAX_CANDIDATE_BYTES:
+        raise msgspec.ValidationError(f"A candidate holds at most {MAX_CANDIDATE_BYTES} bytes - at `$.candidate`")
+    if problems := unsafe_values(message):
+        raise msgspec.ValidationError(f"{problems[0].message} - at `$.{problems[0].field}`")
+    return message
 
 
 # --- server → client ------------------------------------------------------------------------------

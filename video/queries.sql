@@ -122,3 +122,18 @@ where t.token_hash = $1 and t.kind = 'access' and t.expires_at > $2 and s.revoke
 
 -- name: end_meeting
 update meetings set ended_at = $3, ended_by = $2 where id = $1 and ended_at is null
+
+-- name: select_seats_held
+-- For each socket's sign-in $1[i] in meeting $2[i]: whether it is still signed in (session not
+-- revoked, account not disabled) and still takes part (named, or the patient or a guardian).
+select c.session_id, c.meeting_id,
+       coalesce(s.revoked_at is null and u.disabled_at is null, false) as signed_in,
+       coalesce(exists (select 1 from meeting_participants mp where mp.meeting_id = m.id and mp.user_id = u.id)
+                or p.user_id = u.id
+                or exists (select 1 from guardianships g where g.patient_id = m.patient_id and g.guardian_id = u.id),
+                false) as participant
+from unnest($1::uuid[], $2::uuid[]) as c (session_id, meeting_id)
+left join auth_sessions s on s.id = c.session_id
+left join users u on u.id = s.user_id
+left join meetings m on m.id = c.meeting_id
+left join patients p on p.id = m.patient_id

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from backend.decoding import AwareDatetime
+from backend.decoding import Instant
 
 MeetingKind = Literal["consultation", "discharge"]
 MeetingRole = Literal["host", "participant"]
@@ -24,12 +24,12 @@ class MeetingCreate(msgspec.Struct, forbid_unknown_fields=True):
     patient_id: UUID
     kind: MeetingKind
     title: Annotated[str, Meta(min_length=1, max_length=200)]
-    starts_at: AwareDatetime
+    starts_at: Instant
     # Clinicians only: the patient and their guardians are participants without being named, and
     # the clinician who plans the meeting hosts it unless the list names them otherwise.
     participants: Annotated[list[ParticipantIn], Meta(max_length=20)] = []
     # Defaults to starts_at plus the configured length (HEIMA_VIDEO_MEETING_DEFAULT_MINUTES).
-    ends_at: AwareDatetime | None = None
+    ends_at: Instant | None = None
 
 
 class Participant(msgspec.Struct):

@@ -165,6 +165,7 @@ class Hub:
         return Seat(
             meeting_id=str(row["meeting_id"]),
             user_id=str(row["user_id"]),
+            session_id=str(row["session_id"]),
             peer_id=str(row["peer_id"]),
             display_name=row["display_name"],
             role=row["role"],
@@ -331,8 +332,48 @@ class Hub:
                     control("close", frame, code=CLOSE_TIMEOUT, only_conn=departure.peer.conn),
                 )
 
+    async def recheck(self) -> None:
+        """End this process's sockets whose sign-in is over (logged out, revoked, the account
+        disabled: 4401) or who no longer take part in the meeting (4403): a ticket let them in,
+        but only the sign-in keeps them there. The others learn that the peer left."""
+        live = [c for c in list(self.connections.values()) if not c.finished]
+        if not live:
+            return
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                queries.select_seats_held,
+                [UUID(c.seat.session_id) for c in live],
+                [UUID(c.meeting_id) for c in live],
+            )
+        held = {(str(row["session_id"]), str(row["meeting_id"])): row for row in rows}
+        for connection in live:
+            row = held.get((connection.seat.session_id, connection.meeting_id))
+            if row is not None and row["signed_in"] and row["participant"]:
+                continue
+            if row is None or not row["signed_in"]:
+                code, frame = CLOSE_TICKET, error("Signed out", "This sign-in has ended; sign in and join again.")
+            else:
+                code, frame = CLOSE_FORBIDDEN, error("Not a participant", "You no longer take part in this meeting.")
+            log.info("video.signal.revoked", extra={"code": code})
+            await self.expel(connection, code, frame)
+
+    async def expel(self, connection: Connection, code: int, frame: bytes) -> None:
+        """Take a socket's peer out of the room (the others are told) and close it, through its own
+        queue so that it goes after whatever was already on its way to it."""
+        departure = await self.store.change(
+            connection.meeting_id, lambda room: rooms.take_out(room, connection.peer_id, connection.conn_id)
+        )
+        if departure is not None:
+            self.announce_departure(connection.meeting_id, departure)
+        self.publish(
+            connection.meeting_id,
+            [connection.peer_id],
+            control("close", frame, code=code, only_conn=connection.conn_id),
+        )
+
     async def tick(self) -> None:
         await self.heartbeat()
+        await self.recheck()
         await self.sweep()
 
     async def run(self) -> None:

@@ -18,7 +18,8 @@ where t.token_hash = $1
 -- name: select_patient_visible
 -- Whether the caller sees the patient, and in the same round trip (P1) the access-log row of an
 -- allowed access: written only when the patient is visible and $6 (the role may do this) holds.
--- $1 patient, $2 user, $3 role, $4 the caller's units, $5 now; $7 resource, $8 action, $9 request id.
+-- $1 patient, $2 user, $3 role, $4 the caller's units, $5 now; $7 resource, $8 action, $9 request id,
+-- $10 the caller's session (which device, and who issued the code that signed it in).
 with seen as (
     select exists (
         select 1
@@ -34,18 +35,18 @@ with seen as (
     ) as visible
 ),
 logged as (
-    insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id)
-    select $5, $2, $3, $1, $7, $8, 'allowed', $9
+    insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id)
+    select $5, $2, $3, $1, $7, $8, 'allowed', $9, $10
     from seen
     where seen.visible and $6::boolean
 )
 select visible from seen
 
 -- name: insert_access_log
-insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id)
-values ($1, $2, $3, $4, $5, $6, $7, $8)
+insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 
 -- name: insert_access_log_many
-insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id)
-select $1, $2, $3, patient_id, $5, $6, 'allowed', $7
+insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id)
+select $1, $2, $3, patient_id, $5, $6, 'allowed', $7, $8
 from unnest($4::uuid[]) as patient_id

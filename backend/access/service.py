@@ -207,12 +207,23 @@ async def _visible(
         resource,
         action,
         caller.request_id,
+        principal.session_id,
     )
 
 
 def _log_entry(caller: Caller, patient_id: UUID, resource: str, action: Action, outcome: str) -> tuple[Any, ...]:
     principal = caller.principal
-    return (caller.now, principal.id, principal.role, patient_id, resource, action, outcome, caller.request_id)
+    return (
+        caller.now,
+        principal.id,
+        principal.role,
+        patient_id,
+        resource,
+        action,
+        outcome,
+        caller.request_id,
+        principal.session_id,
+    )
 
 
 async def log_patient_access(
@@ -250,6 +261,7 @@ async def log_patients_listed(
             resource,
             "read",
             caller.request_id,
+            caller.principal.session_id,
         )
 
 

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import msgspec
 
+from backend.decoding import MAX_INTEGER
 from backend.errors import FieldError
 from backend.forms.schemas import MAX_TEXT, FormDefinition, FormResponseIn, Item
 from backend.measurements.schemas import MeasurementIn
@@ -40,8 +41,13 @@ def check_answers(definition: FormDefinition, answers: dict[str, Any]) -> list[F
 
 def _is_number(value: Any) -> bool:
     # bool is an int in Python; `true` must not pass for 1. A JSON number too large for a double
-    # arrives as inf.
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    # arrives as inf, and an integer like 10^400 as an int that no float can hold (isfinite raised
+    # OverflowError: a 500). Decoding refuses both (backend/decoding.py); this stays safe without.
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= MAX_INTEGER
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def _check_value(item: Item, value: Any) -> str | None:

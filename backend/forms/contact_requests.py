@@ -42,8 +42,8 @@ async def create_contact_request(
         # A request to be contacted is an alert for the unit's clinicians, raised in this transaction.
         await evaluate_and_record(conn, caller, patient_id, contact_request_ids=[row["id"]])
         return msgspec.structs.replace(_contact_request(row), contact_within_hours=promise), True
-    stored = await conn.fetchrow(queries.select_contact_request, request_id)
-    same = (stored["patient_id"], stored["message"], stored["created_by"]) == (patient_id, data.message, caller.id)
+    stored = await conn.fetchrow(queries.select_contact_request, patient_id, request_id)
+    same = (stored["message"], stored["created_by"]) == (data.message, caller.id)
     if not same:
         raise ProblemError(409, "A different contact request with this id is already stored.")
     return msgspec.structs.replace(_contact_request(stored), contact_within_hours=promise), False
@@ -65,8 +65,8 @@ async def handle_contact_request(
     await authorize_patient(conn, caller, patient_id, resource=RESOURCE, action="write", roles=CLINICIAN_ONLY)
     row = await conn.fetchrow(queries.handle_contact_request, request_id, patient_id, caller.id, caller.now)
     if row is None:
-        row = await conn.fetchrow(queries.select_contact_request, request_id)
-        if row is None or row["patient_id"] != patient_id:
+        row = await conn.fetchrow(queries.select_contact_request, patient_id, request_id)
+        if row is None:
             raise ProblemError(404, NOT_FOUND_DETAIL)
     return _contact_request(row)
 

@@ -46,13 +46,14 @@ limit $4
 -- name: insert_contact_request
 insert into contact_requests (id, patient_id, message, created_by, created_role, created_at)
 values ($1, $2, $3, $4, $5, $6)
-on conflict (id) do nothing
+on conflict (patient_id, id) do nothing
 returning id, patient_id, message, status, created_at, created_by, created_role, handled_by, handled_at
 
 -- name: select_contact_request
+-- Ids are per patient ($1): another patient's request with the same id is not this one.
 select id, patient_id, message, status, created_at, created_by, created_role, handled_by, handled_at
 from contact_requests
-where id = $1
+where patient_id = $1 and id = $2
 
 -- name: select_contact_requests
 -- Newest first; $2 the statuses wanted.

@@ -7,7 +7,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from backend.decoding import AwareDatetime
+from backend.decoding import Instant
 from backend.measurements.schemas import AlertRef, Recorder
 from backend.programmes.schemas import LocalText
 
@@ -75,7 +75,7 @@ class FormResponseIn(msgspec.Struct, forbid_unknown_fields=True):
     id: UUID
     form: Annotated[str, Meta(min_length=1, max_length=64)]
     version: Annotated[int, Meta(ge=1)]
-    authored_at: AwareDatetime
+    authored_at: Instant
     answers: Annotated[dict[LinkId, Any], Meta(max_length=100)]
 
 

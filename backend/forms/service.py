@@ -25,8 +25,8 @@ from backend.forms.schemas import (
 )
 from backend.measurements.catalogue import Catalogue
 from backend.measurements.schemas import ItemResult, Recorder
-from backend.measurements.service import alert_ref, store_measurements
-from backend.measurements.validation import MAX_FUTURE_SKEW
+from backend.measurements.service import alert_ref, earliest_measured_at, store_measurements
+from backend.measurements.validation import MAX_FUTURE_SKEW, TOO_EARLY
 from backend.pagination import START, Position, decode_cursor, encode_cursor
 
 queries = load_queries(__file__)
@@ -76,6 +76,8 @@ async def record_form_response(
     errors = check_answers(definition, response.answers)
     if response.authored_at > caller.now + MAX_FUTURE_SKEW:
         errors.insert(0, FieldError("authored_at", "is in the future; check the phone's clock"))
+    elif response.authored_at < await earliest_measured_at(conn, patient_id):
+        errors.insert(0, FieldError("authored_at", TOO_EARLY))
     if errors:
         raise ProblemError(422, "The answers do not fit the form.", errors=errors)
 

@@ -3,23 +3,49 @@ select id, password_hash
 from users
 where lower(username) = lower($1) and role in ('admin', 'clinician') and disabled_at is null
 
+-- name: select_staff_still_signing_in
+-- After the password was checked without a connection: the account is still live, same password.
+select exists (
+    select 1 from users
+    where id = $1 and password_hash = $2 and role in ('admin', 'clinician') and disabled_at is null)
+
 -- name: select_sign_in_failures
--- $1 scopes, $2 window start. Per scope: the times of its failures in the window, oldest first.
--- Throttled attempts are not recorded, so a scope holds little more than its limit.
-select scope, array_agg(failed_at order by failed_at) as failed_at
+-- $1 scopes, $2 window start. Per scope: its attempts in the window (in flight included) and the
+-- times of its settled failures, oldest first. Refused attempts reserve nothing, so a scope holds
+-- no more than its limit.
+select scope, count(*) as attempts,
+       coalesce(array_agg(failed_at order by failed_at) filter (where not in_flight), '{}') as failed_at
 from sign_in_failures
 where scope = any($1::text[]) and failed_at > $2
 group by scope
 
--- name: insert_sign_in_failures
-insert into sign_in_failures (scope, failed_at)
-select scope, $2 from unnest($1::text[]) as scope
+-- name: lock_sign_in_scopes
+-- Until the transaction ends, reservations of these scopes ($1, sorted) wait for this one.
+-- Class 1936287598 is "sign" in ASCII, apart from the other transaction-level advisory locks.
+select pg_advisory_xact_lock(1936287598, hashtext(scope)) from unnest($1::text[]) as scope
+
+-- name: insert_sign_in_attempts
+-- One reserved attempt per scope; the ids let a success delete exactly its own.
+with reserved as (
+    insert into sign_in_failures (scope, failed_at, in_flight)
+    select scope, $2, true from unnest($1::text[]) as scope
+    returning id
+)
+select array_agg(id) from reserved
+
+-- name: delete_sign_in_attempts
+delete from sign_in_failures where id = any($1::bigint[])
+
+-- name: settle_sign_in_attempts
+update sign_in_failures set in_flight = false where id = any($1::bigint[])
 
 -- name: delete_sign_in_failures
-delete from sign_in_failures where scope = $1
+delete from sign_in_failures where scope = $1 and not in_flight
 
 -- name: insert_session
-insert into auth_sessions (id, user_id, device_name, created_at) values ($1, $2, $3, $4)
+-- $5 the activation code or $6 the device code that started it, $7 who issued that code.
+insert into auth_sessions (id, user_id, device_name, created_at, activation_code_id, device_code_id, issued_by)
+values ($1, $2, $3, $4, $5, $6, $7)
 
 -- name: insert_token_pair
 -- $1 session, $2 access hash, $3 access expiry, $4 refresh hash, $5 refresh expiry, $6 now.
@@ -53,38 +79,80 @@ delete from auth_tokens where session_id = $1 and kind = 'access'
 update auth_sessions set revoked_at = $2, revoked_reason = $3
 where id = $1 and revoked_at is null
 
--- name: use_activation_code
+-- name: revoke_own_session
+-- $1 session, $2 its user (anyone else's session is not there), $3 now.
+update auth_sessions set revoked_at = $3, revoked_reason = 'ended by the account holder', revoked_by = $2
+where id = $1 and user_id = $2 and revoked_at is null
+returning id
+
+-- name: select_live_sessions
+-- The sessions of user $1 that can still sign in (not ended, a refresh token left) at $3, newest
+-- first; $2 the caller's own session.
+select s.id, s.device_name, s.created_at, s.id = $2 as current,
+       case when s.activation_code_id is not null then 'activation-code'
+            when s.device_code_id is not null then 'device-code'
+            else 'password' end as signed_in_with,
+       s.issued_by as code_issued_by_id, i.display_name as code_issued_by_name
+from auth_sessions s
+left join users i on i.id = s.issued_by and (s.activation_code_id is not null or s.device_code_id is not null)
+where s.user_id = $1 and s.revoked_at is null
+  and exists (
+      select 1 from auth_tokens t
+      where t.session_id = s.id and t.kind = 'refresh' and t.used_at is null and t.expires_at > $3)
+order by s.created_at desc, s.id
+
+-- name: use_new_account_code
+-- A clinician's code for a new account: a patient's first, or a guardian not named ($1 hash, $2
+-- now). A code naming an existing guardian is not taken here (see use_guardian_link_code).
 update activation_codes
 set used_at = $2
+where code_hash = $1 and used_at is null and expires_at > $2 and guardian_id is null
+returning id, patient_id, role, display_name, created_by
+
+-- name: select_link_code_exists
+-- Whether a live code naming an existing guardian has this hash: it is refused at /auth/activate
+-- with a pointer to the signed-in app rather than as a wrong code.
+select exists (
+    select 1 from activation_codes
+    where code_hash = $1 and used_at is null and expires_at > $2 and guardian_id is not null)
+
+-- name: use_guardian_link_code
+-- A signed-in guardian ($3) redeems a guardian code that names them or nobody; $1 hash, $2 now.
+update activation_codes
+set used_at = $2, used_by_user_id = $3
 where code_hash = $1 and used_at is null and expires_at > $2
-returning id, patient_id, role, display_name, guardian_id
+  and role = 'guardian' and (guardian_id is null or guardian_id = $3)
+returning id, patient_id
 
 -- name: mark_activation_code_user
 update activation_codes set used_by_user_id = $2 where id = $1
-
--- name: select_patient_user
-select u.id from patients p join users u on u.id = p.user_id where p.id = $1
 
 -- name: insert_person
 insert into users (id, role, display_name) values ($1, $2, $3)
 
 -- name: link_patient_user
+-- The patient's first account; nothing when one exists already (a second code raced the first).
 update patients set user_id = $2 where id = $1 and user_id is null
+returning id
+
+-- name: insert_device_code
+insert into device_codes (id, code_hash, user_id, created_by_session, created_at, expires_at)
+values ($1, $2, $3, $4, $5, $6)
+
+-- name: use_device_code
+-- A live device code of a live patient or guardian account ($1 hash, $2 now): the account it adds a
+-- phone to. A patient account must still be the patient's.
+update device_codes c
+set used_at = $2
+from users u
+where c.code_hash = $1 and c.used_at is null and c.expires_at > $2
+  and u.id = c.user_id and u.disabled_at is null
+  and (u.role = 'guardian' or (u.role = 'patient' and exists (select 1 from patients p where p.user_id = u.id)))
+returning c.id, c.user_id
 
 -- name: insert_guardianship
 insert into guardianships (guardian_id, patient_id, created_at) values ($1, $2, $3)
 on conflict do nothing
 
--- name: select_user_sessions
--- The signed-in devices of one user; the newest token a session was issued tells when it was last used.
-select s.id, s.device_name, s.created_at,
-       coalesce((select max(t.created_at) from auth_tokens t where t.session_id = s.id), s.created_at)
-           as last_active_at
-from auth_sessions s
-where s.user_id = $1 and s.revoked_at is null
-order by last_active_at desc, s.id
-
--- name: revoke_user_session
-update auth_sessions set revoked_at = $3, revoked_reason = $4
-where id = $1 and user_id = $2 and revoked_at is null
-returning id
+-- name: select_guardian_patients
+select array(select g.patient_id from guardianships g where g.guardian_id = $1 order by g.created_at, g.patient_id)

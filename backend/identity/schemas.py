@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -40,15 +41,49 @@ class Me(msgspec.Struct):
     unit_ids: list[UUID]
 
 
-class DeviceSession(msgspec.Struct):
-    """A signed-in device of the caller: a login or an activation that has not been signed out."""
+class LinkRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """A guardian code for another child, typed into the guardian's signed-in app."""
 
+    code: Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class DeviceCode(msgspec.Struct):
+    code: str
+    expires_at: datetime
+
+
+class Person(msgspec.Struct):
+    id: UUID
+    display_name: str
+
+
+# How a session began: a staff password, a clinician's activation code (a new account), or a
+# device code the account's own signed-in phone made (a new phone of an existing account).
+SignedInWith = Literal["password", "activation-code", "device-code"]
+
+
+class SessionInfo(msgspec.Struct):
     id: UUID
     device_name: str | None
     created_at: datetime
-    last_active_at: datetime
+    # The session this request was made with.
     current: bool
+    signed_in_with: SignedInWith
+    # Who issued the code that started it (null for a password sign-in).
+    code_issued_by: Person | None
 
 
-class DeviceSessionList(msgspec.Struct):
-    items: list[DeviceSession]
+class SessionList(msgspec.Struct):
+    items: list[SessionInfo]
+
+
+def session_info(row: Mapping[str, Any]) -> SessionInfo:
+    issuer = row["code_issued_by_id"]
+    return SessionInfo(
+        id=row["id"],
+        device_name=row["device_name"],
+        created_at=row["created_at"],
+        current=row["current"],
+        signed_in_with=row["signed_in_with"],
+        code_issued_by=Person(issuer, row["code_issued_by_name"]) if issuer is not None else None,
+    )

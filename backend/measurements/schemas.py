@@ -7,7 +7,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from backend.decoding import AwareDatetime
+from backend.decoding import Instant
 from backend.errors import FieldError
 
 MAX_BATCH = 1000
@@ -20,7 +20,7 @@ class MeasurementIn(msgspec.Struct, forbid_unknown_fields=True):
     id: UUID
     type: Annotated[str, Meta(min_length=1, max_length=64)]
     unit: Annotated[str, Meta(min_length=1, max_length=32)]
-    measured_at: AwareDatetime
+    measured_at: Instant
     value: float | str | None = None
     components: dict[str, float] | None = None
     attributes: dict[str, str | bool] | None = None

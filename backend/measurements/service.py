@@ -14,8 +14,7 @@ from alerting.rules import Observation
 from alerting.service import AlertOutcome, evaluate_and_record, recorded_alerts
 from backend.access.service import Caller, authorize_patient
 from backend.db import load_queries
-from backend.decoding import field_error
-from backend.errors import FieldError
+from backend.decoding import decode_item
 from backend.measurements.catalogue import Catalogue
 from backend.measurements.schemas import (
     AlertMessage,
@@ -29,8 +28,9 @@ from backend.measurements.schemas import (
     UploadRequest,
     UploadResult,
 )
-from backend.measurements.validation import PreparedMeasurement, prepare
+from backend.measurements.validation import MEASURED_FROM, PreparedMeasurement, prepare
 from backend.pagination import START, Position, decode_cursor, encode_cursor
+from backend.timezones import day_bounds
 
 queries = load_queries(__file__)
 
@@ -76,8 +76,9 @@ async def store_measurements(
     results: list[ItemResult | None] = [None] * len(items)
     accepted: dict[UUID, tuple[int, PreparedMeasurement]] = {}
     repeats: list[tuple[int, PreparedMeasurement]] = []  # an id twice in one batch
+    earliest = await earliest_measured_at(conn, patient_id)
     for index, raw in enumerate(items):
-        outcome = _prepare_item(raw, catalogue, caller.now)
+        outcome = _prepare_item(raw, catalogue, caller.now, earliest)
         if isinstance(outcome, ItemResult):
             results[index] = outcome
         elif outcome.id in accepted:
@@ -125,19 +126,26 @@ class _ItemId(msgspec.Struct):
     id: str | None = None
 
 
+async def earliest_measured_at(conn: asyncpg.Connection, patient_id: UUID) -> datetime:
+    """The earliest instant a measurement of this patient may be from: the start of their day of
+    birth in their zone, and never before MEASURED_FROM."""
+    row = await conn.fetchrow(queries.select_patient_birth, patient_id)
+    if row is None or row["birth_date"] < MEASURED_FROM.date():
+        return MEASURED_FROM  # and never a day_bounds of year 1, which overflows
+    return max(day_bounds(row["birth_date"], row["time_zone"])[0], MEASURED_FROM)
+
+
 def _prepare_item(
-    raw: msgspec.Raw | MeasurementIn, catalogue: Catalogue, now: datetime
+    raw: msgspec.Raw | MeasurementIn, catalogue: Catalogue, now: datetime, earliest: datetime
 ) -> PreparedMeasurement | ItemResult:
     if isinstance(raw, MeasurementIn):
         item = raw
     else:
-        try:
-            item = msgspec.json.decode(raw, type=MeasurementIn, strict=True)
-        except msgspec.ValidationError as exc:
-            return ItemResult(id=_item_id(raw), status="rejected", errors=[field_error(str(exc))])
-        except msgspec.DecodeError:  # e.g. a number beyond a double's range
-            return ItemResult(id=_item_id(raw), status="rejected", errors=[FieldError("body", "not valid JSON")])
-    outcome = prepare(item, catalogue.get(item.type), now)
+        decoded = decode_item(raw, MeasurementIn)
+        if isinstance(decoded, list):
+            return ItemResult(id=_item_id(raw), status="rejected", errors=decoded)
+        item = decoded
+    outcome = prepare(item, catalogue.get(item.type), now, earliest)
     if isinstance(outcome, list):
         return ItemResult(id=str(item.id), status="rejected", errors=outcome)
     return outcome
@@ -145,9 +153,11 @@ def _prepare_item(
 
 def _item_id(raw: msgspec.Raw) -> str | None:
     try:
-        return msgspec.json.decode(raw, type=_ItemId).id
-    except msgspec.DecodeError:
+        item_id = msgspec.json.decode(raw, type=_ItemId).id
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
+    # Echoed in the answer and nowhere else; still, never a NUL.
+    return None if item_id is None or "\x00" in item_id else item_id
 
 
 def _compare(prepared: PreparedMeasurement, stored_hash: bytes) -> ItemResult:

@@ -8,7 +8,7 @@ in the future is refused with a reason a phone can show.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +20,10 @@ from backend.measurements.schemas import MeasurementIn
 
 # Phones' clocks drift; a registration "from the future" beyond this is a wrong clock or a typo.
 MAX_FUTURE_SKEW = timedelta(minutes=5)
+# Nothing measured at home for Heima is older than this, whenever the patient was born: a device
+# whose clock was reset says 1970 or 2000-01-01, and "1900" is a typo (issue 11).
+MEASURED_FROM = datetime(2000, 1, 2, tzinfo=UTC)
+TOO_EARLY = "is before the patient was born (or before 2000-01-02); check the phone's clock"
 # Canonical values are rounded so that 1.65 kg is 1650 g, not 1650.0000000000002 g.
 _DIGITS = 6
 
@@ -58,8 +62,9 @@ def content_hash(item: MeasurementIn) -> bytes:
 
 
 def prepare(
-    item: MeasurementIn, measurement_type: MeasurementType | None, now: datetime
+    item: MeasurementIn, measurement_type: MeasurementType | None, now: datetime, earliest: datetime = MEASURED_FROM
 ) -> PreparedMeasurement | list[FieldError]:
+    """`earliest`: the patient's birth (never before MEASURED_FROM)."""
     if measurement_type is None:
         return [FieldError("type", f"unknown measurement type {item.type!r}")]
     errors: list[FieldError] = []
@@ -68,6 +73,8 @@ def prepare(
         errors.append(FieldError("unit", f"{item.unit!r} does not fit {item.type}; use one of: {accepted}"))
     if item.measured_at > now + MAX_FUTURE_SKEW:
         errors.append(FieldError("measured_at", "is in the future; check the phone's clock"))
+    elif item.measured_at < earliest:
+        errors.append(FieldError("measured_at", TOO_EARLY))
     errors += _check_attributes(item, measurement_type)
     value, value_code, components = None, None, None
     if not errors:

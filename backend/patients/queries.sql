@@ -51,8 +51,78 @@ select exists (
       and clinician_sees_patient(g.patient_id, $2::uuid[], $3))
 
 -- name: select_access_log
-select a.id, a.at, a.actor_id, u.display_name as actor_name, a.actor_role, a.resource, a.action, a.outcome
-from access_log a join users u on u.id = a.actor_id
+-- Staff are named (Normen: who looked), and so are the patient and their guardians; anyone else
+-- (another family's parent or patient, trying an id that is not theirs) is "another user", so one
+-- family's log never shows another family's names or devices. Each row carries the session it was
+-- made with: its device, how it began, who issued its code.
+select a.id, a.at,
+       case when v.named then a.actor_id end as actor_id,
+       case when v.named then u.display_name else 'another user' end as actor_name,
+       a.actor_role, a.resource, a.action, a.outcome,
+       case when v.named then a.session_id end as session_id,
+       case when v.named then s.device_name end as device_name,
+       case when s.activation_code_id is not null then 'activation-code'
+            when s.device_code_id is not null then 'device-code'
+            when s.id is not null then 'password' end as signed_in_with,
+       case when v.named then i.id end as code_issued_by_id,
+       case when v.named then i.display_name end as code_issued_by_name
+from access_log a
+join users u on u.id = a.actor_id
+left join auth_sessions s on s.id = a.session_id
+left join users i on i.id = s.issued_by
+cross join lateral (
+    select u.role in ('clinician', 'admin')
+           or exists (select 1 from patients p where p.id = $1 and p.user_id = u.id)
+           or exists (select 1 from guardianships g where g.patient_id = $1 and g.guardian_id = u.id) as named
+) v
 where a.patient_id = $1 and ($2::bigint is null or a.id < $2)
 order by a.id desc
 limit $3
+
+-- name: select_patient_has_account
+select user_id is not null from patients where id = $1
+
+-- name: select_family_sessions
+-- The live sessions (not ended, a refresh token left at $2) of patient $1's own account and of
+-- their guardians': what a clinician ends when a phone is lost.
+select s.id, s.device_name, s.created_at, false as current,
+       case when s.activation_code_id is not null then 'activation-code'
+            when s.device_code_id is not null then 'device-code'
+            else 'password' end as signed_in_with,
+       i.id as code_issued_by_id, i.display_name as code_issued_by_name,
+       u.id as user_id, u.role as user_role, u.display_name as user_name
+from auth_sessions s
+join users u on u.id = s.user_id
+left join users i on i.id = s.issued_by
+where s.revoked_at is null
+  and (u.id = (select p.user_id from patients p where p.id = $1)
+       or u.id in (select g.guardian_id from guardianships g where g.patient_id = $1))
+  and exists (
+      select 1 from auth_tokens t
+      where t.session_id = s.id and t.kind = 'refresh' and t.used_at is null and t.expires_at > $2)
+order by u.display_name, u.id, s.created_at desc, s.id
+
+-- name: end_family_session
+-- $2 a session of patient $1's account or of one of their guardians; $3 now, $4 the clinician.
+update auth_sessions s
+set revoked_at = $3, revoked_reason = 'ended by a clinician', revoked_by = $4
+where s.id = $2 and s.revoked_at is null
+  and (s.user_id = (select p.user_id from patients p where p.id = $1)
+       or s.user_id in (select g.guardian_id from guardianships g where g.patient_id = $1))
+returning s.id
+
+-- name: delete_guardianship
+delete from guardianships where patient_id = $1 and guardian_id = $2
+returning guardian_id
+
+-- name: expire_link_codes
+-- Unused codes of patient $1 naming guardian $2 stop working at $3.
+update activation_codes set expires_at = $3
+where patient_id = $1 and guardian_id = $2 and used_at is null and expires_at > $3
+
+-- name: revoke_sessions_of_unlinked_guardian
+-- A guardian linked to no child any more is signed out everywhere ($2 now, $3 the clinician).
+update auth_sessions
+set revoked_at = $2, revoked_reason = 'unlinked from their last child', revoked_by = $3
+where user_id = $1 and revoked_at is null
+  and not exists (select 1 from guardianships g where g.guardian_id = $1)

@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Router, get, post
+from litestar import Router, delete, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -17,6 +17,7 @@ from backend.patients.schemas import (
     ActivationCodeCreate,
     Enrolment,
     EnrolmentCreate,
+    FamilySessionList,
     Patient,
     PatientCreate,
     PatientList,
@@ -62,10 +63,36 @@ async def end_enrolment(
 async def create_activation_code(
     patient_id: FromPath[UUID], data: JSONBody[ActivationCodeCreate], conn: DbConnection, caller: SignedIn, state: State
 ) -> ActivationCode:
-    """A one-time code for the patient's or a guardian's phone; name `guardian_id` to link an
-    existing guardian (a parent of twins) to this child as well."""
+    """A one-time code that makes a new account: the patient's (409 when they have one already: a
+    new phone is added with a device code from their signed-in phone) or a new guardian's. Naming
+    `guardian_id` makes a code that links that existing guardian (a parent of twins) to this
+    child: the guardian enters it in their signed-in app (`POST /me/guardianships`); it signs
+    nobody in."""
     ttl = timedelta(hours=state.settings.activation_code_ttl_hours)
     return await service.create_activation_code(conn, caller, state.secrets, ttl, patient_id, data)
+
+
+@get("/patients/{patient_id:uuid}/sessions", opt=PATIENT)
+async def list_family_sessions(patient_id: FromPath[UUID], conn: DbConnection, caller: SignedIn) -> FamilySessionList:
+    """Clinicians: the phones signed in to the patient's account and to their guardians' accounts."""
+    return await service.list_family_sessions(conn, caller, patient_id)
+
+
+@delete("/patients/{patient_id:uuid}/sessions/{session_id:uuid}", opt=PATIENT, status_code=204)
+async def end_family_session(
+    patient_id: FromPath[UUID], session_id: FromPath[UUID], conn: DbConnection, caller: SignedIn
+) -> None:
+    """Clinicians: end a session of the patient or one of their guardians (a lost phone). Logged."""
+    await service.end_family_session(conn, caller, patient_id, session_id)
+
+
+@delete("/patients/{patient_id:uuid}/guardians/{guardian_id:uuid}", opt=PATIENT, status_code=204)
+async def unlink_guardian(
+    patient_id: FromPath[UUID], guardian_id: FromPath[UUID], conn: DbConnection, caller: SignedIn
+) -> None:
+    """Clinicians: the guardian no longer sees this patient (a custody change). Logged; their
+    unused codes for the patient stop working, and a guardian left with no child is signed out."""
+    await service.unlink_guardian(conn, caller, patient_id, guardian_id)
 
 
 @get("/patients/{patient_id:uuid}/access-log", opt=PATIENT)
@@ -90,6 +117,9 @@ router = Router(
         enrol_patient,
         end_enrolment,
         create_activation_code,
+        list_family_sessions,
+        end_family_session,
+        unlink_guardian,
         read_access_log,
     ],
 )

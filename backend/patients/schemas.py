@@ -9,7 +9,8 @@ from zoneinfo import available_timezones
 import msgspec
 from msgspec import Meta
 
-from backend.decoding import AwareDatetime
+from backend.decoding import Instant
+from backend.identity.schemas import Person, SignedInWith
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64)]
@@ -70,7 +71,7 @@ class EnrolmentCreate(msgspec.Struct, forbid_unknown_fields=True):
     unit_id: UUID
     parameters: dict[str, Any] = {}
     # When care starts; defaults to now. A later start is allowed (planned discharge).
-    started_at: AwareDatetime | None = None
+    started_at: Instant | None = None
 
 
 class ActivationCodeCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -88,12 +89,35 @@ class ActivationCode(msgspec.Struct):
 class AccessLogEntry(msgspec.Struct):
     id: int
     at: datetime
-    actor_id: UUID
+    # Null, and the name "another user", for someone outside the patient's family and staff.
+    actor_id: UUID | None
     actor_name: str
     actor_role: str
     resource: str
     action: str
     outcome: str
+    # The sign-in it was made with (null before sessions were recorded): its device, how it began
+    # ("password", "activation-code", "device-code") and who issued the code that started it.
+    session_id: UUID | None = None
+    device_name: str | None = None
+    signed_in_with: str | None = None
+    code_issued_by: Person | None = None
+
+
+class FamilySession(msgspec.Struct):
+    """A live sign-in of the patient's own account or of one of their guardians'."""
+
+    id: UUID
+    user: Person
+    user_role: str
+    device_name: str | None
+    created_at: datetime
+    signed_in_with: SignedInWith
+    code_issued_by: Person | None
+
+
+class FamilySessionList(msgspec.Struct):
+    items: list[FamilySession]
 
 
 class AccessLog(msgspec.Struct):

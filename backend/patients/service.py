@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -12,6 +12,7 @@ import msgspec
 from backend.access.service import CLINICIAN_ONLY, Caller, authorize_patient, log_patients_listed, require_own_unit
 from backend.db import load_queries
 from backend.errors import ProblemError, invalid
+from backend.identity.schemas import Person
 from backend.patients.schemas import (
     AccessLog,
     AccessLogEntry,
@@ -19,6 +20,8 @@ from backend.patients.schemas import (
     ActivationCodeCreate,
     Enrolment,
     EnrolmentCreate,
+    FamilySession,
+    FamilySessionList,
     Patient,
     PatientCreate,
     PatientSummary,
@@ -30,6 +33,7 @@ from backend.security import Secrets
 queries = load_queries(__file__)
 
 ACCESS_LOG_PAGE = 100
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
 
 async def register_patient(conn: asyncpg.Connection, caller: Caller, data: PatientCreate) -> Patient:
@@ -38,6 +42,9 @@ async def register_patient(conn: asyncpg.Connection, caller: Caller, data: Patie
         raise invalid("time_zone", "not an IANA time zone name")
     if data.birth_date > caller.now.date():
         raise invalid("birth_date", "cannot be in the future")
+    if data.birth_date < EARLIEST_BIRTH_DATE:
+        # A typo (0001-01-01, 1099-…) that would bound the patient's measurements from below.
+        raise invalid("birth_date", f"cannot be before {EARLIEST_BIRTH_DATE.isoformat()}")
     patient_id = uuid.uuid4()
     await conn.execute(
         queries.insert_patient,
@@ -116,6 +123,13 @@ async def create_activation_code(
     data: ActivationCodeCreate,
 ) -> ActivationCode:
     await authorize_patient(conn, caller, patient_id, resource="activation-code", action="write", roles=CLINICIAN_ONLY)
+    if data.role == "patient" and await conn.fetchval(queries.select_patient_has_account, patient_id):
+        # A code never signs in an account that exists: the patient adds a phone from a signed-in
+        # one (POST /me/device-codes), and a lost phone's session is ended by a clinician.
+        raise ProblemError(
+            409,
+            "The patient already has an account: a new phone is added with a device code from their signed-in phone.",
+        )
     if data.guardian_id is not None:
         if data.role != "guardian":
             raise invalid("guardian_id", "only a guardian code can name a guardian")
@@ -146,5 +160,53 @@ async def read_access_log(
 ) -> AccessLog:
     await authorize_patient(conn, caller, patient_id, resource="access-log", action="read")
     rows = await conn.fetch(queries.select_access_log, patient_id, before, limit)
-    items = [AccessLogEntry(**dict(row)) for row in rows]
+    items = [_access_log_entry(row) for row in rows]
     return AccessLog(items=items, next_before=items[-1].id if len(items) == limit else None)
+
+
+def _issuer(row: asyncpg.Record) -> Person | None:
+    issuer = row["code_issued_by_id"]
+    return Person(issuer, row["code_issued_by_name"]) if issuer is not None else None
+
+
+def _access_log_entry(row: asyncpg.Record) -> AccessLogEntry:
+    fields = dict(row)
+    del fields["code_issued_by_id"], fields["code_issued_by_name"]
+    return AccessLogEntry(**fields, code_issued_by=_issuer(row))
+
+
+async def list_family_sessions(conn: asyncpg.Connection, caller: Caller, patient_id: UUID) -> FamilySessionList:
+    """The phones signed in to the patient's account and their guardians' (clinicians)."""
+    await authorize_patient(conn, caller, patient_id, resource="sessions", action="read", roles=CLINICIAN_ONLY)
+    rows = await conn.fetch(queries.select_family_sessions, patient_id, caller.now)
+    return FamilySessionList(
+        items=[
+            FamilySession(
+                id=row["id"],
+                user=Person(row["user_id"], row["user_name"]),
+                user_role=row["user_role"],
+                device_name=row["device_name"],
+                created_at=row["created_at"],
+                signed_in_with=row["signed_in_with"],
+                code_issued_by=_issuer(row),
+            )
+            for row in rows
+        ]
+    )
+
+
+async def end_family_session(conn: asyncpg.Connection, caller: Caller, patient_id: UUID, session_id: UUID) -> None:
+    """A lost phone: a clinician of the patient ends a session of the patient's or a guardian's."""
+    await authorize_patient(conn, caller, patient_id, resource="session", action="write", roles=CLINICIAN_ONLY)
+    if await conn.fetchval(queries.end_family_session, patient_id, session_id, caller.now, caller.id) is None:
+        raise ProblemError(404, "No live session of this patient or their guardians has this id.")
+
+
+async def unlink_guardian(conn: asyncpg.Connection, caller: Caller, patient_id: UUID, guardian_id: UUID) -> None:
+    """A custody change: the guardian no longer sees the patient, from their next request on. Codes
+    naming them for this patient stop working, and a guardian left without children is signed out."""
+    await authorize_patient(conn, caller, patient_id, resource="guardianship", action="write", roles=CLINICIAN_ONLY)
+    if await conn.fetchval(queries.delete_guardianship, patient_id, guardian_id) is None:
+        raise ProblemError(404, "The patient has no guardian with this id.")
+    await conn.execute(queries.expire_link_codes, patient_id, guardian_id, caller.now)
+    await conn.execute(queries.revoke_sessions_of_unlinked_guardian, guardian_id, caller.now, caller.id)

@@ -132,15 +132,66 @@ def test_a_floor_may_be_tightened():
         pytest.param("infant_fever", {"enabled": False}, "cannot be switched off", id="fever switched off"),
         pytest.param("infant_fever", {"severity": "medium"}, "cannot go below high", id="fever lowered"),
         pytest.param("infant_fever", {"params": {"max_age_months": 1}}, "max_age_months", id="fever age band narrowed"),
-        pytest.param("bilious_vomit", {"params": {"match": []}}, "non-empty", id="bilious emptied"),
+        pytest.param("bilious_vomit", {"params": {"match": []}}, "params.match: Expected", id="bilious emptied"),
         pytest.param("contact_request", {"severity": "low"}, "cannot go below medium", id="contact lowered"),
-        pytest.param("infant_growth_slow", {"params": {"op": "!="}}, "trend params", id="unknown operator"),
+        pytest.param("infant_growth_slow", {"params": {"op": "!="}}, "params.op: Invalid enum", id="unknown operator"),
         pytest.param("weight_missing", {"params": {"hours": 6}}, "either days or hours", id="days and hours"),
     ],
 )
 def test_overrides_that_are_refused(code, override, problem):
     with pytest.raises(RuleError, match=problem):
         apply_override(_rule("premature-home", code), **override)
+
+
+# Each rule kind's strict schema, applied to default ⊕ override: what a clinician's typo or a client
+# bug could send, each named by its field (issue 11, finding 2).
+@pytest.mark.parametrize(
+    ("programme", "code", "params", "problem"),
+    [
+        ("copd", "news2_high", {"window_minutes": "90"}, "params.window_minutes: Expected `int | null`, got `str`"),
+        ("copd", "news2_high", {"window_minutes": 90.0}, "params.window_minutes: Expected `int | null`, got `float`"),
+        ("copd", "news2_high", {"window_minutes": 10**9}, "params.window_minutes: Expected `int` <= 1440"),
+        ("copd", "news2_high", {"window_minutes": True}, "params.window_minutes: Expected `int | null`, got `bool`"),
+        ("copd", "news2_high", {"confusion_answer": 5}, "params.confusion_answer: Expected `str | null`"),
+        ("copd", "copd_registration_missing", {"of": [{}]}, r"params.of\[0\]: Expected `str`, got `object`"),
+        ("copd", "copd_registration_missing", {"of": []}, "params.of: Expected `array` of length >= 1"),
+        ("copd", "copd_registration_missing", {"of": "spo2"}, "params.of: Expected `array`, got `str`"),
+        ("copd", "copd_registration_missing", {"days": 0}, "params.days: Expected `int` >= 1"),
+        ("premature-home", "weight_missing", {"days": "1"}, "params.days: Expected `int | null`, got `str`"),
+        ("premature-home", "infant_growth_slow", {"days": 10**6}, "params.days: Expected `int` <= 30"),
+        ("premature-home", "infant_growth_slow", {"days": 9}, "params.max_days: must be at least days"),
+        ("premature-home", "infant_weight_loss_2_days", {"limit": 10**6}, "params.limit: Expected `int` <= 60"),
+        ("premature-home", "infant_weight_loss_2_days", {"limit": 2.5}, "params.limit: Expected `int`, got `float`"),
+        ("premature-home", "infant_temperature_low", {"limit": float("inf")}, "params.limit: Expected `float` <="),
+        ("premature-home", "infant_temperature_low", {"limit": None}, "params.limit: Expected `float`, got `null`"),
+        ("premature-home", "tube_problem", {"match": [{"type": 1}]}, r"params.match\[0\].type: Expected `str`"),
+        ("premature-home", "tube_problem", {"match": [{}]}, r"params.match\[0\].type: Object missing required"),
+        ("premature-home", "tube_problem", {"match": [{"type": "x", "op": ">"}]}, "op and limit go together"),
+        ("home-dialysis", "pd_peritonitis_signs", {"within_hours": "24"}, "params.within_hours: Expected `float"),
+    ],
+)
+def test_params_that_do_not_fit_the_kinds_schema_are_refused(programme, code, params, problem):
+    with pytest.raises(RuleError, match=problem):
+        apply_override(_rule(programme, code), params=params)
+
+
+def test_one_failing_rule_is_handed_over_and_the_others_still_decide():
+    """Defence in depth behind the schemas: a rule that raises (here a limit the schema would have
+    refused, built around it) is skipped and reported, never the patient's other rules."""
+    broken = msgspec.structs.replace(_rule("premature-home", "infant_temperature_low"), params={"type": "x"})
+    rules = [broken, _rule("premature-home", "infant_fever")]
+    failed = []
+    decisions = evaluate(
+        [temperature(38.4, "2026-11-19 08:00")],
+        [],
+        rules,
+        context("2026-11-19 12:00"),
+        on_failure=lambda rule, error: failed.append((rule.code, type(error).__name__)),
+    )
+    assert [d.rule for d in decisions] == ["infant_fever"]
+    assert failed == [("infant_temperature_low", "KeyError")]
+    with pytest.raises(KeyError):
+        evaluate([temperature(38.4, "2026-11-19 08:00")], [], rules, context("2026-11-19 12:00"))
 
 
 def test_overrides_that_are_allowed():

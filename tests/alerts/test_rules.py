@@ -113,7 +113,7 @@ async def test_an_expired_override_falls_back_to_the_programme_default(client, w
         pytest.param("infant_temperature_low", {"params": {"limt": 36}}, "params.limt", id="a typo"),
         pytest.param("infant_temperature_low", {"params": {"type": "spo2"}}, "params.type", id="another measure"),
         pytest.param("infant_temperature_low", {"params": {"limit": "36"}}, "params.limit", id="a limit as text"),
-        pytest.param("infant_temperature_low", {"params": {"op": "!="}}, "params.limit", id="an unknown operator"),
+        pytest.param("infant_temperature_low", {"params": {"op": "!="}}, "params.op", id="an unknown operator"),
         pytest.param("infant_temperature_low", {"reason": "  "}, "reason", id="no reason"),
         pytest.param(
             "infant_temperature_low", {"expires_at": "2026-11-22T07:00:00Z"}, "expires_at", id="expired already"
@@ -147,3 +147,37 @@ async def test_an_unknown_rule_is_404_and_other_units_see_nothing(client, world)
     response = await client.get(f"{API}/patients/{world.twin_a}/rules", headers=world.guardian.headers)
     await expect(response, 403)
     assert await alerts_of(client, world.clin_u1, patient) == []
+
+
+async def test_if_match_turns_a_lost_update_into_a_412(client, world, db):
+    """Two clinicians read the rule, both change it: with the version they read as If-Match, the
+    second is told the rule changed instead of silently overwriting the first (issue 11)."""
+    patient = await fresh_infant(client, world)
+    read = (await rules_of(client, world.clin_u1, patient))["infant_temperature_low"]
+    assert read["version"] == "default"
+    url = f"{API}/patients/{patient}/rules/infant_temperature_low"
+    tag = f'"{read["version"]}"'
+
+    first = await client.put(
+        url, json={"params": {"limit": 36.8}, "reason": "Først"}, headers={**world.clin_u1.headers, "If-Match": tag}
+    )
+    rule = await expect(first, 200)
+    assert rule["version"] != "default" and first.headers["etag"] == f'"{rule["version"]}"'
+
+    second = await client.put(
+        url, json={"params": {"limit": 36.0}, "reason": "Så"}, headers={**world.clin_u1.headers, "If-Match": tag}
+    )
+    problem = await expect(second, 412)
+    assert problem["status"] == 412 and second.headers["etag"] == f'"{rule["version"]}"'
+    assert (await rules_of(client, world.clin_u1, patient))["infant_temperature_low"]["params"]["limit"] == 36.8
+
+    # The current version (or "*") passes; no If-Match keeps the contract's last-writer-wins.
+    third = await client.put(
+        url,
+        json={"params": {"limit": 36.6}, "reason": "Tredje"},
+        headers={**world.clin_u1.headers, "If-Match": f'"{rule["version"]}"'},
+    )
+    await expect(third, 200)
+    await set_rule(client, world.clin_u1, patient, "infant_temperature_low", {"params": {"limit": 36.5}, "reason": "4"})
+    rows = await db.fetchval("select count(*) from patient_rule_overrides where patient_id = $1", uuid.UUID(patient))
+    assert rows == 3

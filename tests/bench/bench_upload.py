@@ -41,7 +41,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -186,13 +186,9 @@ async def create_nurse(client: httpx.AsyncClient, admin_username: str, units: tu
 async def create_actors(client: httpx.AsyncClient, admin_username: str) -> Actors:
     nurse = await create_nurse(client, admin_username)
     clinician, unit_id = nurse.token, nurse.unit_ids[0]
-    patient = await _call(
-        client,
-        "POST",
-        "/patients",
-        clinician,
-        json={"display_name": "Bench baby", "birth_date": "2026-10-01", "unit_id": unit_id},
-    )
+    birth = (date.today() - timedelta(days=40)).isoformat()  # an infant by the server's real clock
+    body = {"display_name": "Bench baby", "birth_date": birth, "unit_id": unit_id}
+    patient = await _call(client, "POST", "/patients", clinician, json=body)
     enrolment = {
         "programme": "premature-home",
         "unit_id": unit_id,

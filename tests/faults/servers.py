@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.localhost import answers, free_port
+from tests.localhost import answers, free_port, real_time_env
 
 STARTUP_SECONDS = 20.0
 
@@ -95,7 +95,9 @@ class ThrowawayPostgres:
         command = [str(self.bin / args[0]), *args[1:]]
         if self.as_root:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+        subprocess.run(
+            command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60, env=real_time_env()
+        )
 
     def init(self) -> None:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
@@ -151,6 +153,7 @@ class ThrowawayRedis:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=real_time_env(),
         )
         _wait_until(lambda: answers("127.0.0.1", self.port, timeout=0.2), "Redis listening")
 

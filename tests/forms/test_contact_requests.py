@@ -69,9 +69,24 @@ async def test_a_resend_with_the_same_id_is_200_and_other_content_409(client, wo
     assert await expect(await client.post(url(world.p2), json=body, headers=world.patient_p2.headers), 200) == first
     changed = {**body, "message": "Pusten er bedre"}
     await expect(await client.post(url(world.p2), json=changed, headers=world.patient_p2.headers), 409)
-    # The same id for another patient is not a new request either.
-    await expect(await client.post(url(world.twin_a), json=body, headers=world.guardian.headers), 409)
     assert await counts(db, world.p2) == before
+
+
+async def test_ids_are_per_patient_so_another_familys_id_neither_collides_nor_shows(client, world, db):
+    """The id is the phone's: keyed per patient, the same id from another family is their own new
+    request, not a 409 telling them that it exists elsewhere (issue 11)."""
+    body = {"id": str(uuid.uuid4()), "message": "Pusten er verre i dag"}
+    await expect(await client.post(url(world.p2), json=body, headers=world.patient_p2.headers), 201)
+    theirs = {**body, "message": "Kan dere ringe?"}
+    created = await expect(await client.post(url(world.twin_a), json=theirs, headers=world.guardian.headers), 201)
+    assert (created["id"], created["patient_id"], created["message"]) == (body["id"], world.twin_a, theirs["message"])
+    # Each family's resend is still recognised as their own, and handling one leaves the other open.
+    await expect(await client.post(url(world.twin_a), json=theirs, headers=world.guardian.headers), 200)
+    await expect(await client.post(url(world.twin_a, body["id"], "handle"), headers=world.clin_u1.headers), 200)
+    rows = await db.fetch(
+        "select patient_id, status from contact_requests where id = $1 order by status", uuid.UUID(body["id"])
+    )
+    assert [(str(row["patient_id"]), row["status"]) for row in rows] == [(world.twin_a, "handled"), (world.p2, "open")]
 
 
 @pytest.mark.parametrize(

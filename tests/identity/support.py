@@ -6,9 +6,11 @@ that codes, guardians and sign-ins they create never change what other suites se
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from litestar.testing import AsyncTestClient
 
 from tests.helpers import API, INFANT, Actor, activation_code, expect, make_clinician, make_patient, unique
@@ -68,6 +70,28 @@ async def get_me(client: AsyncTestClient, access_token: str) -> Any:
 
 async def post_logout(client: AsyncTestClient, access_token: str) -> Any:
     return await client.post(f"{API}/auth/logout", headers={"Authorization": f"Bearer {access_token}"})
+
+
+async def link(client: AsyncTestClient, tokens: dict[str, Any], code: str) -> Any:
+    """A signed-in guardian redeems a guardian code for another child."""
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    return await client.post(f"{API}/me/guardianships", json={"code": code}, headers=headers)
+
+
+async def device_code(client: AsyncTestClient, tokens: dict[str, Any]) -> str:
+    """A signed-in patient's or guardian's phone makes a code for a new phone of the same account."""
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    return (await expect(await client.post(f"{API}/me/device-codes", headers=headers), 201))["code"]
+
+
+async def sessions_of(db: asyncpg.Connection, user_id: str) -> int:
+    """How many sessions the account has ever had (ended ones included)."""
+    return await db.fetchval("select count(*) from auth_sessions where user_id = $1", uuid.UUID(user_id))
+
+
+async def guardians_of(db: asyncpg.Connection, patient_id: str) -> list[str]:
+    rows = await db.fetch("select guardian_id from guardianships where patient_id = $1", uuid.UUID(patient_id))
+    return [str(row["guardian_id"]) for row in rows]
 
 
 async def tokens_of(response: Any) -> dict[str, Any]:

@@ -8,13 +8,17 @@ from datetime import timedelta
 
 import pytest
 
+from backend.identity.service import LINK_CODE_ON_NEW_PHONE, PATIENT_HAS_ACCOUNT
 from tests.helpers import API, unique
 from tests.identity.support import (
     BAD_CODE,
     assert_problem,
     assert_token_pair,
     get_me,
+    guardians_of,
+    link,
     post_activate,
+    sessions_of,
     tokens_of,
 )
 
@@ -114,31 +118,125 @@ async def test_codes_are_accepted_as_people_type_them(client, ward, typed):
     assert response.status_code == 200, (typed(code), response.text)
 
 
-async def test_a_second_guardian_code_links_the_same_guardian_to_a_twin(client, ward):
+async def test_a_code_naming_an_existing_guardian_signs_nobody_in(client, ward, db):
+    """Issue 11, finding 1: a clinician could name an existing guardian in a code, redeem it herself
+    and be signed in as that parent (seeing their children in other units, logged as the parent)."""
+    twin_a = await ward.patient()
+    twin_b = await ward.patient()
+    guardian = await me_of(client, await tokens_of(await post_activate(client, await ward.code(twin_a, "guardian"))))
+    sessions_before = await sessions_of(db, guardian["id"])
+
+    code_b = await ward.code(twin_b, "guardian", guardian_id=guardian["id"])
+    refused = await post_activate(client, code_b, "the clinician's own phone")
+    assert_problem(refused, 409, LINK_CODE_ON_NEW_PHONE)
+    assert await sessions_of(db, guardian["id"]) == sessions_before
+    # Refusing it neither used the code nor linked the child.
+    assert (
+        await db.fetchval("select used_at from activation_codes where guardian_id = $1", uuid.UUID(guardian["id"]))
+        is None
+    )
+    assert await guardians_of(db, twin_b) == []
+
+
+async def test_the_named_guardian_links_the_twin_from_their_signed_in_phone(client, ward, db):
     twin_a = await ward.patient()
     twin_b = await ward.patient()
     phone = await tokens_of(await post_activate(client, await ward.code(twin_a, "guardian"), "phone"))
     guardian = await me_of(client, phone)
 
     code_b = await ward.code(twin_b, "guardian", guardian_id=guardian["id"])
-    tablet = await tokens_of(await post_activate(client, code_b, "tablet"))
-    assert tablet["access_token"] != phone["access_token"]
-    on_tablet = await me_of(client, tablet)
-    assert on_tablet["id"] == guardian["id"]
-    assert on_tablet["display_name"] == guardian["display_name"]  # the code's name does not rename
-    assert sorted(on_tablet["patient_ids"]) == sorted([twin_a, twin_b])
-    # The first phone is still signed in, and now sees both children too.
+    linked = await link(client, phone, code_b)
+    assert linked.status_code == 200, linked.text
+    profile = linked.json()
+    assert profile["id"] == guardian["id"]
+    assert profile["display_name"] == guardian["display_name"]  # the code's name does not rename
+    assert sorted(profile["patient_ids"]) == sorted([twin_a, twin_b])
     assert sorted((await me_of(client, phone))["patient_ids"]) == sorted([twin_a, twin_b])
+    # No new session: the link is on the phone that was already signed in.
+    assert await sessions_of(db, guardian["id"]) == 1
+    # The link is logged on the child's access log, as the guardian.
+    logged = await db.fetchrow(
+        "select actor_id, resource, action, outcome from access_log where patient_id = $1 order by id desc limit 1",
+        uuid.UUID(twin_b),
+    )
+    assert dict(logged) == {
+        "actor_id": uuid.UUID(guardian["id"]),
+        "resource": "guardianship",
+        "action": "write",
+        "outcome": "allowed",
+    }
+    # Single use.
+    assert_problem(await link(client, phone, code_b), 422)
 
 
-async def test_a_patient_code_for_an_activated_patient_signs_in_the_same_user(client, ward):
+async def test_a_code_naming_one_guardian_cannot_be_redeemed_by_another(client, ward):
+    twin_a = await ward.patient()
+    twin_b = await ward.patient()
+    named = await me_of(client, await tokens_of(await post_activate(client, await ward.code(twin_a, "guardian"))))
+    other = await tokens_of(await post_activate(client, await ward.code(await ward.patient(), "guardian")))
+    code_b = await ward.code(twin_b, "guardian", guardian_id=named["id"])
+    problem = assert_problem(await link(client, other, code_b), 422)
+    assert problem["errors"][0]["field"] == "code"
+    assert twin_b not in (await me_of(client, other))["patient_ids"]
+
+
+async def test_a_guardian_code_naming_nobody_links_a_signed_in_guardian(client, ward):
+    """A parent who already has the app enters the new child's code there: no second account."""
+    first = await ward.patient()
+    second = await ward.patient()
+    phone = await tokens_of(await post_activate(client, await ward.code(first, "guardian")))
+    profile = (await link(client, phone, await ward.code(second, "guardian"))).json()
+    assert sorted(profile["patient_ids"]) == sorted([first, second])
+
+
+async def test_only_a_guardian_links_children(client, ward):
     patient = await ward.patient()
-    old_phone = await tokens_of(await post_activate(client, await ward.code(patient, "patient"), "old phone"))
-    new_phone = await tokens_of(await post_activate(client, await ward.code(patient, "patient"), "new phone"))
-    old_profile = await me_of(client, old_phone)
-    new_profile = await me_of(client, new_phone)
-    assert new_profile["id"] == old_profile["id"]
-    assert new_profile["patient_ids"] == [patient]
+    patient_phone = await tokens_of(await post_activate(client, await ward.code(patient, "patient")))
+    code = await ward.code(await ward.patient(), "guardian")
+    assert_problem(await link(client, patient_phone, code), 403)
+    staff = {"access_token": ward.clinician.token}
+    assert_problem(await link(client, staff, code), 403)
+
+
+async def test_a_patient_code_for_a_patient_with_an_account_is_refused(client, ward, db):
+    patient = await ward.patient()
+    await tokens_of(await post_activate(client, await ward.code(patient, "patient"), "old phone"))
+    response = await client.post(
+        f"{API}/patients/{patient}/activation-codes",
+        json={"role": "patient", "display_name": "x"},
+        headers=ward.clinician.headers,
+    )
+    assert_problem(response, 409)
+    assert await db.fetchval("select count(*) from activation_codes where patient_id = $1", uuid.UUID(patient)) == 1
+
+
+async def test_a_second_patient_code_issued_earlier_cannot_sign_in_the_account(client, ward, db):
+    """Two codes issued before either was used: the second must not sign into the first's account."""
+    patient = await ward.patient()
+    first, second = await ward.code(patient, "patient"), await ward.code(patient, "patient")
+    owner = await me_of(client, await tokens_of(await post_activate(client, first, "the patient's phone")))
+    assert_problem(await post_activate(client, second, "someone else's phone"), 409, PATIENT_HAS_ACCOUNT)
+    assert await sessions_of(db, owner["id"]) == 1
+
+
+async def test_a_session_records_the_code_and_its_issuer_and_the_access_log_shows_them(client, ward):
+    patient = await ward.patient()
+    phone = await tokens_of(await post_activate(client, await ward.code(patient, "guardian"), "Pappas telefon"))
+    headers = {"Authorization": f"Bearer {phone['access_token']}"}
+    sessions = (await client.get(f"{API}/me/sessions", headers=headers)).json()["items"]
+    assert len(sessions) == 1
+    assert sessions[0]["current"] is True
+    assert sessions[0]["device_name"] == "Pappas telefon"
+    assert sessions[0]["signed_in_with"] == "activation-code"
+    assert sessions[0]["code_issued_by"] == {"id": ward.clinician.id, "display_name": ward.clinician.name}
+
+    assert (await client.get(f"{API}/patients/{patient}", headers=headers)).status_code == 200
+    log = await client.get(f"{API}/patients/{patient}/access-log", headers=ward.clinician.headers)
+    read = next(item for item in log.json()["items"] if item["actor_role"] == "guardian")
+    assert read["session_id"] == sessions[0]["id"]
+    assert read["device_name"] == "Pappas telefon"
+    assert read["signed_in_with"] == "activation-code"
+    assert read["code_issued_by"] == {"id": ward.clinician.id, "display_name": ward.clinician.name}
 
 
 async def refused_code(client, ward, patient, body) -> None:

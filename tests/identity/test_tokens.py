@@ -14,6 +14,7 @@ from tests.identity.support import (
     assert_not_signed_in,
     assert_problem,
     assert_token_pair,
+    device_code,
     get_me,
     new_staff,
     post_activate,
@@ -195,7 +196,7 @@ async def test_logout_ends_this_session_at_once_and_only_this_one(client, staff)
 async def test_logging_out_one_phone_leaves_the_other(client, ward):
     patient = await ward.patient()
     old_phone = await tokens_of(await post_activate(client, await ward.code(patient, "patient"), "old phone"))
-    new_phone = await tokens_of(await post_activate(client, await ward.code(patient, "patient"), "new phone"))
+    new_phone = await tokens_of(await post_activate(client, await device_code(client, old_phone), "new phone"))
     assert (await post_logout(client, old_phone["access_token"])).status_code == 204
     assert not await works(client, old_phone)
     assert await works(client, new_phone)

@@ -7,11 +7,12 @@ import asyncio
 import socket
 import uuid
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.alerts.support import acknowledge, alerts_of, resolve, temperature, upload
 from tests.conftest import make_settings
-from tests.helpers import API, Actor, World, app_client, expect
+from tests.helpers import API, Actor, World, app_client, expect, make_clinician
 from tests.live.support import STREAM, EventStream
 
 
@@ -125,3 +126,68 @@ async def test_the_last_stream_to_close_stops_listening(client, world):
         while hub.subscribers:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
     assert hub._listener is None
+
+
+async def _rows_in_name_since(db, actor: Actor, after_id: int) -> int:
+    return await db.fetchval(
+        "select count(*) from access_log where id > $1 and actor_id = $2", after_id, uuid.UUID(actor.id)
+    )
+
+
+async def _breach_seen_by_the_unit(client, world) -> None:
+    """A breach of twin A that clin_u1's own stream receives: the fan-out ran for every stream."""
+    await settle(client, world, world.twin_a)
+    async with EventStream(client, world.clin_u1) as witness:
+        [raised] = (await upload(client, world.guardian, world.twin_a, temperature(39.0)))["alerts"]
+        name, event = await witness.next_event()
+        assert (name, event["id"]) == ("alert", raised["id"])
+
+
+async def test_logging_out_ends_the_stream_and_no_more_access_is_logged_in_her_name(client, world, db):
+    nurse = await make_clinician(client, world.admin.headers, [world.unit_u1])
+    async with EventStream(client, nurse) as stream:
+        await expect(await client.post(f"{API}/auth/logout", headers=nurse.headers), 204)
+        last_log_id = await db.fetchval("select coalesce(max(id), 0) from access_log")
+        assert await stream.next_event() == ("end", {"reason": "signed-out"})
+        await _breach_seen_by_the_unit(client, world)
+        with pytest.raises(EOFError):
+            await stream.next_event()
+    assert await _rows_in_name_since(db, nurse, last_log_id) == 0
+
+
+async def test_disabling_the_account_ends_its_streams(client, world, db):
+    nurse = await make_clinician(client, world.admin.headers, [world.unit_u1])
+    async with EventStream(client, nurse) as stream:
+        await db.execute("update users set disabled_at = now() where id = $1", uuid.UUID(nurse.id))
+        last_log_id = await db.fetchval("select coalesce(max(id), 0) from access_log")
+        assert await stream.next_event() == ("end", {"reason": "signed-out"})
+        await _breach_seen_by_the_unit(client, world)
+    assert await _rows_in_name_since(db, nurse, last_log_id) == 0
+
+
+async def test_a_change_of_units_ends_the_stream_so_that_it_follows_the_new_ones(client, world, db):
+    nurse = await make_clinician(client, world.admin.headers, [world.unit_u1])
+    async with EventStream(client, nurse) as stream:
+        await db.execute(
+            "delete from unit_memberships where user_id = $1 and unit_id = $2",
+            uuid.UUID(nurse.id),
+            uuid.UUID(world.unit_u1),
+        )
+        assert await stream.next_event() == ("end", {"reason": "units-changed"})
+
+
+async def test_an_event_is_neither_sent_nor_logged_once_the_sign_in_is_over(client, world, db, settings):
+    """Should the revocation's notice be missed, the event's own access-log row is refused."""
+    nurse = await make_clinician(client, world.admin.headers, [world.unit_u1])
+    async with EventStream(client, nurse) as stream:
+        # Revoked without the notice (as if it had been lost): the trigger is bypassed.
+        await db.execute("set session_replication_role = replica")
+        try:
+            await db.execute("update auth_sessions set revoked_at = now() where user_id = $1", uuid.UUID(nurse.id))
+        finally:
+            await db.execute("set session_replication_role = default")
+        last_log_id = await db.fetchval("select coalesce(max(id), 0) from access_log")
+        await settle(client, world, world.twin_a)
+        await upload(client, world.guardian, world.twin_a, temperature(39.0))
+        assert await stream.next_event() == ("end", {"reason": "signed-out"})
+    assert await _rows_in_name_since(db, nurse, last_log_id) == 0

@@ -5,7 +5,8 @@
 
 Creates one organisation with three units (neonatal, pulmonary, renal), nurses in each, and:
   - premature-home families: one infant, or twins (every `--twins-every`th family) that share one
-    guardian — the second child's activation code names the guardian (`guardian_id`, API.md);
+    guardian — the second child's activation code names the guardian (`guardian_id`, API.md),
+    and the guardian's signed-in phone redeems it (POST /me/guardianships);
   - COPD patients (NEWS2 SpO2 scale 1 or 2) and home-dialysis patients (a dry weight each);
   - for every family and patient an activation code exchanged for phone tokens (POST /auth/activate).
 
@@ -93,9 +94,16 @@ class Seeder:
         session = await self.activate("neonatal", infants[0]["patient_id"], guardian, "parent phone")
         if twins:
             me = await self.call("GET", "/me", session["access_token"])
-            # The same parent for the second twin: a code naming the guardian links, not creates.
+            # The same parent for the second twin: a code naming the guardian, which the parent
+            # redeems in their signed-in app (it signs nobody in).
             second = {**guardian, "guardian_id": me["id"]}
-            session = await self.activate("neonatal", infants[1]["patient_id"], second, "parent phone")
+            code = await self.call(
+                "POST",
+                f"/patients/{infants[1]['patient_id']}/activation-codes",
+                self.nurse_tokens["neonatal"],
+                json=second,
+            )
+            await self.call("POST", "/me/guardianships", session["access_token"], json={"code": code["code"]})
         me = await self.call("GET", "/me", session["access_token"])
         expected = {i["patient_id"] for i in infants}
         if set(me["patient_ids"]) != expected:

@@ -135,6 +135,8 @@ async def test_malformed_and_hostile_frames_get_errors_and_the_room_keeps_workin
             ('{"type":"ice","to":"@HOST"}', "Invalid message"),
             ('{"type":"ice","to":"@HOST","candidate":@HUGE}', "Message too large"),
             ('{"type":"ice","to":"@HOST","candidate":@DEEP}', "Malformed message"),
+            ('{"type":"ice","to":"@HOST","candidate":"@BIGCANDIDATE"}', "Invalid message"),  # over 2 KiB
+            ('{"type":"offer","to":"@HOST","sdp":"@BIGSDP"}', "Invalid message"),  # over 32 KiB
             ('{"type":"offer","to":"@HOST","sdp":"@LONG"}', "Message too large"),
             ('{"type":"offer","to":"@HOST","sdp":"@WIDE"}', "Message too large"),  # few chars, many bytes
             (b"\x00\x01binary", "Malformed message"),
@@ -149,6 +151,8 @@ async def test_malformed_and_hostile_frames_get_errors_and_the_room_keeps_workin
             "@DEEP": deep,
             "@LONG": "a" * (limit + 1),
             "@WIDE": "ø" * (limit // 2 + 1),
+            "@BIGCANDIDATE": "candidate:1 1 udp 2 192.0.2.1 9 typ host " + "x" * 2048,
+            "@BIGSDP": "v=0 " + "x" * 32 * 1024,
         }
         for template, title in hostile:
             frame = template
@@ -188,29 +192,82 @@ async def test_a_mesh_holds_six_and_the_seventh_is_refused(http, world, clock):
             await signal.close()
 
 
-async def test_a_socket_that_stops_reading_is_closed_not_silently_short_of_frames(http, world, clock):
-    """Frames pile up for a client that does not read; past the backlog it is closed (4429) and may
-    resume, rather than being left with a hole in its candidates."""
-    async with asyncio.timeout(40):
-        meeting = await plan_meeting(http, world.clin_u1, world.twin_a, clock.now)
-        host, host_welcome = await connect(http, world.clin_u1, meeting["id"], "host")
-        guest, guest_welcome = await connect(http, world.guardian, meeting["id"], "guardian")
-        await host.expect("waiting")
-        await host.send({"type": "admit", "peer_id": guest_welcome["peer_id"]})
-        await guest.expect("admitted")
-        await host.expect("peer-joined")
-        sdp = "v=0 " + "x" * 30_000
-        for index in range(800):  # ~24 MB the host never reads while it is sent
-            await guest.send({"type": "offer", "to": host_welcome["peer_id"], "sdp": f"{index} {sdp}"})
-        received = 0
-        with contextlib.suppress(websockets.ConnectionClosed):
-            while True:
-                frame = json.loads(await asyncio.wait_for(host.ws.recv(), 10))
-                assert frame["type"] == "offer" and int(frame["sdp"].split(" ")[0]) == received
-                received += 1
-        assert host.ws.close_code == 4429
-        assert 0 < received < 800  # in order up to the close, never with a gap
-        again, welcome = await connect(http, world.clin_u1, meeting["id"], "host again")
-        assert welcome["resumed"] is True
-        await again.close()
-        await guest.close()
+async def _admitted_pair(http, world, clock):
+    meeting = await plan_meeting(http, world.clin_u1, world.twin_a, clock.now)
+    host, host_welcome = await connect(http, world.clin_u1, meeting["id"], "host")
+    guest, guest_welcome = await connect(http, world.guardian, meeting["id"], "guardian")
+    await host.expect("waiting")
+    await host.send({"type": "admit", "peer_id": guest_welcome["peer_id"]})
+    await guest.expect("admitted")
+    await host.expect("peer-joined")
+    return meeting, host, host_welcome["peer_id"], guest
+
+
+async def _flood(guest: Signal, to: str, frames: int) -> None:
+    """Offers of ~30 KB as fast as the socket takes them, until sent or the server closes it."""
+    sdp = "v=0 " + "x" * 30_000
+    with contextlib.suppress(websockets.ConnectionClosed):
+        for index in range(frames):
+            await guest.send({"type": "offer", "to": to, "sdp": f"{index} {sdp}"})
+
+
+async def _offers_then_alive(host: Signal) -> list[int]:
+    """What the host got of the flood (the offers' indexes), read until the answer to a probe that
+    only an open socket gives."""
+    await host.send({"type": "admit", "peer_id": str(uuid.uuid4())})
+    indexes: list[int] = []
+    while True:
+        frame = json.loads(await asyncio.wait_for(host.ws.recv(), 10))
+        if frame["type"] == "error":
+            assert frame["title"] == "No such peer"
+            return indexes
+        assert frame["type"] == "offer"
+        indexes.append(int(frame["sdp"].split(" ")[0]))
+
+
+async def test_a_peer_flooding_another_is_closed_and_the_reader_is_not(http, world, clock):
+    """Sending faster than signalling allows closes the sender (4429, it may resume); the peer it
+    flooded, reading all along, keeps its socket."""
+    async with asyncio.timeout(60):
+        _, host, host_peer, guest = await _admitted_pair(http, world, clock)
+        await _flood(guest, host_peer, 400)  # ~12 MB, many times the budget
+        told = await guest.expect("error")
+        assert told["title"] == "Too many messages"
+        assert await guest.closed() == 4429
+        received = await _offers_then_alive(host)
+        assert received == list(range(len(received))) and 0 < len(received) < 400
+        assert host.ws.close_code is None
+        await host.close()
+
+
+async def test_a_sender_that_fills_a_peers_backlog_is_closed_never_the_peer(
+    database_url, redis_url, session_clock, world
+):
+    """Even within its budget (raised here), a sender whose frames pile up at a peer that is not
+    reading is the one closed: the peer keeps its socket and reads on when it can."""
+    from backend.app import create_app
+    from tests.conftest import make_settings
+    from tests.video.support import InProcessServer, http_client
+
+    settings = make_settings(
+        database_url, redis_url, video_sender_frames_per_second=100_000, video_sender_bytes_per_second=1 << 30
+    )
+    server = InProcessServer(create_app(settings, clock=session_clock, configure_logs=False))
+    await server.start()
+    try:
+        async with asyncio.timeout(90), http_client(server.base) as http:
+            meeting, host, host_peer, guest = await _admitted_pair(http, world, session_clock)
+            await _flood(guest, host_peer, 800)  # ~24 MB the host does not read while it is sent
+            told = await guest.expect("error", within=20)
+            assert told["title"] == "Too many messages"
+            assert await guest.closed(within=20) == 4429
+            received = await _offers_then_alive(host)
+            assert received == sorted(received) and received[:1] == [0]
+            assert host.ws.close_code is None
+            # 4429: the sender's place was kept, so it resumes.
+            again, welcome = await connect(http, world.guardian, meeting["id"], "guardian again")
+            assert welcome["resumed"] is True
+            await again.close()
+            await host.close()
+    finally:
+        await server.stop()

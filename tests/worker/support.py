@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -13,7 +14,18 @@ from litestar.testing import AsyncTestClient
 
 from backend.settings import Settings
 from tests.alerts.support import temperature, upload
-from tests.helpers import API, INFANT, Actor, create_admin, expect, login, make_clinician, make_patient, unique
+from tests.helpers import (
+    API,
+    INFANT,
+    INFANT_BORN,
+    Actor,
+    create_admin,
+    expect,
+    login,
+    make_clinician,
+    make_patient,
+    unique,
+)
 from tests.push.support import Browser, Received, StandInPushService
 
 
@@ -47,17 +59,21 @@ async def new_unit(client: AsyncTestClient, hospital: Hospital, organisation_id:
 
 
 async def open_ward(
-    client: AsyncTestClient, hospital: Hospital, stand_in: StandInPushService | None, nurses: int = 2
+    client: AsyncTestClient,
+    hospital: Hospital,
+    stand_in: StandInPushService | None,
+    nurses: int = 2,
+    born: date = INFANT_BORN,
 ) -> Ward:
     """A new organisation and unit, `nurses` nurses each subscribed once on `stand_in`, and an
-    infant followed there (premature-home)."""
+    infant born on `born` followed there (premature-home)."""
     body = {"name": unique("Sykehus"), "kind": "hospital"}
     organisation = await expect(
         await client.post(f"{API}/organisations", json=body, headers=hospital.admin.headers), 201
     )
     unit = await new_unit(client, hospital, organisation["id"])
     staff = [await make_clinician(client, hospital.admin.headers, [unit]) for _ in range(nurses)]
-    patient = await make_patient(client, staff[0], unit, "premature-home", INFANT)
+    patient = await make_patient(client, staff[0], unit, "premature-home", INFANT, born=born)
     ward = Ward(organisation["id"], unit, staff, patient)
     if stand_in is not None:
         for nurse in staff:
@@ -77,9 +93,9 @@ async def subscribe(client: AsyncTestClient, ward: Ward, stand_in: StandInPushSe
     return browser
 
 
-async def fever(client: AsyncTestClient, ward: Ward, celsius: float = 38.8) -> str:
+async def fever(client: AsyncTestClient, ward: Ward, celsius: float = 38.8, at: datetime | None = None) -> str:
     """Upload a temperature that breaches the infant fever rule (high); the alert's id."""
-    body = await upload(client, ward.nurses[0], ward.patient, temperature(celsius))
+    body = await upload(client, ward.nurses[0], ward.patient, temperature(celsius, at))
     [alert] = body["alerts"]
     assert alert["severity"] == "high"
     return alert["id"]

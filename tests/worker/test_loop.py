@@ -11,17 +11,19 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import asyncpg
 
 from alerting.worker import run_alerting
-from backend.clock import system_clock
+from backend.clock import FrozenClock, system_clock
+from tests.helpers import app_client, database
 from tests.localhost import free_port
 from tests.push.conftest import SUBJECT
 from tests.push.support import StandInPushService
-from tests.worker.support import deliveries, fever, open_ward, payloads
+from tests.worker.support import deliveries, fever, open_hospital, open_ward, payloads
 
 HEIMA = Path(sys.executable).parent / "heima"
 LISTENERS = """select pid from pg_stat_activity
@@ -140,41 +142,43 @@ async def test_the_workers_metrics_show_the_push_stages(
     assert 'heima_push_attempts_total{outcome="delivered"} 1.0' in text
 
 
-async def test_heima_worker_delivers_and_stops_on_sigterm(
-    wclient, hospital, wdb, worker_settings, worker_database_url, worker_vapid_keys, tmp_path
-):
-    # A process of its own runs on the real clock; so does this stand-in, to check its VAPID claims.
-    stand_in = await StandInPushService(
-        vapid_public_key=worker_vapid_keys[1], subject=SUBJECT, clock=system_clock
-    ).start()
+async def test_heima_worker_delivers_and_stops_on_sigterm(new_database, worker_settings, worker_vapid_keys, tmp_path):
+    # `heima worker` is a process of its own on the real clock, and it prunes what has expired by
+    # that clock: it gets a database of its own, and the API that writes the alert runs on a clock
+    # frozen at the real now, so the alert is as fresh for the worker as for the test.
+    database_url = await new_database()
+    settings = replace(worker_settings, database_url=database_url)
+    clock = FrozenClock(system_clock())
+    stand_in = await StandInPushService(vapid_public_key=worker_vapid_keys[1], subject=SUBJECT, clock=clock).start()
     try:
-        ward = await open_ward(wclient, hospital, stand_in, nurses=1)
-        alert_id = await fever(wclient, ward)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HEIMA_")}
-        env.update(
-            HEIMA_DATABASE_URL=worker_database_url,
-            HEIMA_DATA_DIR=str(tmp_path),
-            HEIMA_SECRET_KEY=worker_settings.secret_key,
-            HEIMA_VAPID_PRIVATE_KEY=worker_vapid_keys[0],
-            HEIMA_VAPID_SUBJECT=SUBJECT,
-            HEIMA_PUSH_ALLOWED_HOSTS="127.0.0.1",
-            # The alert was raised on the suite's frozen clock, hours before the real now.
-            HEIMA_ESCALATION_AFTER_SECONDS="86400",
-            HEIMA_LOG_LEVEL="WARNING",
-        )
-        process = await asyncio.create_subprocess_exec(
-            str(HEIMA), "worker", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-        )
-        try:
-            await until(lambda: stand_in.received, within=20)
-            process.send_signal(signal.SIGTERM)
-            _, stderr = await asyncio.wait_for(process.communicate(), 15)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-        assert process.returncode == 0, stderr.decode()
+        async with app_client(settings, clock) as client, database(database_url) as db:
+            hospital = await open_hospital(client, database_url, settings)
+            ward = await open_ward(client, hospital, stand_in, nurses=1, born=clock.now.date() - timedelta(days=40))
+            alert_id = await fever(client, ward, at=clock.now - timedelta(minutes=5))
+            env = {k: v for k, v in os.environ.items() if not k.startswith("HEIMA_")}
+            env.update(
+                HEIMA_DATABASE_URL=database_url,
+                HEIMA_DATA_DIR=str(tmp_path),
+                HEIMA_SECRET_KEY=settings.secret_key,
+                HEIMA_VAPID_PRIVATE_KEY=worker_vapid_keys[0],
+                HEIMA_VAPID_SUBJECT=SUBJECT,
+                HEIMA_PUSH_ALLOWED_HOSTS="127.0.0.1",
+                HEIMA_LOG_LEVEL="WARNING",
+            )
+            process = await asyncio.create_subprocess_exec(
+                str(HEIMA), "worker", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            )
+            try:
+                await until(lambda: stand_in.received, within=20)
+                process.send_signal(signal.SIGTERM)
+                _, stderr = await asyncio.wait_for(process.communicate(), 15)
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+            assert process.returncode == 0, stderr.decode()
+            # Exactly one push: the fresh alert is not due for escalation by the worker's clock.
+            assert payloads(stand_in) == [{"type": "alert", "alert_id": alert_id, "severity": "high"}]
+            assert [row["status"] for row in await deliveries(db, alert_id)] == ["sent"]
     finally:
         await stand_in.stop()
-    assert payloads(stand_in) == [{"type": "alert", "alert_id": alert_id, "severity": "high"}]
-    assert [row["status"] for row in await deliveries(wdb, alert_id)] == ["sent"]

@@ -34,7 +34,8 @@ export function Activate() {
         history.replaceState(null, "", `${location.pathname}#/`);
         return;
       }
-      setError(t("activationFailed"));
+      // 409: a guardian code for a child of a parent who is already signed in elsewhere.
+      setError(response.status === 409 ? t("activationExisting") : t("activationFailed"));
     } catch {
       setError(t("activationOffline"));
     } finally {

@@ -232,7 +232,10 @@ function SignedIn() {
             </div>
           </fieldset>
         )}
-        <Screen route={route} />
+        <Screen
+          route={route}
+          onProfileChanged={() => void fetchProfile().then((fresh) => fresh && setProfile(fresh))}
+        />
       </main>
     </Ctx.Provider>
   );
@@ -247,10 +250,10 @@ function Tab({ href, route, label }: { href: string; route: string; label: strin
   );
 }
 
-function Screen({ route }: { route: string }) {
+function Screen({ route, onProfileChanged }: { route: string; onProfileChanged: () => void }) {
   if (route.startsWith("/overview")) return <Overview />;
   if (route.startsWith("/video")) return <VideoScreen />;
-  if (route.startsWith("/more")) return <More />;
+  if (route.startsWith("/more")) return <More onProfileChanged={onProfileChanged} />;
   if (route.startsWith("/guidance")) return <GuidanceScreen />;
   return <Register />;
 }

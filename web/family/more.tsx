@@ -8,12 +8,13 @@ import { enablePush, pushState } from "./push";
 import { api } from "./state";
 import { formatDateTime } from "./time";
 
-export function More() {
-  const { t } = useApp();
+export function More({ onProfileChanged }: { onProfileChanged: () => void }) {
+  const { t, profile } = useApp();
   return (
     <>
       <h1>{t("moreTitle")}</h1>
       <Notifications />
+      {profile.me.role === "guardian" && <AddChild onAdded={onProfileChanged} />}
       <AccessLog />
       <Devices />
       <p>
@@ -98,21 +99,19 @@ function AccessLog() {
 
 function Devices() {
   const { t, locale } = useApp();
-  const [devices, setDevices] = useState<Schemas["DeviceSession"][] | null>(null);
+  const [devices, setDevices] = useState<Schemas["SessionInfo"][] | null>(null);
   const load = () =>
     void api
-      .GET("/api/v1/auth/sessions")
+      .GET("/api/v1/me/sessions")
       .then(({ data }) => setDevices(data?.items ?? []))
       .catch(() => setDevices([]));
   useEffect(load, []);
-  const signOut = async (device: Schemas["DeviceSession"]) => {
+  const signOut = async (device: Schemas["SessionInfo"]) => {
     if (device.current) {
       await signOutHere(t);
       return;
     }
-    await api.POST("/api/v1/auth/sessions/{session_id}/revoke", {
-      params: { path: { session_id: device.id } },
-    });
+    await api.DELETE("/api/v1/me/sessions/{session_id}", { params: { path: { session_id: device.id } } });
     load();
   };
   return (
@@ -142,6 +141,92 @@ function Devices() {
           })}
         </ul>
       )}
+      <NewPhone />
+    </section>
+  );
+}
+
+/** A code that signs another phone into this same account (typed in on that phone, within minutes). */
+function NewPhone() {
+  const { t, locale } = useApp();
+  const [code, setCode] = useState<Schemas["DeviceCode"] | null>(null);
+  const [failed, setFailed] = useState(false);
+  const make = async () => {
+    try {
+      const { data } = await api.POST("/api/v1/me/device-codes");
+      setCode(data ?? null);
+      setFailed(!data);
+    } catch {
+      setFailed(true);
+    }
+  };
+  return (
+    <div>
+      <button type="button" class="secondary" onClick={() => void make()}>
+        {t("newPhone")}
+      </button>
+      {code && (
+        <p class="notice ok" role="status">
+          {t("newPhoneCode", { code: code.code, until: formatDateTime(code.expires_at, locale) })}
+        </p>
+      )}
+      {failed && <p class="notice warn">{t("activationOffline")}</p>}
+    </div>
+  );
+}
+
+/** A guardian code for another child (a twin), entered here on the signed-in phone. */
+function AddChild({ onAdded }: { onAdded: () => void }) {
+  const { t } = useApp();
+  const [code, setCode] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [added, setAdded] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      const { data, error: problem } = await api.POST("/api/v1/me/guardianships", {
+        body: { code: code.trim() },
+      });
+      if (!data) {
+        setError(problem ? t("activationFailed") : t("activationOffline"));
+        return;
+      }
+      setCode("");
+      setAdded(true);
+      onAdded();
+    } catch {
+      setError(t("activationOffline"));
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="add-child-title">
+      <h2 id="add-child-title">{t("addChildTitle")}</h2>
+      <p class="muted">{t("addChildIntro")}</p>
+      <form onSubmit={submit}>
+        <label for="child-code">{t("activationCode")}</label>
+        <input
+          id="child-code"
+          class="code-input"
+          value={code}
+          onInput={(e) => setCode(e.currentTarget.value)}
+          autocomplete="one-time-code"
+          required
+        />
+        {error && (
+          <p class="notice high" role="alert">
+            {error}
+          </p>
+        )}
+        {added && (
+          <p class="notice ok" role="status">
+            {t("childAdded")}
+          </p>
+        )}
+        <p>
+          <button type="submit">{t("addChild")}</button>
+        </p>
+      </form>
     </section>
   );
 }

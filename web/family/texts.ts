@@ -24,6 +24,10 @@ export const texts = {
     nb: "Koden virket ikke. Sjekk at den er skrevet riktig, eller be sykehuset om en ny.",
     en: "The code did not work. Check that it is typed correctly, or ask the hospital for a new one.",
   },
+  activationExisting: {
+    nb: "Koden er for et barn til deg som allerede er logget inn. Skriv den under «Mer» → «Legg til et barn» på telefonen du bruker.",
+    en: "The code is for another child of yours, who are already signed in. Type it under More → Add a child on the phone you use.",
+  },
   activationOffline: {
     nb: "Ingen nettforbindelse. Prøv igjen når du er på nett.",
     en: "No connection. Try again when you are online.",
@@ -147,6 +151,18 @@ export const texts = {
     nb: "{count} registreringer er ikke sendt ennå og blir borte hvis du logger ut nå. Logge ut likevel?",
     en: "{count} registrations have not been sent yet and will be lost if you sign out now. Sign out anyway?",
   },
+  newPhone: { nb: "Logg inn en annen telefon", en: "Sign in another phone" },
+  newPhoneCode: {
+    nb: "Skriv koden {code} på den andre telefonen (gyldig til {until}).",
+    en: "Type the code {code} on the other phone (valid until {until}).",
+  },
+  addChildTitle: { nb: "Legg til et barn", en: "Add a child" },
+  addChildIntro: {
+    nb: "Har du fått en kode for et barn til (for eksempel en tvilling)? Skriv den her.",
+    en: "Got a code for another child (a twin, for instance)? Type it here.",
+  },
+  addChild: { nb: "Legg til", en: "Add" },
+  childAdded: { nb: "Barnet er lagt til.", en: "The child has been added." },
   signedInSince: { nb: "innlogget {date}", en: "signed in {date}" },
   notificationsTitle: { nb: "Varsler", en: "Notifications" },
   notificationsIntro: {

@@ -140,40 +140,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/sessions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** ListDevices */
-        get: operations["ApiV1AuthSessionsListDevices"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/sessions/{session_id}/revoke": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** SignOutDevice */
-        post: operations["ApiV1AuthSessionsSessionIdRevokeSignOutDevice"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -186,6 +152,74 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/device-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** CreateDeviceCode */
+        post: operations["ApiV1MeDeviceCodesCreateDeviceCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/guardianships": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** LinkChild */
+        post: operations["ApiV1MeGuardianshipsLinkChild"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListSessions */
+        get: operations["ApiV1MeSessionsListSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** EndSession */
+        delete: operations["ApiV1MeSessionsSessionIdEndSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -486,6 +520,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/patients/{patient_id}/guardians/{guardian_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** UnlinkGuardian */
+        delete: operations["ApiV1PatientsPatientIdGuardiansGuardianIdUnlinkGuardian"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patients/{patient_id}/measurements": {
         parameters: {
             query?: never;
@@ -550,6 +601,40 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{patient_id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListFamilySessions */
+        get: operations["ApiV1PatientsPatientIdSessionsListFamilySessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{patient_id}/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** EndFamilySession */
+        delete: operations["ApiV1PatientsPatientIdSessionsSessionIdEndFamilySession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -721,15 +806,18 @@ export interface components {
         /** AccessLogEntry */
         AccessLogEntry: {
             action: string;
-            /** Format: uuid */
-            actor_id: string;
+            actor_id: string | null;
             actor_name: string;
             actor_role: string;
             /** Format: date-time */
             at: string;
+            code_issued_by?: components["schemas"]["Person"] | null;
+            device_name?: string | null;
             id: number;
             outcome: string;
             resource: string;
+            session_id?: string | null;
+            signed_in_with?: string | null;
         };
         /** ActivateRequest */
         ActivateRequest: {
@@ -855,6 +943,7 @@ export interface components {
         };
         /** ContactRequest */
         ContactRequest: {
+            contact_within_hours?: number | null;
             /** Format: date-time */
             created_at: string;
             created_by: components["schemas"]["Recorder"];
@@ -877,20 +966,11 @@ export interface components {
         ContactRequestList: {
             items: components["schemas"]["ContactRequest"][];
         };
-        /** DeviceSession */
-        DeviceSession: {
+        /** DeviceCode */
+        DeviceCode: {
+            code: string;
             /** Format: date-time */
-            created_at: string;
-            current: boolean;
-            device_name: string | null;
-            /** Format: uuid */
-            id: string;
-            /** Format: date-time */
-            last_active_at: string;
-        };
-        /** DeviceSessionList */
-        DeviceSessionList: {
-            items: components["schemas"]["DeviceSession"][];
+            expires_at: string;
         };
         /** EchoAnswer */
         EchoAnswer: {
@@ -924,6 +1004,7 @@ export interface components {
             /** @enum {string} */
             source: "programme" | "patient";
             title: string;
+            version: string;
         };
         /** Enrolment */
         Enrolment: {
@@ -948,6 +1029,23 @@ export interface components {
             started_at?: string | null;
             /** Format: uuid */
             unit_id: string;
+        };
+        /** FamilySession */
+        FamilySession: {
+            code_issued_by: components["schemas"]["Person"] | null;
+            /** Format: date-time */
+            created_at: string;
+            device_name: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            signed_in_with: "password" | "activation-code" | "device-code";
+            user: components["schemas"]["Person"];
+            user_role: string;
+        };
+        /** FamilySessionList */
+        FamilySessionList: {
+            items: components["schemas"]["FamilySession"][];
         };
         FieldError: {
             field: string;
@@ -1060,6 +1158,10 @@ export interface components {
             type: string;
             unit: string;
             value: number | string | null;
+        };
+        /** LinkRequest */
+        LinkRequest: {
+            code: string;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -1303,6 +1405,12 @@ export interface components {
             id: string;
             time_zone: string;
         };
+        /** Person */
+        Person: {
+            display_name: string;
+            /** Format: uuid */
+            id: string;
+        };
         Problem: {
             detail: string;
             errors?: components["schemas"]["FieldError"][];
@@ -1442,6 +1550,22 @@ export interface components {
             /** @constant */
             method: "sum";
         };
+        /** SessionInfo */
+        SessionInfo: {
+            code_issued_by: components["schemas"]["Person"] | null;
+            /** Format: date-time */
+            created_at: string;
+            current: boolean;
+            device_name: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            signed_in_with: "password" | "activation-code" | "device-code";
+        };
+        /** SessionList */
+        SessionList: {
+            items: components["schemas"]["SessionInfo"][];
+        };
         /** StoredFormResponse */
         StoredFormResponse: {
             answers: {
@@ -1496,6 +1620,7 @@ export interface components {
         };
         /** Unit */
         Unit: {
+            contact_within_hours: number | null;
             /** Format: date-time */
             created_at: string;
             /** Format: uuid */
@@ -1506,6 +1631,7 @@ export interface components {
         };
         /** UnitCreate */
         UnitCreate: {
+            contact_within_hours?: number | null;
             name: string;
         };
         /** UnitList */
@@ -1911,7 +2037,7 @@ export interface operations {
             };
         };
     };
-    ApiV1AuthSessionsListDevices: {
+    ApiV1MeMe: {
         parameters: {
             query?: never;
             header?: never;
@@ -1926,7 +2052,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeviceSessionList"];
+                    "application/json": components["schemas"]["Me"];
                 };
             };
             /** @description A problem document (RFC 9457): the request was refused or could not be served. */
@@ -1940,7 +2066,107 @@ export interface operations {
             };
         };
     };
-    ApiV1AuthSessionsSessionIdRevokeSignOutDevice: {
+    ApiV1MeDeviceCodesCreateDeviceCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceCode"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1MeGuardianshipsLinkChild: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1MeSessionsListSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1MeSessionsSessionIdEndSession: {
         parameters: {
             query?: never;
             header?: never;
@@ -1965,35 +2191,6 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    ApiV1MeMe: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Me"];
                 };
             };
             /** @description A problem document (RFC 9457): the request was refused or could not be served. */
@@ -2977,6 +3174,45 @@ export interface operations {
             };
         };
     };
+    ApiV1PatientsPatientIdGuardiansGuardianIdUnlinkGuardian: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patient_id: string;
+                guardian_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1PatientsPatientIdMeasurementsListMeasurements: {
         parameters: {
             query?: {
@@ -3110,7 +3346,9 @@ export interface operations {
     ApiV1PatientsPatientIdRulesCodeSetRule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "If-Match"?: string | null;
+            };
             path: {
                 patient_id: string;
                 code: string;
@@ -3172,6 +3410,85 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["RuleHistory"];
                 };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1PatientsPatientIdSessionsListFamilySessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patient_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FamilySessionList"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1PatientsPatientIdSessionsSessionIdEndFamilySession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patient_id: string;
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A problem document (RFC 9457): the request was refused or could not be served. */
             400: {

@@ -1,5 +1,6 @@
 """A family of their own for each browser test: twins in unit U1 of the web world, their guardian
-(made through the API), and fresh activation codes that sign the same guardian in on a page."""
+(made through the API: twin A's code makes the account on a "phone", twin B's is linked to it),
+and device codes from that phone that sign the same guardian in on a page."""
 
 from __future__ import annotations
 
@@ -7,7 +8,19 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.helpers import Actor, World, activate, activation_code, bearer, make_patient, me, unique
+from tests.helpers import (
+    API,
+    Actor,
+    World,
+    activate,
+    activation_code,
+    bearer,
+    expect,
+    link_child,
+    make_patient,
+    me,
+    unique,
+)
 from tests.web.family.support import sign_in
 
 INFANT = {"birth_weight_g": 1650, "prescribed_ml_per_kg_day": 160}
@@ -25,8 +38,9 @@ class Family:
     guardian_headers: dict[str, str]
 
     async def code(self) -> str:
-        """A new single-use code for the twins' guardian."""
-        return await activation_code(self.client, self.clinician, self.twin_a, "guardian", self.guardian_id)
+        """A device code from the guardian's phone: it signs a new phone into the same account."""
+        response = await self.client.post(f"{API}/me/device-codes", headers=self.guardian_headers)
+        return (await expect(response, 201))["code"]
 
 
 @pytest.fixture
@@ -37,8 +51,10 @@ async def family(client, web_world: World) -> Family:
     twin_b = await make_patient(client, web_world.clin_u1, web_world.unit_u1, "premature-home", INFANT, name_b)
     tokens = await activate(client, await activation_code(client, web_world.clin_u1, twin_a, "guardian"))
     headers = bearer(tokens["access_token"])
-    guardian_id = (await me(client, Actor("guardian", "guardian", tokens["access_token"])))["id"]
-    await activate(client, await activation_code(client, web_world.clin_u1, twin_b, "guardian", guardian_id), "tablet")
+    guardian = Actor("guardian", "guardian", tokens["access_token"])
+    guardian_id = (await me(client, guardian))["id"]
+    twin_b_code = await activation_code(client, web_world.clin_u1, twin_b, "guardian", guardian_id)
+    await link_child(client, guardian, twin_b_code)
     return Family(client, web_world.clin_u1, twin_a, twin_b, name_a, name_b, guardian_id, headers)
 
 

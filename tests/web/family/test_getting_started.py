@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.helpers import API
+from tests.helpers import API, INFANT, activation_code, make_patient
 from tests.web.family.support import all_sent, choose, register_feed, sign_in
 
 
@@ -21,7 +21,7 @@ async def test_activation_signs_the_device_in_under_its_name(page, family, clien
     await page.get_by_role("group", name="Velg barn").get_by_role("button", name=family.name_a).wait_for()
     await page.get_by_role("button", name=family.name_b, exact=True).wait_for()
     assert family.name_a in await page.get_by_test_id("for-whom").inner_text()
-    sessions = (await client.get(f"{API}/auth/sessions", headers=family.guardian_headers)).json()["items"]
+    sessions = (await client.get(f"{API}/me/sessions", headers=family.guardian_headers)).json()["items"]
     assert "Mammas telefon" in {s["device_name"] for s in sessions}
     # The tokens survive a reload: still signed in.
     await page.reload()
@@ -86,3 +86,20 @@ async def test_the_app_fits_a_320_px_screen(signed_in):
         await page.goto(f"/app/{route}")
         await page.get_by_role("link", name="Oversikt").wait_for()
         assert await page.evaluate("document.documentElement.scrollWidth") <= 320, route
+
+
+async def test_a_code_for_another_child_is_added_in_the_signed_in_app(signed_in, family, client, web_world):
+    page = signed_in
+    sibling = await make_patient(
+        client, family.clinician, web_world.unit_u1, "premature-home", INFANT, f"Søsken {family.name_a[-4:]}"
+    )
+    code = await activation_code(client, family.clinician, sibling, "guardian", family.guardian_id)
+    await page.get_by_role("link", name="Mer").click()
+    await page.get_by_role("region", name="Legg til et barn").get_by_label("Aktiveringskode").fill(code)
+    await page.get_by_role("button", name="Legg til", exact=True).click()
+    await page.get_by_role("status").filter(has_text="Barnet er lagt til").wait_for()
+    await (
+        page.get_by_role("group", name="Velg barn")
+        .get_by_role("button", name=f"Søsken {family.name_a[-4:]}")
+        .wait_for()
+    )
