@@ -60,7 +60,11 @@ export function ContactRequest({ patientId }: { patientId: string }) {
       </form>
       {sent && (
         <p class={`notice ${sent.status === "pending" ? "warn" : "ok"}`} role="status">
-          {sent.status === "pending" ? t("contactQueued") : t("contactSent")}
+          {sent.status === "pending"
+            ? t("contactQueued")
+            : sent.contactWithinHours
+              ? t("contactSentWithin", { hours: sent.contactWithinHours })
+              : t("contactSent")}
         </p>
       )}
     </section>

@@ -22,6 +22,8 @@ export interface OutboxItem {
   detail?: string;
   answeredAt?: number;
   score?: number | null;
+  /** A contact request's answer: the unit's promise to contact the family within this many hours. */
+  contactWithinHours?: number | null;
 }
 
 export interface Guidance {
@@ -184,9 +186,18 @@ export class Outbox {
     const now = Date.now();
     if (sent.data) {
       // A form response answers its score and alerts; a contact request its stored self.
-      const answer = sent.data as { alerts?: Schemas["AlertRef"][]; score?: number | null };
+      const answer = sent.data as {
+        alerts?: Schemas["AlertRef"][];
+        score?: number | null;
+        contact_within_hours?: number | null;
+      };
       const status = sent.response.status === 200 ? "duplicate" : "created";
-      await putAll(await this.db, STORE, [{ ...item, status, score: answer.score, answeredAt: now }]);
+      const answered = {
+        score: answer.score,
+        contactWithinHours: answer.contact_within_hours,
+        answeredAt: now,
+      };
+      await putAll(await this.db, STORE, [{ ...item, status, ...answered }]);
       for (const alert of answer.alerts ?? [])
         guidance.push({ patientId: item.patientId, alert, receivedAt: now });
       return;

@@ -117,6 +117,10 @@ export const texts = {
     nb: "Avdelingen har fått forespørselen din og tar kontakt med deg. Er det akutt, ring 113.",
     en: "The unit has your request and will contact you. If it is urgent, call 113.",
   },
+  contactSentWithin: {
+    nb: "Avdelingen har fått forespørselen din og kontakter deg innen {hours} timer. Er det akutt, ring 113.",
+    en: "The unit has your request and will contact you within {hours} hours. If it is urgent, call 113.",
+  },
   // Today and history
   today: { nb: "I dag", en: "Today" },
   feeds: { nb: "Måltider", en: "Feeds" },
