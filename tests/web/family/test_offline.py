@@ -127,3 +127,24 @@ async def test_a_conflict_is_shown_with_its_reason_and_can_be_sent_as_new(signed
         uuid.UUID(family.twin_a),
     )
     assert [row["value"] for row in values] == [2100.0, 2500.0]
+
+
+async def test_a_refused_item_shows_the_servers_reason_and_is_corrected_in_place(signed_in, family, db):
+    page = signed_in
+    await page.get_by_role("button", name="Vekt", exact=True).click()
+    await page.get_by_label("Vekt (g)").fill("2300")
+    # A time the phone accepts but the server refuses: before the child was born.
+    await page.get_by_label("Tidspunkt").fill("2026-01-01T08:00")
+    await page.get_by_role("button", name="Lagre").click()
+    await page.get_by_role("status").filter(has_text="Lagret for").wait_for()
+    [measurement_id] = await outbox_ids(page)
+    item = page.locator(f"li[data-id='{measurement_id}']")
+    await item.filter(has_text="Ikke godtatt").wait_for()
+    await item.get_by_text("measured_at").wait_for()  # the server's reason names the field
+
+    await item.get_by_role("button", name="Rett opp").click()
+    await item.get_by_label("Tidspunkt").fill("2026-11-22T07:00")
+    await item.get_by_role("button", name="Lagre").click()
+    # Sent again under the same id, now stored.
+    await page.locator(f"li[data-id='{measurement_id}'][data-status=created]").wait_for()
+    assert await stored(db, family.twin_a, measurement_id) == 1
