@@ -7,7 +7,8 @@
                      (extra arguments go to pytest)
 
 Each set-up step is skipped when what it depends on has not changed since it last ran: the Python
-install on pyproject.toml, `npm ci` on web/'s lock file, the build on web/'s sources.
+install on pyproject.toml, `npm ci` on web/'s lock file (and on tools/openapi/'s, for the npm tools
+that check the OpenAPI document), the build on web/'s sources.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".heima-installed"
+OPENAPI_TOOLS = ROOT / "tools" / "openapi"
 WEB = ROOT / "web"
 NODE_MODULES_STAMP = WEB / "node_modules" / ".heima-installed"
 BUILD_STAMP = WEB / "dist" / ".heima-built"
@@ -98,6 +100,21 @@ def ensure_chromium() -> None:
     )
 
 
+def ensure_openapi_tools() -> None:
+    """openapi-typescript, tsc and Redocly's CLI at the locked versions (tests/test_openapi_clients.py)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        print("npm not found: the OpenAPI client tests will be skipped (Debian package `npm`)", flush=True)
+        return
+    stamp = OPENAPI_TOOLS / "node_modules" / ".heima-installed"
+    wanted = _digest([OPENAPI_TOOLS / "package-lock.json"])
+    if not _stale(stamp, wanted):
+        return
+    print("installing the OpenAPI tools (npm ci) …", flush=True)
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=OPENAPI_TOOLS, check=True)
+    stamp.write_text(wanted)
+
+
 def main() -> int:
     command, *rest = sys.argv[1:] or ["help"]
     if command not in ("serve", "test"):
@@ -111,6 +128,7 @@ def main() -> int:
     if command == "serve":
         argv = [str(BIN / "heima"), "serve", "--demo", *rest]
     else:
+        ensure_openapi_tools()
         argv = [str(BIN / "python"), "-m", "pytest", *rest]
     os.execv(argv[0], argv)
 

@@ -153,6 +153,13 @@ class Recorded:
     forgotten: int  # subscriptions deleted because the push service said they are gone
 
 
+async def backlog(conn: asyncpg.Connection, now: datetime) -> tuple[int, float]:
+    """How many deliveries are not settled yet, and the age in seconds of the oldest (0: none)."""
+    row = await conn.fetchrow(queries.select_delivery_backlog)
+    oldest = row["oldest"]
+    return row["pending"], max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+
+
 async def claim(conn: asyncpg.Connection, now: datetime, limit: int, policy: Policy) -> list[Claimed]:
     """Lease up to `limit` due deliveries. Run it outside a transaction (or commit right after):
     the lease must be visible to other workers before anything is sent."""

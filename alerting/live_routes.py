@@ -9,14 +9,22 @@ from typing import Annotated
 
 import asyncpg
 import msgspec
-from litestar import Router, get
-from litestar.datastructures import State
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import Cookie, State
 from litestar.params import FromQuery, HeaderParameter
 from litestar.response import Stream
 
 from alerting.live import SIGNED_OUT, AlertHub, LiveAlert, Subscriber, hub_of, queries, sse
-from backend.access.service import Access, Caller, SignedIn
+from backend.access.service import (
+    STREAM_TICKET_COOKIE,
+    STREAM_TICKET_TTL_SECONDS,
+    Access,
+    Caller,
+    SignedIn,
+    issue_stream_ticket,
+)
 from backend.clock import Clock
+from backend.db import DbConnection
 
 log = logging.getLogger("heima.alerting.live")
 
@@ -27,8 +35,31 @@ RESOURCE = "alerts"
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-@get("/alerts/stream", opt={"access": Access.CLINICIAN})
+@post("/alerts/stream/ticket", opt={"access": Access.CLINICIAN}, status_code=204)
+async def stream_ticket(request: Request, conn: DbConnection, caller: SignedIn, state: State) -> Response[None]:
+    """The way in for a browser's `EventSource`, which cannot send an Authorization header: sets a
+    single-use ticket, valid for 30 s, as an HttpOnly, SameSite=Strict cookie scoped to the
+    stream's path (Secure over https). Open `GET /alerts/stream` (with credentials) within that
+    time; the stream takes the ticket and clears the cookie. Ask for a new ticket to reconnect."""
+    ticket = await issue_stream_ticket(conn, caller, state.secrets)
+    return Response(None, status_code=204, cookies=[_ticket_cookie(request, ticket, STREAM_TICKET_TTL_SECONDS)])
+
+
+def _ticket_cookie(request: Request, value: str, max_age: int) -> Cookie:
+    return Cookie(
+        key=STREAM_TICKET_COOKIE,
+        value=value,
+        max_age=max_age,
+        path=request.url.path.removesuffix("/ticket"),
+        httponly=True,
+        secure=request.url.scheme == "https",
+        samesite="strict",
+    )
+
+
+@get("/alerts/stream", opt={"access": Access.CLINICIAN, "stream_ticket": True})
 async def stream_alerts(
+    request: Request,
     caller: SignedIn,
     state: State,
     last_event_id: Annotated[str | None, HeaderParameter(name="Last-Event-ID", max_length=200)] = None,
@@ -38,14 +69,17 @@ async def stream_alerts(
     patient of your units is raised or changes, committed; a comment every 15 s. Listening starts
     with the first comment; re-read GET /alerts then, and on every reconnect (a reconnect with a
     `Last-Event-ID` starts with a `resync` event). `once=true` answers the opening comment and
-    ends (for probes)."""
+    ends (for probes). A browser signs in with the cookie of `POST /alerts/stream/ticket` instead
+    of a bearer token."""
     # The request's transaction (it resolved the caller) commits when this returns, before the
     # stream starts: a stream holds no database connection while it waits.
     opening = f"retry: {RETRY_MS}\n".encode() + sse(None, comment="heima alerts")
+    # A ticket is spent once used: the browser is told to forget it.
+    spent = [_ticket_cookie(request, "", 0)] if STREAM_TICKET_COOKIE in request.cookies else []
     if once:
-        return Stream(_once(opening), media_type="text/event-stream", headers=HEADERS)
+        return Stream(_once(opening), media_type="text/event-stream", headers=HEADERS, cookies=spent)
     events = _events(hub_of(state), state.db_pool, state.clock, caller, opening, resync=last_event_id is not None)
-    return Stream(events, media_type="text/event-stream", headers=HEADERS)
+    return Stream(events, media_type="text/event-stream", headers=HEADERS, cookies=spent)
 
 
 async def _once(opening: bytes) -> AsyncIterator[bytes]:
@@ -119,4 +153,4 @@ async def _logged(pool: asyncpg.Pool, clock: Clock, caller: Caller, event: LiveA
     return logged is not None
 
 
-router = Router(path="/", tags=["alerts"], route_handlers=[stream_alerts])
+router = Router(path="/", tags=["alerts"], route_handlers=[stream_ticket, stream_alerts])

@@ -235,6 +235,30 @@ insert into alert_events (alert_id, at, kind, actor_id, severity, note)
 select r.id, $3, 'resolve', $2, r.severity, $4 from resolved r
 returning alert_id
 
+-- name: resolve_handled_contact_alerts
+-- Handling a contact request resolves the unresolved alerts that rest only on contact requests
+-- that are all handled now ($2 who handled, $3 when, $4 the note). Returns the ids resolved.
+with handled as (
+    select a.id from alerts a
+    where a.patient_id = $1 and a.status <> 'resolved' and cardinality(a.contact_request_ids) > 0
+      and not exists (select 1 from contact_requests c
+                      where c.id = any(a.contact_request_ids) and c.status = 'open')
+    for update
+),
+resolved as (
+    update alerts a set status = 'resolved', resolved_by = $2, resolved_at = $3, resolution_note = $4
+    from handled h where a.id = h.id
+    returning a.id, a.severity
+),
+cancelled as (
+    update push_deliveries d set status = 'cancelled'
+    from resolved r
+    where d.alert_id = r.id and d.status = 'pending'
+)
+insert into alert_events (alert_id, at, kind, actor_id, severity, note)
+select r.id, $3, 'resolve', $2, r.severity, $4 from resolved r
+returning alert_id
+
 -- name: select_alert
 select a.id, a.patient_id, p.display_name as patient_name, a.rule_code, a.rule_kind, a.rule_source, a.severity,
        a.status, a.title, a.explanation, a.patient_text, a.measurement_ids, a.form_response_ids,
@@ -379,6 +403,12 @@ set status = 'sending', attempts = d.attempts + 1,
 from due
 where d.id = due.id
 returning d.id, d.alert_id, d.user_id, d.severity, d.attempts, d.escalation_step
+
+-- name: select_delivery_backlog
+-- The worker's health (heima_worker_deliveries_pending, ..._oldest_pending_delivery_age_seconds):
+-- deliveries not settled yet, and when the oldest was created. Few rows: the claim index covers it.
+select count(*) as pending, min(created_at) as oldest
+from push_deliveries where status = any('{pending,sending}'::text[])
 
 -- name: claim_deliveries
 -- The delivery worker's claim (alerting/delivery.py): up to $2 deliveries due at $1, leased for $3

@@ -16,7 +16,10 @@ neither a lost notification nor Redis being down loses a push (RELIABILITY.md §
 Decisions about time (due, backoff, escalation, missing data) use the injected clock, so tests
 move it instead of sleeping and drive single rounds with `run_once`; the latency stamps use real
 time. The push stages of heima_alert_latency_seconds are observed here and served on the worker's
-own /metrics (`worker_metrics_port`).
+own /metrics (`worker_metrics_port`), with the worker's health: when each loop last went round,
+the deliveries not yet settled and the age of the oldest, pushes by outcome, sweeps. Each round of
+the delivery loop also touches the heartbeat file that `heima worker-health` (compose's health
+check) reads: the worker is the only path from an alert to a phone, so a stuck one must show.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
-from prometheus_client import Counter, start_http_server
+from prometheus_client import Counter, Gauge, start_http_server
 
 from alerting import delivery, escalation
 from alerting.push import Pusher, PushNotConfigured
@@ -74,6 +77,24 @@ class WorkerMetrics:
         self.swept = Counter(
             "heima_sweep_alerts_total", "Alerts the sweep raised or made more severe", registry=self.registry
         )
+        self.sweeps = Counter("heima_worker_sweeps_total", "Missing-data sweeps run", registry=self.registry)
+        self.last_loop = Gauge(
+            "heima_worker_last_loop_timestamp_seconds",
+            "When each loop of the worker (delivery, schedule) last went round, Unix time",
+            ["loop"],
+            registry=self.registry,
+        )
+        self.pending = Gauge(
+            "heima_worker_deliveries_pending",
+            "Push deliveries not settled yet (pending or sending)",
+            registry=self.registry,
+        )
+        self.oldest_pending = Gauge(
+            "heima_worker_oldest_pending_delivery_age_seconds",
+            "Age of the oldest push delivery not settled yet (0: none)",
+            registry=self.registry,
+        )
+        self.base = base
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +187,27 @@ class AlertWorker:
         finally:
             current_metrics.reset(counting)
         self.metrics.swept.inc(raised)
+        self.metrics.sweeps.inc()
         return raised
+
+    # -- health ----------------------------------------------------------------------------------
+
+    async def observe_backlog(self) -> None:
+        """The deliveries not settled yet, and the pool, for /metrics."""
+        async with self.pool.acquire() as conn:
+            pending, oldest_age = await delivery.backlog(conn, self.clock())
+        self.metrics.pending.set(pending)
+        self.metrics.oldest_pending.set(oldest_age)
+        self.metrics.base.refresh(self.pool)
+
+    def went_round(self, loop: str) -> None:
+        """A loop finished a round: its gauge, and for delivery the heartbeat file, say when."""
+        self.metrics.last_loop.labels(loop).set(self.wall().timestamp())
+        if loop == "delivery":
+            try:
+                self.settings.worker_heartbeat_path.touch()
+            except OSError as exc:
+                log.warning("alerting.worker.heartbeat_failed", extra={"error": type(exc).__name__})
 
     # -- rounds ----------------------------------------------------------------------------------
 
@@ -180,6 +221,7 @@ class AlertWorker:
             claimed += count
             if count < self.settings.delivery_batch_size:
                 break
+        await self.observe_backlog()
         return Round(escalated, raised, claimed)
 
     async def run(self, stop: asyncio.Event, dsn: str) -> None:
@@ -208,6 +250,7 @@ class AlertWorker:
                 except TRANSIENT as exc:
                     # The database may be restarting: the next round tries again.
                     log.warning("alerting.delivery.claim_failed", extra={"error": type(exc).__name__})
+                self.went_round("delivery")
                 await _first_of(wake.wait(), stop.wait(), within=self.settings.delivery_poll_seconds)
         finally:
             await listener.close()
@@ -227,12 +270,14 @@ class AlertWorker:
                     next_sweep = loop.time() + self.settings.sweep_interval_seconds
                     if await self.sweep():
                         wake.set()
+                await self.observe_backlog()
             except TRANSIENT as exc:
                 log.warning("alerting.worker.schedule_failed", extra={"error": type(exc).__name__})
             except Exception:
                 # A mistake in escalation or a sweep must not stop the pushes: logged, and tried
                 # again next interval.
                 log.exception("alerting.worker.schedule_crashed")
+            self.went_round("schedule")
             await _first_of(stop.wait(), within=self.settings.delivery_poll_seconds)
 
     async def _claim_into(self, slots: asyncio.Semaphore, sending: set[asyncio.Task[object]]) -> None:

@@ -128,6 +128,21 @@ async def resolve_alert(conn: asyncpg.Connection, caller: Caller, alert_id: UUID
     return await _read(conn, alert_id)
 
 
+CONTACT_HANDLED_NOTE = "Contact request handled."
+
+
+async def resolve_handled_contact_alerts(conn: asyncpg.Connection, caller: Caller, patient_id: UUID) -> list[UUID]:
+    """A handled contact request needs no alert any more: resolve the patient's alerts whose
+    contact requests are all handled (the caller was authorized for the patient)."""
+    rows = await conn.fetch(
+        queries.resolve_handled_contact_alerts, patient_id, caller.id, caller.now, CONTACT_HANDLED_NOTE
+    )
+    resolved = [row["alert_id"] for row in rows]
+    if resolved:
+        await live.announce(conn, resolved)  # on commit, to the dashboards' live streams
+    return resolved
+
+
 async def list_patient_alerts(
     conn: asyncpg.Connection, caller: Caller, patient_id: UUID, limit: int
 ) -> PatientAlertList:

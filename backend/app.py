@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import asynccontextmanager
 
@@ -32,11 +33,12 @@ from backend.forms.routes import router as forms_router
 from backend.identity.routes import router as identity_router
 from backend.measurements.catalogue import load_catalogue
 from backend.measurements.routes import router as measurements_router
-from backend.observability import Metrics, configure_logging, observe_requests
+from backend.observability import Metrics, configure_logging, observe_requests, refresh_periodically
 from backend.organisation.routes import router as organisation_router
 from backend.patients.routes import router as patients_router
 from backend.programmes.routes import router as programmes_router
 from backend.proxies import TrustedProxies, parse_networks
+from backend.reports.routes import router as reports_router
 from backend.retry import retry_transient
 from backend.security import Secrets
 from backend.settings import Settings
@@ -77,9 +79,13 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
         app.state.redis = create_redis(settings.redis_url) if settings.redis_url else None
         async with app.state.db_pool.acquire() as conn:
             app.state.catalogue = await load_catalogue(conn)
+        # The measurement codes are data in the migrations: the document names them once they are read.
+        app.state.openapi_document = docs.finish_document(app, list(app.state.catalogue))
+        refreshing = asyncio.create_task(refresh_periodically(metrics, app.state.db_pool))
         try:
             yield
         finally:
+            refreshing.cancel()
             await app.state.echo.close_all()
             if app.state.redis is not None:
                 await app.state.redis.aclose()
@@ -100,6 +106,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
             push_router,
             echo_router,
             meetings_router,
+            reports_router,
         ],
         security=[{"bearer": []}],
     )
@@ -146,8 +153,6 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
     # Outermost: everything inside sees the real client (per-address limits, logs, join links).
     app.asgi_handler = TrustedProxies(parse_networks(settings.trusted_proxies)).middleware(observed)
     check_access_declared(app)
-    # Built once here so `/openapi.json` and the `/docs` UI both show the problem+json answers.
-    docs.declare_problem_responses(app.openapi_schema)
     return app
 
 

@@ -19,6 +19,7 @@ import sys
 from types import FrameType
 from typing import Any
 
+from backend.observability import metrics_shared_by_workers
 from backend.settings import Settings
 
 log = logging.getLogger("heima.serve")
@@ -68,12 +69,14 @@ def run(factory: str, *, server: str, workers: int, host: str, port: int, log_le
     """Serve the app `factory` (module:function, called with no arguments in each worker process)
     until SIGINT or SIGTERM; after a graceful shutdown SIGINT ends in KeyboardInterrupt and SIGTERM
     in SystemExit(143), as a process killed by it would (the embedded database's context unwinds)."""
-    if server == "uvicorn":
-        _run_uvicorn(factory, workers=workers, host=host, port=port)
-    elif server == "granian":
-        _run_granian(factory, workers=workers, host=host, port=port, log_level=log_level)
-    else:  # Settings.checked refuses anything else
+    if server not in ("uvicorn", "granian"):  # Settings.checked refuses anything else
         raise ValueError(f"unknown server {server!r}")
+    # One scrape of /metrics shows every worker process (backend/observability.py).
+    with metrics_shared_by_workers():
+        if server == "uvicorn":
+            _run_uvicorn(factory, workers=workers, host=host, port=port)
+        else:
+            _run_granian(factory, workers=workers, host=host, port=port, log_level=log_level)
 
 
 def _run_uvicorn(factory: str, *, workers: int, host: str, port: int) -> None:

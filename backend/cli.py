@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import signal
+import subprocess
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -121,8 +124,6 @@ def _print_demo(settings: Settings, dsn: str) -> Any:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import os
-
     from backend.asgi import HEIMA_APP, run
 
     workers = serving_workers(settings)
@@ -131,6 +132,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # The app is built by a factory in the process that serves it (a worker process, for a
         # server that has them): the resolved database URL and secret go down in the environment.
         os.environ.update(replace(settings, database_url=dsn, workers=workers).as_env())
+        # The demo is the whole service in one command: the alert worker (push delivery,
+        # escalation, missing-data sweeps) runs beside the API as a child process.
+        worker = start_worker_process() if args.demo or args.with_worker else None
         origin = f"http://{args.host}:{args.port}"
         print(f"Heima listens on {origin} (docs at /docs)")
         print(f"The family app: {origin}/app/ · the care app: {origin}/care/")
@@ -140,15 +144,46 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             print(f"Sign the family app in with the activation code {code} ({who}).")
         sys.stdout.flush()
         log.info("serve.starting", extra={"server": settings.server, "workers": workers})
-        run(
-            HEIMA_APP,
-            server=settings.server,
-            workers=workers,
-            host=args.host,
-            port=args.port,
-            log_level=settings.log_level,
-        )
+        try:
+            run(
+                HEIMA_APP,
+                server=settings.server,
+                workers=workers,
+                host=args.host,
+                port=args.port,
+                log_level=settings.log_level,
+            )
+        finally:
+            if worker is not None:
+                stop_worker_process(worker)
     return 0
+
+
+def start_worker_process() -> subprocess.Popen[bytes]:
+    """`heima worker` as a child, on the environment `serve` resolved (the same database, secret
+    and VAPID key); on Linux it is told to stop when `serve` dies, however it dies."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "worker"],
+        env=dict(os.environ),
+        preexec_fn=_stop_with_parent if sys.platform.startswith("linux") else None,
+    )
+
+
+def _stop_with_parent() -> None:
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def stop_worker_process(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.terminate()  # the worker finishes its round and stops on SIGTERM
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=5)
 
 
 def serving_workers(settings: Settings) -> int:
@@ -177,6 +212,16 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker_health(settings: Settings, args: argparse.Namespace) -> int:
+    import time
+
+    from backend.worker import check_heartbeat, heartbeat_limit
+
+    healthy, message = check_heartbeat(settings.worker_heartbeat_path, time.time(), heartbeat_limit(settings))
+    print(f"heima: {message}", file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
+
+
 def cmd_vapid_keys(settings: Settings, args: argparse.Namespace) -> int:
     from alerting.vapid import new_key_pair
 
@@ -191,11 +236,15 @@ def cmd_openapi(settings: Settings, args: argparse.Namespace) -> int:
     apps' API types are generated from it (docs/web.md)."""
     import json
 
+    import msgspec
+
     from backend.app import create_app
 
     offline = Settings(database_url="postgresql://unused", secret_key="x" * 32)
     document = create_app(offline, configure_logs=False).openapi_schema.to_schema()
-    print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
+    # Examples in the document may be the structs the app answers with (FieldError): encode them
+    # as the server does, so this prints exactly what /openapi.json serves.
+    print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, default=msgspec.to_builtins))
     return 0
 
 
@@ -210,9 +259,15 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default=settings.host)
     serve.add_argument("--port", type=int, default=settings.port)
-    serve.add_argument("--demo", action="store_true", help="seed demo data first and print its logins")
+    serve.add_argument(
+        "--demo", action="store_true", help="seed demo data first, print its logins, and run the worker too"
+    )
+    serve.add_argument("--with-worker", action="store_true", help="run `heima worker` beside the API")
     serve.set_defaults(run=cmd_serve)
     commands.add_parser("worker", help="run background jobs").set_defaults(run=cmd_worker)
+    commands.add_parser(
+        "worker-health", help="exit 0 when this host's worker went round lately (a container health check)"
+    ).set_defaults(run=cmd_worker_health)
     commands.add_parser("seed-demo", help="create demo data; print logins and codes").set_defaults(run=cmd_seed_demo)
     commands.add_parser("vapid-keys", help="print a new VAPID key pair").set_defaults(run=cmd_vapid_keys)
     commands.add_parser("openapi", help="print the OpenAPI document (no database needed)").set_defaults(run=cmd_openapi)
@@ -225,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"heima: {exc}", file=sys.stderr)
         return 2
-    settings = settings.with_development_secret()
+    settings = settings.with_development_secret().with_development_vapid()
     configure_logging(settings.log_level)
     args = build_parser(settings).parse_args(argv)
     return args.run(settings, args)

@@ -61,6 +61,7 @@ async def seed_demo(conn: asyncpg.Connection, settings: Settings, secrets: Secre
             await _seed_organisations_and_patients(conn, secrets, clock, report)
         else:
             report.already_seeded = True
+        await record_recent_week(conn, clock)
         await _issue_codes(conn, secrets, settings, clock, report)
     return report
 
@@ -125,7 +126,9 @@ async def _seed_organisations_and_patients(
     for username, name, birth, unit_id, programme, parameters in enrolments:
         caller = caller_for(username)
         patient = await patients.register_patient(conn, caller, PatientCreate(name, birth, unit_id))
-        await patients.enrol_patient(conn, caller, patient.id, EnrolmentCreate(programme, unit_id, parameters))
+        # Followed since before the week of registrations below, so all of it counts (tertial report).
+        enrolment = EnrolmentCreate(programme, unit_id, parameters, now - timedelta(days=_WEEK + 1))
+        await patients.enrol_patient(conn, caller, patient.id, enrolment)
         if programme == "premature-home":
             twins.append(patient.id)
     # One parent of both twins: every code issued for them signs in this same guardian.
@@ -133,37 +136,116 @@ async def _seed_organisations_and_patients(
     await conn.execute(identity_queries.insert_person, guardian_id, "guardian", DEMO_GUARDIAN)
     for twin in twins:
         await conn.execute(identity_queries.insert_guardianship, guardian_id, twin, now)
-    guardian = Caller(
-        principal=Principal(guardian_id, "guardian", DEMO_GUARDIAN, uuid.uuid4(), (), tuple(twins)),
-        now=now,
-        request_id="seed-demo",
+
+
+# Registration ids are derived from the patient, type and time, so that topping up the week on a
+# later start sends the days already there as harmless duplicates and adds only the new ones.
+_DEMO_IDS = uuid.UUID("2d1c9f0e-4b7a-4f7e-9a51-0c6f3e1d2b8a")
+_WEEK = 7
+
+
+async def record_recent_week(conn: asyncpg.Connection, clock: Clock) -> None:
+    """The last week of registrations for every demo patient, whatever day the demo starts: a
+    morning weight and eight feeds a day for the twins, twice-daily COPD readings, a daily dialysis
+    record. Run through the rules as a phone's upload would be, so the worklist shows what the week
+    raised (a fever of twin B yesterday)."""
+    now = clock()
+    rows = await conn.fetch(
+        """select p.id, p.display_name, p.birth_date, e.programme, e.parameters, e.unit_id,
+                  (select m.user_id from unit_memberships m join users u on u.id = m.user_id
+                   where m.unit_id = e.unit_id and u.role = 'clinician' order by u.username limit 1) as nurse_id,
+                  (select g.guardian_id from guardianships g where g.patient_id = p.id
+                   order by g.created_at limit 1) as guardian_id
+           from patients p join enrolments e on e.patient_id = p.id and e.ended_at is null
+           join units u on u.id = e.unit_id join organisations o on o.id = u.organisation_id
+           where o.name = $1 order by p.display_name""",
+        DEMO_HOSPITAL,
     )
     catalogue = await load_catalogue(conn)
-    for birth_weight, twin in zip((1650, 1580), twins, strict=True):
-        stored = await store_measurements(conn, guardian, twin, _infant_week(birth_weight, now), catalogue)
-        # Through the rules as a phone's upload would go, so the worklist shows what the week raised.
-        await evaluate_and_record(conn, guardian, twin, measurements=stored.created)
+    for row in rows:
+        week = _WEEKS[row["programme"]](row, now)
+        # A parent registers for the twins; the unit's nurse stands in for the adults' phones.
+        if row["guardian_id"] is not None:
+            principal = Principal(row["guardian_id"], "guardian", DEMO_GUARDIAN, uuid.uuid4(), (), (row["id"],))
+        else:
+            principal = Principal(row["nurse_id"], "clinician", "seed-demo", uuid.uuid4(), (row["unit_id"],), ())
+        recorder = Caller(principal=principal, now=now, request_id="seed-demo")
+        stored = await store_measurements(conn, recorder, row["id"], week, catalogue)
+        await evaluate_and_record(conn, recorder, row["id"], measurements=stored.created)
 
 
-def _infant_week(birth_weight_g: int, now: datetime) -> list[MeasurementIn]:
-    """A week at home: a morning weight gaining ~25 g a day, and eight feeds a day by tube."""
+def _item(
+    patient_id: uuid.UUID, type_: str, unit: str, at: datetime, value: float | None, **fields: object
+) -> MeasurementIn:
+    ident = uuid.uuid5(_DEMO_IDS, f"{patient_id}/{type_}/{at.isoformat()}")
+    return MeasurementIn(ident, type_, unit, at, value, **fields)  # type: ignore[arg-type]
+
+
+def _mornings(now: datetime) -> list[tuple[int, datetime]]:
+    """(days ago, 06:00 UTC that day) for each of the last week's days, oldest first."""
+    return [
+        (days_ago, (now - timedelta(days=days_ago)).replace(hour=6, minute=0, second=0, microsecond=0))
+        for days_ago in range(_WEEK, 0, -1)
+    ]
+
+
+def _infant_week(row: asyncpg.Record, now: datetime) -> list[MeasurementIn]:
+    """A weight each morning gaining ~28 g a day (by the calendar, so the same day always weighs
+    the same), and eight feeds a day alternating tube and bottle. Twin B had a fever yesterday."""
+    birth_weight = row["parameters"]["birth_weight_g"]
     items = []
-    for days_ago in range(7, 0, -1):
-        morning = (now - timedelta(days=days_ago)).replace(hour=6, minute=0, second=0, microsecond=0)
-        weight = birth_weight_g + 400 + 25 * (7 - days_ago)
-        items.append(MeasurementIn(uuid.uuid4(), "body_weight", "g", morning, float(weight)))
+    for days_ago, morning in _mornings(now):
+        age_days = (morning.date() - row["birth_date"]).days
+        items.append(_item(row["id"], "body_weight", "g", morning, float(birth_weight + 28 * age_days)))
         for feed in range(8):
-            items.append(
-                MeasurementIn(
-                    uuid.uuid4(),
-                    "feeding_volume",
-                    "mL",
-                    morning + timedelta(hours=3 * feed),
-                    45.0,
-                    attributes={"route": "tube" if feed % 2 else "bottle"},
-                )
+            at = morning + timedelta(hours=3 * feed)
+            route = "tube" if feed % 2 else "bottle"
+            items.append(_item(row["id"], "feeding_volume", "mL", at, 48.0, attributes={"route": route}))
+        celsius = 38.4 if days_ago == 1 and row["display_name"].startswith("Tvilling B") else 36.9
+        items.append(
+            _item(
+                row["id"],
+                "body_temperature",
+                "Cel",
+                morning + timedelta(hours=2),
+                celsius,
+                attributes={"site": "axillary"},
             )
+        )
     return items
+
+
+def _copd_week(row: asyncpg.Record, now: datetime) -> list[MeasurementIn]:
+    items = []
+    for days_ago, morning in _mornings(now):
+        for hours, low in ((2, days_ago == 2), (12, False)):
+            at = morning + timedelta(hours=hours)
+            items += [
+                _item(row["id"], "spo2", "%", at, 84.0 if low else 93.0 - days_ago % 2),
+                _item(row["id"], "heart_rate", "/min", at, 84.0 + days_ago),
+                _item(row["id"], "respiratory_rate", "/min", at, 18.0),
+                _item(row["id"], "body_temperature", "Cel", at, 37.0, attributes={"site": "oral"}),
+                _item(
+                    row["id"], "blood_pressure", "mm[Hg]", at, None, components={"systolic": 134.0, "diastolic": 82.0}
+                ),
+            ]
+    return items
+
+
+def _dialysis_week(row: asyncpg.Record, now: datetime) -> list[MeasurementIn]:
+    dry = row["parameters"]["dry_weight_kg"]
+    items = []
+    for days_ago, morning in _mornings(now):
+        at = morning + timedelta(hours=1)
+        items += [
+            _item(row["id"], "body_weight", "kg", at, round(dry + 0.3 + 0.1 * (days_ago % 3), 1)),
+            _item(row["id"], "blood_pressure", "mm[Hg]", at, None, components={"systolic": 142.0, "diastolic": 88.0}),
+            _item(row["id"], "ultrafiltration_volume", "mL", at, 650.0 + 50 * (days_ago % 4)),
+        ]
+    return items
+
+
+_WEEKS = {"premature-home": _infant_week, "copd": _copd_week, "home-dialysis": _dialysis_week}
 
 
 async def _issue_codes(

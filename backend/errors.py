@@ -9,6 +9,7 @@ import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import ResponseSpec
 
 if TYPE_CHECKING:
     from asyncpg import Connection
@@ -65,6 +66,15 @@ class ProblemError(Exception):
         self.errors = errors
         self.title = title or _TITLES.get(status, "Error")
         self.headers = headers or {}
+
+
+def problem_responses(meanings: dict[int, str]) -> dict[int, ResponseSpec]:
+    """A handler's `responses=`: the problem answers it gives beyond those every operation of its
+    kind can (backend/docs.py derives 401/403/404/422/503), each with what it means there."""
+    return {
+        status: ResponseSpec(data_container=Problem, description=meaning, media_type=PROBLEM_JSON)
+        for status, meaning in meanings.items()
+    }
 
 
 def invalid(field: str, message: str) -> ProblemError:

@@ -8,7 +8,8 @@ from typing import Any
 import msgspec
 from litestar import Response, Router, get
 from litestar.datastructures import State
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from litestar.openapi import ResponseSpec
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from backend.access.service import Access
 
@@ -38,12 +39,19 @@ async def _ping_postgresql(state: State) -> None:
         await conn.fetchval("select 1")
 
 
-@get("/health/live", opt=PUBLIC, tags=["operations"])
+@get("/health/live", opt=PUBLIC, tags=["operations"], operation_id="checkLiveness")
 async def live() -> dict[str, str]:
+    """200 while the process serves requests; it asks nothing of PostgreSQL or Redis."""
     return {"status": "ok"}
 
 
-@get("/health/ready", opt=PUBLIC, tags=["operations"])
+@get(
+    "/health/ready",
+    opt=PUBLIC,
+    tags=["operations"],
+    operation_id="checkReadiness",
+    responses={503: ResponseSpec(Readiness, generate_examples=False, description="Not ready: `failed` names why")},
+)
 async def ready(state: State) -> Response[Readiness]:
     """200 when PostgreSQL and Redis answer; 503 naming the one that does not."""
     probes = {"postgresql": lambda: _ping_postgresql(state)}
@@ -58,9 +66,11 @@ async def ready(state: State) -> Response[Readiness]:
     return Response(body, status_code=503 if failed else 200)
 
 
-@get("/metrics", opt=PUBLIC, tags=["operations"], media_type=CONTENT_TYPE_LATEST)
+@get("/metrics", opt=PUBLIC, tags=["operations"], media_type=CONTENT_TYPE_LATEST, operation_id="readMetrics")
 async def metrics(state: State) -> bytes:
-    return generate_latest(state.metrics.registry)
+    """Prometheus text exposition for the scraper: the whole server, whichever worker answers."""
+    state.metrics.refresh(state.db_pool)
+    return state.metrics.exposition()
 
 
 router = Router(path="/", route_handlers=[live, ready, metrics])

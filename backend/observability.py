@@ -2,22 +2,48 @@
 
 Logs carry the route template (`/api/v1/patients/{patient_id}`), never bodies or query strings:
 those may hold health data.
+
+Metrics: `heima serve` runs several worker processes behind one port, and a scrape reaches one of
+them. So that one scrape shows the whole server, `heima serve` gives its workers a shared directory
+(prometheus_client's multiprocess mode, `PROMETHEUS_MULTIPROC_DIR`): each process writes its values
+there and whichever answers `/metrics` sums them all (per-process gauges keep a `pid` label). An app
+built without that directory (tests, benchmarks) keeps its own registry, as before.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
+import platform
 import re
 import secrets
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+    multiprocess,
+    values,
+)
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 # The registry of the app or worker that runs the current request or round, for counters that code
@@ -61,10 +87,56 @@ def configure_logging(level: str) -> None:
     logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
+# prometheus_client's own variable: where processes sharing metrics write them.
+SHARED_METRICS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+# How often each process refreshes its gauges (pool, process), so that a scrape answered by another
+# process sees values at most this old.
+REFRESH_SECONDS = 5.0
+
+
+def shared_metrics_directory() -> str | None:
+    return os.environ.get(SHARED_METRICS_VARIABLE) or None
+
+
+@contextlib.contextmanager
+def metrics_shared_by_workers() -> Iterator[str]:
+    """For `heima serve`: a fresh directory its worker processes (forked or spawned) write their
+    metrics to, removed when the server stops. prometheus_client picks its value store when first
+    imported, so it is picked again here for workers forked from this process."""
+    saved = os.environ.get(SHARED_METRICS_VARIABLE)
+    with tempfile.TemporaryDirectory(prefix="heima-metrics-") as directory:
+        os.environ[SHARED_METRICS_VARIABLE] = directory
+        values.ValueClass = values.get_value_class()
+        try:
+            yield directory
+        finally:
+            if saved is None:
+                os.environ.pop(SHARED_METRICS_VARIABLE, None)
+            else:
+                os.environ[SHARED_METRICS_VARIABLE] = saved
+            values.ValueClass = values.get_value_class()
+
+
+def forget_dead_processes(directory: str) -> None:
+    """Drop the live gauges of worker processes that are gone (a crashed worker its server
+    replaced), so pool and process gauges count only processes that serve. Counters stay: what a
+    dead process counted still happened."""
+    for path in Path(directory).glob("gauge_live*_*.db"):
+        pid = int(path.stem.rsplit("_", 1)[1])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            multiprocess.mark_process_dead(pid, directory)
+        except PermissionError:
+            continue  # alive, another user's
+
+
 class Metrics:
-    """One registry per app, so several apps (tests, workers) never share counters."""
+    """One registry per app, so several apps (tests, workers) never share counters; under `heima
+    serve` every process's values are summed at the scrape instead."""
 
     def __init__(self) -> None:
+        self.shared_directory = shared_metrics_directory()
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "heima_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=self.registry
@@ -94,6 +166,69 @@ class Metrics:
             ["stage", "rule"],
             registry=self.registry,
         )
+        self.build_info = Gauge(
+            "heima_build_info",
+            "The running version of Heima and of Python (always 1)",
+            ["version", "python"],
+            registry=self.registry,
+            multiprocess_mode="max",
+        )
+        self.build_info.labels(version("heima"), platform.python_version()).set(1)
+        self.pool_connections = Gauge(
+            "heima_db_pool_connections",
+            "PostgreSQL connections of the pools, by state (in_use, idle)",
+            ["state"],
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.pool_max = Gauge(
+            "heima_db_pool_max_connections",
+            "Connections the pools may open in all (HEIMA_DB_POOL_MAX per process)",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self._process: dict[str, Gauge] = {}
+        if self.shared_directory is None:
+            ProcessCollector(registry=self.registry)
+            PlatformCollector(registry=self.registry)
+
+    def refresh(self, pool: asyncpg.Pool | None) -> None:
+        """Gauges read now: the pool's connections, and in shared mode this process's figures."""
+        if pool is not None:
+            size, idle = pool.get_size(), pool.get_idle_size()
+            self.pool_connections.labels("in_use").set(size - idle)
+            self.pool_connections.labels("idle").set(idle)
+            self.pool_max.set(pool.get_max_size())
+        if self.shared_directory is None:
+            return
+        # The usual process_* figures, one series per worker (`pid` label), from the collector
+        # that would report them for a single process.
+        for family in PROCESS_COLLECTOR.collect():
+            for sample in family.samples:
+                gauge = self._process.get(sample.name)
+                if gauge is None:
+                    gauge = Gauge(
+                        sample.name, family.documentation, registry=self.registry, multiprocess_mode="liveall"
+                    )
+                    self._process[sample.name] = gauge
+                gauge.set(sample.value)
+
+    def exposition(self) -> bytes:
+        if self.shared_directory is None:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=self.shared_directory)
+        PlatformCollector(registry=registry)  # python_info: the same in every worker
+        return generate_latest(registry)
+
+
+async def refresh_periodically(metrics: Metrics, pool: asyncpg.Pool) -> None:
+    """Until cancelled (the app's lifespan ends)."""
+    if metrics.shared_directory is not None:
+        forget_dead_processes(metrics.shared_directory)
+    while True:
+        metrics.refresh(pool)
+        await asyncio.sleep(REFRESH_SECONDS)
 
 
 access_log = logging.getLogger("heima.http")

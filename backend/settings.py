@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -25,6 +26,8 @@ DEFAULT_PUSH_HOSTS = (
 
 
 SERVERS = ("granian", "uvicorn")
+# Push services want a contact in the VAPID claims; a development key names no real one.
+DEVELOPMENT_VAPID_SUBJECT = "mailto:development@heima.invalid"
 
 
 class SettingsError(ValueError):
@@ -118,6 +121,9 @@ class Settings:
     sweep_interval_seconds: int = 300
     # The worker's own /metrics (the push stages of heima_alert_latency_seconds); 0: not served.
     worker_metrics_port: int = 0
+    # Touched by `heima worker` every round of its delivery loop; `heima worker-health` reads it.
+    # Empty: heima-worker.heartbeat in the system's temporary directory.
+    worker_heartbeat_file: str = ""
     turn_urls: tuple[str, ...] = ()
     turn_secret: str | None = field(default=None, repr=False)
     # Video meetings (video/). TURN credentials (coturn's REST scheme) expire after this long; a
@@ -217,6 +223,29 @@ class Settings:
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(32))
         return replace(self, secret_key=path.read_text().strip())
+
+    def with_development_vapid(self) -> Settings:
+        """Development without HEIMA_VAPID_PRIVATE_KEY: a Web Push key kept in the data directory
+        beside the secret key, so `/push/public-key` answers in a demo and a browser's subscription
+        survives a restart. Production sets its own (`heima vapid-keys`)."""
+        if self.is_production or self.vapid_private_key:
+            return self
+        from alerting.vapid import new_key_pair
+
+        path = Path(self.data_dir).resolve() / "vapid_private_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(new_key_pair()[0])
+        return replace(
+            self,
+            vapid_private_key=path.read_text().strip(),
+            vapid_subject=self.vapid_subject or DEVELOPMENT_VAPID_SUBJECT,
+        )
+
+    @property
+    def worker_heartbeat_path(self) -> Path:
+        return Path(self.worker_heartbeat_file or Path(tempfile.gettempdir()) / "heima-worker.heartbeat")
 
     @property
     def embedded_data_path(self) -> Path:

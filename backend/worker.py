@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 
@@ -22,6 +23,25 @@ from backend.settings import Settings
 
 log = logging.getLogger("heima.worker")
 HOUSEKEEPING_INTERVAL_SECONDS = 300
+# The delivery loop goes round at least every HEIMA_DELIVERY_POLL_SECONDS; a heartbeat older than
+# a few rounds (and never less than this) means the loop is stuck or the process is gone.
+MIN_HEARTBEAT_AGE_SECONDS = 30
+
+
+def heartbeat_limit(settings: Settings) -> float:
+    return max(MIN_HEARTBEAT_AGE_SECONDS, 3 * settings.delivery_poll_seconds)
+
+
+def check_heartbeat(path: Path, now: float, max_age: float) -> tuple[bool, str]:
+    """`heima worker-health`: whether the worker's delivery loop went round within `max_age`
+    seconds of `now` (Unix time), and what to tell the operator."""
+    try:
+        age = now - path.stat().st_mtime
+    except FileNotFoundError:
+        return False, f"no heartbeat at {path}: the worker has not started, or writes it elsewhere"
+    if age > max_age:
+        return False, f"the worker's delivery loop last went round {age:.0f} s ago (limit {max_age:.0f} s)"
+    return True, f"the worker's delivery loop went round {max(age, 0):.0f} s ago"
 
 
 async def run_housekeeping(pool: asyncpg.Pool, settings: Settings, clock: Clock) -> None:

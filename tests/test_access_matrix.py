@@ -158,7 +158,7 @@ CASES = [
     Case("GET", "/openapi.json", public(200)),
     Case("GET", "/docs", public(200)),
     Case("GET", "/docs/openapi.json", public(200)),
-    Case("GET", "/docs/oauth2-redirect.html", public(200)),
+    Case("GET", "/openapi/signalling.json", public(200)),
     Case("GET", "/docs/{path:str}", public(404)),  # Litestar's catch-all for other doc UIs: none enabled
     Case("GET", "/docs/assets/{file_path:path}", public(200)),
     Case("HEAD", "/docs/assets/{file_path:path}", public(200)),
@@ -206,6 +206,11 @@ CASES = [
             "unit_ids": [w.unit_u1],
         },
     ),
+    Case("GET", f"{API}/users", only("admin", 200)),
+    # An admin changes a clinician's account (here: keeps it enabled, so nothing changes).
+    Case("PATCH", f"{API}/users/{{user_id:uuid}}", only("admin", 200), body=lambda w, a, t: {"disabled": False}),
+    Case("GET", f"{API}/me/units", signed_in(200)),
+    Case("GET", f"{API}/colleagues", only("clinician", 200)),
     Case(
         "POST",
         f"{API}/patients",
@@ -352,6 +357,8 @@ CASES = [
     Case("GET", f"{API}/alerts", only("clinician", 200)),
     # The live feed (server-sent events); `once` answers the opening comment and ends.
     Case("GET", f"{API}/alerts/stream", only("clinician", 200), query={"once": "true"}),
+    # A browser's way into the live feed: a single-use ticket cookie, for clinicians.
+    Case("POST", f"{API}/alerts/stream/ticket", only("clinician", 204)),
     # The unit overview (U1 in the path): unresolved alerts and latest values of its patients.
     Case("GET", f"{API}/units/{{unit_id:uuid}}/overview", clinicians_of_u1(200)),
     Case("POST", f"{API}/alerts/{{alert_id:uuid}}/acknowledge", alert_of_twin_a(200)),
@@ -375,6 +382,8 @@ CASES = [
         patient_data(200, clinicians_only=True),
         patient_route=True,
     ),
+    # The tertial report: clinicians, for their own units (the figures show no single patient).
+    Case("GET", f"{API}/reports/tertial", only("clinician", 200), query={"year": "2026", "tertial": "3"}),
     # Last: it ends the actor's session.
     Case("POST", f"{API}/auth/logout", signed_in(204)),
 ]
@@ -474,6 +483,7 @@ def concrete_path(case: Case, world: World, target: str | None) -> str:
     path = path.replace("{request_id:uuid}", world.extra.get(f"contact-request:{target}", str(uuid.uuid4())))
     path = path.replace("{organisation_id:uuid}", world.organisation_id)
     path = path.replace("{unit_id:uuid}", world.unit_u1)
+    path = path.replace("{user_id:uuid}", world.clin_u1.id or "")
     path = path.replace("{alert_id:uuid}", world.extra.get("alert", str(uuid.uuid4())))
     path = path.replace("{code:str}", "contact_request")  # a rule of every programme
     path = path.replace("{meeting_id:uuid}", world.extra.get(f"meeting:{target}", world.extra[MISSING]))
@@ -533,6 +543,9 @@ async def test_access_matrix(client, matrix_world, db):
                         mismatches.append(f"{label}: {got} != {wanted}")
                     continue
                 response = await client.request(case.method, path, json=body, headers=actor.headers, params=case.query)
+                # Each call stands alone: a cookie one actor was given (the stream ticket) is not
+                # the next actor's.
+                client.cookies.clear()
                 if response.status_code != wanted:
                     mismatches.append(f"{label}: {response.status_code} != {wanted} ({response.text[:120]})")
                     continue

@@ -1,5 +1,6 @@
 """The programme catalogue is data: what GET /programmes shows comes from the migrations."""
 
+from alerting.defaults import DEFAULT_RULES
 from tests.helpers import API, expect
 
 
@@ -29,3 +30,22 @@ async def test_the_three_programmes_list_their_types_forms_and_parameters(client
 
 async def test_the_catalogue_needs_a_sign_in(client):
     await expect(await client.get(f"{API}/programmes"), 401)
+
+
+async def test_each_programme_lists_the_default_rules_the_engine_applies(client, world):
+    """The contract: each programme lists its default rules (it listed none: `"rules": []`)."""
+    body = await expect(await client.get(f"{API}/programmes", headers=world.clin_u1.headers), 200)
+    for programme in body["items"]:
+        rules = {rule["code"]: rule for rule in programme["rules"]}
+        engine = {rule.code: rule for rule in DEFAULT_RULES[programme["code"]]}
+        assert list(rules) == list(engine), programme["code"]
+        for code, rule in rules.items():
+            assert rule["source"] == "programme"
+            assert (rule["kind"], rule["severity"], rule["params"]) == (
+                engine[code].kind,
+                engine[code].severity,
+                engine[code].params,
+            )
+            assert rule["basis"], code
+    fever = next(r for p in body["items"] for r in p["rules"] if r["code"] == "infant_fever")
+    assert fever["safety_floor"] is True and fever["params"]["limit"] == 38.0

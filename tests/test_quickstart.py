@@ -109,6 +109,14 @@ def test_serve_demo_on_embedded_postgresql(tmp_path):
             me = http.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens.json()['access_token']}"})
             assert me.status_code == 200
             assert me.json()["role"] == "clinician"
+            nurse = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+            # The demo has a development VAPID key (kept in the data directory) and runs the worker.
+            key = http.get("/api/v1/push/public-key", headers=nurse)
+            assert key.status_code == 200 and len(key.json()["public_key"]) == 87, key.text
+            assert (data_dir / "vapid_private_key").exists()
+            # Recent data whatever the day: the worklist has the week's alerts.
+            worklist = http.get("/api/v1/alerts", headers=nurse)
+            assert worklist.status_code == 200 and worklist.json()["items"], worklist.text
 
             patient_code = next(c for c in codes if c["role"] == "patient")
             activation = {"code": patient_code["code"], "device_name": "quickstart phone"}
@@ -134,6 +142,9 @@ def test_serve_demo_on_embedded_postgresql(tmp_path):
             if leaked is not None and leaked == postgres_pid:
                 os.kill(leaked, signal.SIGTERM)
 
+    # The worker ran beside the API, and stopped with it.
+    assert '"worker.started"' in stderr_path.read_text() or "worker.started" in stderr_path.read_text()
+    assert "worker.stopped" in stderr_path.read_text()
     # A graceful stop also stopped the embedded PostgreSQL (its pid file is gone).
     assert leaked is None, "the embedded PostgreSQL outlived `heima serve`"
     assert process.returncode == 128 + signal.SIGTERM

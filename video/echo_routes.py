@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from litestar.params import JSONBody
 
 from backend.access.service import Access, SignedIn
+from backend.errors import problem_responses
 from video.echo import SDP_MAX_CHARS, EchoSessions
 
 
@@ -26,7 +27,17 @@ class EchoAnswer(msgspec.Struct, frozen=True):
     max_seconds: int
 
 
-@post("/video/echo", opt={"access": Access.SIGNED_IN}, status_code=200)
+@post(
+    "/video/echo",
+    opt={"access": Access.SIGNED_IN},
+    status_code=200,
+    responses=problem_responses(
+        {
+            429: "Every echo test place of this server is taken: try again after `Retry-After` seconds.",
+            503: "The echo test could not be prepared or was stopped: try again after `Retry-After` seconds.",
+        }
+    ),
+)
 async def start_echo_test(data: JSONBody[EchoOffer], caller: SignedIn, state: State) -> EchoAnswer:
     """Answer a WebRTC offer with a peer that sends the caller's own audio and video back, to check
     camera, microphone and network before a consultation. One test per user (a new one replaces

@@ -127,18 +127,23 @@ class Error(_Server, tag="error"):
 
 class RelayedOffer(_Server, tag="offer"):
     from_: str = msgspec.field(name="from")
-    sdp: str = ""
+    sdp: str
 
 
 class RelayedAnswer(_Server, tag="answer"):
     from_: str = msgspec.field(name="from")
-    sdp: str = ""
+    sdp: str
 
 
 class RelayedIce(_Server, tag="ice"):
     from_: str = msgspec.field(name="from")
-    candidate: msgspec.Raw = msgspec.Raw(b"null")
+    candidate: msgspec.Raw
 
+
+ServerMessage = (
+    Welcome | Admitted | Waiting | PeerJoined | PeerLeft | Ended | Error | RelayedOffer | RelayedAnswer | RelayedIce
+)
+"""Every frame a client may receive (published as JSON Schema beside the OpenAPI document, backend/docs.py)."""
 
 encode = msgspec.json.Encoder().encode
 

@@ -94,6 +94,11 @@ delete from meeting_tickets where expires_at < $1
 insert into meeting_tickets (ticket_hash, meeting_id, user_id, session_id, peer_id, created_at, expires_at)
 values ($1, $2, $3, $4, $5, $6, $7)
 
+-- name: insert_attendance
+insert into meeting_attendance (meeting_id, user_id, role, first_joined_at)
+values ($1, $2, $3, $4)
+on conflict (meeting_id, user_id) do nothing
+
 -- name: redeem_ticket
 -- Single use across processes: the row is gone whoever asks next. The seat comes back with what
 -- the socket needs to re-check: still signed in, still a participant, meeting not ended.

@@ -9,6 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.access.service import Access, SignedIn
 from backend.db import DbConnection
+from backend.errors import problem_responses
 from video import service
 from video.schemas import JoinTicket, Meeting, MeetingCreate, MeetingList
 
@@ -33,10 +34,16 @@ async def list_meetings(conn: DbConnection, caller: SignedIn, patient_id: FromQu
 
 @get("/meetings/{meeting_id:uuid}", opt=CARE)
 async def read_meeting(meeting_id: FromPath[UUID], conn: DbConnection, caller: SignedIn) -> Meeting:
+    """One meeting: kind, title, times, participants."""
     return await service.read_meeting(conn, caller, meeting_id)
 
 
-@post("/meetings/{meeting_id:uuid}/join", opt=CARE, status_code=200)
+@post(
+    "/meetings/{meeting_id:uuid}/join",
+    opt=CARE,
+    status_code=200,
+    responses=problem_responses({409: "The meeting is over, or it is not yet time to join."}),
+)
 async def join_meeting(
     meeting_id: FromPath[UUID], conn: DbConnection, caller: SignedIn, state: State, request: Request
 ) -> JoinTicket:

@@ -142,6 +142,8 @@ async def issue_ticket(
         )
     check_open(row, caller.now, settings)
     await log_patient_access(conn, caller, row["patient_id"], resource="meeting-join", action="read")
+    # Who came, for the tertial report's "meetings held" (first join only).
+    await conn.execute(queries.insert_attendance, meeting_id, caller.id, role, caller.now)
     await conn.execute(queries.delete_expired_tickets, caller.now)
     ticket = TICKET_PREFIX + random.token_urlsafe(32)
     expires_at = caller.now + timedelta(seconds=settings.video_ticket_ttl_seconds)

@@ -10,11 +10,18 @@ from alerting.subscriptions import service
 from alerting.subscriptions.schemas import PublicKey, SubscriptionIn, SubscriptionOut, SubscriptionRef
 from backend.access.service import Access, SignedIn
 from backend.db import DbConnection
+from backend.errors import problem_responses
 
 SIGNED_IN = {"access": Access.SIGNED_IN}
 
 
-@get("/push/public-key", opt=SIGNED_IN, tags=["push"])
+@get(
+    "/push/public-key",
+    opt=SIGNED_IN,
+    tags=["push"],
+    operation_id="readPushPublicKey",
+    responses=problem_responses({503: "This server has no VAPID key: push is not offered."}),
+)
 async def public_key(caller: SignedIn, state: State) -> PublicKey:
     """The VAPID public key, for `pushManager.subscribe({applicationServerKey})`; 503 when this
     server has no VAPID key."""
@@ -26,7 +33,11 @@ async def public_key(caller: SignedIn, state: State) -> PublicKey:
     opt=SIGNED_IN,
     status_code=201,
     tags=["push"],
-    responses={200: ResponseSpec(SubscriptionOut, generate_examples=False, description="Already registered")},
+    operation_id="subscribePush",
+    responses={
+        200: ResponseSpec(SubscriptionOut, generate_examples=False, description="Already registered"),
+        **problem_responses({409: "This push endpoint is registered to another account."}),
+    },
 )
 async def subscribe(
     data: JSONBody[SubscriptionIn], conn: DbConnection, caller: SignedIn, state: State
@@ -39,7 +50,7 @@ async def subscribe(
     return Response(subscription, status_code=201 if created else 200)
 
 
-@delete("/push/subscriptions", opt=SIGNED_IN, status_code=204, tags=["push"])
+@delete("/push/subscriptions", opt=SIGNED_IN, status_code=204, tags=["push"], operation_id="unsubscribePush")
 async def unsubscribe(data: JSONBody[SubscriptionRef], conn: DbConnection, caller: SignedIn) -> None:
     """Stop pushing to this endpoint. Only the caller's own subscription is removed; 204 also when
     there was none, so a repeated request and someone else's endpoint look alike."""

@@ -50,3 +50,25 @@ values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id)
 select $1, $2, $3, patient_id, $5, $6, 'allowed', $7, $8
 from unnest($4::uuid[]) as patient_id
+
+-- name: select_principal_by_stream_ticket
+-- Takes the single-use ticket (gone whatever it was worth, so it cannot be tried twice) and
+-- resolves its sign-in, if the ticket was still valid and the sign-in still stands.
+with taken as (
+    delete from stream_tickets where ticket_hash = $1 returning session_id, expires_at
+)
+select u.id, u.role, u.display_name, s.id as session_id,
+       array(select m.unit_id from unit_memberships m where m.user_id = u.id order by m.unit_id) as unit_ids,
+       '{}'::uuid[] as patient_ids
+from taken t
+join auth_sessions s on s.id = t.session_id
+join users u on u.id = s.user_id
+where t.expires_at > $2
+  and s.revoked_at is null
+  and u.disabled_at is null
+
+-- name: insert_stream_ticket
+insert into stream_tickets (ticket_hash, session_id, created_at, expires_at) values ($1, $2, $3, $4)
+
+-- name: delete_expired_stream_tickets
+delete from stream_tickets where expires_at <= $1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
@@ -100,6 +100,14 @@ def route_access(request: Request[Any, Any, Any]) -> Access:
     return request.route_handler.opt["access"]
 
 
+# The live alert feed's way in for a browser's EventSource, which cannot send an Authorization
+# header: a single-use ticket (POST /alerts/stream/ticket) in an HttpOnly cookie scoped to the
+# stream's path, so no token is ever in a URL. Only routes that opt in (`opt["stream_ticket"]`)
+# read it, and only when no bearer token is sent.
+STREAM_TICKET_COOKIE = "heima_stream_ticket"
+STREAM_TICKET_PREFIX = "heima_st_"
+
+
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -121,10 +129,13 @@ async def authenticate(request: Request[Any, Any, Any], conn: asyncpg.Connection
     state = request.app.state
     now = state.clock()
     token = bearer_token(request)
-    if token is None:
-        raise _not_signed_in()
     secrets_: Secrets = state.secrets
-    row = await conn.fetchrow(queries.select_principal_by_access_token, secrets_.token_hash(token), now)
+    if token is not None:
+        row = await conn.fetchrow(queries.select_principal_by_access_token, secrets_.token_hash(token), now)
+    elif (ticket := _stream_ticket(request)) is not None:
+        row = await conn.fetchrow(queries.select_principal_by_stream_ticket, secrets_.token_hash(ticket), now)
+    else:
+        raise _not_signed_in()
     if row is None:
         raise _not_signed_in()
     principal = Principal(
@@ -138,6 +149,30 @@ async def authenticate(request: Request[Any, Any, Any], conn: asyncpg.Connection
     if not route_access(request).admits(principal.role):
         raise ProblemError(403, "Your role may not do this.")
     request.state.caller = Caller(principal=principal, now=now, request_id=request_id_var.get())
+
+
+def _stream_ticket(request: Request[Any, Any, Any]) -> str | None:
+    if not request.route_handler.opt.get("stream_ticket"):
+        return None
+    ticket = request.cookies.get(STREAM_TICKET_COOKIE, "")
+    if not ticket.startswith(STREAM_TICKET_PREFIX) or len(ticket) > 200:
+        return None
+    return ticket
+
+
+STREAM_TICKET_TTL_SECONDS = 30
+
+
+async def issue_stream_ticket(conn: asyncpg.Connection, caller: Caller, secrets_: Secrets) -> str:
+    """A single-use ticket into the live alert feed for the caller's sign-in, valid for seconds;
+    stored as an HMAC like every token."""
+    await conn.execute(queries.delete_expired_stream_tickets, caller.now)
+    ticket = secrets_.new_token(STREAM_TICKET_PREFIX)
+    expires_at = caller.now + timedelta(seconds=STREAM_TICKET_TTL_SECONDS)
+    await conn.execute(
+        queries.insert_stream_ticket, secrets_.token_hash(ticket), caller.principal.session_id, caller.now, expires_at
+    )
+    return ticket
 
 
 async def provide_caller(request: Request[Any, Any, Any], conn: DbConnection) -> Caller:

@@ -18,10 +18,10 @@ from backend.fhir.resources import (
     Answer,
     CodeableConcept,
     Coding,
+    FhirPatient,
     HumanName,
     Observation,
     ObservationComponent,
-    Patient,
     Quantity,
     QuestionnaireResponse,
     Reference,
@@ -62,8 +62,8 @@ class Subject:
         return Reference(reference=full_url(self.id), type="Patient")
 
 
-def patient(row: Mapping[str, Any]) -> Patient:
-    return Patient(id=str(row["id"]), name=[HumanName(text=row["display_name"])], birth_date=row["birth_date"])
+def patient(row: Mapping[str, Any]) -> FhirPatient:
+    return FhirPatient(id=str(row["id"]), name=[HumanName(text=row["display_name"])], birth_date=row["birth_date"])
 
 
 def recorder(subject: Subject, role: str, user_id: UUID, name: str | None) -> Reference | None:

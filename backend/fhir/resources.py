@@ -59,7 +59,7 @@ class Resource(Element, tag_field="resourceType"):
     id: str
 
 
-class Patient(Resource, tag="Patient", kw_only=True):
+class FhirPatient(Resource, tag="Patient", kw_only=True):
     name: list[HumanName] = []
     birth_date: date | None = None
 
@@ -109,7 +109,7 @@ class QuestionnaireResponse(Resource, tag="QuestionnaireResponse", kw_only=True)
     item: list[ResponseItem] = []
 
 
-AnyResource = Patient | Observation | QuestionnaireResponse
+AnyResource = FhirPatient | Observation | QuestionnaireResponse
 
 
 class BundleLink(Element):

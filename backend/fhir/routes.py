@@ -13,7 +13,12 @@ from backend.fhir import service
 from backend.fhir.resources import Bundle
 
 
-@get("/patients/{patient_id:uuid}/fhir", opt={"access": Access.PATIENT}, media_type=service.FHIR_JSON)
+@get(
+    "/patients/{patient_id:uuid}/fhir",
+    opt={"access": Access.PATIENT},
+    media_type=service.FHIR_JSON,
+    operation_id="exportPatientFhir",
+)
 async def export_patient(
     patient_id: FromPath[UUID],
     conn: DbConnection,

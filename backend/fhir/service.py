@@ -19,8 +19,8 @@ from backend.fhir.resources import (
     Bundle,
     BundleEntry,
     BundleLink,
+    FhirPatient,
     Observation,
-    Patient,
     QuestionnaireResponse,
 )
 from backend.measurements.catalogue import Catalogue
@@ -118,7 +118,7 @@ class _Entries:
         return sorted(self.items, key=lambda entry: _ENTRY_ORDER[type(entry.resource)])
 
 
-_ENTRY_ORDER = {Patient: 0, Observation: 1, QuestionnaireResponse: 2}
+_ENTRY_ORDER = {FhirPatient: 0, Observation: 1, QuestionnaireResponse: 2}
 
 
 async def _page(

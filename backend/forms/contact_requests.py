@@ -14,6 +14,7 @@ import asyncpg
 import msgspec
 
 from alerting.service import evaluate_and_record
+from alerting.worklist import resolve_handled_contact_alerts
 from backend.access.service import CLINICIAN_ONLY, NOT_FOUND_DETAIL, Caller, authorize_patient
 from backend.db import load_queries
 from backend.errors import ProblemError, invalid
@@ -61,9 +62,12 @@ async def list_contact_requests(
 async def handle_contact_request(
     conn: asyncpg.Connection, caller: Caller, patient_id: UUID, request_id: UUID
 ) -> ContactRequest:
-    """Mark handled. Handling twice is harmless: the answer shows who handled it first."""
+    """Mark handled, which resolves the alert it raised once every request that alert rests on is
+    handled. Handling twice is harmless: the answer shows who handled it first."""
     await authorize_patient(conn, caller, patient_id, resource=RESOURCE, action="write", roles=CLINICIAN_ONLY)
     row = await conn.fetchrow(queries.handle_contact_request, request_id, patient_id, caller.id, caller.now)
+    if row is not None:
+        await resolve_handled_contact_alerts(conn, caller, patient_id)
     if row is None:
         row = await conn.fetchrow(queries.select_contact_request, patient_id, request_id)
         if row is None:

@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.access.service import Access, SignedIn
 from backend.db import DbConnection
+from backend.errors import problem_responses
 from backend.forms import contact_requests, service
 from backend.forms.schemas import (
     ContactRequest,
@@ -40,7 +41,10 @@ async def list_forms(patient_id: FromPath[UUID], conn: DbConnection, caller: Sig
     "/patients/{patient_id:uuid}/form-responses",
     opt=PATIENT,
     status_code=201,
-    responses={200: ResponseSpec(FormResponseResult, generate_examples=False, description="An identical resend")},
+    responses={
+        200: ResponseSpec(FormResponseResult, generate_examples=False, description="An identical resend"),
+        **problem_responses({409: "A different response (or measurement) with this id is already stored."}),
+    },
 )
 async def submit_form_response(
     patient_id: FromPath[UUID], data: JSONBody[FormResponseIn], conn: DbConnection, caller: SignedIn, state: State
@@ -68,7 +72,10 @@ async def list_form_responses(
     "/patients/{patient_id:uuid}/contact-requests",
     opt=PATIENT,
     status_code=201,
-    responses={200: ResponseSpec(ContactRequest, generate_examples=False, description="An identical resend")},
+    responses={
+        200: ResponseSpec(ContactRequest, generate_examples=False, description="An identical resend"),
+        **problem_responses({409: "A different contact request with this id is already stored."}),
+    },
 )
 async def create_contact_request(
     patient_id: FromPath[UUID], data: JSONBody[ContactRequestIn], conn: DbConnection, caller: SignedIn
@@ -94,7 +101,8 @@ async def list_contact_requests(
 async def handle_contact_request(
     patient_id: FromPath[UUID], request_id: FromPath[UUID], conn: DbConnection, caller: SignedIn
 ) -> ContactRequest:
-    """A clinician has acted on the request. Handling it again changes nothing."""
+    """A clinician has acted on the request: its alert is resolved once every request it rests on is
+    handled. Handling it again changes nothing."""
     return await contact_requests.handle_contact_request(conn, caller, patient_id, request_id)
 
 

@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from backend.access.service import Access, SignedIn
 from backend.db import DbConnection
+from backend.errors import problem_responses
 from backend.identity import service
 from backend.identity.schemas import (
     ActivateRequest,
@@ -29,16 +30,20 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+# Sign-in throttling (identity/service.py): never a permanent lock.
+THROTTLED = {429: "Too many failed attempts from this account or address: try again after `Retry-After` seconds."}
+
+
 # Sign-in and activation take no request connection: they use the pool in short steps of their
 # own, so that nothing is held while a password is hashed (backend/identity/service.py).
-@post("/auth/login", opt=PUBLIC, status_code=HTTP_200_OK, tags=["identity"])
+@post("/auth/login", opt=PUBLIC, status_code=HTTP_200_OK, tags=["identity"], responses=problem_responses(THROTTLED))
 async def login(data: JSONBody[LoginRequest], request: Request, state: State) -> TokenPair:
     """Clinicians and administrators sign in with username and password. 429 with `Retry-After`
     after too many failures; 503 with `Retry-After` when too many sign-ins wait to be checked."""
     return await service.log_in(state.db_pool, state.secrets, state.settings, data, _address(request), state.clock())
 
 
-@post("/auth/activate", opt=PUBLIC, status_code=HTTP_200_OK, tags=["identity"])
+@post("/auth/activate", opt=PUBLIC, status_code=HTTP_200_OK, tags=["identity"], responses=problem_responses(THROTTLED))
 async def activate(data: JSONBody[ActivateRequest], request: Request, state: State) -> TokenPair:
     """A new phone exchanges a one-time code for tokens: a clinician's activation code makes a new
     patient or guardian account; a device code (`POST /me/device-codes` on a signed-in phone) adds
@@ -59,8 +64,9 @@ async def logout(conn: DbConnection, caller: SignedIn) -> None:
     await service.log_out(conn, caller)
 
 
-@get("/me", opt=ANY_SIGNED_IN, tags=["identity"])
+@get("/me", opt=ANY_SIGNED_IN, tags=["identity"], operation_id="readMe")
 async def me(caller: SignedIn) -> Me:
+    """Who this token signs in: id, role, name, and a clinician's units."""
     return service.describe(caller)
 
 

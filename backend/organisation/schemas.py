@@ -61,3 +61,48 @@ class OrganisationList(msgspec.Struct):
 
 class UnitList(msgspec.Struct):
     items: list[Unit]
+
+
+class MyUnit(msgspec.Struct):
+    id: UUID
+    organisation_id: UUID
+    name: str
+    organisation_name: str
+    organisation_kind: str
+
+
+class MyUnitList(msgspec.Struct):
+    items: list[MyUnit]
+
+
+class StaffUser(msgspec.Struct):
+    id: UUID
+    username: str
+    display_name: str
+    role: str
+    profession: str | None
+    unit_ids: list[UUID]
+    # Set while the account is disabled: it cannot sign in and its tokens stop working at once.
+    disabled_at: datetime | None
+
+
+class StaffList(msgspec.Struct):
+    items: list[StaffUser]
+
+
+class StaffUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Only what is named changes."""
+
+    disabled: bool | None = None
+    unit_ids: Annotated[list[UUID], Meta(max_length=50)] | None = None
+
+
+class Colleague(msgspec.Struct):
+    id: UUID
+    display_name: str
+    profession: str | None
+    organisations: str
+
+
+class ColleagueList(msgspec.Struct):
+    items: list[Colleague]

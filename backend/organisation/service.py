@@ -10,7 +10,18 @@ import asyncpg
 
 from backend.db import load_queries
 from backend.errors import ProblemError, invalid
-from backend.organisation.schemas import Organisation, OrganisationCreate, Unit, UnitCreate, User, UserCreate
+from backend.organisation.schemas import (
+    Colleague,
+    MyUnit,
+    Organisation,
+    OrganisationCreate,
+    StaffUpdate,
+    StaffUser,
+    Unit,
+    UnitCreate,
+    User,
+    UserCreate,
+)
 from backend.security import Secrets
 
 queries = load_queries(__file__)
@@ -71,3 +82,40 @@ async def create_user(conn: asyncpg.Connection, secrets: Secrets, data: UserCrea
         profession=data.profession,
         unit_ids=unit_ids,
     )
+
+
+async def units_of(conn: asyncpg.Connection, user_id: UUID) -> list[MyUnit]:
+    rows = await conn.fetch(queries.select_units_of_user, user_id)
+    return [MyUnit(**{k: row[k] for k in MyUnit.__struct_fields__}) for row in rows]
+
+
+async def list_staff(conn: asyncpg.Connection, unit_id: UUID | None) -> list[StaffUser]:
+    return [StaffUser(**dict(row)) for row in await conn.fetch(queries.select_staff, unit_id)]
+
+
+async def update_staff(
+    conn: asyncpg.Connection, admin_id: UUID, user_id: UUID, data: StaffUpdate, now: datetime
+) -> StaffUser:
+    row = await conn.fetchrow(queries.select_staff_user, user_id)
+    if row is None:
+        raise ProblemError(404, "There is nothing here, or nothing you may see.")
+    if data.disabled and user_id == admin_id:
+        raise invalid("disabled", "you cannot disable your own account")
+    if data.unit_ids is not None:
+        unit_ids = list(dict.fromkeys(data.unit_ids))
+        if row["role"] == "admin" and unit_ids:
+            raise invalid("unit_ids", "an administrator has no units")
+        if row["role"] == "clinician" and not unit_ids:
+            raise invalid("unit_ids", "a clinician belongs to at least one unit")
+        existing = {r["id"] for r in await conn.fetch(queries.select_existing_units, unit_ids)}
+        if missing := [u for u in unit_ids if u not in existing]:
+            raise invalid("unit_ids", f"no such unit: {missing[0]}")
+        await conn.execute(queries.delete_unit_memberships, user_id, unit_ids)
+        await conn.execute(queries.insert_missing_unit_memberships, user_id, unit_ids, now)
+    if data.disabled is not None:
+        await conn.execute(queries.set_user_disabled, user_id, data.disabled, now)
+    return StaffUser(**dict(await conn.fetchrow(queries.select_staff_user, user_id)))
+
+
+async def list_colleagues(conn: asyncpg.Connection) -> list[Colleague]:
+    return [Colleague(**dict(row)) for row in await conn.fetch(queries.select_colleagues)]

@@ -7,7 +7,8 @@ select p.id, p.display_name, p.birth_date, p.time_zone,
        coalesce((
            select jsonb_agg(jsonb_build_object(
                       'id', e.id, 'programme', e.programme, 'unit_id', e.unit_id,
-                      'parameters', e.parameters, 'started_at', e.started_at, 'ended_at', e.ended_at)
+                      'parameters', e.parameters, 'started_at', e.started_at, 'ended_at', e.ended_at,
+                      'end_reason', e.end_reason)
                   order by e.started_at, e.id)
            from enrolments e where e.patient_id = p.id), '[]') as enrolments,
        coalesce((
@@ -32,12 +33,12 @@ order by p.display_name, p.id
 -- name: insert_enrolment
 insert into enrolments (id, patient_id, unit_id, programme, parameters, started_at, created_by, created_at)
 values ($1, $2, $3, $4, $5, $6, $7, $8)
-returning id, programme, unit_id, parameters, started_at, ended_at
+returning id, programme, unit_id, parameters, started_at, ended_at, end_reason
 
 -- name: end_enrolment
-update enrolments set ended_at = $4
+update enrolments set ended_at = $4, end_reason = $5
 where id = $1 and patient_id = $2 and unit_id = any($3::uuid[]) and ended_at is null and started_at < $4
-returning id, programme, unit_id, parameters, started_at, ended_at
+returning id, programme, unit_id, parameters, started_at, ended_at, end_reason
 
 -- name: insert_activation_code
 insert into activation_codes (id, code_hash, patient_id, role, display_name, guardian_id, created_by, created_at, expires_at)

@@ -4,12 +4,14 @@ from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Router, delete, get, post
+from litestar import Request, Router, delete, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.access.service import Access, SignedIn
 from backend.db import DbConnection
+from backend.decoding import decode_strict
+from backend.errors import problem_responses
 from backend.patients import service
 from backend.patients.schemas import (
     AccessLog,
@@ -17,6 +19,7 @@ from backend.patients.schemas import (
     ActivationCodeCreate,
     Enrolment,
     EnrolmentCreate,
+    EnrolmentEnd,
     FamilySessionList,
     Patient,
     PatientCreate,
@@ -40,10 +43,15 @@ async def list_patients(conn: DbConnection, caller: SignedIn, unit_id: FromQuery
 
 @get("/patients/{patient_id:uuid}", opt=PATIENT)
 async def read_patient(patient_id: FromPath[UUID], conn: DbConnection, caller: SignedIn) -> Patient:
+    """The patient with their enrolments and guardians."""
     return await service.read_patient(conn, caller, patient_id)
 
 
-@post("/patients/{patient_id:uuid}/enrolments", opt=PATIENT)
+@post(
+    "/patients/{patient_id:uuid}/enrolments",
+    opt=PATIENT,
+    responses=problem_responses({409: "The patient is already enrolled in this programme."}),
+)
 async def enrol_patient(
     patient_id: FromPath[UUID], data: JSONBody[EnrolmentCreate], conn: DbConnection, caller: SignedIn
 ) -> Enrolment:
@@ -53,10 +61,20 @@ async def enrol_patient(
 
 @post("/patients/{patient_id:uuid}/enrolments/{enrolment_id:uuid}/end", opt=PATIENT, status_code=200)
 async def end_enrolment(
-    patient_id: FromPath[UUID], enrolment_id: FromPath[UUID], conn: DbConnection, caller: SignedIn
+    patient_id: FromPath[UUID],
+    enrolment_id: FromPath[UUID],
+    conn: DbConnection,
+    caller: SignedIn,
+    request: Request,
 ) -> Enrolment:
-    """End follow-up: the unit's clinicians lose access unless another enrolment grants it."""
-    return await service.end_enrolment(conn, caller, patient_id, enrolment_id)
+    """End follow-up: the unit's clinicians lose access unless another enrolment grants it. The
+    body is optional (none, as before, ends without a reason); `{"reason": "…"}` (1–500
+    characters) says why, and the tertial report counts the reasons."""
+    # Read by hand: an absent body is the original form of this request and must stay valid, which
+    # a declared body (strictly decoded, see backend/decoding.py) would refuse as malformed.
+    raw = await request.body()
+    reason = decode_strict(raw, EnrolmentEnd).reason if raw.strip() else None
+    return await service.end_enrolment(conn, caller, patient_id, enrolment_id, reason)
 
 
 @post("/patients/{patient_id:uuid}/activation-codes", opt=PATIENT)

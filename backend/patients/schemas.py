@@ -39,6 +39,12 @@ class Enrolment(msgspec.Struct):
     parameters: dict[str, Any]
     started_at: datetime
     ended_at: datetime | None
+    # Why the follow-up ended, when the clinician said (the tertial report counts them).
+    end_reason: str | None = None
+
+
+class EnrolmentEnd(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(min_length=1, max_length=500, pattern=r"\S")] | None = None
 
 
 class Guardian(msgspec.Struct):

@@ -104,10 +104,17 @@ async def enrol_patient(conn: asyncpg.Connection, caller: Caller, patient_id: UU
     return msgspec.convert(dict(row), Enrolment)
 
 
-async def end_enrolment(conn: asyncpg.Connection, caller: Caller, patient_id: UUID, enrolment_id: UUID) -> Enrolment:
+async def end_enrolment(
+    conn: asyncpg.Connection, caller: Caller, patient_id: UUID, enrolment_id: UUID, reason: str | None = None
+) -> Enrolment:
     await authorize_patient(conn, caller, patient_id, resource="enrolment", action="write", roles=CLINICIAN_ONLY)
     row = await conn.fetchrow(
-        queries.end_enrolment, enrolment_id, patient_id, list(caller.principal.unit_ids), caller.now
+        queries.end_enrolment,
+        enrolment_id,
+        patient_id,
+        list(caller.principal.unit_ids),
+        caller.now,
+        reason.strip() if reason else None,
     )
     if row is None:
         raise ProblemError(404, "No open enrolment of your units with this id.")

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -21,6 +21,23 @@ class ParameterSpec(msgspec.Struct):
     options: list[int | str] | None = None
 
 
+class ProgrammeRule(msgspec.Struct):
+    """A default alert rule of the programme, as `GET /patients/{id}/rules` shows it before any
+    per-patient override: `basis` names the clinical source of its numbers."""
+
+    code: str
+    kind: Literal["threshold", "trend", "missing", "answer"]
+    params: dict[str, Any]
+    severity: Literal["high", "medium", "low"]
+    enabled: bool
+    source: Literal["programme"]
+    title: str
+    basis: str
+    # A floor can be tightened for a patient, never loosened, lowered or switched off.
+    safety_floor: bool
+    group: str | None
+
+
 class Programme(msgspec.Struct):
     code: str
     version: int
@@ -29,7 +46,7 @@ class Programme(msgspec.Struct):
     parameters: list[ParameterSpec]
     measurement_types: list[dict[str, Any]]
     forms: list[dict[str, Any]]
-    rules: list[dict[str, Any]]
+    rules: list[ProgrammeRule]
 
 
 class ProgrammeList(msgspec.Struct):

@@ -7,15 +7,39 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from alerting.defaults import DEFAULT_RULES
 from backend.db import load_queries
 from backend.errors import FieldError
-from backend.programmes.schemas import ParameterSpec, Programme
+from backend.programmes.schemas import ParameterSpec, Programme, ProgrammeRule
 
 queries = load_queries(__file__)
 
 
 async def list_programmes(conn: asyncpg.Connection) -> list[Programme]:
-    return [msgspec.convert(dict(row), Programme) for row in await conn.fetch(queries.select_programmes)]
+    return [
+        msgspec.convert({**dict(row), "rules": default_rules(row["code"])}, Programme)
+        for row in await conn.fetch(queries.select_programmes)
+    ]
+
+
+def default_rules(programme: str) -> list[ProgrammeRule]:
+    """The programme's default rules. They are code with their clinical sources beside the numbers
+    (alerting/defaults.py), not rows: the same ones the rule engine applies."""
+    return [
+        ProgrammeRule(
+            code=rule.code,
+            kind=rule.kind,
+            params=rule.params,
+            severity=rule.severity,
+            enabled=rule.enabled,
+            source="programme",
+            title=rule.title,
+            basis=rule.basis,
+            safety_floor=rule.safety_floor,
+            group=rule.group,
+        )
+        for rule in DEFAULT_RULES.get(programme, ())
+    ]
 
 
 async def programme_parameters(conn: asyncpg.Connection, code: str) -> list[ParameterSpec] | None:

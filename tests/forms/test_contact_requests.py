@@ -151,3 +151,41 @@ async def test_a_promise_outside_a_week_is_refused(client, world):
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"].endswith("contact_within_hours")
+
+
+async def test_handling_every_request_of_an_alert_resolves_it(client, world, db, clock):
+    from tests.helpers import INFANT, make_patient
+
+    patient = await make_patient(client, world.clin_u1, world.unit_u1, "premature-home", INFANT)
+    first = await expect(
+        await client.post(url(patient), json={"message": "Ring oss"}, headers=world.clin_u1.headers), 201
+    )
+    clock.advance(minutes=2)
+    second = await expect(
+        await client.post(url(patient), json={"message": "Ring oss igjen"}, headers=world.clin_u1.headers), 201
+    )
+    alerts = await expect(
+        await client.get(f"{API}/alerts", params={"patient_id": patient}, headers=world.clin_u1.headers), 200
+    )
+    [alert] = alerts["items"]
+    assert alert["rule"] == "contact_request" and alert["occurrences"] == 2
+    # One of two handled: the alert still waits for the other.
+    await expect(await client.post(url(patient, first["id"], "handle"), headers=world.clin_u1.headers), 200)
+    still = await expect(
+        await client.get(f"{API}/alerts", params={"patient_id": patient}, headers=world.clin_u1.headers), 200
+    )
+    assert [a["id"] for a in still["items"]] == [alert["id"]]
+    clock.advance(minutes=5)
+    await expect(await client.post(url(patient, second["id"], "handle"), headers=world.clin_u1.headers), 200)
+    resolved = await expect(
+        await client.get(
+            f"{API}/alerts", params={"patient_id": patient, "status": "resolved"}, headers=world.clin_u1.headers
+        ),
+        200,
+    )
+    [done] = resolved["items"]
+    assert done["id"] == alert["id"] and done["resolved_by"] == world.clin_u1.id
+    assert done["resolved_at"] == clock.now.isoformat().replace("+00:00", "Z")
+    assert done["resolution_note"] == "Contact request handled."
+    kinds = await db.fetch("select kind from alert_events where alert_id = $1 order by id", uuid.UUID(alert["id"]))
+    assert [row["kind"] for row in kinds][-1] == "resolve"

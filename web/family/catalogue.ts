@@ -35,8 +35,7 @@ export interface MeasurementType {
 export type Programme = Schemas["Programme"];
 export type Form = Schemas["Form"];
 export type FormItem = Schemas["Item"];
-// Named after its module: the FHIR export has a `Patient` schema too.
-export type Patient = Schemas["patients_schemas_Patient"];
+export type Patient = Schemas["Patient"];
 
 /** The measurement types of the programmes a patient is enrolled in, in the programmes' order. */
 export function typesOf(patient: Patient, programmes: Programme[]): MeasurementType[] {

@@ -11,8 +11,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListAlerts */
-        get: operations["ApiV1AlertsListAlerts"];
+        /**
+         * ListAlerts
+         * @description The worklist: alerts of the patients of your units (or of one unit or patient), highest
+         *     severity first, then oldest first. Unresolved (open and acknowledged) unless `status` says.
+         */
+        get: operations["listAlerts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -28,10 +32,41 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** StreamAlerts */
-        get: operations["ApiV1AlertsStreamStreamAlerts"];
+        /**
+         * StreamAlerts
+         * @description Server-sent events: `alert` (the alert as the worklist lists it) whenever an alert of a
+         *     patient of your units is raised or changes, committed; a comment every 15 s. Listening starts
+         *     with the first comment; re-read GET /alerts then, and on every reconnect (a reconnect with a
+         *     `Last-Event-ID` starts with a `resync` event). `once=true` answers the opening comment and
+         *     ends (for probes). A browser signs in with the cookie of `POST /alerts/stream/ticket` instead
+         *     of a bearer token.
+         */
+        get: operations["streamAlerts"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/stream/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * StreamTicket
+         * @description The way in for a browser's `EventSource`, which cannot send an Authorization header: sets a
+         *     single-use ticket, valid for 30 s, as an HttpOnly, SameSite=Strict cookie scoped to the
+         *     stream's path (Secure over https). Open `GET /alerts/stream` (with credentials) within that
+         *     time; the stream takes the ticket and clears the cookie. Ask for a new ticket to reconnect.
+         */
+        post: operations["streamTicket"];
         delete?: never;
         options?: never;
         head?: never;
@@ -47,8 +82,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** AcknowledgeAlert */
-        post: operations["ApiV1AlertsAlertIdAcknowledgeAcknowledgeAlert"];
+        /**
+         * AcknowledgeAlert
+         * @description You are on it: the alert stops notifying. Acknowledging again changes nothing.
+         */
+        post: operations["acknowledgeAlert"];
         delete?: never;
         options?: never;
         head?: never;
@@ -64,8 +102,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** ResolveAlert */
-        post: operations["ApiV1AlertsAlertIdResolveResolveAlert"];
+        /**
+         * ResolveAlert
+         * @description Close the alert with a note; a new breach of its rule opens a new alert.
+         */
+        post: operations["resolveAlert"];
         delete?: never;
         options?: never;
         head?: never;
@@ -81,8 +122,14 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Activate */
-        post: operations["ApiV1AuthActivateActivate"];
+        /**
+         * Activate
+         * @description A new phone exchanges a one-time code for tokens: a clinician's activation code makes a new
+         *     patient or guardian account; a device code (`POST /me/device-codes` on a signed-in phone) adds
+         *     the phone to that existing account. A code naming an existing guardian answers 409: it is
+         *     entered in that guardian's signed-in app (`POST /me/guardianships`).
+         */
+        post: operations["activate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -98,8 +145,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Login */
-        post: operations["ApiV1AuthLoginLogin"];
+        /**
+         * Login
+         * @description Clinicians and administrators sign in with username and password. 429 with `Retry-After`
+         *     after too many failures; 503 with `Retry-After` when too many sign-ins wait to be checked.
+         */
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -115,8 +166,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Logout */
-        post: operations["ApiV1AuthLogoutLogout"];
+        /**
+         * Logout
+         * @description Ends this sign-in: its access and refresh tokens stop working at once.
+         */
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -132,8 +186,32 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Refresh */
-        post: operations["ApiV1AuthRefreshRefresh"];
+        /**
+         * Refresh
+         * @description A new token pair; the refresh token presented stops working.
+         */
+        post: operations["refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/colleagues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListColleagues
+         * @description Clinicians you can invite to a meeting, of any organisation (a discharge meeting includes the
+         *     municipality's nurse): name, profession and organisations only.
+         */
+        get: operations["listColleagues"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -147,8 +225,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Me */
-        get: operations["ApiV1MeMe"];
+        /**
+         * Me
+         * @description Who this token signs in: id, role, name, and a clinician's units.
+         */
+        get: operations["readMe"];
         put?: never;
         post?: never;
         delete?: never;
@@ -166,8 +247,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** CreateDeviceCode */
-        post: operations["ApiV1MeDeviceCodesCreateDeviceCode"];
+        /**
+         * CreateDeviceCode
+         * @description Patients and guardians: a single-use code, valid for minutes, that signs a new phone into
+         *     this same account at `POST /auth/activate`. Staff get 403.
+         */
+        post: operations["createDeviceCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -183,8 +268,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** LinkChild */
-        post: operations["ApiV1MeGuardianshipsLinkChild"];
+        /**
+         * LinkChild
+         * @description Guardians: redeem a guardian code for another child (one naming you, or naming nobody) to
+         *     see that child too; answers the updated profile. A wrong code is 422 on `code` and counts
+         *     towards throttling (429 with `Retry-After`); others than guardians get 403.
+         */
+        post: operations["linkChild"];
         delete?: never;
         options?: never;
         head?: never;
@@ -198,8 +288,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListSessions */
-        get: operations["ApiV1MeSessionsListSessions"];
+        /**
+         * ListSessions
+         * @description The devices signed in to your account, newest first: how each began and who issued its code.
+         */
+        get: operations["listSessions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -218,8 +311,31 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** EndSession */
-        delete: operations["ApiV1MeSessionsSessionIdEndSession"];
+        /**
+         * EndSession
+         * @description End one of your sessions (say a phone you gave away): its tokens stop working at once.
+         */
+        delete: operations["endSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * MyUnits
+         * @description Your units with their names and organisations (a clinician's worklist filter).
+         */
+        get: operations["myUnits"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -232,11 +348,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListMeetings */
-        get: operations["ApiV1MeetingsListMeetings"];
+        /**
+         * ListMeetings
+         * @description Your meetings (still open or to come), or a patient's: all of them for those who may see
+         *     the patient, only your own for anyone else.
+         */
+        get: operations["listMeetings"];
         put?: never;
-        /** CreateMeeting */
-        post: operations["ApiV1MeetingsCreateMeeting"];
+        /**
+         * CreateMeeting
+         * @description Plan a consultation or a discharge meeting with a patient you care for; the patient and
+         *     their guardians take part without being named, and a discharge meeting may name clinicians of
+         *     another organisation (a municipality's nurse).
+         */
+        post: operations["createMeeting"];
         delete?: never;
         options?: never;
         head?: never;
@@ -250,8 +375,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ReadMeeting */
-        get: operations["ApiV1MeetingsMeetingIdReadMeeting"];
+        /**
+         * ReadMeeting
+         * @description One meeting: kind, title, times, participants.
+         */
+        get: operations["readMeeting"];
         put?: never;
         post?: never;
         delete?: never;
@@ -269,8 +397,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** JoinMeeting */
-        post: operations["ApiV1MeetingsMeetingIdJoinJoinMeeting"];
+        /**
+         * JoinMeeting
+         * @description A single-use ticket for the signalling socket, valid for seconds, with the ICE servers.
+         */
+        post: operations["joinMeeting"];
         delete?: never;
         options?: never;
         head?: never;
@@ -284,11 +415,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListOrganisations */
-        get: operations["ApiV1OrganisationsListOrganisations"];
+        /**
+         * ListOrganisations
+         * @description Every organisation.
+         */
+        get: operations["listOrganisations"];
         put?: never;
-        /** CreateOrganisation */
-        post: operations["ApiV1OrganisationsCreateOrganisation"];
+        /**
+         * CreateOrganisation
+         * @description A hospital or a municipality: the owner of units.
+         */
+        post: operations["createOrganisation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -302,11 +439,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListUnits */
-        get: operations["ApiV1OrganisationsOrganisationIdUnitsListUnits"];
+        /**
+         * ListUnits
+         * @description The organisation's units.
+         */
+        get: operations["listUnits"];
         put?: never;
-        /** CreateUnit */
-        post: operations["ApiV1OrganisationsOrganisationIdUnitsCreateUnit"];
+        /**
+         * CreateUnit
+         * @description A ward or a home-care team: clinicians see the patients enrolled in their units.
+         */
+        post: operations["createUnit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -320,11 +463,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListPatients */
-        get: operations["ApiV1PatientsListPatients"];
+        /**
+         * ListPatients
+         * @description The patients of your units (or of one of them).
+         */
+        get: operations["listPatients"];
         put?: never;
-        /** RegisterPatient */
-        post: operations["ApiV1PatientsRegisterPatient"];
+        /**
+         * RegisterPatient
+         * @description Register a patient in one of your units; enrol them next.
+         */
+        post: operations["registerPatient"];
         delete?: never;
         options?: never;
         head?: never;
@@ -338,8 +487,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ReadPatient */
-        get: operations["ApiV1PatientsPatientIdReadPatient"];
+        /**
+         * ReadPatient
+         * @description The patient with their enrolments and guardians.
+         */
+        get: operations["readPatient"];
         put?: never;
         post?: never;
         delete?: never;
@@ -355,8 +507,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ReadAccessLog */
-        get: operations["ApiV1PatientsPatientIdAccessLogReadAccessLog"];
+        /**
+         * ReadAccessLog
+         * @description Who read or changed this patient's data, newest first (Normen).
+         */
+        get: operations["readAccessLog"];
         put?: never;
         post?: never;
         delete?: never;
@@ -374,8 +529,15 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** CreateActivationCode */
-        post: operations["ApiV1PatientsPatientIdActivationCodesCreateActivationCode"];
+        /**
+         * CreateActivationCode
+         * @description A one-time code that makes a new account: the patient's (409 when they have one already: a
+         *     new phone is added with a device code from their signed-in phone) or a new guardian's. Naming
+         *     `guardian_id` makes a code that links that existing guardian (a parent of twins) to this
+         *     child: the guardian enters it in their signed-in app (`POST /me/guardianships`); it signs
+         *     nobody in.
+         */
+        post: operations["createActivationCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -389,8 +551,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListPatientAlerts */
-        get: operations["ApiV1PatientsPatientIdAlertsListPatientAlerts"];
+        /**
+         * ListPatientAlerts
+         * @description The patient's alerts as the patient or parent sees them (plain-language text), newest first.
+         */
+        get: operations["listPatientAlerts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -406,11 +571,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListContactRequests */
-        get: operations["ApiV1PatientsPatientIdContactRequestsListContactRequests"];
+        /**
+         * ListContactRequests
+         * @description Newest first; `status=open` is the list of requests nobody has acted on yet.
+         */
+        get: operations["listContactRequests"];
         put?: never;
-        /** CreateContactRequest */
-        post: operations["ApiV1PatientsPatientIdContactRequestsCreateContactRequest"];
+        /**
+         * CreateContactRequest
+         * @description Ask the unit to get in touch. Send an `id` to make a resend harmless (200, same request).
+         */
+        post: operations["createContactRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -426,8 +597,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** HandleContactRequest */
-        post: operations["ApiV1PatientsPatientIdContactRequestsRequestIdHandleHandleContactRequest"];
+        /**
+         * HandleContactRequest
+         * @description A clinician has acted on the request: its alert is resolved once every request it rests on is
+         *     handled. Handling it again changes nothing.
+         */
+        post: operations["handleContactRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -443,8 +618,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** EnrolPatient */
-        post: operations["ApiV1PatientsPatientIdEnrolmentsEnrolPatient"];
+        /**
+         * EnrolPatient
+         * @description Enrol the patient in a programme followed by one of your units.
+         */
+        post: operations["enrolPatient"];
         delete?: never;
         options?: never;
         head?: never;
@@ -460,8 +638,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** EndEnrolment */
-        post: operations["ApiV1PatientsPatientIdEnrolmentsEnrolmentIdEndEndEnrolment"];
+        /**
+         * EndEnrolment
+         * @description End follow-up: the unit's clinicians lose access unless another enrolment grants it. The
+         *     body is optional (none, as before, ends without a reason); `{"reason": "…"}` (1–500
+         *     characters) says why, and the tertial report counts the reasons.
+         */
+        post: operations["endEnrolment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -475,8 +658,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ExportPatient */
-        get: operations["ApiV1PatientsPatientIdFhirExportPatient"];
+        /**
+         * ExportPatient
+         * @description A FHIR R4 Bundle (type `collection`): the Patient, one Observation per measurement (LOINC
+         *     codes, UCUM units) and one QuestionnaireResponse per form response.
+         *
+         *     Bounded: at most the newest `limit` measurements and the newest `limit` form responses
+         *     (default 200, at most 1000). When either was cut off, the Bundle's `next` link gives the
+         *     older ones.
+         */
+        get: operations["exportPatientFhir"];
         put?: never;
         post?: never;
         delete?: never;
@@ -492,11 +683,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListFormResponses */
-        get: operations["ApiV1PatientsPatientIdFormResponsesListFormResponses"];
+        /**
+         * ListFormResponses
+         * @description Newest first (by when they were written); follow `next_cursor` for older ones.
+         */
+        get: operations["listFormResponses"];
         put?: never;
-        /** SubmitFormResponse */
-        post: operations["ApiV1PatientsPatientIdFormResponsesSubmitFormResponse"];
+        /**
+         * SubmitFormResponse
+         * @description Answers to a form version; those that map to a measurement type become measurements.
+         *     201 when stored, 200 for an identical resend, 409 for the same id with other content.
+         */
+        post: operations["submitFormResponse"];
         delete?: never;
         options?: never;
         head?: never;
@@ -510,8 +708,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListForms */
-        get: operations["ApiV1PatientsPatientIdFormsListForms"];
+        /**
+         * ListForms
+         * @description The newest version of each form of the patient's programmes.
+         */
+        get: operations["listForms"];
         put?: never;
         post?: never;
         delete?: never;
@@ -530,8 +731,12 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** UnlinkGuardian */
-        delete: operations["ApiV1PatientsPatientIdGuardiansGuardianIdUnlinkGuardian"];
+        /**
+         * UnlinkGuardian
+         * @description Clinicians: the guardian no longer sees this patient (a custody change). Logged; their
+         *     unused codes for the patient stop working, and a guardian left with no child is signed out.
+         */
+        delete: operations["unlinkGuardian"];
         options?: never;
         head?: never;
         patch?: never;
@@ -544,11 +749,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListMeasurements */
-        get: operations["ApiV1PatientsPatientIdMeasurementsListMeasurements"];
+        /**
+         * ListMeasurements
+         * @description Newest first; `since` inclusive, `until` exclusive; follow `next_cursor` for older items.
+         */
+        get: operations["listMeasurements"];
         put?: never;
-        /** UploadMeasurements */
-        post: operations["ApiV1PatientsPatientIdMeasurementsUploadMeasurements"];
+        /**
+         * UploadMeasurements
+         * @description Register 1–1000 measurements; each item gets its own result. Resending is harmless.
+         */
+        post: operations["uploadMeasurements"];
         delete?: never;
         options?: never;
         head?: never;
@@ -562,8 +773,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListRules */
-        get: operations["ApiV1PatientsPatientIdRulesListRules"];
+        /**
+         * ListRules
+         * @description The rules that apply to the patient now: programme defaults, or this patient's overrides.
+         */
+        get: operations["listRules"];
         put?: never;
         post?: never;
         delete?: never;
@@ -580,8 +794,15 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** SetRule */
-        put: operations["ApiV1PatientsPatientIdRulesCodeSetRule"];
+        /**
+         * SetRule
+         * @description Override one rule for this patient, with a reason (and optionally an expiry). Safety floors
+         *     can be tightened, never loosened, lowered or switched off. Params must fit the rule kind's
+         *     schema (types, bounds, known measurement types and forms). Send `If-Match: "<version>"` (the
+         *     rule's `version`, also the answer's `ETag`) and a rule changed by someone else since answers
+         *     412 instead of being overwritten.
+         */
+        put: operations["setRule"];
         post?: never;
         delete?: never;
         options?: never;
@@ -596,8 +817,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** RuleHistory */
-        get: operations["ApiV1PatientsPatientIdRulesCodeHistoryRuleHistory"];
+        /**
+         * RuleHistory
+         * @description Every override of the rule for this patient, newest first: who, when, why, until when.
+         */
+        get: operations["ruleHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -613,8 +837,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListFamilySessions */
-        get: operations["ApiV1PatientsPatientIdSessionsListFamilySessions"];
+        /**
+         * ListFamilySessions
+         * @description Clinicians: the phones signed in to the patient's account and to their guardians' accounts.
+         */
+        get: operations["listFamilySessions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -633,8 +860,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** EndFamilySession */
-        delete: operations["ApiV1PatientsPatientIdSessionsSessionIdEndFamilySession"];
+        /**
+         * EndFamilySession
+         * @description Clinicians: end a session of the patient or one of their guardians (a lost phone). Logged.
+         */
+        delete: operations["endFamilySession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -647,8 +877,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListProgrammes */
-        get: operations["ApiV1ProgrammesListProgrammes"];
+        /**
+         * ListProgrammes
+         * @description The catalogue: each programme's parameters, measurement types, forms and default rules.
+         */
+        get: operations["listProgrammes"];
         put?: never;
         post?: never;
         delete?: never;
@@ -664,8 +897,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** PublicKey */
-        get: operations["ApiV1PushPublicKeyPublicKey"];
+        /**
+         * PublicKey
+         * @description The VAPID public key, for `pushManager.subscribe({applicationServerKey})`; 503 when this
+         *     server has no VAPID key.
+         */
+        get: operations["readPushPublicKey"];
         put?: never;
         post?: never;
         delete?: never;
@@ -683,10 +920,45 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Subscribe */
-        post: operations["ApiV1PushSubscriptionsSubscribe"];
-        /** Unsubscribe */
-        delete: operations["ApiV1PushSubscriptionsUnsubscribe"];
+        /**
+         * Subscribe
+         * @description Register this browser's `PushSubscription` JSON. 201 when new, 200 when this account had it
+         *     already, 409 when another account has it, 422 for an endpoint that is not an allowed push
+         *     service (https, port 443, a host in HEIMA_PUSH_ALLOWED_HOSTS) or keys that are not valid.
+         */
+        post: operations["subscribePush"];
+        /**
+         * Unsubscribe
+         * @description Stop pushing to this endpoint. Only the caller's own subscription is removed; 204 also when
+         *     there was none, so a repeated request and someone else's endpoint look alike.
+         */
+        delete: operations["unsubscribePush"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/tertial": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * TertialReport
+         * @description The benefit report of a tertial (four months, Norwegian time) for your units, or one of them
+         *     (any other unit answers 404), per programme and unit: patients followed and patient-days,
+         *     registrations against those the programme expects, alerts by severity per patient-week with
+         *     median and 90th-percentile minutes to acknowledge and to resolve, contact requests and how fast
+         *     they were handled, consultations and discharge meetings planned and held, and enrolments ended
+         *     with their reasons. The running tertial counts up to now. With `Accept: text/csv` the same
+         *     figures as CSV, one row per programme and unit. No single patient is shown.
+         */
+        get: operations["tertialReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -699,8 +971,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** UnitOverview */
-        get: operations["ApiV1UnitsUnitIdOverviewUnitOverview"];
+        /**
+         * UnitOverview
+         * @description The shift's overview of one of your units: each patient enrolled now with their unresolved
+         *     alerts and the latest value of each measurement type (late, stale), most urgent first.
+         */
+        get: operations["unitOverview"];
         put?: never;
         post?: never;
         delete?: never;
@@ -716,14 +992,43 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * ListStaff
+         * @description Staff accounts (administrators and clinicians), or those of one unit, with their units and
+         *     whether they are disabled.
+         */
+        get: operations["listStaff"];
         put?: never;
-        /** CreateUser */
-        post: operations["ApiV1UsersCreateUser"];
+        /**
+         * CreateUser
+         * @description Staff accounts: clinicians (with profession and units) and administrators.
+         */
+        post: operations["createUser"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * UpdateStaff
+         * @description Disable or enable a staff account (`disabled`; a disabled account's tokens stop working at
+         *     once) and set a clinician's units (`unit_ids`, replacing them). Only what is named changes.
+         */
+        patch: operations["updateStaff"];
         trace?: never;
     };
     "/api/v1/video/echo": {
@@ -735,8 +1040,14 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** StartEchoTest */
-        post: operations["ApiV1VideoEchoStartEchoTest"];
+        /**
+         * StartEchoTest
+         * @description Answer a WebRTC offer with a peer that sends the caller's own audio and video back, to check
+         *     camera, microphone and network before a consultation. One test per user (a new one replaces
+         *     the old), a few per server (429 with `Retry-After` when busy), each for at most `max_seconds`.
+         *     The answer names only public server addresses unless configured otherwise.
+         */
+        post: operations["startEchoTest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -750,8 +1061,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live */
-        get: operations["HealthLiveLive"];
+        /**
+         * Live
+         * @description 200 while the process serves requests; it asks nothing of PostgreSQL or Redis.
+         */
+        get: operations["checkLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -767,8 +1081,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ready */
-        get: operations["HealthReadyReady"];
+        /**
+         * Ready
+         * @description 200 when PostgreSQL and Redis answer; 503 naming the one that does not.
+         */
+        get: operations["checkReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -784,8 +1101,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Metrics */
-        get: operations["MetricsMetrics"];
+        /**
+         * Metrics
+         * @description Prometheus text exposition for the scraper: the whole server, whichever worker answers.
+         */
+        get: operations["readMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -880,6 +1200,20 @@ export interface components {
             low: number;
             medium: number;
         };
+        /** AlertFigures */
+        AlertFigures: {
+            acknowledge_median_minutes: number | null;
+            acknowledge_p90_minutes: number | null;
+            acknowledged: number;
+            per_patient_week: number | null;
+            raised: number;
+            resolve_median_minutes: number | null;
+            resolve_p90_minutes: number | null;
+            resolved: number;
+            resolved_automatically: number;
+            /** @enum {string} */
+            severity: "high" | "medium" | "low";
+        };
         /** AlertList */
         AlertList: {
             items: components["schemas"]["Alert"][];
@@ -923,7 +1257,7 @@ export interface components {
         /** BundleEntry */
         BundleEntry: {
             fullUrl: string;
-            resource: components["schemas"]["fhir_resources_Patient"] | components["schemas"]["Observation"] | components["schemas"]["QuestionnaireResponse"];
+            resource: components["schemas"]["FhirPatient"] | components["schemas"]["Observation"] | components["schemas"]["QuestionnaireResponse"];
         };
         /** BundleLink */
         BundleLink: {
@@ -941,6 +1275,18 @@ export interface components {
             display?: string | null;
             system: string;
         };
+        /** Colleague */
+        Colleague: {
+            display_name: string;
+            /** Format: uuid */
+            id: string;
+            organisations: string;
+            profession: string | null;
+        };
+        /** ColleagueList */
+        ColleagueList: {
+            items: components["schemas"]["Colleague"][];
+        };
         /** ContactRequest */
         ContactRequest: {
             contact_within_hours?: number | null;
@@ -956,6 +1302,13 @@ export interface components {
             patient_id: string;
             /** @enum {string} */
             status: "open" | "handled";
+        };
+        /** ContactRequestFigures */
+        ContactRequestFigures: {
+            handle_median_minutes: number | null;
+            handle_p90_minutes: number | null;
+            handled: number;
+            received: number;
         };
         /** ContactRequestIn */
         ContactRequestIn: {
@@ -1006,8 +1359,14 @@ export interface components {
             title: string;
             version: string;
         };
+        /** EndReason */
+        EndReason: {
+            count: number;
+            reason: string | null;
+        };
         /** Enrolment */
         Enrolment: {
+            end_reason?: string | null;
             ended_at: string | null;
             /** Format: uuid */
             id: string;
@@ -1030,6 +1389,11 @@ export interface components {
             /** Format: uuid */
             unit_id: string;
         };
+        /** EnrolmentsEnded */
+        EnrolmentsEnded: {
+            count: number;
+            reasons: components["schemas"]["EndReason"][];
+        };
         /** FamilySession */
         FamilySession: {
             code_issued_by: components["schemas"]["Person"] | null;
@@ -1047,8 +1411,25 @@ export interface components {
         FamilySessionList: {
             items: components["schemas"]["FamilySession"][];
         };
+        /** FhirPatient */
+        FhirPatient: {
+            birthDate?: string | null;
+            id: string;
+            name?: components["schemas"]["HumanName"][];
+            /** @constant */
+            resourceType: "Patient";
+        };
+        /**
+         * FieldError
+         * @example {
+         *       "field": "RTwdshFRPhSOVrnPxrBB",
+         *       "message": "MqbkVDGbgpSmpeFCZfQi"
+         *     }
+         */
         FieldError: {
+            /** @example xJhBSnpIXjjOrlCcUmnv */
             field: string;
+            /** @example iVzUMZozziJUhCsuKDfY */
             message: string;
         };
         /** Form */
@@ -1237,9 +1618,30 @@ export interface components {
             starts_at: string;
             title: string;
         };
+        /** MeetingFigures */
+        MeetingFigures: {
+            consultations_held: number;
+            consultations_planned: number;
+            discharge_meetings_held: number;
+            discharge_meetings_planned: number;
+        };
         /** MeetingList */
         MeetingList: {
             items: components["schemas"]["Meeting"][];
+        };
+        /** MyUnit */
+        MyUnit: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: uuid */
+            organisation_id: string;
+            organisation_kind: string;
+            organisation_name: string;
+        };
+        /** MyUnitList */
+        MyUnitList: {
+            items: components["schemas"]["MyUnit"][];
         };
         /** Observation */
         Observation: {
@@ -1362,6 +1764,17 @@ export interface components {
             /** Format: uuid */
             user_id: string;
         };
+        /** Patient */
+        Patient: {
+            /** Format: date */
+            birth_date: string;
+            display_name: string;
+            enrolments: components["schemas"]["Enrolment"][];
+            guardians: components["schemas"]["Guardian"][];
+            /** Format: uuid */
+            id: string;
+            time_zone: string;
+        };
         /** PatientAlert */
         PatientAlert: {
             acknowledged_at: string | null;
@@ -1411,11 +1824,32 @@ export interface components {
             /** Format: uuid */
             id: string;
         };
+        /**
+         * Problem
+         * @example {
+         *       "detail": "WjGDYPstccqXcjHsjXcF",
+         *       "status": 677,
+         *       "title": "BPewTdWxyxwFswQXAufH",
+         *       "type": "UjWDORTIEbtWqHOgPriL"
+         *     }
+         */
         Problem: {
+            /** @example RYmbpFdWetXVhYOwZjsY */
             detail: string;
-            errors?: components["schemas"]["FieldError"][];
+            /**
+             * @example [
+             *       {
+             *         "field": "vHsoVSEeCtLViFvDEMpE",
+             *         "message": "HdutFmqCQcDdvDZVPEur"
+             *       }
+             *     ]
+             */
+            errors?: components["schemas"]["FieldError"][] | null;
+            /** @example 2562 */
             status: number;
+            /** @example JIgNZYFcagWptUqCwdER */
             title: string;
+            /** @example DwEkQQHiBrmXZcSFtoJx */
             type: string;
         };
         /** Programme */
@@ -1429,15 +1863,31 @@ export interface components {
                 [key: string]: unknown;
             }[];
             parameters: components["schemas"]["ParameterSpec"][];
-            rules: {
-                [key: string]: unknown;
-            }[];
+            rules: components["schemas"]["ProgrammeRule"][];
             title: components["schemas"]["backend_programmes_schemas_LocalText"];
             version: number;
         };
         /** ProgrammeList */
         ProgrammeList: {
             items: components["schemas"]["Programme"][];
+        };
+        /** ProgrammeRule */
+        ProgrammeRule: {
+            basis: string;
+            code: string;
+            enabled: boolean;
+            group: string | null;
+            /** @enum {string} */
+            kind: "threshold" | "trend" | "missing" | "answer";
+            params: {
+                [key: string]: unknown;
+            };
+            safety_floor: boolean;
+            /** @enum {string} */
+            severity: "high" | "medium" | "low";
+            /** @constant */
+            source: "programme";
+            title: string;
         };
         /** PublicKey */
         PublicKey: {
@@ -1486,6 +1936,23 @@ export interface components {
         /** RefreshRequest */
         RefreshRequest: {
             refresh_token: string;
+        };
+        /** ReportGroup */
+        ReportGroup: {
+            alerts: components["schemas"]["AlertFigures"][];
+            contact_requests: components["schemas"]["ContactRequestFigures"];
+            enrolments_ended: components["schemas"]["EnrolmentsEnded"];
+            expected_registration_days: number | null;
+            meetings: components["schemas"]["MeetingFigures"];
+            patient_days: number;
+            patients_followed: number;
+            programme: string;
+            registration_completeness: number | null;
+            registration_days: number;
+            registrations: number;
+            /** Format: uuid */
+            unit_id: string;
+            unit_name: string;
         };
         /** ResolveRequest */
         ResolveRequest: {
@@ -1566,6 +2033,26 @@ export interface components {
         SessionList: {
             items: components["schemas"]["SessionInfo"][];
         };
+        /** StaffList */
+        StaffList: {
+            items: components["schemas"]["StaffUser"][];
+        };
+        /** StaffUpdate */
+        StaffUpdate: {
+            disabled?: boolean | null;
+            unit_ids?: string[] | null;
+        };
+        /** StaffUser */
+        StaffUser: {
+            disabled_at: string | null;
+            display_name: string;
+            /** Format: uuid */
+            id: string;
+            profession: string | null;
+            role: string;
+            unit_ids: string[];
+            username: string;
+        };
         /** StoredFormResponse */
         StoredFormResponse: {
             answers: {
@@ -1606,6 +2093,24 @@ export interface components {
         /** SubscriptionRef */
         SubscriptionRef: {
             endpoint: string;
+        };
+        /** TertialReport */
+        TertialReport: {
+            complete: boolean;
+            /** Format: date-time */
+            counted_until: string;
+            /** Format: date-time */
+            ends_at: string;
+            /** Format: date */
+            first_day: string;
+            groups: components["schemas"]["ReportGroup"][];
+            /** Format: date */
+            last_day: string;
+            /** Format: date-time */
+            starts_at: string;
+            tertial: number;
+            time_zone: string;
+            year: number;
         };
         /** TokenPair */
         TokenPair: {
@@ -1686,25 +2191,6 @@ export interface components {
             en: string;
             nb: string;
         };
-        /** Patient */
-        fhir_resources_Patient: {
-            birthDate?: string | null;
-            id: string;
-            name?: components["schemas"]["HumanName"][];
-            /** @constant */
-            resourceType: "Patient";
-        };
-        /** Patient */
-        patients_schemas_Patient: {
-            /** Format: date */
-            birth_date: string;
-            display_name: string;
-            enrolments: components["schemas"]["Enrolment"][];
-            guardians: components["schemas"]["Guardian"][];
-            /** Format: uuid */
-            id: string;
-            time_zone: string;
-        };
     };
     responses: never;
     parameters: never;
@@ -1714,7 +2200,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    ApiV1AlertsListAlerts: {
+    listAlerts: {
         parameters: {
             query?: {
                 status?: "open" | "acknowledged" | "resolved" | null;
@@ -1738,27 +2224,24 @@ export interface operations {
                     "application/json": components["schemas"]["AlertList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1AlertsStreamStreamAlerts: {
+    streamAlerts: {
         parameters: {
             query?: {
                 once?: boolean;
@@ -1780,27 +2263,44 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1AlertsAlertIdAcknowledgeAcknowledgeAlert: {
+    streamTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": null;
+                };
+            };
+        };
+    };
+    acknowledgeAlert: {
         parameters: {
             query?: never;
             header?: never;
@@ -1820,27 +2320,24 @@ export interface operations {
                     "application/json": components["schemas"]["Alert"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1AlertsAlertIdResolveResolveAlert: {
+    resolveAlert: {
         parameters: {
             query?: never;
             header?: never;
@@ -1864,27 +2361,24 @@ export interface operations {
                     "application/json": components["schemas"]["Alert"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1AuthActivateActivate: {
+    activate: {
         parameters: {
             query?: never;
             header?: never;
@@ -1906,17 +2400,23 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
+            /** @description Too many failed attempts from this account or address: try again after `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1926,7 +2426,7 @@ export interface operations {
             };
         };
     };
-    ApiV1AuthLoginLogin: {
+    login: {
         parameters: {
             query?: never;
             header?: never;
@@ -1948,17 +2448,23 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
+            /** @description Too many failed attempts from this account or address: try again after `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1968,7 +2474,7 @@ export interface operations {
             };
         };
     };
-    ApiV1AuthLogoutLogout: {
+    logout: {
         parameters: {
             query?: never;
             header?: never;
@@ -1984,18 +2490,9 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
         };
     };
-    ApiV1AuthRefreshRefresh: {
+    refresh: {
         parameters: {
             query?: never;
             header?: never;
@@ -2017,27 +2514,44 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1MeMe: {
+    listColleagues: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ColleagueList"];
+                };
+            };
+        };
+    };
+    readMe: {
         parameters: {
             query?: never;
             header?: never;
@@ -2055,18 +2569,9 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
         };
     };
-    ApiV1MeDeviceCodesCreateDeviceCode: {
+    createDeviceCode: {
         parameters: {
             query?: never;
             header?: never;
@@ -2084,18 +2589,9 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceCode"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
         };
     };
-    ApiV1MeGuardianshipsLinkChild: {
+    linkChild: {
         parameters: {
             query?: never;
             header?: never;
@@ -2117,27 +2613,24 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1MeSessionsListSessions: {
+    listSessions: {
         parameters: {
             query?: never;
             header?: never;
@@ -2155,18 +2648,9 @@ export interface operations {
                     "application/json": components["schemas"]["SessionList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
         };
     };
-    ApiV1MeSessionsSessionIdEndSession: {
+    endSession: {
         parameters: {
             query?: never;
             header?: never;
@@ -2184,27 +2668,44 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1MeetingsListMeetings: {
+    myUnits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyUnitList"];
+                };
+            };
+        };
+    };
+    listMeetings: {
         parameters: {
             query?: {
                 patient_id?: string | null;
@@ -2224,27 +2725,24 @@ export interface operations {
                     "application/json": components["schemas"]["MeetingList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1MeetingsCreateMeeting: {
+    createMeeting: {
         parameters: {
             query?: never;
             header?: never;
@@ -2266,27 +2764,24 @@ export interface operations {
                     "application/json": components["schemas"]["Meeting"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1MeetingsMeetingIdReadMeeting: {
+    readMeeting: {
         parameters: {
             query?: never;
             header?: never;
@@ -2306,27 +2801,24 @@ export interface operations {
                     "application/json": components["schemas"]["Meeting"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1MeetingsMeetingIdJoinJoinMeeting: {
+    joinMeeting: {
         parameters: {
             query?: never;
             header?: never;
@@ -2346,17 +2838,23 @@ export interface operations {
                     "application/json": components["schemas"]["JoinTicket"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
+            /** @description The meeting is over, or it is not yet time to join. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2366,7 +2864,7 @@ export interface operations {
             };
         };
     };
-    ApiV1OrganisationsListOrganisations: {
+    listOrganisations: {
         parameters: {
             query?: never;
             header?: never;
@@ -2384,18 +2882,9 @@ export interface operations {
                     "application/json": components["schemas"]["OrganisationList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
         };
     };
-    ApiV1OrganisationsCreateOrganisation: {
+    createOrganisation: {
         parameters: {
             query?: never;
             header?: never;
@@ -2417,27 +2906,24 @@ export interface operations {
                     "application/json": components["schemas"]["Organisation"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1OrganisationsOrganisationIdUnitsListUnits: {
+    listUnits: {
         parameters: {
             query?: never;
             header?: never;
@@ -2457,27 +2943,24 @@ export interface operations {
                     "application/json": components["schemas"]["UnitList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1OrganisationsOrganisationIdUnitsCreateUnit: {
+    createUnit: {
         parameters: {
             query?: never;
             header?: never;
@@ -2501,17 +2984,23 @@ export interface operations {
                     "application/json": components["schemas"]["Unit"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
+            /** @description The organisation has a unit of this name already. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2521,7 +3010,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsListPatients: {
+    listPatients: {
         parameters: {
             query?: {
                 unit_id?: string | null;
@@ -2541,27 +3030,24 @@ export interface operations {
                     "application/json": components["schemas"]["PatientList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsRegisterPatient: {
+    registerPatient: {
         parameters: {
             query?: never;
             header?: never;
@@ -2580,30 +3066,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["patients_schemas_Patient"];
+                    "application/json": components["schemas"]["Patient"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdReadPatient: {
+    readPatient: {
         parameters: {
             query?: never;
             header?: never;
@@ -2620,30 +3103,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["patients_schemas_Patient"];
+                    "application/json": components["schemas"]["Patient"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdAccessLogReadAccessLog: {
+    readAccessLog: {
         parameters: {
             query?: {
                 before?: number | null;
@@ -2666,27 +3146,24 @@ export interface operations {
                     "application/json": components["schemas"]["AccessLog"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdActivationCodesCreateActivationCode: {
+    createActivationCode: {
         parameters: {
             query?: never;
             header?: never;
@@ -2710,27 +3187,24 @@ export interface operations {
                     "application/json": components["schemas"]["ActivationCode"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdAlertsListPatientAlerts: {
+    listPatientAlerts: {
         parameters: {
             query?: {
                 limit?: number;
@@ -2752,27 +3226,24 @@ export interface operations {
                     "application/json": components["schemas"]["PatientAlertList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdContactRequestsListContactRequests: {
+    listContactRequests: {
         parameters: {
             query?: {
                 status?: "open" | "handled" | null;
@@ -2795,27 +3266,24 @@ export interface operations {
                     "application/json": components["schemas"]["ContactRequestList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdContactRequestsCreateContactRequest: {
+    createContactRequest: {
         parameters: {
             query?: never;
             header?: never;
@@ -2848,17 +3316,23 @@ export interface operations {
                     "application/json": components["schemas"]["ContactRequest"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
+            /** @description A different contact request with this id is already stored. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2868,7 +3342,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdContactRequestsRequestIdHandleHandleContactRequest: {
+    handleContactRequest: {
         parameters: {
             query?: never;
             header?: never;
@@ -2889,27 +3363,24 @@ export interface operations {
                     "application/json": components["schemas"]["ContactRequest"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdEnrolmentsEnrolPatient: {
+    enrolPatient: {
         parameters: {
             query?: never;
             header?: never;
@@ -2933,17 +3404,23 @@ export interface operations {
                     "application/json": components["schemas"]["Enrolment"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
+            /** @description The patient is already enrolled in this programme. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2953,7 +3430,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdEnrolmentsEnrolmentIdEndEndEnrolment: {
+    endEnrolment: {
         parameters: {
             query?: never;
             header?: never;
@@ -2974,27 +3451,24 @@ export interface operations {
                     "application/json": components["schemas"]["Enrolment"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdFhirExportPatient: {
+    exportPatientFhir: {
         parameters: {
             query?: {
                 limit?: number;
@@ -3017,27 +3491,24 @@ export interface operations {
                     "application/fhir+json": components["schemas"]["Bundle"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdFormResponsesListFormResponses: {
+    listFormResponses: {
         parameters: {
             query?: {
                 form?: string | null;
@@ -3061,27 +3532,24 @@ export interface operations {
                     "application/json": components["schemas"]["FormResponsePage"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdFormResponsesSubmitFormResponse: {
+    submitFormResponse: {
         parameters: {
             query?: never;
             header?: never;
@@ -3114,17 +3582,23 @@ export interface operations {
                     "application/json": components["schemas"]["FormResponseResult"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
+            /** @description A different response (or measurement) with this id is already stored. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3134,7 +3608,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PatientsPatientIdFormsListForms: {
+    listForms: {
         parameters: {
             query?: never;
             header?: never;
@@ -3154,27 +3628,24 @@ export interface operations {
                     "application/json": components["schemas"]["FormList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdGuardiansGuardianIdUnlinkGuardian: {
+    unlinkGuardian: {
         parameters: {
             query?: never;
             header?: never;
@@ -3193,27 +3664,24 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdMeasurementsListMeasurements: {
+    listMeasurements: {
         parameters: {
             query?: {
                 type?: string | null;
@@ -3239,27 +3707,24 @@ export interface operations {
                     "application/json": components["schemas"]["MeasurementPage"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdMeasurementsUploadMeasurements: {
+    uploadMeasurements: {
         parameters: {
             query?: never;
             header?: never;
@@ -3283,27 +3748,24 @@ export interface operations {
                     "application/json": components["schemas"]["UploadResult"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdRulesListRules: {
+    listRules: {
         parameters: {
             query?: never;
             header?: never;
@@ -3323,27 +3785,24 @@ export interface operations {
                     "application/json": components["schemas"]["RuleList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdRulesCodeSetRule: {
+    setRule: {
         parameters: {
             query?: never;
             header?: {
@@ -3370,27 +3829,24 @@ export interface operations {
                     "application/json": components["schemas"]["EffectiveRule"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdRulesCodeHistoryRuleHistory: {
+    ruleHistory: {
         parameters: {
             query?: never;
             header?: never;
@@ -3411,27 +3867,24 @@ export interface operations {
                     "application/json": components["schemas"]["RuleHistory"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdSessionsListFamilySessions: {
+    listFamilySessions: {
         parameters: {
             query?: never;
             header?: never;
@@ -3451,27 +3904,24 @@ export interface operations {
                     "application/json": components["schemas"]["FamilySessionList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1PatientsPatientIdSessionsSessionIdEndFamilySession: {
+    endFamilySession: {
         parameters: {
             query?: never;
             header?: never;
@@ -3490,27 +3940,24 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1ProgrammesListProgrammes: {
+    listProgrammes: {
         parameters: {
             query?: never;
             header?: never;
@@ -3528,18 +3975,9 @@ export interface operations {
                     "application/json": components["schemas"]["ProgrammeList"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
         };
     };
-    ApiV1PushPublicKeyPublicKey: {
+    readPushPublicKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -3557,8 +3995,8 @@ export interface operations {
                     "application/json": components["schemas"]["PublicKey"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
+            /** @description This server has no VAPID key: push is not offered. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3568,7 +4006,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PushSubscriptionsSubscribe: {
+    subscribePush: {
         parameters: {
             query?: never;
             header?: never;
@@ -3599,17 +4037,23 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionOut"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
+            /** @description This push endpoint is registered to another account. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3619,7 +4063,7 @@ export interface operations {
             };
         };
     };
-    ApiV1PushSubscriptionsUnsubscribe: {
+    unsubscribePush: {
         parameters: {
             query?: never;
             header?: never;
@@ -3639,27 +4083,65 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1UnitsUnitIdOverviewUnitOverview: {
+    tertialReport: {
+        parameters: {
+            query: {
+                year: number;
+                /** @description 1: Jan–Apr, 2: May–Aug, 3: Sep–Dec */
+                tertial: 1 | 2 | 3;
+                programme?: string | null;
+                unit_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or CSV (`Accept: text/csv`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TertialReport"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    unitOverview: {
         parameters: {
             query?: never;
             header?: never;
@@ -3679,27 +4161,61 @@ export interface operations {
                     "application/json": components["schemas"]["UnitOverview"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
     };
-    ApiV1UsersCreateUser: {
+    listStaff: {
+        parameters: {
+            query?: {
+                unit_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffList"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    createUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -3721,17 +4237,23 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
+            /** @description The username is taken. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3741,7 +4263,48 @@ export interface operations {
             };
         };
     };
-    ApiV1VideoEchoStartEchoTest: {
+    updateStaff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffUser"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    startEchoTest: {
         parameters: {
             query?: never;
             header?: never;
@@ -3763,8 +4326,23 @@ export interface operations {
                     "application/json": components["schemas"]["EchoAnswer"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
+            /** @description Bad request syntax or unsupported method */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Every echo test place of this server is taken: try again after `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3772,8 +4350,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
+            /** @description The echo test could not be prepared or was stopped: try again after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3783,7 +4361,7 @@ export interface operations {
             };
         };
     };
-    HealthLiveLive: {
+    checkLiveness: {
         parameters: {
             query?: never;
             header?: never;
@@ -3803,18 +4381,9 @@ export interface operations {
                     };
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
         };
     };
-    HealthReadyReady: {
+    checkReadiness: {
         parameters: {
             query?: never;
             header?: never;
@@ -3832,18 +4401,18 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
+            /** @description Not ready: `failed` names why */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };
     };
-    MetricsMetrics: {
+    readMetrics: {
         parameters: {
             query?: never;
             header?: never;
@@ -3859,15 +4428,6 @@ export interface operations {
                 };
                 content: {
                     "text/plain; version=1.0.0; charset=utf-8": string;
-                };
-            };
-            /** @description A problem document (RFC 9457): the request was refused or could not be served. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -24,6 +24,7 @@ export function createApi(session: Session, fetcher: typeof fetch = (...args) =>
     if (outcome !== "refreshed") return response;
     return fetcher(withToken(retry, session.accessToken));
   };
+  // The generated paths already start with /api/v1: the base is the page's own origin.
   return createClient<paths>({ baseUrl: location.origin, fetch: authorised });
 }
 

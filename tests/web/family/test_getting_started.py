@@ -88,10 +88,10 @@ async def test_the_app_fits_a_320_px_screen(signed_in):
         assert await page.evaluate("document.documentElement.scrollWidth") <= 320, route
 
 
-async def test_a_code_for_another_child_is_added_in_the_signed_in_app(signed_in, family, client, web_world):
+async def test_a_code_for_another_child_is_added_in_the_signed_in_app(signed_in, family, client):
     page = signed_in
     sibling = await make_patient(
-        client, family.clinician, web_world.unit_u1, "premature-home", INFANT, f"Søsken {family.name_a[-4:]}"
+        client, family.clinician, family.unit_id, "premature-home", INFANT, f"Søsken {family.name_a[-4:]}"
     )
     code = await activation_code(client, family.clinician, sibling, "guardian", family.guardian_id)
     await page.get_by_role("link", name="Mer").click()

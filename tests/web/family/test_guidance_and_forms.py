@@ -57,17 +57,13 @@ async def test_a_form_is_rendered_from_its_definition_checked_and_stored(signed_
     assert [(r["type"], r["value"]) for r in types] == [("body_temperature", 36.9), ("wet_nappies", 6.0)]
 
 
-async def test_a_contact_request_reaches_the_unit_and_the_family_is_told(signed_in, family, client, web_world, db):
+async def test_a_contact_request_reaches_the_unit_and_the_family_is_told(signed_in, family, client):
     page = signed_in
-    # The unit's own promise (units take it at creation; this one is set here for the test).
-    await db.execute("update units set contact_within_hours = 4 where id = $1", uuid.UUID(web_world.unit_u1))
-    try:
-        await page.get_by_label("Hva gjelder det?").fill("Sonden har løsnet, kan dere ringe?")
-        await page.get_by_role("button", name="Send forespørsel").click()
-        told = "Avdelingen har fått forespørselen din og kontakter deg innen 4 timer"
-        await page.get_by_role("status").filter(has_text=told).wait_for()
-    finally:
-        await db.execute("update units set contact_within_hours = null where id = $1", uuid.UUID(web_world.unit_u1))
+    await page.get_by_label("Hva gjelder det?").fill("Sonden har løsnet, kan dere ringe?")
+    await page.get_by_role("button", name="Send forespørsel").click()
+    # The unit's own promise (family_unit was made with contact_within_hours = 4).
+    told = "Avdelingen har fått forespørselen din og kontakter deg innen 4 timer"
+    await page.get_by_role("status").filter(has_text=told).wait_for()
     listed = await client.get(f"{API}/patients/{family.twin_a}/contact-requests", headers=family.clinician.headers)
     messages = [item["message"] for item in (await expect(listed, 200))["items"]]
     assert messages == ["Sonden har løsnet, kan dere ringe?"]

@@ -1,0 +1,100 @@
+"""The patient in Chromium: charts with their thresholds drawn from real data, a table of the same
+values, an override with its reason visible in the rules, and an activation code as text and QR."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.alerts.support import temperature, upload
+from tests.helpers import API, expect
+from tests.measurements.support import item
+from tests.web.care.conftest import sign_in
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def test_charts_render_with_data_and_thresholds(care, ward, client, session_clock):
+    now = session_clock.now
+    weights = [
+        item("body_weight", 2000 + 30 * day, "g", measured_at=(now - timedelta(days=5 - day, hours=1)).isoformat())
+        for day in range(5)
+    ]
+    feeds = [
+        item(
+            "feeding_volume",
+            45,
+            "mL",
+            measured_at=(now - timedelta(days=2, hours=3 * n)).isoformat(),
+            attributes={"route": "tube"},
+        )
+        for n in range(6)
+    ]
+    await upload(client, ward.nurse, ward.infant, *weights, *feeds)
+    await upload(client, ward.nurse, ward.infant, temperature(37.0, now - timedelta(hours=3)), temperature(37.4))
+
+    await sign_in(care, ward.nurse.name)
+    await care.goto(f"/care/patients/{ward.infant}")
+    await care.get_by_role("heading", name="Ada Nordmann", exact=False).wait_for()
+    charts = care.locator("figure.chart")
+    await charts.first.wait_for()
+    # Weight: five points on the line; growth derived from them; intake per day against the plan.
+    weight = care.locator("figure.chart", has=care.locator("[data-series='body_weight']"))
+    assert await weight.locator("circle").count() == 5
+    growth = care.locator("figure.chart", has=care.locator("[data-series='growth']"))
+    assert await growth.locator("circle").count() == 4
+    intake = care.locator("figure.chart", has=care.locator(".bar"))
+    assert await intake.locator(".bar").count() >= 1 and await intake.locator("line.plan").count() >= 1
+    # Temperature: two points and the programme's thresholds (fever 38.0 among them) as dashed lines.
+    temp = care.locator("figure.chart", has=care.locator("[data-series='body_temperature']"))
+    assert await temp.locator("circle").count() == 2
+    thresholds = await temp.locator("[data-threshold]").evaluate_all("els => els.map(e => e.dataset.threshold)")
+    assert thresholds and all(float(value) > 0 for value in thresholds)
+    assert "role" in (await temp.locator("svg").evaluate("e => e.getAttributeNames().join(' ')"))
+    # The same values as a table.
+    await care.get_by_role("button", name="Tabell").click()
+    table = care.locator("table.grid")
+    await table.wait_for()
+    assert await table.locator("tbody tr").count() == 5 + 6 + 2
+
+
+async def test_an_override_with_its_reason_shows_in_the_rules_and_the_explanation(care, ward, client):
+    await sign_in(care, ward.nurse.name)
+    await care.goto(f"/care/patients/{ward.other_infant}?tab=rules")
+    rule = care.locator("[data-rule='infant_fever']")
+    await rule.wait_for()
+    await rule.get_by_role("button", name="Endre").click()
+    params = rule.get_by_label("Parametre (JSON)")
+    current = await params.input_value()
+    assert '"limit"' in current
+    await params.fill(current.replace('"limit":38', '"limit":37.8').replace('"limit":38.0', '"limit":37.8'))
+    await rule.get_by_label("Begrunnelse").fill("Lavere terskel etter infeksjon forrige uke")
+    await rule.get_by_role("button", name="Lagre").click()
+    await rule.get_by_text("Lavere terskel etter infeksjon forrige uke").first.wait_for()
+    assert "Pasientens innstilling" in await rule.inner_text()
+    # A breach of the override: the alert's explanation names it and its reason.
+    raised = await upload(client, ward.nurse, ward.other_infant, temperature(37.9))
+    alert_id = raised["alerts"][0]["id"]
+    await care.goto(f"/care/alerts/{alert_id}")
+    row = care.locator(f"[data-alert-id='{alert_id}']")
+    await row.wait_for()
+    explanation = await row.locator(".explanation").inner_text()
+    assert "Lavere terskel etter infeksjon forrige uke" in explanation
+
+
+async def test_an_activation_code_is_shown_as_text_and_qr_and_works(care, ward, client):
+    await sign_in(care, ward.nurse.name)
+    await care.goto(f"/care/patients/{ward.infant}?tab=people")
+    await care.get_by_label("Navn").fill("Mor Nordmann")
+    await care.get_by_role("button", name="Lag aktiveringskode").click()
+    code = await care.locator(".activation-code").inner_text()
+    qr = care.get_by_role("img", name=f"QR-kode for aktiveringskoden {code}")
+    await qr.wait_for()
+    modules = (await qr.get_attribute("data-modules")).split("/")
+    assert len(modules) == len(modules[0]) >= 21 + 8  # version 1 or more, with its quiet zone
+    # The code is real: a phone redeems it.
+    activated = await client.post(f"{API}/auth/activate", json={"code": code, "device_name": "mors telefon"})
+    tokens = await expect(activated, 200)
+    me = await expect(await client.get(f"{API}/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}), 200)
+    assert me["role"] == "guardian" and ward.infant in me["patient_ids"]

@@ -1,0 +1,95 @@
+// The unit overview for the shift: each patient's worst alert, latest values, stale and late flags.
+import { useEffect, useState } from "preact/hooks";
+import { api, formatTime, ok, onLink, useLoad, useT } from "./state";
+import { SeverityBadge, useMyUnits } from "./worklist";
+
+export function UnitOverview({ unitId }: { unitId?: string }) {
+  const { t, lang } = useT();
+  const units = useMyUnits();
+  const [chosen, setChosen] = useState(unitId ?? "");
+  useEffect(() => {
+    if (!chosen && units.length > 0) setChosen(units[0].id);
+  }, [units, chosen]);
+  const overview = useLoad(
+    async () =>
+      chosen
+        ? ok(await api.GET("/api/v1/units/{unit_id}/overview", { params: { path: { unit_id: chosen } } }))
+        : null,
+    [chosen],
+  );
+
+  return (
+    <section aria-labelledby="overview-title">
+      <h1 id="overview-title">{t("overviewTitle")}</h1>
+      <label class="inline">
+        {t("unit")}
+        <select value={chosen} onChange={(e) => setChosen((e.target as HTMLSelectElement).value)}>
+          {units.map((u) => (
+            <option key={u.id} value={u.id}>
+              {u.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {overview.error && <p class="error">{t("error", { detail: overview.error.message })}</p>}
+      {overview.data && (
+        <table class="grid">
+          <thead>
+            <tr>
+              <th scope="col">{t("patient")}</th>
+              <th scope="col">{t("worstAlert")}</th>
+              <th scope="col">{t("latestValues")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {overview.data.patients.map((p) => (
+              <tr key={p.id}>
+                <th scope="row">
+                  <a href={`/care/patients/${p.id}`} onClick={onLink}>
+                    {p.display_name}
+                  </a>
+                  <div class="meta">{p.programmes.join(", ")}</div>
+                </th>
+                <td>
+                  {p.alerts[0] ? (
+                    <>
+                      <SeverityBadge severity={p.alerts[0].severity} /> {p.alerts[0].title}
+                      <div class="meta">
+                        {t("high")} {p.alert_counts.high} · {t("medium")} {p.alert_counts.medium} · {t("low")}{" "}
+                        {p.alert_counts.low}
+                      </div>
+                    </>
+                  ) : (
+                    t("none")
+                  )}
+                </td>
+                <td>
+                  <ul class="values">
+                    {p.latest.map((v) => (
+                      <li key={v.type}>
+                        <span class="type">{v.type}</span>{" "}
+                        {v.components
+                          ? Object.values(v.components).join("/")
+                          : typeof v.value === "number"
+                            ? v.value
+                            : String(v.value ?? "")}{" "}
+                        {v.unit} <span class="meta">{formatTime(v.measured_at, lang)}</span>
+                        {v.late && <span class="badge late">{t("lateData")}</span>}
+                        {v.stale && <span class="badge stale">{t("stale")}</span>}
+                      </li>
+                    ))}
+                    {p.never_measured.length > 0 && (
+                      <li class="meta">
+                        {t("neverMeasured")}: {p.never_measured.join(", ")}
+                      </li>
+                    )}
+                  </ul>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
