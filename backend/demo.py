@@ -77,7 +77,8 @@ async def _seed_organisations_and_patients(
     municipality = await organisation.create_organisation(
         conn, OrganisationCreate("Heima demokommune", "municipality"), now
     )
-    neonatal = await organisation.create_unit(conn, hospital.id, UnitCreate("Nyfødtintensiv"), now)
+    # The neonatal unit promises families a call within 4 hours (the family app says so).
+    neonatal = await organisation.create_unit(conn, hospital.id, UnitCreate("Nyfødtintensiv", 4), now)
     pulmonary = await organisation.create_unit(conn, hospital.id, UnitCreate("Lungemedisin"), now)
     renal = await organisation.create_unit(conn, hospital.id, UnitCreate("Nyremedisin"), now)
     home_care = await organisation.create_unit(conn, municipality.id, UnitCreate("Hjemmesykepleien"), now)

@@ -86,9 +86,19 @@ def test_serve_demo_on_embedded_postgresql(tmp_path):
             assert ready.json()["checks"]["postgresql"] == "ok"
             assert ready.json()["failed"] == []
 
-            logins, codes = _sections(stdout_path.read_text())
-            assert logins, stdout_path.read_text()
-            assert {c["role"] for c in codes} == {"patient", "guardian"}, stdout_path.read_text()
+            stdout = stdout_path.read_text()
+            logins, codes = _sections(stdout)
+            assert logins, stdout
+            assert {c["role"] for c in codes} == {"patient", "guardian"}, stdout
+
+            # Where the apps are, and a code that signs the family app in (the twins' parent's).
+            assert f"The family app: {base}/app/" in stdout
+            family_code = re.search(r"activation code (\S+) \(", stdout)
+            assert family_code is not None, stdout
+            assert family_code.group(1) in {c["code"] for c in codes if c["role"] == "guardian"}
+            app = http.get("/app/")
+            assert app.status_code == 200
+            assert '<link rel="manifest" href="/app/manifest.webmanifest"' in app.text
 
             clinician = next(login for login in logins if login["username"] == "nurse.neo")
             tokens = http.post(

@@ -8,10 +8,12 @@ import pytest
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-@pytest.mark.parametrize(("mount", "heading"), [("/app/", "Heima"), ("/care/", "Heima for helsepersonell")])
-async def test_each_app_loads_from_heima_alone(page, mount, heading):
+@pytest.mark.parametrize("mount", ["/app/", "/care/"])
+async def test_each_app_loads_from_heima_alone(page, mount):
     await page.goto(mount)
-    await page.get_by_role("heading", name=heading, exact=True).wait_for()
+    # The app rendered (its script ran under the page's Content-Security-Policy).
+    await page.locator("#root > *").first.wait_for()
+    await page.get_by_role("heading").first.wait_for()
     assert await page.locator("link[rel=manifest]").get_attribute("href") == f"{mount}manifest.webmanifest"
 
 

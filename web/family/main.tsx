@@ -1,14 +1,12 @@
+// The family app's entry point: the service worker (offline shell, pushes) and the app.
 import { render } from "preact";
 import "../shared/base.css";
+import "./family.css";
+import { App } from "./app";
 
-function Starting() {
-  return (
-    <main class="page">
-      <h1>Heima</h1>
-    </main>
-  );
+if ("serviceWorker" in navigator) {
+  // The app works without it (online); failing to register must not stop the page.
+  navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch(() => undefined);
 }
-
-if ("serviceWorker" in navigator) navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" });
 const root = document.getElementById("root");
-if (root) render(<Starting />, root);
+if (root) render(<App />, root);

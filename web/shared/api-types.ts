@@ -629,6 +629,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/patients/{patient_id}/enrolments/{enrolment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * ChangeEnrolmentParameters
+         * @description Change some of the enrolment's parameters (the patient's clinicians), with a reason: only
+         *     the named ones change (null removes one that is not required), checked against the
+         *     programme's parameter schema; every rule uses the new values from this moment. Each change is
+         *     kept in the enrolment's history, never edited.
+         */
+        patch: operations["changeEnrolmentParameters"];
+        trace?: never;
+    };
     "/api/v1/patients/{patient_id}/enrolments/{enrolment_id}/end": {
         parameters: {
             query?: never;
@@ -645,6 +668,27 @@ export interface paths {
          *     characters) says why, and the tertial report counts the reasons.
          */
         post: operations["endEnrolment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{patient_id}/enrolments/{enrolment_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * EnrolmentParameterHistory
+         * @description Every version of the enrolment's parameters, newest first: who changed what, when and why,
+         *     down to the parameters the patient was enrolled with.
+         */
+        get: operations["enrolmentParameterHistory"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1289,6 +1333,7 @@ export interface components {
         };
         /** ContactRequest */
         ContactRequest: {
+            contact_within_hours?: number | null;
             /** Format: date-time */
             created_at: string;
             created_by: components["schemas"]["Recorder"];
@@ -1377,6 +1422,13 @@ export interface components {
             started_at: string;
             /** Format: uuid */
             unit_id: string;
+        };
+        /** EnrolmentChange */
+        EnrolmentChange: {
+            parameters: {
+                [key: string]: unknown;
+            };
+            reason: string;
         };
         /** EnrolmentCreate */
         EnrolmentCreate: {
@@ -1751,6 +1803,10 @@ export interface components {
             /** @enum {null|string} */
             worst_severity: "low" | "medium" | "high" | null;
         };
+        /** ParameterHistory */
+        ParameterHistory: {
+            items: components["schemas"]["ParameterVersion"][];
+        };
         /** ParameterSpec */
         ParameterSpec: {
             max?: number | null;
@@ -1761,6 +1817,23 @@ export interface components {
             text: components["schemas"]["LocalText"];
             type: string;
             unit?: string | null;
+        };
+        /** ParameterVersion */
+        ParameterVersion: {
+            /** Format: date-time */
+            changed_at: string;
+            /** Format: uuid */
+            changed_by: string;
+            changed_by_name: string;
+            /** @enum {string} */
+            kind: "enrolment" | "change";
+            parameters: {
+                [key: string]: unknown;
+            };
+            previous: {
+                [key: string]: unknown;
+            };
+            reason: string | null;
         };
         /** Participant */
         Participant: {
@@ -2123,6 +2196,7 @@ export interface components {
         };
         /** Unit */
         Unit: {
+            contact_within_hours: number | null;
             /** Format: date-time */
             created_at: string;
             /** Format: uuid */
@@ -2133,6 +2207,7 @@ export interface components {
         };
         /** UnitCreate */
         UnitCreate: {
+            contact_within_hours?: number | null;
             name: string;
         };
         /** UnitList */
@@ -4721,6 +4796,98 @@ export interface operations {
             };
         };
     };
+    changeEnrolmentParameters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patient_id: string;
+                enrolment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrolmentChange"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enrolment"];
+                };
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter is unknown to the programme, of the wrong type or out of range, or the reason is blank. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     endEnrolment: {
         parameters: {
             query?: never;
@@ -4740,6 +4907,85 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Enrolment"];
+                };
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enrolmentParameterHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patient_id: string;
+                enrolment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParameterHistory"];
                 };
             };
             /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */

@@ -88,19 +88,32 @@ export class Session {
     for (const listener of this.listeners) listener();
   }
 
-  /** Rotate the pair. One refresh at a time: every caller waits for the same one. */
+  /** Rotate the pair. One refresh at a time: every caller in this tab waits for the same one, and
+   * tabs take turns (Web Locks), so two tabs never rotate the same token and keep a retired pair. */
   refresh(): Promise<RefreshOutcome> {
     if (!this.inFlight) {
-      this.inFlight = this.rotate().finally(() => {
+      const seen = this.read()?.refresh ?? null;
+      const rotate = () => this.rotate(seen);
+      const locked: Promise<RefreshOutcome> =
+        "locks" in navigator
+          ? // The lock is held until the rotation's promise settles; its result is the rotation's.
+            (navigator.locks.request(
+              `${this.storageKey}.refresh`,
+              rotate,
+            ) as unknown as Promise<RefreshOutcome>)
+          : rotate();
+      this.inFlight = locked.finally(() => {
         this.inFlight = null;
       });
     }
     return this.inFlight;
   }
 
-  private async rotate(): Promise<RefreshOutcome> {
+  private async rotate(seen: string | null): Promise<RefreshOutcome> {
     const tokens = this.read();
     if (!tokens) return "signed-out";
+    // Another tab rotated while this one waited for the lock: its pair is the current one.
+    if (tokens.refresh !== seen) return "refreshed";
     for (let attempt = 0; attempt < REFRESH_ATTEMPTS; attempt++) {
       let response: Response;
       try {
