@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from alerting.service import evaluate_and_record
 from backend.access.service import CLINICIAN_ONLY, NOT_FOUND_DETAIL, Caller, authorize_patient
@@ -36,15 +37,16 @@ async def create_contact_request(
     row = await conn.fetchrow(
         queries.insert_contact_request, request_id, patient_id, data.message, caller.id, caller.role, caller.now
     )
+    promise = await conn.fetchval(queries.select_contact_promise, patient_id)
     if row is not None:
         # A request to be contacted is an alert for the unit's clinicians, raised in this transaction.
         await evaluate_and_record(conn, caller, patient_id, contact_request_ids=[row["id"]])
-        return _contact_request(row), True
+        return msgspec.structs.replace(_contact_request(row), contact_within_hours=promise), True
     stored = await conn.fetchrow(queries.select_contact_request, patient_id, request_id)
     same = (stored["message"], stored["created_by"]) == (data.message, caller.id)
     if not same:
         raise ProblemError(409, "A different contact request with this id is already stored.")
-    return _contact_request(stored), False
+    return msgspec.structs.replace(_contact_request(stored), contact_within_hours=promise), False
 
 
 async def list_contact_requests(

@@ -125,6 +125,10 @@ class ContactRequest(msgspec.Struct):
     created_by: Recorder
     handled_by: UUID | None
     handled_at: datetime | None
+    # In the answer to a new request (or its resend): the unit's promise to the family, "we contact
+    # you within this many hours" (the shortest of the units following the patient); null when no
+    # unit has made one. Not filled in lists.
+    contact_within_hours: int | None = None
 
 
 class ContactRequestList(msgspec.Struct):
