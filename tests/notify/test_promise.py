@@ -16,7 +16,8 @@ def test_the_promise_names_the_hours_and_whom_to_call_otherwise():
     assert said == {
         "nb": "Avdelingen svarer innen 2 timer mellom kl. 08.00 og kl. 22.00. "
         "Ellers kan du ringe avdelingen på +47 00 00 00 00.",
-        "en": "The unit answers within 2 hours between 08:00 and 22:00. At other times, call the unit on +47 00 00 00 00.",
+        "en": "The unit answers within 2 hours between 08:00 and 22:00. "
+        "At other times, call the unit on +47 00 00 00 00.",
     }
 
 
