@@ -67,3 +67,9 @@ limit $3
 update contact_requests set status = 'handled', handled_by = $3, handled_at = $4
 where id = $1 and patient_id = $2 and status = 'open'
 returning id, patient_id, message, status, created_at, created_by, created_role, handled_by, handled_at
+
+-- name: select_contact_promise
+-- The shortest promise among the units following the patient now (null when none has made one).
+select min(u.contact_within_hours)
+from enrolments e join units u on u.id = e.unit_id
+where e.patient_id = $1 and e.ended_at is null

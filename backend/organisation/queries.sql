@@ -6,12 +6,13 @@ returning id, name, kind, created_at
 select id, name, kind, created_at from organisations order by name, id
 
 -- name: insert_unit
-insert into units (id, organisation_id, name, created_at)
-select $1, o.id, $3, $4 from organisations o where o.id = $2
-returning id, organisation_id, name, created_at
+insert into units (id, organisation_id, name, created_at, contact_within_hours)
+select $1, o.id, $3, $4, $5 from organisations o where o.id = $2
+returning id, organisation_id, name, created_at, contact_within_hours
 
 -- name: select_units
-select id, organisation_id, name, created_at from units where organisation_id = $1 order by name, id
+select id, organisation_id, name, created_at, contact_within_hours from units where organisation_id = $1
+order by name, id
 
 -- name: select_existing_units
 select id from units where id = any($1::uuid[])

@@ -24,6 +24,8 @@ class Organisation(msgspec.Struct):
 
 class UnitCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
+    # The unit's promise to a patient or family who asks to be contacted: within this many hours.
+    contact_within_hours: Annotated[int, Meta(ge=1, le=168)] | None = None
 
 
 class Unit(msgspec.Struct):
@@ -31,6 +33,7 @@ class Unit(msgspec.Struct):
     organisation_id: UUID
     name: str
     created_at: datetime
+    contact_within_hours: int | None
 
 
 class UserCreate(msgspec.Struct, forbid_unknown_fields=True):

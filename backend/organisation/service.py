@@ -37,7 +37,9 @@ async def list_organisations(conn: asyncpg.Connection) -> list[Organisation]:
 
 
 async def create_unit(conn: asyncpg.Connection, organisation_id: UUID, data: UnitCreate, now: datetime) -> Unit:
-    row = await conn.fetchrow(queries.insert_unit, uuid.uuid4(), organisation_id, data.name, now)
+    row = await conn.fetchrow(
+        queries.insert_unit, uuid.uuid4(), organisation_id, data.name, now, data.contact_within_hours
+    )
     if row is None:
         raise ProblemError(404, "There is nothing here, or nothing you may see.")
     return Unit(**dict(row))
