@@ -185,7 +185,8 @@ with resolved as (
 cancelled as (
     update push_deliveries d set status = 'cancelled'
     from resolved r
-    where d.alert_id = r.id and d.status = 'pending'
+    -- The clinicians' pushes stop; a family's (`seen`) still tells them what happened.
+    where d.alert_id = r.id and d.status = 'pending' and d.kind = any('{alert,digest}'::text[])
 )
 insert into alert_events (alert_id, at, kind, actor_id, severity, note)
 select r.id, $3, 'resolve', null, r.severity, r.resolution_note
@@ -204,7 +205,8 @@ with acknowledged as (
 cancelled as (
     update push_deliveries d set status = 'cancelled'
     from acknowledged a
-    where d.alert_id = a.id and d.status = 'pending'
+    -- The clinicians' pushes stop; a family's (`seen`) still tells them what happened.
+    where d.alert_id = a.id and d.status = 'pending' and d.kind = any('{alert,digest}'::text[])
 )
 insert into alert_events (alert_id, at, kind, actor_id, severity)
 select a.id, $3, 'acknowledge', $2, a.severity from acknowledged a
@@ -219,7 +221,8 @@ with resolved as (
 cancelled as (
     update push_deliveries d set status = 'cancelled'
     from resolved r
-    where d.alert_id = r.id and d.status = 'pending'
+    -- The clinicians' pushes stop; a family's (`seen`) still tells them what happened.
+    where d.alert_id = r.id and d.status = 'pending' and d.kind = any('{alert,digest}'::text[])
 )
 insert into alert_events (alert_id, at, kind, actor_id, severity, note)
 select r.id, $3, 'resolve', $2, r.severity, $4 from resolved r
@@ -243,7 +246,8 @@ resolved as (
 cancelled as (
     update push_deliveries d set status = 'cancelled'
     from resolved r
-    where d.alert_id = r.id and d.status = 'pending'
+    -- The clinicians' pushes stop; a family's (`seen`) still tells them what happened.
+    where d.alert_id = r.id and d.status = 'pending' and d.kind = any('{alert,digest}'::text[])
 )
 insert into alert_events (alert_id, at, kind, actor_id, severity, note)
 select r.id, $3, 'resolve', $2, r.severity, $4 from resolved r

@@ -201,6 +201,28 @@ async def test_a_handled_contact_request_is_pushed_to_the_family(wclient, hospit
     assert told.plaintext == f'{{"type":"handled","contact_request_id":"{request["id"]}"}}'.encode()
 
 
+async def test_the_family_hears_seen_and_handled_though_handling_resolves_the_alert(
+    wclient, hospital, stand_in, make_worker
+):
+    """Acknowledging the contact request's alert tells the family "seen"; handling the request
+    then resolves that alert before the worker ran. Resolving stops the clinicians' pushes only:
+    the family still hears both."""
+    ward = await open_ward(wclient, hospital, stand_in, nurses=1)
+    guardian = await _guardian(wclient, ward)
+    await subscribe(wclient, ward, stand_in, guardian)
+    url = f"{API}/patients/{ward.patient}/contact-requests"
+    request = await expect(await wclient.post(url, json={"message": "Ring oss"}, headers=guardian.headers), 201)
+    response = await wclient.get(f"{API}/alerts", params={"patient_id": ward.patient}, headers=ward.nurses[0].headers)
+    [alert] = (await expect(response, 200))["items"]
+    await acknowledge(wclient, ward.nurses[0], alert["id"])
+    await expect(await wclient.post(f"{url}/{request['id']}/handle", headers=ward.nurses[0].headers), 200)
+    await (await make_worker()).run_once()
+    assert {r.plaintext for r in received_by(stand_in, ward, guardian.id)} == {
+        f'{{"type":"seen","alert_id":"{alert["id"]}"}}'.encode(),
+        f'{{"type":"handled","contact_request_id":"{request["id"]}"}}'.encode(),
+    }
+
+
 async def test_when_nobody_can_be_told_the_worklist_and_metrics_say_so(wclient, hospital, stand_in, make_worker, wdb):
     ward = await open_ward(wclient, hospital, None, nurses=1)  # nobody has a phone
     medium = await cold(wclient, ward, 35.8)
