@@ -191,34 +191,3 @@ async def test_handling_every_request_of_an_alert_resolves_it(client, world, db,
     assert done["resolution_note"] == "Contact request handled."
     kinds = await db.fetch("select kind from alert_events where alert_id = $1 order by id", uuid.UUID(alert["id"]))
     assert [row["kind"] for row in kinds][-1] == "resolve"
-
-
-async def test_the_answer_names_the_units_promise_to_contact(client, world):
-    """The family app tells the family the unit's own promise ("within 4 hours"), not one of its own."""
-    body = {"name": f"Lunge {uuid.uuid4().hex[:6]}", "contact_within_hours": 4}
-    unit = await expect(
-        await client.post(f"{API}/organisations/{world.organisation_id}/units", json=body, headers=world.admin.headers),
-        201,
-    )
-    assert unit["contact_within_hours"] == 4
-    clinician = await make_clinician(client, world.admin.headers, [unit["id"]])
-    patient = await make_patient(client, clinician, unit["id"], "copd", {"spo2_scale": 1})
-    request = {"id": str(uuid.uuid4()), "message": "Ring meg"}
-    created = await expect(await client.post(url(patient), json=request, headers=clinician.headers), 201)
-    assert created["contact_within_hours"] == 4
-    resent = await expect(await client.post(url(patient), json=request, headers=clinician.headers), 200)
-    assert resent["contact_within_hours"] == 4
-    # A unit that has made no promise says nothing.
-    other = await expect(
-        await client.post(url(world.twin_a), json={"message": "Ring"}, headers=world.guardian.headers), 201
-    )
-    assert other["contact_within_hours"] is None
-
-
-async def test_a_promise_outside_a_week_is_refused(client, world):
-    body = {"name": f"Lunge {uuid.uuid4().hex[:6]}", "contact_within_hours": 169}
-    response = await client.post(
-        f"{API}/organisations/{world.organisation_id}/units", json=body, headers=world.admin.headers
-    )
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["field"].endswith("contact_within_hours")
