@@ -60,6 +60,15 @@ def _stale(stamp: Path, wanted: str) -> bool:
     return not (stamp.exists() and stamp.read_text() == wanted)
 
 
+def npm_ci(npm: str, folder: Path) -> None:
+    """`npm ci` from the committed lock file; tried a second time, since a registry that drops one
+    connection should not fail a whole set-up."""
+    command = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+    if subprocess.run(command, cwd=folder, check=False).returncode != 0:
+        print(f"npm ci in {folder.name}/ failed; trying once more …", flush=True)
+        subprocess.run(command, cwd=folder, check=True)
+
+
 def ensure_web_apps() -> None:
     """`npm ci` when the lock file changed, the build when any source did (web/dist, gitignored)."""
     npm = shutil.which("npm")
@@ -68,7 +77,7 @@ def ensure_web_apps() -> None:
     installed = _digest([WEB / "package.json", WEB / "package-lock.json"])
     if _stale(NODE_MODULES_STAMP, installed):
         print("installing the web apps' packages (npm ci) …", flush=True)
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=WEB, check=True)
+        npm_ci(npm, WEB)
         NODE_MODULES_STAMP.write_text(installed)
     sources = [
         path
@@ -111,7 +120,7 @@ def ensure_openapi_tools() -> None:
     if not _stale(stamp, wanted):
         return
     print("installing the OpenAPI tools (npm ci) …", flush=True)
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=OPENAPI_TOOLS, check=True)
+    npm_ci(npm, OPENAPI_TOOLS)
     stamp.write_text(wanted)
 
 
