@@ -1,7 +1,7 @@
 """Escalation: a high alert nobody acknowledges is pushed again, to a wider circle each time.
 
 When the alert is raised every clinician of the patient's units gets a delivery (step 0, written
-with the alert). If it is still open `escalation_after_seconds` later (CLINICAL.md 3.4: repeat
+with the alert). If it is still open `escalation_after_seconds` later (docs/clinical-rules.md, C4: repeat
 unacknowledged urgent alerts every 15 minutes, then escalate), the worker takes it to
 
 - step 1: every clinician of the patient's units again (including anyone who joined since);
