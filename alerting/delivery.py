@@ -16,7 +16,12 @@ What each outcome does (`settle`):
   gave one, else after a doubling backoff; after `delivery_max_attempts` it is `sent` if any
   subscription accepted it and `failed` if none did.
 - Other 4xx and refused endpoints: that subscription is done, unsuccessfully.
-- No live subscription: `failed` at once. A failed high alert is escalated (alerting/escalation.py).
+- No live subscription: `failed` at once. An alert nobody could be told of is escalated at once
+  (alerting/notify/renotify.py) and shows as `unreachable` on the worklist.
+
+Besides a clinician's `alert` push, a delivery may be a `digest` (low alerts raised outside staffed
+hours: one push per clinician and batch, `{"type":"digest","alerts":N}`) or a family's `seen` or
+`handled` (alerting/notify/family.py); the payload never carries more than ids and a count.
 
 Every POST leaves a `push_attempts` row (and a claim with nobody to send to leaves one too).
 """
@@ -39,6 +44,7 @@ from alerting.push import (
     AlertMessage,
     Delivered,
     Gone,
+    NoticeMessage,
     Outcome,
     Pusher,
     RateLimited,
@@ -109,8 +115,10 @@ class Claimed:
     severity: Any  # push.Severity
     attempt: int
     escalation_step: int
-    received_at: datetime  # when the raising upload's transaction began (database time)
+    received_at: datetime | None  # when the raising upload's transaction began (database time)
     delivered_before: bool  # a subscription accepted it at an earlier attempt
+    kind: str = "alert"  # alert | digest | seen | handled
+    contact_request_id: UUID | None = None
     subscriptions: list[Subscription] = field(default_factory=list)
 
 
@@ -177,6 +185,8 @@ async def claim(conn: asyncpg.Connection, now: datetime, limit: int, policy: Pol
                 escalation_step=row["escalation_step"],
                 received_at=row["received_at"],
                 delivered_before=row["delivered_before"],
+                kind=row["kind"],
+                contact_request_id=row["contact_request_id"],
             )
         if row["subscription_id"] is not None:
             delivery.subscriptions.append(
@@ -187,25 +197,51 @@ async def claim(conn: asyncpg.Connection, now: datetime, limit: int, policy: Pol
     return list(claimed.values())
 
 
-async def send(pusher: Pusher, batch: Sequence[Claimed], policy: Policy, clock: Clock, wall: Clock) -> list[Attempt]:
-    """Every subscription of every claimed delivery at once (the pusher bounds its connections)."""
-    now = clock()
+def _message(delivery: Claimed, digest_size: int, day: str) -> AlertMessage | NoticeMessage:
+    match delivery.kind:
+        case "alert":
+            return AlertMessage(alert_id=delivery.alert_id, severity=delivery.severity)
+        case "digest":
+            return NoticeMessage("digest", count=digest_size, day=day)
+        case "seen":
+            return NoticeMessage("seen", subject_id=delivery.alert_id)
+        case _:
+            return NoticeMessage("handled", subject_id=delivery.contact_request_id)
 
-    async def one(delivery: Claimed, subscription: Subscription) -> Attempt:
-        message = AlertMessage(alert_id=delivery.alert_id, severity=delivery.severity)
+
+async def send(pusher: Pusher, batch: Sequence[Claimed], policy: Policy, clock: Clock, wall: Clock) -> list[Attempt]:
+    """Every subscription of every claimed delivery at once (the pusher bounds its connections).
+    A clinician's digest deliveries in the batch go out as one push per subscription, counting
+    them; its outcome is each of theirs."""
+    now = clock()
+    day = now.strftime("%Y%m%d")
+
+    async def one(deliveries: Sequence[Claimed], subscription: Subscription) -> list[Attempt]:
+        first = deliveries[0]
+        message = _message(first, len(deliveries), day)
+        urgency = urgency_for(first.severity) if first.kind == "alert" else "normal"
         started, tick = wall(), time.perf_counter()
         try:
-            outcome: Outcome = await pusher.send(
-                subscription, message, urgency=urgency_for(delivery.severity), ttl=policy.ttl_seconds
-            )
+            outcome: Outcome = await pusher.send(subscription, message, urgency=urgency, ttl=policy.ttl_seconds)
         except Exception as exc:  # one bad row must not lose the batch's outcomes
-            log.exception("alerting.delivery.send_crashed", extra={"delivery_id": str(delivery.id)})
+            log.exception("alerting.delivery.send_crashed", extra={"delivery_id": str(first.id)})
             outcome = Retry(f"internal error: {type(exc).__name__}")
         elapsed = (time.perf_counter() - tick) * 1000
-        return Attempt(delivery, subscription, outcome, now, started, wall(), elapsed)
+        finished = wall()
+        return [Attempt(d, subscription, outcome, now, started, finished, elapsed) for d in deliveries]
 
-    sends = [one(delivery, subscription) for delivery in batch for subscription in delivery.subscriptions]
-    attempts = list(await asyncio.gather(*sends))
+    sends = []
+    digests: dict[UUID, list[Claimed]] = {}
+    for delivery in batch:
+        if delivery.kind == "digest":
+            digests.setdefault(delivery.user_id, []).append(delivery)
+        else:
+            sends.extend(one([delivery], subscription) for subscription in delivery.subscriptions)
+    for waiting in digests.values():
+        endpoints = {s.id: s for d in waiting for s in d.subscriptions}
+        for subscription in endpoints.values():
+            sends.append(one([d for d in waiting if subscription in d.subscriptions], subscription))
+    attempts = [attempt for group in await asyncio.gather(*sends) for attempt in group]
     stamp = wall()
     attempts.extend(Attempt(d, None, None, now, stamp, stamp, 0.0) for d in batch if not d.subscriptions)
     return attempts
@@ -245,8 +281,8 @@ def _first_pushes(attempts: Sequence[Attempt]) -> list[dict[str, Any]]:
     """Per alert: when this batch first POSTed for it, and when a push service first accepted."""
     by_alert: dict[UUID, dict[str, Any]] = {}
     for attempt in attempts:
-        if attempt.outcome is None:
-            continue
+        if attempt.outcome is None or attempt.delivery.kind != "alert":
+            continue  # the latency of an alert is its first push, not a digest or a family's
         alert = by_alert.setdefault(attempt.delivery.alert_id, {"id": attempt.delivery.alert_id, "accepted": None})
         alert["sent"] = min(alert.get("sent", attempt.started), attempt.started)
         if isinstance(attempt.outcome, Delivered):

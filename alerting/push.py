@@ -88,6 +88,39 @@ class AlertMessage(msgspec.Struct, frozen=True):
     def payload(self) -> bytes:
         return msgspec.json.encode(_Payload(alert_id=self.alert_id, severity=self.severity))
 
+    @property
+    def topic(self) -> str:
+        # RFC 8030 topics are at most 32 base64url characters: the UUID's hex form fits.
+        return self.alert_id.hex
+
+
+class NoticeMessage(msgspec.Struct, frozen=True):
+    """A push that is not a new alert (alerting/notify): a clinician's morning `digest` of the low
+    alerts that waited for staffed hours ({"type":"digest","alerts":N}), or a family's `seen`
+    (their care team acknowledged an alert: {"type":"seen","alert_id"}) and `handled` (a contact
+    request was handled: {"type":"handled","contact_request_id"}). Ids and a count only."""
+
+    kind: Literal["digest", "seen", "handled"]
+    subject_id: UUID | None = None
+    count: int = 0
+    day: str = ""  # the digest's local day, YYYYMMDD: its topic
+
+    def payload(self) -> bytes:
+        match self.kind:
+            case "digest":
+                return msgspec.json.encode({"type": "digest", "alerts": self.count})
+            case "seen":
+                return msgspec.json.encode({"type": "seen", "alert_id": self.subject_id})
+            case _:
+                return msgspec.json.encode({"type": "handled", "contact_request_id": self.subject_id})
+
+    @property
+    def topic(self) -> str:
+        # A newer push of the same subject replaces an undelivered one (at most 32 characters).
+        if self.kind == "digest":
+            return f"digest{self.day}"
+        return self.subject_id.hex if self.subject_id is not None else self.kind
+
 
 class _Payload(msgspec.Struct, kw_only=True):
     # Exactly these three keys, "type" first as docs/api.md ("Web Push") says: nothing that identifies a patient.
@@ -264,7 +297,9 @@ class Pusher:
             )
         return self._session
 
-    async def send(self, subscription: Subscription, message: AlertMessage, urgency: Urgency, ttl: int) -> Outcome:
+    async def send(
+        self, subscription: Subscription, message: AlertMessage | NoticeMessage, urgency: Urgency, ttl: int
+    ) -> Outcome:
         """POST one message; see the module docstring for what each outcome asks of the caller."""
         if not 0 <= ttl <= MAX_TTL_SECONDS:
             raise ValueError(f"ttl must be within 0..{MAX_TTL_SECONDS} seconds")
@@ -283,8 +318,7 @@ class Pusher:
             "Authorization": self._authorization(url),
             "TTL": str(ttl),
             "Urgency": urgency,
-            # RFC 8030 topics are at most 32 base64url characters: the UUID's hex form fits.
-            "Topic": message.alert_id.hex,
+            "Topic": message.topic,
             "Content-Encoding": "aes128gcm",
             "Content-Type": "application/octet-stream",
             "User-Agent": "heima-push",

@@ -87,10 +87,10 @@ select id, message, created_at from contact_requests where patient_id = $1 and c
 -- the severity and reopens an acknowledged alert. The rule, title, explanation and patient text
 -- are taken only from a finding at least as bad as the one that wrote them (`finding_rank`):
 -- a milder tier's breach counts as an occurrence but never makes an urgent alert read "low".
--- The alert's events are written, and a pending push delivery per clinician of the patient's
--- units for every new alert and every severity increase. `before` is read from the statement's
--- snapshot: if a concurrent upload changed the alert meanwhile it is null, and the clinicians are
--- notified once more rather than once less.
+-- The alert's events are written, and `first_push` marks every new alert and every severity
+-- increase for its pushes. `before` is read from the statement's snapshot: if a concurrent
+-- upload changed the alert meanwhile it is null, and the clinicians are notified once more
+-- rather than once less.
 with decided as (
     select *
     from jsonb_to_recordset($2::jsonb) as d(
@@ -156,24 +156,10 @@ events as (
                                                               when 2 then 'medium' when 1 then 'low' end)
                    else '{}' end
     from outcome o join decided d on d.rule_key = o.rule_key
-),
-clinicians as (
-    select distinct m.user_id
-    from enrolments e
-    join unit_memberships m on m.unit_id = e.unit_id
-    join users u on u.id = m.user_id
-    where e.patient_id = $1 and e.started_at <= $3 and (e.ended_at is null or e.ended_at > $3)
-      and u.role = 'clinician' and u.disabled_at is null
-),
-deliveries as (
-    insert into push_deliveries (id, alert_id, user_id, status, severity, next_attempt_at, created_at, escalation_step)
-    select gen_random_uuid(), o.id, c.user_id, 'pending', o.severity, $3, $3, 0
-    from outcome o cross join clinicians c
-    where o.notify and o.status = 'open'
-    returning alert_id
 )
-select o.id, o.rule_key, o.severity, o.status, o.patient_text, o.inserted,
-       (select count(*) from deliveries x where x.alert_id = o.id) as deliveries
+-- Who is told, and when, is the units' policies' choice (alerting/notify): `first_push` names
+-- the alerts whose first pushes are to be written.
+select o.id, o.rule_key, o.severity, o.status, o.patient_text, o.inserted, o.notify and o.status = 'open' as first_push
 from outcome o
 
 -- name: select_alerts_resting_on
@@ -199,7 +185,8 @@ with resolved as (
 cancelled as (
     update push_deliveries d set status = 'cancelled'
     from resolved r
-    where d.alert_id = r.id and d.status = 'pending'
+    -- The clinicians' pushes stop; a family's (`seen`) still tells them what happened.
+    where d.alert_id = r.id and d.status = 'pending' and d.kind = any('{alert,digest}'::text[])
 )
 insert into alert_events (alert_id, at, kind, actor_id, severity, note)
 select r.id, $3, 'resolve', null, r.severity, r.resolution_note
@@ -218,7 +205,8 @@ with acknowledged as (
 cancelled as (
     update push_deliveries d set status = 'cancelled'
     from acknowledged a
-    where d.alert_id = a.id and d.status = 'pending'
+    -- The clinicians' pushes stop; a family's (`seen`) still tells them what happened.
+    where d.alert_id = a.id and d.status = 'pending' and d.kind = any('{alert,digest}'::text[])
 )
 insert into alert_events (alert_id, at, kind, actor_id, severity)
 select a.id, $3, 'acknowledge', $2, a.severity from acknowledged a
@@ -233,7 +221,8 @@ with resolved as (
 cancelled as (
     update push_deliveries d set status = 'cancelled'
     from resolved r
-    where d.alert_id = r.id and d.status = 'pending'
+    -- The clinicians' pushes stop; a family's (`seen`) still tells them what happened.
+    where d.alert_id = r.id and d.status = 'pending' and d.kind = any('{alert,digest}'::text[])
 )
 insert into alert_events (alert_id, at, kind, actor_id, severity, note)
 select r.id, $3, 'resolve', $2, r.severity, $4 from resolved r
@@ -257,7 +246,8 @@ resolved as (
 cancelled as (
     update push_deliveries d set status = 'cancelled'
     from resolved r
-    where d.alert_id = r.id and d.status = 'pending'
+    -- The clinicians' pushes stop; a family's (`seen`) still tells them what happened.
+    where d.alert_id = r.id and d.status = 'pending' and d.kind = any('{alert,digest}'::text[])
 )
 insert into alert_events (alert_id, at, kind, actor_id, severity, note)
 select r.id, $3, 'resolve', $2, r.severity, $4 from resolved r
@@ -268,7 +258,7 @@ select a.id, a.patient_id, p.display_name as patient_name, a.rule_code, a.rule_k
        a.status, a.title, a.explanation, a.patient_text, a.measurement_ids, a.form_response_ids,
        a.contact_request_ids, a.worst_value, a.latest_value, a.unit, a.observed_at, a.raised_at, a.last_seen_at,
        a.occurrences, a.late, a.acknowledged_by, a.acknowledged_at, a.resolved_by, a.resolved_at,
-       a.resolution_note
+       a.resolution_note, alert_reach(a.id) as reach
 from alerts a join patients p on p.id = a.patient_id
 where a.id = $1
 
@@ -280,7 +270,7 @@ select a.id, a.patient_id, p.display_name as patient_name, a.rule_code, a.rule_k
        a.status, a.title, a.explanation, a.patient_text, a.measurement_ids, a.form_response_ids,
        a.contact_request_ids, a.worst_value, a.latest_value, a.unit, a.observed_at, a.raised_at, a.last_seen_at,
        a.occurrences, a.late, a.acknowledged_by, a.acknowledged_at, a.resolved_by, a.resolved_at,
-       a.resolution_note, a.severity_rank
+       a.resolution_note, a.severity_rank, alert_reach(a.id) as reach
 from alerts a join patients p on p.id = a.patient_id
 where a.status = any($1::text[])
   and a.patient_id in (
@@ -421,17 +411,17 @@ from push_deliveries where status = any('{pending,sending}'::text[])
 -- The delivery worker's claim (alerting/delivery.py): up to $2 deliveries due at $1, leased for $3
 -- seconds and committed before anything is sent. A worker that dies mid-send leaves rows that are
 -- due again when the lease ends; SKIP LOCKED lets workers claim side by side without waiting on
--- each other or taking the same row. A due row whose alert is no longer open (acknowledged or
--- resolved while it was leased) is cancelled instead, and one already claimed $4 times without an
--- outcome (a worker that keeps dying on it) is given up. One row per subscription still to send
+-- each other or taking the same row. A due clinician's push (`alert`, `digest`) whose alert is no
+-- longer open (acknowledged or resolved while it waited) is cancelled instead, and one already
+-- claimed $4 times without an outcome (a worker that keeps dying on it) is given up. One row per subscription still to send
 -- to (done: delivered, gone, rejected or refused at an earlier attempt), or one with a null
 -- subscription when there is none left.
 with due as (
     select d.id,
-           case when a.status <> 'open' then 'cancelled'
+           case when d.kind = any('{alert,digest}'::text[]) and a.status <> 'open' then 'cancelled'
                 when d.attempts >= $4 then 'failed'
                 else 'sending' end as next_status
-    from push_deliveries d join alerts a on a.id = d.alert_id
+    from push_deliveries d left join alerts a on a.id = d.alert_id
     where d.status = any('{pending,sending}'::text[]) and d.next_attempt_at <= $1
     -- Behind a backlog (a push service coming back), high alerts go first.
     order by d.severity = 'high' desc, d.next_attempt_at
@@ -449,14 +439,16 @@ claimed as (
                           else d.last_error end
     from due
     where d.id = due.id
-    returning d.id, d.alert_id, d.user_id, d.severity, d.attempts, d.escalation_step, d.status
+    returning d.id, d.alert_id, d.user_id, d.severity, d.attempts, d.escalation_step, d.status, d.kind,
+              d.contact_request_id
 )
-select c.id, c.alert_id, c.user_id, c.severity, c.attempts, c.escalation_step, a.received_at,
+select c.id, c.alert_id, c.user_id, c.severity, c.attempts, c.escalation_step, c.kind, c.contact_request_id,
+       a.received_at,
        exists (select 1 from push_attempts p where p.delivery_id = c.id and p.outcome = 'delivered')
            as delivered_before,
        s.id as subscription_id, s.endpoint, s.p256dh, s.auth
 from claimed c
-join alerts a on a.id = c.alert_id
+left join alerts a on a.id = c.alert_id
 left join lateral (
     select s.id, s.endpoint, s.p256dh, s.auth, s.created_at
     from push_subscriptions s
@@ -523,70 +515,6 @@ subscriptions as (
     where s.id = x.id
 )
 select id from marked
-
--- name: select_due_escalations
--- Open high alerts nobody has acknowledged $2 seconds after their circle was last notified (the
--- unit's clinicians on the raise, or the last escalation) at $1, or whose every delivery of the
--- current step failed (nobody could be told), below the last step $3; oldest first, at most $4.
-select x.id, x.escalation_step, case when x.unacknowledged then 'unacknowledged' else 'undelivered' end as reason
-from (
-    select a.id, a.escalation_step, a.raised_at,
-           greatest(a.raised_at, a.escalated_at,
-                    (select max(d.created_at) from push_deliveries d
-                     where d.alert_id = a.id and d.severity = 'high'))
-               <= $1::timestamptz - make_interval(secs => $2) as unacknowledged,
-           exists (select 1 from push_deliveries d
-                   where d.alert_id = a.id and d.escalation_step = a.escalation_step and d.severity = 'high')
-           and not exists (select 1 from push_deliveries d
-                           where d.alert_id = a.id and d.escalation_step = a.escalation_step
-                             and d.severity = 'high' and d.status <> 'failed') as undelivered
-    from alerts a
-    where a.status = 'open' and a.severity = 'high' and a.escalation_step < $3
-) as x
-where x.unacknowledged or x.undelivered
-order by x.raised_at, x.id
-limit $4
-
--- name: escalate_alert
--- Take alert $1 from step $2 to the next at $3 (compare-and-set: of two workers at once, one moves
--- it and the other finds nothing), because of $4. The circle: step 1 every clinician of the
--- patient's units again, step 2 also every physician of those units' organisations. One pending
--- delivery each and an `escalate` event; no row back when the alert moved on meanwhile.
-with stepped as (
-    update alerts set escalation_step = $2 + 1, escalated_at = $3
-    where id = $1 and escalation_step = $2 and status = 'open' and severity = 'high'
-    returning id, patient_id, severity, escalation_step
-),
-units_now as (
-    select e.unit_id
-    from enrolments e join stepped s on s.patient_id = e.patient_id
-    where e.started_at <= $3 and (e.ended_at is null or e.ended_at > $3)
-),
-circle as (
-    select distinct m.user_id
-    from unit_memberships m join users u on u.id = m.user_id
-    where u.role = 'clinician' and u.disabled_at is null
-      and (m.unit_id in (select unit_id from units_now)
-           or ((select escalation_step from stepped) >= 2 and u.profession = 'physician'
-               and m.unit_id in (select o.id from units o where o.organisation_id in (
-                   select x.organisation_id from units x where x.id in (select unit_id from units_now)))))
-),
-deliveries as (
-    insert into push_deliveries (id, alert_id, user_id, status, severity, next_attempt_at, created_at, escalation_step)
-    select gen_random_uuid(), s.id, c.user_id, 'pending', s.severity, $3, $3, s.escalation_step
-    from stepped s cross join circle c
-    returning user_id
-),
-event as (
-    insert into alert_events (alert_id, at, kind, actor_id, severity, details)
-    select s.id, $3, 'escalate', null, s.severity,
-           jsonb_build_object('step', s.escalation_step,
-                              'circle', case when s.escalation_step >= 2 then 'unit and physicians' else 'unit' end,
-                              'reason', $4::text, 'recipients', (select count(*) from circle))
-    from stepped s
-)
-select s.id, s.escalation_step, (select count(*) from deliveries) as recipients
-from stepped s
 
 -- name: select_sweep_patients
 -- Patients followed at $1 in one of the programmes $2 (those with missing-data rules), after

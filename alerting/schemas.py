@@ -52,6 +52,10 @@ class Alert(msgspec.Struct):
     resolved_by: UUID | None
     resolved_at: datetime | None
     resolution_note: str | None
+    # Whether anybody could be told (alerting/notify): `delivered` (a push service accepted a push
+    # of it), `digest` (a low alert waiting for the morning digest), `sending`, or `unreachable`
+    # (no subscription, every push failed): then only this worklist shows it.
+    reach: Literal["delivered", "digest", "sending", "unreachable"] = "sending"
 
 
 class AlertList(msgspec.Struct):

@@ -26,6 +26,8 @@ import msgspec
 from alerting import failures, latency, live, relevance, texts
 from alerting.defaults import DEFAULT_RULES, default_rules
 from alerting.findings import CONTACT_REQUEST
+from alerting.notify import promise as promises
+from alerting.notify import service as notify
 from alerting.observations import evidence, from_contact_request, from_form_response, from_measurement
 from alerting.rules import (
     SEVERITY_RANK,
@@ -204,19 +206,24 @@ async def record_decisions(
     worker on commit. Also for the missing-data sweep (`evaluate_missing` decisions)."""
     if not decisions:
         return []
+    # The units following the patient choose who is told and when, and promise when they answer.
+    units = (await notify.load_units(conn, [patient_id], now)).get(patient_id, [])
+    promise = notify.promise_of(units)
     strongest: dict[str, dict[str, Any]] = {}
     for decision in decisions:
         rule = patient.rule(decision.rule)
         if rule is None:
             continue
         row = _decision_row(decision, rule, patient, now, on_arrival=on_arrival)
+        row["patient_text"] = promises.with_promise(row["patient_text"], row["severity"], promise)
         held = strongest.get(row["rule_key"])
         # One row per key: a statement's ON CONFLICT may not touch the same alert twice.
         if held is None or row["finding_rank"] > held["finding_rank"]:
             strongest[row["rule_key"]] = row
     rows = await conn.fetch(queries.record_decisions, patient_id, list(strongest.values()), now)
-    notified = [str(row["id"]) for row in rows if row["deliveries"]]
-    if notified:
+    first = [(row["id"], row["severity"]) for row in rows if row["first_push"]]
+    if first and await notify.first_deliveries(conn, units, first, now):
+        notified = [str(alert_id) for alert_id, _ in first]
         await conn.execute(queries.notify_alerts, msgspec.json.encode({"alert_ids": notified}).decode())
     # The dashboards' live streams hear of every raised or updated alert, on commit (alerting/live.py).
     await live.announce(conn, [row["id"] for row in rows])

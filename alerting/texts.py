@@ -2,8 +2,9 @@
 
 The clinician line leads with what was seen and the limit it crossed, then whether the limit is
 the programme default or this patient's override, so it reads in a few seconds on a worklist.
-Patient texts are bokmål and English; a high-severity text always begins with "call 113" because
-the unit may not see the alert for minutes.
+Patient texts are bokmål and English; a high-severity text always begins with what to do now,
+"call 113" (or, for peritoneal-dialysis peritonitis, "call the dialysis unit today"), because the
+unit may not see the alert for minutes.
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ _LABELS = {
 
 # The severity sentence every patient text ends (or, for high, begins) with.
 _HIGH = ("Ring 113 nå.", "Call 113 now.")
+# Where a high alert's first instruction is not 113, by rule group: peritonitis in peritoneal
+# dialysis is assessed by the dialysis unit the same day, with the bag (ISPD), not by the
+# emergency number.
+_HIGH_INSTEAD = {"pd_peritonitis": ("Ring dialyseavdelingen i dag.", "Call the dialysis unit today.")}
 _MEDIUM = (
     "Avdelingen har fått beskjed og tar kontakt. Blir det akutt verre, ring 113.",
     "Your care team has been told and will contact you. If things get acutely worse, call 113.",
@@ -215,6 +220,12 @@ def explanation(rule: Rule, finding: Finding) -> str:
     return " ".join(parts)
 
 
+def first_instruction(rule: Rule) -> tuple[str, str]:
+    """What a high alert's patient text begins with (bokmål, English): "call 113", unless the
+    rule's finding has another right first step."""
+    return _HIGH_INSTEAD.get(rule.group or rule.code, _HIGH)
+
+
 def patient_text(rule: Rule, finding: Finding, local_text: type[LocalText]) -> LocalText:
     base = (rule.patient_text.nb, rule.patient_text.en) if rule.patient_text else _GENERIC
     nb, en = (
@@ -222,6 +233,7 @@ def patient_text(rule: Rule, finding: Finding, local_text: type[LocalText]) -> L
         for text, language in zip(base, ("nb", "en"), strict=True)
     )
     if rule.severity == "high":
-        return local_text(nb=f"{_HIGH[0]} {nb}", en=f"{_HIGH[1]} {en}")
+        first = first_instruction(rule)
+        return local_text(nb=f"{first[0]} {nb}", en=f"{first[1]} {en}")
     tail = _MEDIUM if rule.severity == "medium" else _LOW
     return local_text(nb=f"{nb} {tail[0]}", en=f"{en} {tail[1]}")

@@ -1,4 +1,4 @@
-"""The alerting half of `heima worker`: push delivery, escalation and the sweep (missing data,
+"""The alerting half of `heima worker`: push delivery, re-notification and escalation, and the sweep (missing data,
 whole days).
 
     upload commits alert + pending deliveries + NOTIFY heima_alerts
@@ -8,13 +8,13 @@ whole days).
       → record the outcome while the lease holds; stamp the alert's first push
 
 Any number of workers may run: deliveries are claimed with FOR UPDATE SKIP LOCKED and leased,
-escalation moves an alert's step with a compare-and-set, and the sweep takes a per-patient
+re-notification moves an alert's step (or its repeat count) with a compare-and-set, and the sweep takes a per-patient
 advisory lock and marks each (rule, patient, gap) it raises. NOTIFY is only a wake-up: a worker
 that was not listening (or whose LISTEN connection dropped) finds the same rows by polling, so
 neither a lost notification nor Redis being down loses a push (docs/reliability.md, D4).
 
-Decisions about time (due, backoff, escalation, missing data) use the injected clock, so tests
-move it instead of sleeping and drive single rounds with `run_once`; the latency stamps use real
+Decisions about time (due, backoff, repeats and escalation, missing data) use the injected clock,
+so tests move it instead of sleeping and drive single rounds with `run_once`; the latency stamps use real
 time. The push stages of heima_alert_latency_seconds are observed here and served on the worker's
 own /metrics (`worker_metrics_port`), with the worker's health: when each loop last went round,
 the deliveries not yet settled and the age of the oldest, pushes by outcome, sweeps. Each round of
@@ -34,7 +34,8 @@ from datetime import timedelta
 import asyncpg
 from prometheus_client import Counter, Gauge, start_http_server
 
-from alerting import delivery, escalation
+from alerting import delivery
+from alerting.notify import renotify
 from alerting.push import Pusher, PushNotConfigured
 from alerting.service import NOTIFY_CHANNEL
 from alerting.sweep import sweep_all
@@ -74,6 +75,17 @@ class WorkerMetrics:
         self.escalations = Counter(
             "heima_alert_escalations_total", "Alert escalations by step", ["step"], registry=self.registry
         )
+        self.repeats = Counter(
+            "heima_alert_repeats_total",
+            "Unacknowledged alerts pushed again to the same circle, by severity",
+            ["severity"],
+            registry=self.registry,
+        )
+        self.unreachable = Gauge(
+            "heima_alerts_unreachable",
+            "Open alerts nobody could be told of: no push subscription, or every push failed",
+            registry=self.registry,
+        )
         self.swept = Counter(
             "heima_sweep_alerts_total", "Alerts the sweep raised or made more severe", registry=self.registry
         )
@@ -101,9 +113,10 @@ class WorkerMetrics:
 class Round:
     """What one `run_once` did."""
 
-    escalated: list[escalation.Escalation]
+    escalated: list[renotify.Escalation]
     swept: int
     claimed: int
+    repeated: list[renotify.Repeat]
 
 
 class AlertWorker:
@@ -168,14 +181,22 @@ class AlertWorker:
             await self.process(batch)
         return len(batch)
 
-    # -- escalation and the missing-data sweep -------------------------------------------------
+    # -- re-notification, escalation and the missing-data sweep ----------------------------------
 
-    async def escalate(self) -> list[escalation.Escalation]:
+    async def renotify(self) -> renotify.Renotified:
+        """Repeat or escalate every unacknowledged alert that is due (alerting/notify/renotify.py)."""
+        default_high = timedelta(seconds=self.settings.escalation_after_seconds)
         async with self.pool.acquire() as conn:
-            done = await escalation.escalate_due(conn, self.clock(), self.settings.escalation_after_seconds)
-        for step in done:
+            done = await renotify.renotify_due(conn, self.clock(), default_high)
+        for step in done.escalated:
             self.metrics.escalations.labels(str(step.step)).inc()
+        for repeat in done.repeated:
+            self.metrics.repeats.labels(repeat.severity).inc()
         return done
+
+    async def escalate(self) -> list[renotify.Escalation]:
+        """`renotify`, answering the escalations it made."""
+        return (await self.renotify()).escalated
 
     async def sweep(self) -> int:
         """Every followed patient's missing-data and whole-day rules now (alerting/sweep.py); how
@@ -196,6 +217,8 @@ class AlertWorker:
         """The deliveries not settled yet, and the pool, for /metrics."""
         async with self.pool.acquire() as conn:
             pending, oldest_age = await delivery.backlog(conn, self.clock())
+            unreachable = await renotify.count_unreachable(conn)
+        self.metrics.unreachable.set(unreachable)
         self.metrics.pending.set(pending)
         self.metrics.oldest_pending.set(oldest_age)
         self.metrics.base.refresh(self.pool)
@@ -212,9 +235,9 @@ class AlertWorker:
     # -- rounds ----------------------------------------------------------------------------------
 
     async def run_once(self) -> Round:
-        """One round of everything, for tests and scripts: escalate what is due, sweep, then send
+        """One round of everything, for tests and scripts: repeat and escalate what is due, sweep, then send
         until nothing due is left (retries scheduled later wait for a later round)."""
-        escalated = await self.escalate()
+        renotified = await self.renotify()
         raised = await self.sweep()
         claimed = 0
         while (count := await self.deliver()) > 0:
@@ -222,7 +245,7 @@ class AlertWorker:
             if count < self.settings.delivery_batch_size:
                 break
         await self.observe_backlog()
-        return Round(escalated, raised, claimed)
+        return Round(renotified.escalated, raised, claimed, renotified.repeated)
 
     async def run(self, stop: asyncio.Event, dsn: str) -> None:
         """Until `stop` is set. Two loops side by side, so that a long sweep never holds up a push:
@@ -264,7 +287,8 @@ class AlertWorker:
         next_sweep = loop.time()
         while not stop.is_set():
             try:
-                if await self.escalate():
+                done = await self.renotify()
+                if done.escalated or done.repeated:
                     wake.set()
                 if loop.time() >= next_sweep:
                     next_sweep = loop.time() + self.settings.sweep_interval_seconds

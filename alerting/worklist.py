@@ -16,6 +16,7 @@ import asyncpg
 import msgspec
 
 from alerting import live
+from alerting.notify import family
 from alerting.schemas import Alert, AlertList, AlertStatus, LocalText, PatientAlert, PatientAlertList
 from backend.access.service import (
     CLINICIAN_ONLY,
@@ -65,6 +66,7 @@ def _alert(row: asyncpg.Record) -> Alert:
         resolved_by=row["resolved_by"],
         resolved_at=row["resolved_at"],
         resolution_note=row["resolution_note"],
+        reach=row["reach"],
     )
 
 
@@ -111,9 +113,11 @@ async def _read(conn: asyncpg.Connection, alert_id: UUID) -> Alert:
 async def acknowledge_alert(conn: asyncpg.Connection, caller: Caller, alert_id: UUID) -> Alert:
     """Someone is on it: no more pushes for it. Acknowledging again, or acknowledging a resolved
     alert, changes nothing: the answer shows who acknowledged or resolved it first."""
-    await _authorized_alert(conn, caller, alert_id)
+    patient_id = await _authorized_alert(conn, caller, alert_id)
     if await conn.fetchval(queries.acknowledge_alert, alert_id, caller.id, caller.now) is not None:
         await live.announce(conn, [alert_id])  # on commit, to the dashboards' live streams
+        # The family's phones hear that their care team has seen it (alerting/notify/family.py).
+        await family.tell_family(conn, patient_id, "seen", caller.now, alert_id=alert_id)
     return await _read(conn, alert_id)
 
 

@@ -19,6 +19,7 @@ from redis.retry import Retry
 
 from alerting.latency import track_alert_latency
 from alerting.live_routes import router as live_alerts_router
+from alerting.notify.routes import router as notification_router
 from alerting.routes import router as alerts_router
 from alerting.subscriptions.routes import router as push_router
 from backend import docs, health, webapps
@@ -103,6 +104,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
             forms_router,
             alerts_router,
             live_alerts_router,
+            notification_router,
             push_router,
             echo_router,
             meetings_router,

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import asyncpg
+import msgspec
 
+from alerting.notify import policies as notification_policies
+from alerting.notify.schemas import NotificationPolicyIn
 from alerting.service import evaluate_and_record
 from backend.access.service import Caller, Principal
 from backend.clock import Clock
@@ -69,6 +72,36 @@ async def seed_demo(conn: asyncpg.Connection, settings: Settings, secrets: Secre
     return report
 
 
+def _demo_policies(
+    neonatal: uuid.UUID, pulmonary: uuid.UUID, renal: uuid.UUID, home_care: uuid.UUID, users: dict
+) -> dict:
+    """Who is told, and when, in each demo unit (alerting/notify/policy.py): the hospital units
+    are staffed by day and name a nurse on call for urgent alerts at night; high alerts always go
+    to everyone at once, low ones wait for the morning. The phone numbers are not real."""
+    night = {"high": {"who": "everyone"}, "medium": {"who": "on_call"}}
+
+    def policy(staffed: dict, on_call: str | None, within: int, reason: str) -> NotificationPolicyIn:
+        body = {
+            "staffed": staffed,
+            "out_of_hours": night if on_call else {},
+            "on_call": [str(users[on_call].id)] if on_call else [],
+            "phone": "+47 00 00 00 00",
+            "contact_within_hours": within,
+            "reason": reason,
+        }
+        return msgspec.convert(body, NotificationPolicyIn)
+
+    weekdays = {"start": "08:00", "end": "15:30", "days": [1, 2, 3, 4, 5]}
+    return {
+        neonatal: policy(
+            {"start": "07:30", "end": "22:00"}, "nurse.neo", 2, "Demo: the home team by day, the ward's nurse at night"
+        ),
+        pulmonary: policy(weekdays, "nurse.lung", 4, "Demo: the COPD team on weekdays"),
+        renal: policy(weekdays, "nurse.renal", 2, "Demo: the dialysis unit on weekdays"),
+        home_care: policy({}, None, 1, "Demo: municipal home nursing around the clock"),
+    }
+
+
 async def _seed_organisations_and_patients(
     conn: asyncpg.Connection, secrets: Secrets, clock: Clock, report: DemoReport
 ) -> None:
@@ -101,8 +134,12 @@ async def _seed_organisations_and_patients(
 
     def caller_for(username: str) -> Caller:
         user = users[username]
-        principal = Principal(user.id, "clinician", user.display_name, uuid.uuid4(), tuple(user.unit_ids), ())
+        role = "admin" if username == "admin" else "clinician"
+        principal = Principal(user.id, role, user.display_name, uuid.uuid4(), tuple(user.unit_ids), ())
         return Caller(principal=principal, now=now, request_id="seed-demo")
+
+    for unit_id, policy in _demo_policies(neonatal.id, pulmonary.id, renal.id, home_care.id, users).items():
+        await notification_policies.set_policy(conn, caller_for("admin"), unit_id, policy)
 
     infant_birth = now.date() - timedelta(days=30)
     enrolments = [

@@ -118,3 +118,14 @@ def days_between(since: datetime, until: datetime, tz: Zone) -> list[date]:
     first = local_day(since, tz)
     last = local_day(until - timedelta(microseconds=1), tz)
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def local_instant(day: date, wall: time, tz: Zone) -> datetime:
+    """The instant (UTC) the local clock first shows `wall` on `day`: the earlier of two readings
+    when the clocks go back, and the moment they land when they jump over it."""
+    info = zone(tz)
+    reading = datetime.combine(day, wall)
+    first = reading.replace(tzinfo=info).astimezone(UTC)  # fold=0: the earlier reading
+    if first.astimezone(info).replace(tzinfo=None) != reading:
+        return _end_of_gap(reading, info)
+    return first

@@ -89,6 +89,20 @@ def care(status: int) -> Callable[[World, Actor, str | None], int]:
     return rule
 
 
+def staff_of_u1(status: int) -> Callable[[World, Actor, str | None], int]:
+    """Unit U1's staff: its clinicians and the administrators; a clinician of another unit gets the
+    404 of a unit that does not exist; patients and guardians 403."""
+
+    def rule(world: World, actor: Actor, target: str | None) -> int:
+        if actor.role is None:
+            return 401
+        if actor.role in ("patient", "guardian"):
+            return 403
+        return status if actor is world.clin_u1 or actor.role == "admin" else 404
+
+    return rule
+
+
 def meeting_of_patient(status: int) -> Callable[[World, Actor, str | None], int]:
     """A meeting of the target patient: its people see it (in this world every clinician who sees
     a patient also takes part in its meeting); anyone else gets the 404 of a missing meeting."""
@@ -378,6 +392,18 @@ CASES = [
     Case("POST", f"{API}/alerts/stream/ticket", only("clinician", 204)),
     # The unit overview (U1 in the path): unresolved alerts and latest values of its patients.
     Case("GET", f"{API}/units/{{unit_id:uuid}}/overview", clinicians_of_u1(200)),
+    # The unit's notification policy (U1): its clinicians and administrators; families have no say.
+    Case("GET", f"{API}/units/{{unit_id:uuid}}/notification-policy", staff_of_u1(200)),
+    Case(
+        "PUT",
+        f"{API}/units/{{unit_id:uuid}}/notification-policy",
+        staff_of_u1(200),
+        body=lambda w, a, t: {"reason": "Standard: alle får alt"},  # the default: changes nothing
+    ),
+    Case("GET", f"{API}/units/{{unit_id:uuid}}/notification-policy/history", staff_of_u1(200)),
+    # Which pushes a family's phones get: patients and guardians.
+    Case("GET", f"{API}/me/notification-settings", family(200)),
+    Case("PUT", f"{API}/me/notification-settings", family(200), body=lambda w, a, t: {"handled": True}),
     Case("POST", f"{API}/alerts/{{alert_id:uuid}}/acknowledge", alert_of_twin_a(200)),
     Case(
         "POST", f"{API}/alerts/{{alert_id:uuid}}/resolve", alert_of_twin_a(200), body=lambda w, a, t: {"note": "Ringt"}

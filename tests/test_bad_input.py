@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from alerting.notify.schemas import FamilyNotificationSettingsIn, NotificationPolicyIn
 from alerting.schemas import ResolveRequest, RuleOverrideIn
 from alerting.subscriptions.schemas import SubscriptionIn, SubscriptionRef
 from backend.app import routes_and_handlers
@@ -300,6 +301,33 @@ ROUTES: dict[tuple[str, str], BodyRoute] = {
             WrongType("note number", {"note": 5}, "note"),
             WrongType("note empty", {"note": ""}, "note"),
             WrongType("note too long", {"note": "x" * 2001}, "note"),
+        ),
+    ),
+    ("PUT", f"{API}/units/{{unit_id:uuid}}/notification-policy"): BodyRoute(
+        NotificationPolicyIn,
+        "clin_u1",
+        lambda w: f"{API}/units/{w.unit_u1}/notification-policy",
+        lambda w: {"reason": "Bad input: the default"},
+        (
+            WrongType("reason empty", {"reason": ""}, "reason"),
+            WrongType("start without a leading zero", {"staffed": {"start": "8:00"}}, "staffed.start"),
+            WrongType("weekday 8", {"staffed": {"days": [8]}}, "staffed.days[0]"),
+            WrongType("who unknown", {"in_hours": {"low": {"who": "nobody"}}}, "in_hours.low.who"),
+            WrongType("repeat as text", {"high": {"repeat_minutes": "15"}}, "high.repeat_minutes"),
+            WrongType("repeat under 15", {"medium": {"repeat_minutes": 5}}, "medium.repeat_minutes"),
+            WrongType("on_call not a uuid", {"on_call": ["nurse"]}, "on_call[0]"),
+            WrongType("promise over a week", {"contact_within_hours": 169}, "contact_within_hours"),
+            WrongType("phone with letters", {"phone": "call us"}, "phone"),
+        ),
+    ),
+    ("PUT", f"{API}/me/notification-settings"): BodyRoute(
+        FamilyNotificationSettingsIn,
+        "guardian",
+        lambda w: f"{API}/me/notification-settings",
+        lambda w: {"seen": True},
+        (
+            WrongType("seen as text", {"seen": "true"}, "seen"),
+            WrongType("unknown kind", {"reminder": True}, "reminder"),
         ),
     ),
     ("PUT", f"{API}/patients/{{patient_id:uuid}}/rules/{{code:str}}"): BodyRoute(

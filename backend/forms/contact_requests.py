@@ -13,12 +13,14 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from alerting.notify import family
+from alerting.notify import service as notify
 from alerting.service import evaluate_and_record
 from alerting.worklist import resolve_handled_contact_alerts
 from backend.access.service import CLINICIAN_ONLY, NOT_FOUND_DETAIL, Caller, authorize_patient
 from backend.db import load_queries
 from backend.errors import ProblemError, invalid
-from backend.forms.schemas import ContactRequest, ContactRequestIn, ContactRequestList, ContactStatus
+from backend.forms.schemas import ContactReply, ContactRequest, ContactRequestIn, ContactRequestList, ContactStatus
 from backend.measurements.schemas import Recorder
 
 queries = load_queries(__file__)
@@ -39,15 +41,17 @@ async def create_contact_request(
         queries.insert_contact_request, request_id, patient_id, data.message, caller.id, caller.role, caller.now
     )
     promise = await conn.fetchval(queries.select_contact_promise, patient_id)
+    # What the family reads: when the unit answers, and when it is closed now, when it opens.
+    reply = ContactReply(**await notify.contact_reply(conn, patient_id, caller.now))
     if row is not None:
         # A request to be contacted is an alert for the unit's clinicians, raised in this transaction.
         await evaluate_and_record(conn, caller, patient_id, contact_request_ids=[row["id"]])
-        return msgspec.structs.replace(_contact_request(row), contact_within_hours=promise), True
+        return msgspec.structs.replace(_contact_request(row), contact_within_hours=promise, reply=reply), True
     stored = await conn.fetchrow(queries.select_contact_request, patient_id, request_id)
     same = (stored["message"], stored["created_by"]) == (data.message, caller.id)
     if not same:
         raise ProblemError(409, "A different contact request with this id is already stored.")
-    return msgspec.structs.replace(_contact_request(stored), contact_within_hours=promise), False
+    return msgspec.structs.replace(_contact_request(stored), contact_within_hours=promise, reply=reply), False
 
 
 async def list_contact_requests(
@@ -68,7 +72,9 @@ async def handle_contact_request(
     row = await conn.fetchrow(queries.handle_contact_request, request_id, patient_id, caller.id, caller.now)
     if row is not None:
         await resolve_handled_contact_alerts(conn, caller, patient_id)
-    if row is None:
+        # The family's phones hear that it was handled (alerting/notify/family.py).
+        await family.tell_family(conn, patient_id, "handled", caller.now, contact_request_id=request_id)
+    else:
         row = await conn.fetchrow(queries.select_contact_request, patient_id, request_id)
         if row is None:
             raise ProblemError(404, NOT_FOUND_DETAIL)

@@ -116,6 +116,13 @@ class ContactRequestIn(msgspec.Struct, forbid_unknown_fields=True):
 ContactStatus = Literal["open", "handled"]
 
 
+class ContactReply(msgspec.Struct):
+    """What the patient or parent reads after asking (bokmål and English)."""
+
+    nb: str
+    en: str
+
+
 class ContactRequest(msgspec.Struct):
     id: UUID
     patient_id: UUID
@@ -129,6 +136,9 @@ class ContactRequest(msgspec.Struct):
     # you within this many hours" (the shortest of the units following the patient); null when no
     # unit has made one. Not filled in lists.
     contact_within_hours: int | None = None
+    # In the same answers: the reply to show, with the unit's promise, and when the unit is closed
+    # now, when it opens and whom to call (alerting/notify/promise.py). Not filled in lists.
+    reply: ContactReply | None = None
 
 
 class ContactRequestList(msgspec.Struct):

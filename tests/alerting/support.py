@@ -20,6 +20,7 @@ from alerting.rules import (
     answer_type,
     evaluate,
 )
+from alerting.texts import first_instruction
 
 OSLO = "Europe/Oslo"
 RULES: dict[str, list[Rule]] = {programme: list(rules) for programme, rules in DEFAULT_RULES.items()}
@@ -110,8 +111,9 @@ def check_wording(decisions: list[Decision], rules: list[Rule]) -> None:
             assert rule.basis in decision.explanation
         assert decision.patient_text.nb and decision.patient_text.en
         if decision.severity == "high":
-            assert decision.patient_text.nb.startswith("Ring 113"), decision.patient_text.nb
-            assert decision.patient_text.en.startswith("Call 113"), decision.patient_text.en
+            nb, en = first_instruction(rule)
+            assert decision.patient_text.nb.startswith(nb), decision.patient_text.nb
+            assert decision.patient_text.en.startswith(en), decision.patient_text.en
         assert "{value}" not in decision.patient_text.nb + decision.patient_text.en
 
 

@@ -277,14 +277,17 @@ def test_dialysis_rules(case: Case):
     run(case, "home-dialysis", PATIENT)
 
 
-def test_peritonitis_explanation_lists_both_signs_and_the_patient_is_told_to_call_113():
+def test_peritonitis_explanation_lists_both_signs_and_the_patient_is_told_to_call_the_dialysis_unit_today():
+    """ISPD: peritonitis is assessed by the dialysis unit the same day, with the bag; not 113."""
     [first, _] = evaluate([effluent("cloudy"), pain()], [], RULES["home-dialysis"], PATIENT)
     assert first.rule == "pd_peritonitis_signs"
     assert first.explanation.startswith(
         "PD effluent cloudy (alerts on: cloudy, with abdominal pain yes or temperature ≥ 38.0 °C within 24 h)."
     )
     assert "PD effluent cloudy at 19 Nov 08:00; Abdominal pain yes at 19 Nov 08:00." in first.explanation
-    assert first.patient_text.nb.startswith("Ring 113 nå.")
+    assert first.patient_text.nb.startswith("Ring dialyseavdelingen i dag. ")
+    assert first.patient_text.en.startswith("Call the dialysis unit today. ")
+    assert "113" not in first.patient_text.en
 
 
 def test_weight_explanations_are_in_kilograms():

@@ -131,7 +131,7 @@ async def eventually(
 @dataclass
 class Ward:
     """An organisation with a unit (nurses, infants) and a second unit (a physician): the circles
-    of alerting/escalation.py, step 1 the unit's clinicians, step 2 also the organisation's
+    of alerting/notify/renotify.py, step 1 the unit's clinicians, step 2 also the organisation's
     physicians."""
 
     unit_id: str

@@ -6,7 +6,7 @@ Whatever push does, every upload is answered 200 and stored and every alert is o
 Retryable failures end in exactly one accepted push per (alert, subscription) once the service
 recovers; 410 deletes the subscription and nothing is sent to it again; when every attempt fails
 up to HEIMA_DELIVERY_MAX_ATTEMPTS the delivery is `failed` and the alert escalates
-(alerting/escalation.py: step 1 the unit's clinicians, reason "undelivered"; with nobody left to
+(alerting/notify/renotify.py: step 1 the unit's clinicians, reason "undelivered"; with nobody left to
 reach, step 2 adds the organisation's physicians, and it stops there).
 
 The service recovers on an event (every (alert, subscription) has failed at least once, read from
@@ -332,7 +332,7 @@ async def forever_500(case: Case) -> set[str]:
 
 
 async def check_escalations(case: Case, alert: str, last: int) -> None:
-    """alerting/escalation.py's steps up to `last`: 1 = the unit's clinicians (two nurses), 2 = also
+    """alerting/notify/renotify.py's steps up to `last`: 1 = the unit's clinicians (two nurses), 2 = also
     the organisation's physicians (one, in the other unit); here because nobody was reached."""
     rows = await case.db.fetch(
         "select details from alert_events where alert_id = $1 and kind = 'escalate' order by id", uuid.UUID(alert)

@@ -24,11 +24,13 @@ async def test_a_guardian_asks_and_a_clinician_handles(client, world, db, clock)
     assert created["created_by"] == {"id": world.guardian.id, "role": "guardian"}
     assert created["created_at"] == clock.now.isoformat().replace("+00:00", "Z")
     assert (created["handled_by"], created["handled_at"]) == (None, None)
+    # What the parent reads: the care team has it; the unit follows the default (always staffed).
+    assert created["reply"]["en"] == "Your care team has your message. In an emergency, call 113."
 
     open_ = await expect(
         await client.get(url(world.twin_a), params={"status": "open"}, headers=world.clin_u1.headers), 200
     )
-    assert created in open_["items"]
+    assert {**created, "reply": None} in open_["items"]  # lists carry no reply
 
     # Only clinicians handle; a guardian is told so (they may see the patient).
     await expect(await client.post(url(world.twin_a, created["id"], "handle"), headers=world.guardian.headers), 403)

@@ -1,5 +1,6 @@
 """Escalation: a high alert nobody acknowledges is pushed again to the unit, then to the
-physicians of the organisation too; each step an event; none after acknowledgement."""
+physicians of the organisation too, then again to them every repeat interval; each step and
+repeat an event; none after acknowledgement."""
 
 from __future__ import annotations
 
@@ -70,14 +71,19 @@ async def test_unacknowledged_high_alert_goes_to_the_unit_again_then_to_the_phys
     assert len(received_by(stand_in, ward, physician.id)) == 1
     assert received_by(stand_in, ward, other_nurse.id) == received_by(stand_in, ward, stranger.id) == []
 
-    # The last step: the worklist keeps it on top from here.
-    wclock.advance(seconds=AFTER * 4)
-    assert (await worker.run_once()).escalated == []
+    # The last step: no wider circle, but it keeps coming back to it until someone acknowledges.
+    wclock.advance(seconds=AFTER - 1)
+    assert (await worker.run_once()).repeated == []
+    wclock.advance(seconds=1)
+    done = await worker.run_once()
+    assert done.escalated == [] and [(r.step, r.recipients) for r in done.repeated] == [(2, 3)]
+    assert len(received_by(stand_in, ward, physician.id)) == 2
     history = await events(wdb, alert_id)
-    assert [e["kind"] for e in history] == ["raise", "escalate", "escalate"]
+    assert [e["kind"] for e in history] == ["raise", "escalate", "escalate", "repeat"]
     assert [(e["actor_id"], e["severity"], e["details"]) for e in history[1:]] == [
         (None, "high", {"step": 1, "circle": "unit", "reason": "unacknowledged", "recipients": 2}),
         (None, "high", {"step": 2, "circle": "unit and physicians", "reason": "unacknowledged", "recipients": 3}),
+        (None, "high", {"step": 2, "repeat": 1, "reason": "unacknowledged", "recipients": 3}),
     ]
     assert worker.metrics.registry.get_sample_value("heima_alert_escalations_total", {"step": "2"}) == 1
 

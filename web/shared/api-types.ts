@@ -281,6 +281,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/notification-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetFamilySettings
+         * @description Which pushes your phones get (patients and guardians): `seen` when your care team has
+         *     acknowledged an alert, `handled` when it has handled your request to be contacted.
+         */
+        get: operations["getFamilySettings"];
+        /**
+         * SetFamilySettings
+         * @description Turn a kind of push on or off (only the kinds named change).
+         */
+        put: operations["setFamilySettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/sessions": {
         parameters: {
             query?: never;
@@ -1008,6 +1033,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/units/{unit_id}/notification-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetNotificationPolicy
+         * @description Who is told of which alert, and when: the unit's staffed hours (local time in its zone),
+         *     who gets each severity in and outside them (everyone, some professions, or the on-call list),
+         *     how often an unacknowledged alert is pushed again and when it escalates, and what families
+         *     are promised about when the unit answers. `source` says whether the unit set it or it is
+         *     the default (staffed around the clock, everyone told of everything). High alerts always go
+         *     out at once; low alerts outside staffed hours wait for the morning digest.
+         */
+        get: operations["getNotificationPolicy"];
+        /**
+         * SetNotificationPolicy
+         * @description Set the unit's whole policy with a reason (kept in its history). Repeat and escalation
+         *     timers are 15 to 240 minutes; an on-call list names clinicians of the unit; a circle that
+         *     names nobody who can be told falls back to everyone of the unit. `contact_within_hours` is
+         *     the unit's promise to families (also the unit's `contact_within_hours`).
+         */
+        put: operations["setNotificationPolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/units/{unit_id}/notification-policy/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * NotificationPolicyHistory
+         * @description Every policy the unit has set, newest first: what, who, when, why, and until when.
+         */
+        get: operations["notificationPolicyHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/units/{unit_id}/overview": {
         parameters: {
             query?: never;
@@ -1224,6 +1301,11 @@ export interface components {
             patient_text: components["schemas"]["LocalText"];
             /** Format: date-time */
             raised_at: string;
+            /**
+             * @default sending
+             * @enum {string}
+             */
+            reach: "delivered" | "digest" | "sending" | "unreachable";
             resolution_note: string | null;
             resolved_at: string | null;
             resolved_by: string | null;
@@ -1331,6 +1413,11 @@ export interface components {
         ColleagueList: {
             items: components["schemas"]["Colleague"][];
         };
+        /** ContactReply */
+        ContactReply: {
+            en: string;
+            nb: string;
+        };
         /** ContactRequest */
         ContactRequest: {
             contact_within_hours?: number | null;
@@ -1344,6 +1431,7 @@ export interface components {
             message: string;
             /** Format: uuid */
             patient_id: string;
+            reply?: components["schemas"]["ContactReply"] | null;
             /** @enum {string} */
             status: "open" | "handled";
         };
@@ -1445,6 +1533,16 @@ export interface components {
             count: number;
             reasons: components["schemas"]["EndReason"][];
         };
+        /** FamilyNotificationSettings */
+        FamilyNotificationSettings: {
+            handled: boolean;
+            seen: boolean;
+        };
+        /** FamilyNotificationSettingsIn */
+        FamilyNotificationSettingsIn: {
+            handled?: boolean | null;
+            seen?: boolean | null;
+        };
         /** FamilySession */
         FamilySession: {
             code_issued_by: components["schemas"]["Person"] | null;
@@ -1529,6 +1627,12 @@ export interface components {
             credential?: string | null;
             urls: string[];
             username?: string | null;
+        };
+        /** InHours */
+        InHours: {
+            high?: components["schemas"]["Recipients"];
+            low?: components["schemas"]["Recipients"];
+            medium?: components["schemas"]["Recipients"];
         };
         /** Item */
         Item: {
@@ -1712,6 +1816,52 @@ export interface components {
         MyUnitList: {
             items: components["schemas"]["MyUnit"][];
         };
+        /** NotificationPolicyChange */
+        NotificationPolicyChange: {
+            contact_within_hours: number | null;
+            policy: components["schemas"]["Policy"];
+            reason: string;
+            /** Format: date-time */
+            set_at: string;
+            /** Format: uuid */
+            set_by: string;
+            set_by_name: string;
+            superseded_at: string | null;
+        };
+        /** NotificationPolicyHistory */
+        NotificationPolicyHistory: {
+            items: components["schemas"]["NotificationPolicyChange"][];
+        };
+        /** NotificationPolicyIn */
+        NotificationPolicyIn: {
+            contact_within_hours?: number | null;
+            high?: components["schemas"]["Timers"];
+            in_hours?: components["schemas"]["InHours"];
+            medium?: components["schemas"]["Timers"];
+            on_call?: string[];
+            out_of_hours?: components["schemas"]["OutOfHours"];
+            /** @description digits, spaces, a leading + */
+            phone?: string | null;
+            reason: string;
+            staffed?: components["schemas"]["Staffed"];
+            /** @default Europe/Oslo */
+            time_zone: string;
+        };
+        /** NotificationPolicyOut */
+        NotificationPolicyOut: {
+            contact_within_hours: number | null;
+            policy: components["schemas"]["Policy"];
+            promise: components["schemas"]["LocalText"] | null;
+            reason: string | null;
+            set_at: string | null;
+            set_by: string | null;
+            set_by_name: string | null;
+            /** @enum {string} */
+            source: "unit" | "default";
+            staffed_now: boolean;
+            /** Format: uuid */
+            unit_id: string;
+        };
         /** Observation */
         Observation: {
             category?: components["schemas"]["CodeableConcept"][];
@@ -1765,6 +1915,11 @@ export interface components {
         Original: {
             unit: string;
             value: number | null;
+        };
+        /** OutOfHours */
+        OutOfHours: {
+            high?: components["schemas"]["Recipients"];
+            medium?: components["schemas"]["Recipients"];
         };
         /** OverviewAlert */
         OverviewAlert: {
@@ -1914,6 +2069,19 @@ export interface components {
             /** Format: uuid */
             id: string;
         };
+        /** Policy */
+        Policy: {
+            high?: components["schemas"]["Timers"];
+            in_hours?: components["schemas"]["InHours"];
+            medium?: components["schemas"]["Timers"];
+            on_call?: string[];
+            out_of_hours?: components["schemas"]["OutOfHours"];
+            /** @description digits, spaces, a leading + */
+            phone?: string | null;
+            staffed?: components["schemas"]["Staffed"];
+            /** @default Europe/Oslo */
+            time_zone: string;
+        };
         /** Problem */
         Problem: {
             detail: string;
@@ -1991,6 +2159,12 @@ export interface components {
             };
             failed: string[];
             status: string;
+        };
+        /** Recipients */
+        Recipients: {
+            professions?: ("nurse" | "physician" | "physiotherapist" | "dietitian" | "midwife" | "other")[];
+            /** @enum {string} */
+            who: "everyone" | "on_call" | "professions";
         };
         /** Recorder */
         Recorder: {
@@ -2124,6 +2298,20 @@ export interface components {
             unit_ids: string[];
             username: string;
         };
+        /** Staffed */
+        Staffed: {
+            days?: number[];
+            /**
+             * @description HH:MM, 24:00 ends a day
+             * @default 24:00
+             */
+            end: string;
+            /**
+             * @description HH:MM, 24:00 ends a day
+             * @default 00:00
+             */
+            start: string;
+        };
         /** StoredFormResponse */
         StoredFormResponse: {
             answers: {
@@ -2182,6 +2370,13 @@ export interface components {
             tertial: number;
             time_zone: string;
             year: number;
+        };
+        /** Timers */
+        Timers: {
+            /** @default 15 */
+            escalate_after_minutes: number;
+            /** @default 15 */
+            repeat_minutes: number;
         };
         /** TokenPair */
         TokenPair: {
@@ -3070,6 +3265,144 @@ export interface operations {
             };
             /** @description Not signed in: no token, or an expired or revoked one. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFamilySettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FamilyNotificationSettings"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setFamilySettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FamilyNotificationSettingsIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FamilyNotificationSettings"];
+                };
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6390,6 +6723,235 @@ export interface operations {
             };
             /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNotificationPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPolicyOut"];
+                };
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setNotificationPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationPolicyIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPolicyOut"];
+                };
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Someone else set the unit's policy at the same moment. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    notificationPolicyHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPolicyHistory"];
+                };
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
