@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # The team's notes that were never part of the repository (spelled so this file does not cite them).
 _NOTES = ("API", "CLINICAL", "RELIABILITY", "ARCHITECTURE", "PERFORMANCE", "WEB")
 NOTE_CITATION = re.compile(r"\b(?:" + "|".join(_NOTES) + r")\.md\b")
-# `../shared/…` is a citation of the notes' folder unless it resolves to a path in the repository
-# (the web apps import their own `web/shared/`).
+# A relative path up into a folder named `shared` cites the notes' folder, unless it resolves to a
+# path in the repository (the web apps import their own `web/shared/`).
 SHARED_PATH = re.compile(r"\.\./shared\b[\w./-]*")
 
 # Applied migrations are checksummed and can never change (backend/migrate.py); their old
