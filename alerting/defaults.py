@@ -1,10 +1,10 @@
 """Each programme's default alert rules, as data, with the clinical source beside every number.
 
-Source of truth: ../shared/CLINICAL.md (full references and URLs there). Severity words there map
-warning/urgent/emergency -> low/medium/high. [S] marks a safety floor (`safety_floor=True`): a
-clinician may tighten it per patient but not loosen, lower or switch it off. "Project proposal"
-marks a number no guideline gives: it is configurable and its `basis` says so, so the alert
-explanation does too.
+The sources, and where Heima departs from them, are in docs/clinical-rules.md ("Where the numbers
+come from", C1-C4). Severity words there map warning/urgent/emergency -> low/medium/high. [S]
+marks a safety floor (`safety_floor=True`): a clinician may tighten it per patient but not loosen,
+lower or switch it off. "Project proposal" marks a number no guideline gives: it is configurable
+and its `basis` says so, so the alert explanation does too.
 """
 
 from __future__ import annotations
@@ -41,11 +41,11 @@ def _rule(
     )
 
 
-# CLINICAL.md §3.4 "Patient 'I need help'": always urgent, whatever the programme. [S]
+# "I need help" from a patient or parent: always urgent, whatever the programme (docs/clinical-rules.md, C4). [S]
 # fmt: off
 CONTACT = _rule(
     "contact_request", "answer", "medium", {"match": [{"type": CONTACT_REQUEST}]},
-    title="Patient asks to be contacted", basis="CLINICAL.md §3.4, always urgent", floor=True,
+    title="Patient asks to be contacted", basis="every programme: a request for contact is always urgent", floor=True,
     nb="Vi har mottatt meldingen din.", en="We have received your message.",
 )
 # fmt: on
@@ -61,7 +61,7 @@ _PER_DAY = {**_TUBE_PHASE, "growth_target": ["g_per_day"]}
 _PD = {"modality": ["peritoneal", None]}
 _HD = {"modality": ["haemodialysis"]}
 
-# CLINICAL.md §3.1: premature infants at home on tube feeding (DigiHOPP-type).
+# Premature infants at home on tube feeding, DigiHOPP-type (docs/clinical-rules.md, C1).
 # fmt: off
 PREMATURE_HOME: tuple[Rule, ...] = (
     # NICE NG143: under 3 months, >= 38.0 °C (axillary, electronic) is a red feature -> emergency. [S]
@@ -222,11 +222,12 @@ PREMATURE_HOME: tuple[Rule, ...] = (
         nb="Vi har ikke fått registrert noen våt bleie på 8 timer. Ring avdelingen hvis barnet ikke tisser.",
         en="No wet nappy has been registered for 8 hours. Call the unit if your baby is not passing urine.",
     ),
-    # More than 2 large vomits in 24 hours -> urgent (CLINICAL.md §3.1 says warning; the clinical
-    # review in issue 14 asks for urgent). The colour has its own rule below.
+    # More than 2 large vomits in 24 hours -> urgent (the sources say warning, a number no guideline
+    # gives; the clinical review in issue 14 asks for urgent: docs/clinical-rules.md, C1). The
+    # colour has its own rule below.
     _rule(
         "infant_large_vomits", "trend", "medium", {"measure": "large_vomits", "hours": 24, "op": ">", "limit": 2},
-        title="More than {limit} large vomits in {hours} hours", basis="CLINICAL.md §3.1 vomiting; issue 14 review",
+        title="More than {limit} large vomits in {hours} hours", basis="project proposal; urgent after clinical review",
         nb="Barnet har kastet opp mye flere ganger siste døgn ({value}).",
         en="Your baby has had several large vomits in the last 24 hours ({value}).",
     ),
@@ -274,7 +275,7 @@ PREMATURE_HOME: tuple[Rule, ...] = (
 )
 # fmt: on
 
-# CLINICAL.md §3.2: COPD. NEWS2 (RCP 2017) with the patient's SpO2 scale (enrolment parameter
+# COPD (docs/clinical-rules.md, C2). NEWS2 (RCP 2017) with the patient's SpO2 scale (enrolment parameter
 # spo2_scale; 2 only for confirmed hypercapnic failure). Bands: 1-4 low; a single parameter
 # scoring 3 -> urgent review; 5-6 urgent; >= 7 emergency. Decision support only: NEWS2 is not
 # validated at home (Echevarria et al., PMC6817986).
@@ -327,8 +328,8 @@ COPD: tuple[Rule, ...] = (
         en="Your oxygen saturation is lower than it usually is.",
     ),
     # Anthonisen criteria in the symptom diary (more breathless, more sputum, sputum colour): 2 of
-    # 3 -> urgent review, 3 of 3 -> urgent with a more pressing text (issue 14 review; CLINICAL.md
-    # §3.2 has 2 of 3 as a warning and calls it a project proposal).
+    # 3 -> urgent review, 3 of 3 -> urgent with a more pressing text (issue 14 review; the sources
+    # have 2 of 3 as a warning and call it a project proposal: docs/clinical-rules.md, C2).
     _rule(
         "copd_exacerbation_3_of_3", "answer", "medium", {"match": _ANTHONISEN, "at_least": 3},
         title="Flare-up signs: all 3", basis="Anthonisen criteria, 3 of 3; project proposal",
@@ -367,7 +368,7 @@ COPD: tuple[Rule, ...] = (
 )
 # fmt: on
 
-# CLINICAL.md §3.3: home dialysis.
+# Home dialysis (docs/clinical-rules.md, C3).
 _CLOUDY = {"type": "effluent_appearance", "any_of": ["cloudy"]}
 _PAIN = {"type": answer_type("pd-session", "abdominal_pain"), "any_of": [True]}
 _FLUID_SYMPTOMS = [
@@ -396,7 +397,7 @@ HOME_DIALYSIS: tuple[Rule, ...] = (
         nb="Uklar dialysevæske sammen med magesmerter eller feber kan være bukhinnebetennelse. Ta med posen.",
         en="Cloudy fluid together with tummy pain or fever can be peritonitis. Bring the bag.",
     ),
-    # Pain or fever alone -> urgent (CLINICAL.md §3.3, ISPD). [S]
+    # Pain or fever alone -> urgent (ISPD; docs/clinical-rules.md, C3). [S]
     _rule(
         "pd_abdominal_pain", "answer", "medium", {"match": [_PAIN]},
         title="Abdominal pain (PD)", basis="ISPD peritonitis criteria", floor=True,
@@ -404,7 +405,7 @@ HOME_DIALYSIS: tuple[Rule, ...] = (
     ),
     _rule(
         "dialysis_fever", "threshold", "medium", {"type": _BODY_TEMPERATURE, "op": ">=", "limit": 38.0},
-        title="Fever {limit} °C or more", basis="ISPD; CLINICAL.md §3.3", floor=True,
+        title="Fever {limit} °C or more", basis="ISPD peritonitis criteria: fever alone = urgent", floor=True,
         nb="Du har feber ({value}).", en="You have a fever ({value}).",
     ),
     # > 2 kg above target ("dry") weight or > 1.5 kg gain in 2 days -> warning. Cut-offs are a project
@@ -423,13 +424,13 @@ HOME_DIALYSIS: tuple[Rule, ...] = (
         basis="project proposal; fluid overload in PD", group="dialysis_fluid",
         nb="Vekten din har gått raskt opp.", en="Your weight has gone up quickly.",
     ),
-    # With breathlessness or oedema (the session forms) within 24 h -> urgent (CLINICAL.md §3.3).
+    # With breathlessness or oedema (the session forms) within 24 h -> urgent (docs/clinical-rules.md, C3).
     _rule(
         "dialysis_weight_above_dry_symptoms", "trend", "medium",
         {"measure": "above_dry_weight", "op": ">", "limit": 2.0, "with_any": _FLUID_SYMPTOMS, "within_hours": 24,
          "when": _PD},
         title="Weight over {limit} kg above dry weight with breathlessness or oedema",
-        basis="CLINICAL.md §3.3 fluid overload with symptoms; cut-offs project proposal", group="dialysis_fluid",
+        basis="fluid overload in PD with symptoms = urgent; cut-offs project proposal", group="dialysis_fluid",
         nb="Vekten din er over målvekten, og du har meldt om tung pust eller hevelse. Avdelingen tar kontakt.",
         en="Your weight is above your target and you have reported breathlessness or swelling.",
     ),
@@ -438,13 +439,13 @@ HOME_DIALYSIS: tuple[Rule, ...] = (
         {"measure": "weight_gain", "days": 2, "op": ">", "limit": 1.5, "with_any": _FLUID_SYMPTOMS,
          "within_hours": 24, "when": _PD},
         title="Weight up over {limit} kg in {days|day} with breathlessness or oedema",
-        basis="CLINICAL.md §3.3 fluid overload with symptoms; cut-offs project proposal", group="dialysis_fluid",
+        basis="fluid overload in PD with symptoms = urgent; cut-offs project proposal", group="dialysis_fluid",
         nb="Vekten din har gått raskt opp, og du har meldt om tung pust eller hevelse.",
         en="Your weight has gone up quickly and you have reported breathlessness or swelling.",
     ),
     # Home haemodialysis: interdialytic weight gain > 4 % of dry weight -> warning, > 5.7 % ->
     # urgent review (López-Gómez, Kidney Int 2005; Semin Dial 2006), and > 4 % with breathlessness
-    # or oedema -> urgent (CLINICAL.md §3.3).
+    # or oedema -> urgent (docs/clinical-rules.md, C3).
     _rule(
         "hd_idwg_very_high", "trend", "medium",
         {"measure": "idwg_pct", "max_gap_days": 4, "op": ">", "limit": 5.7, "when": _HD},
@@ -458,7 +459,7 @@ HOME_DIALYSIS: tuple[Rule, ...] = (
         {"measure": "idwg_pct", "max_gap_days": 4, "op": ">", "limit": 4.0, "with_any": _FLUID_SYMPTOMS,
          "within_hours": 24, "when": _HD},
         title="Weight gain between sessions over {limit} % with breathlessness or oedema",
-        basis="López-Gómez, Kidney Int 2005; CLINICAL.md §3.3 symptoms", group="hd_idwg",
+        basis="López-Gómez, Kidney Int 2005; with symptoms = urgent", group="hd_idwg",
         nb="Du har lagt på deg væske siden forrige behandling og har meldt om tung pust eller hevelse.",
         en="You have gained fluid since your last session and reported breathlessness or swelling.",
     ),
@@ -471,8 +472,8 @@ HOME_DIALYSIS: tuple[Rule, ...] = (
         en="You have gained more fluid than recommended since your last session.",
     ),
     # Post-dialysis weight above target on 2 sessions -> warning: > 0.3 kg at the end of dialysis
-    # is associated with mortality (Am J Nephrol 2013;37:370); 0.5 kg (the upper end of CLINICAL.md's
-    # 0.3-0.5) is the default against scale noise, a project proposal.
+    # is associated with mortality (Am J Nephrol 2013;37:370); 0.5 kg (the upper end of the sources'
+    # 0.3-0.5, docs/clinical-rules.md, C3) is the default against scale noise, a project proposal.
     _rule(
         "hd_post_weight_above_dry", "trend", "low",
         {"measure": "post_weight_above_dry", "sessions": 2, "max_days": 14, "op": ">", "limit": 0.5, "when": _HD},
@@ -481,13 +482,14 @@ HOME_DIALYSIS: tuple[Rule, ...] = (
         nb="Vekten din etter behandlingen har vært over målvekten de siste gangene.",
         en="Your weight after your last sessions has been above your target weight.",
     ),
-    # SBP <= 100 with dizziness (session forms) within 12 h -> urgent (CLINICAL.md §3.3; 12 h is a
-    # project proposal: one session and the hours after it).
+    # SBP <= 100 with dizziness (session forms) within 12 h -> urgent (docs/clinical-rules.md, C3;
+    # 12 h is a project proposal: one session and the hours after it).
     _rule(
         "dialysis_low_bp_dizzy", "answer", "medium",
         {"match": [{"type": "blood_pressure", "component": "systolic", "op": "<=", "limit": 100}],
          "with_any": _DIZZY, "within_hours": 12},
-        title="Systolic BP 100 or less with dizziness", basis="CLINICAL.md §3.3; proposal aligned with NEWS2",
+        title="Systolic BP 100 or less with dizziness",
+        basis="SBP ≤ 100 with symptoms = urgent; proposal aligned with NEWS2",
         nb="Blodtrykket ditt er lavt, og du har vært svimmel.",
         en="Your blood pressure is low and you have felt dizzy.",
     ),

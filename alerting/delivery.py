@@ -1,5 +1,5 @@
 """The outbox's other end: claim due push deliveries, send each to its clinician's subscriptions,
-settle what happened (RELIABILITY.md §4, "Push 404/410/429/5xx").
+settle what happened (docs/reliability.md, D3 and R6).
 
 A claim is a lease committed before anything is sent (`claim`), so a worker that dies mid-send
 leaves rows that another worker takes once the lease ends; the outcome is written only while the

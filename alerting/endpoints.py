@@ -1,4 +1,4 @@
-"""Where Heima may send Web Push (RELIABILITY.md, "Web Push and SSRF", "Our rule" 1–2).
+"""Where Heima may send Web Push (docs/reliability.md, R5: rules W1 and W2).
 
 A browser hands us a URL that the worker later POSTs to, so the URL is attacker-chosen. Two
 checks, both here so they cannot drift apart:
@@ -31,8 +31,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 MAX_ENDPOINT_LENGTH = 2048
 
 # Explicit, because `is_global` differs between Python releases and misses some of these (3.11
-# calls multicast, 6to4, NAT64 and IPv4-compatible addresses global). The pixelfed review
-# (RELIABILITY.md) names CGNAT, NAT64 and 6to4 as the usual misses.
+# calls multicast, 6to4, NAT64 and IPv4-compatible addresses global). CGNAT, NAT64 and 6to4
+# are the usual misses of other projects' checks (docs/reliability.md, W2).
 _NOT_PUBLIC = tuple(
     ipaddress.ip_network(net)
     for net in (

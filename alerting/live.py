@@ -6,15 +6,15 @@ How a change travels, and why this way rather than a Redis publish:
 - The code that changes an alert (`record_decisions`, `acknowledge_alert`, `resolve_alert`, the
   missing-data resolution) calls `announce(conn, alert_ids)` in its own transaction. That is a
   `pg_notify` on `heima_alerts_live`, which PostgreSQL delivers **only when the transaction commits**
-  and never when it rolls back (ARCHITECTURE.md habit 7). A Redis publish from the service would
+  and never when it rolls back (docs/architecture.md, habit 7). A Redis publish from the service would
   go out before the commit (and announce alerts a rollback then erased); publishing after the
   commit would need a hook around every request and around the worker's sweeps, which raise
   missing-data alerts outside any request. NOTIFY covers all of them, from any process.
 - Each `heima serve` process that has at least one open stream holds one LISTEN connection (the
   `AlertHub`, created on the first stream and closed with the last). PostgreSQL delivers each
   notification to every listening process, which is the cross-process fan-out the issue asked
-  Redis for; the request path makes no Redis call at all, so Redis down or slow (RELIABILITY.md
-  §4.2) cannot slow an upload nor lose a live event. A separate channel from `heima_alerts` keeps
+  Redis for; the request path makes no Redis call at all, so Redis down or slow (docs/reliability.md,
+  R8) cannot slow an upload nor lose a live event. A separate channel from `heima_alerts` keeps
   acknowledgements from waking the push worker.
 - On a notification the hub reads the alerts once (one query per notification per process, not
   per stream), with the units the patient is enrolled in now, and hands each event to the streams

@@ -1,9 +1,9 @@
 """NEWS2: the National Early Warning Score 2 (Royal College of Physicians, 2017).
 
-Scoring tables as published in the RCP NEWS2 chart (CLINICAL.md §3.2). Pure functions, no I/O.
+Scoring tables as published in the RCP NEWS2 chart (docs/clinical-rules.md, C2). Pure functions, no I/O.
 
-NEWS2 is validated for acute and hospital settings, not for home monitoring (CLINICAL.md §3.2
-caveat, Echevarria et al. PMC6817986). Heima uses it as decision support for COPD at home, and
+NEWS2 is validated for acute and hospital settings, not for home monitoring (docs/clinical-rules.md,
+C2, Echevarria et al. PMC6817986). Heima uses it as decision support for COPD at home, and
 the alert rules built on the score are programme data clinicians can tune.
 """
 

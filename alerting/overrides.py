@@ -1,7 +1,7 @@
 """Per-patient rules: what applies to a patient now, a clinician's override, and its history.
 
 An override is never changed in place: a new one supersedes the current one, so the history shows
-who set what, when and why (FHIR Provenance, CLINICAL.md §4.1). An override may expire, after
+who set what, when and why (FHIR Provenance, docs/clinical-rules.md, C5). An override may expire, after
 which the programme default applies again. A safety floor can be tightened, never loosened,
 lowered or switched off: `apply_override` refuses that, and the refusal is a 422.
 """

@@ -28,7 +28,7 @@ module records nothing)::
 ever travels; the app fetches details over the authenticated API. The `Topic` header is the alert
 id, so a re-sent alert (at-least-once delivery) replaces the undelivered copy on the push service.
 
-Why not pywebpush's own sending: it POSTs anywhere, follows redirects (RELIABILITY.md, finding 4)
+Why not pywebpush's own sending: it POSTs anywhere, follows redirects (docs/reliability.md, F4)
 and defaults to TTL 0 and no timeout. It is used here for encryption only; py_vapid signs. The
 POST goes through one aiohttp session of our own: redirects off, explicit timeouts, no cookies,
 no proxies from the environment, and a resolver that only hands out addresses the endpoint rules
@@ -123,7 +123,7 @@ class NoticeMessage(msgspec.Struct, frozen=True):
 
 
 class _Payload(msgspec.Struct, kw_only=True):
-    # Exactly these three keys, "type" first as in API.md: nothing that identifies a patient.
+    # Exactly these three keys, "type" first as docs/api.md ("Web Push") says: nothing that identifies a patient.
     type: Literal["alert"] = "alert"
     alert_id: UUID
     severity: str
@@ -275,7 +275,7 @@ class Pusher:
     def _open(self) -> aiohttp.ClientSession:
         """The one session, made on first use (it belongs to the running event loop).
 
-        aiohttp rather than httpx, measured on loopback against PERFORMANCE.md P5 (≥ 0.7× of
+        aiohttp rather than httpx, measured on loopback against docs/performance.md, P5 (≥ 0.7× of
         pywebpush's `webpush_async`): httpx's own transport fell to 90–160 requests/s at 64 in
         flight (its connection pool rescans every connection for every request), and httpx's client
         layer over an aiohttp transport still cost as much CPU as the whole aiohttp request (0.52×);

@@ -1,7 +1,7 @@
 """Alert rules and their pure evaluation: observations in, decisions out. No database, no I/O,
-no clock: `PatientContext.now` is the only "now" (ARCHITECTURE.md habit 6).
+no clock: `PatientContext.now` is the only "now" (docs/architecture.md, habit 6).
 
-Rule shape (API.md "Rules and alerts"): code, kind (threshold | trend | missing | answer), params,
+Rule shape (docs/api.md, "Rules and alerts"): code, kind (threshold | trend | missing | answer), params,
 severity (low | medium | high), enabled, source (programme | patient). Params by kind:
 - threshold: {"type", "component"?, "op": ">"|">="|"<"|"<=", "limit", "max_age_months"?,
   "min_age_months"?}; `type` may also be the derived "news2" (total) or "news2_single" (highest

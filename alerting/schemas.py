@@ -1,4 +1,4 @@
-"""Alerts, the worklist and per-patient rules on the wire (API.md, "Rules and alerts")."""
+"""Alerts, the worklist and per-patient rules on the wire (docs/api.md, "Rules and alerts")."""
 
 from __future__ import annotations
 

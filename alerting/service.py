@@ -1,5 +1,5 @@
 """Evaluation on a connection: stored observations in, alerts and their pending deliveries out, in
-the caller's transaction (ARCHITECTURE.md, "Measurement → clinician"; RELIABILITY.md §4).
+the caller's transaction (docs/architecture.md, "Data paths"; docs/reliability.md, D1).
 
 `evaluate_and_record` runs inside the transaction that stored the measurements, form response or
 contact request, so an accepted registration has always been evaluated: the alert rows, their

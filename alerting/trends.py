@@ -29,7 +29,7 @@ VOMITING = "vomiting"
 SPO2 = "spo2"
 
 # A day-to-day weight change this large is more likely a mis-entry (wrong scale, clothes, child)
-# than physiology: CLINICAL.md §3.4 plausibility. We still alert, and say so.
+# than physiology: docs/clinical-rules.md, C1 and C4 (plausibility). We still alert, and say so.
 IMPLAUSIBLE_DAILY_CHANGE_PCT = 15.0
 
 
@@ -169,7 +169,7 @@ def _growth_window(
 
 def weight_gain_per_day(rule: Rule, timeline: Timeline) -> Finding | None:
     """Absolute gain in g/day over the same window as `growth_velocity`: the alternative for larger
-    infants on home NG programmes, where 20-30 g/day is adequate (CLINICAL.md §3.1)."""
+    infants on home NG programmes, where 20-30 g/day is adequate (docs/clinical-rules.md, C1)."""
     window = _growth_window(rule, timeline)
     if window is None:
         return None
@@ -287,7 +287,7 @@ def negative_uf_days(rule: Rule, timeline: Timeline) -> Finding | None:
     """Consecutive local days, up to the latest with data, whose registered net UF adds up below 0.
 
     The latest day counts with what has been registered so far: a patient who is not getting fluid
-    back should be told by the unit early (CLINICAL.md §3.3), and the severity is only `low`.
+    back should be told by the unit early (docs/clinical-rules.md, C3), and the severity is only `low`.
     """
     if not timeline.has_new(ULTRAFILTRATION):
         return None

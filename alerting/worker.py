@@ -11,7 +11,7 @@ Any number of workers may run: deliveries are claimed with FOR UPDATE SKIP LOCKE
 re-notification moves an alert's step (or its repeat count) with a compare-and-set, and the sweep takes a per-patient
 advisory lock and marks each (rule, patient, gap) it raises. NOTIFY is only a wake-up: a worker
 that was not listening (or whose LISTEN connection dropped) finds the same rows by polling, so
-neither a lost notification nor Redis being down loses a push (RELIABILITY.md §4).
+neither a lost notification nor Redis being down loses a push (docs/reliability.md, D4).
 
 Decisions about time (due, backoff, repeats and escalation, missing data) use the injected clock,
 so tests move it instead of sleeping and drive single rounds with `run_once`; the latency stamps use real
@@ -46,7 +46,7 @@ from backend.settings import Settings, SettingsError
 
 log = logging.getLogger("heima.alerting.worker")
 
-# What a worker survives by trying again later: the database restarting (RELIABILITY.md finding 7:
+# What a worker survives by trying again later: the database restarting (docs/reliability.md, F7:
 # asyncpg's InternalClientError after a fast restart is none of the others), or a slow statement.
 TRANSIENT = (
     OSError,

@@ -53,7 +53,7 @@ API_PREFIX = "/api/v1"
 
 def create_redis(url: str) -> Redis:
     # redis-py retries ten times with backoff by default, so a dead server stalls each call for
-    # seconds (RELIABILITY.md, finding 3). Redis is never on the acceptance path: fail fast.
+    # seconds (docs/reliability.md, F3). Redis is never on the acceptance path: fail fast.
     return Redis.from_url(
         url,
         socket_timeout=0.25,

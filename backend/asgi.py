@@ -6,7 +6,7 @@ development secret) and handed down in the environment (`Settings.as_env`). `run
 that knows the servers' options: the benchmarks start their ceiling app through it too, so the
 ceiling always runs on the same server configuration as Heima (tests/bench/trivial_app.py).
 
-Which server and how many workers was measured (tests/bench/bench_servers.py, PERFORMANCE.md P8);
+Which server and how many workers was measured (tests/bench/bench_servers.py, docs/performance.md, P8);
 the defaults are in backend/settings.py.
 """
 

@@ -1,4 +1,4 @@
-"""`heima …`: the command line the operations staff use (see API.md, "Command line").
+"""`heima …`: the command line the operations staff use (docs/api.md, "Command line").
 
 With no HEIMA_DATABASE_URL, commands that need a database start the embedded PostgreSQL and apply
 migrations to it first, so a laptop with only Python runs the whole service.
@@ -29,7 +29,7 @@ from backend.settings import Settings, SettingsError
 log = logging.getLogger("heima.cli")
 
 # `heima serve`'s worker processes when HEIMA_WORKERS is not set and Redis is: the best measured
-# on two cores (tests/bench/bench_servers.py, PERFORMANCE.md P8).
+# on two cores (tests/bench/bench_servers.py, docs/performance.md, P8).
 DEFAULT_WORKERS_WITH_REDIS = 2
 
 

@@ -1,7 +1,7 @@
 """Strict request-body decoding.
 
 Litestar converts bodies with `msgspec.convert(..., strict=False)`, which turns `"88"` into 88.0
-and `0` into 1970-01-01 (RELIABILITY.md, finding 1). Health data must never be coerced, so every
+and `0` into 1970-01-01 (docs/reliability.md, F1). Health data must never be coerced, so every
 request body goes through `StrictBody`: the raw bytes are decoded by msgspec in strict mode
 straight into the handler's annotated Struct. It is installed once, app-wide, as the data DTO.
 """

@@ -145,7 +145,7 @@ def _validation_errors(extra: Any) -> list[FieldError]:
 
 # A lost or restarting PostgreSQL: answer 503 + Retry-After, which the phone retries with the same
 # idempotency ids. InternalClientError ("cannot switch to state 15") is what asyncpg raises when a
-# restart interrupts an operation (RELIABILITY.md §4.1); it is no PostgresConnectionError.
+# restart interrupts an operation (docs/reliability.md, F7 and R7); it is no PostgresConnectionError.
 _UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,

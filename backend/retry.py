@@ -4,7 +4,7 @@ PostgreSQL restarting, a connection cut, a deadlock or a serialization failure: 
 rolled back as a whole (a 2xx means committed, backend/db.py), so running the request again is
 safe, and the phone's idempotency ids make even a lost answer harmless. Trying again here for a few
 seconds spares a parent's phone a round of 503 and Retry-After during a short outage
-(RELIABILITY.md §4.1); after the budget the 503 goes out as before, and the phone retries later.
+(docs/reliability.md, R7); after the budget the 503 goes out as before, and the phone retries later.
 
 ASGI middleware around the whole app: the request body is read first, within the route's limits of
 size and time (backend/bodies.py), and kept so that it can be replayed; a retryable 503 is held

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from backend.proxies import parse_networks
 
-# The browser vendors' push services (RELIABILITY.md, "Our rule"): a subscription naming any other
+# The browser vendors' push services (docs/reliability.md, W1): a subscription naming any other
 # host is refused, and nothing is ever sent to it.
 DEFAULT_PUSH_HOSTS = (
     "fcm.googleapis.com",
@@ -51,7 +51,7 @@ class Settings:
     # `heima serve`'s HTTP server ("granian" or "uvicorn") and its worker processes. More than one
     # needs Redis (without it video rooms and the live alert feed live in one process); 0 means the
     # measured default: 2 with Redis, 1 without (backend/cli.py, serving_workers). Chosen by
-    # measurement on two cores (tests/bench/bench_servers.py, PERFORMANCE.md P8): granian served
+    # measurement on two cores (tests/bench/bench_servers.py, docs/performance.md, P8): granian served
     # single uploads ~1.2-1.4× as fast as uvicorn, and two granian workers ~1.2× as fast as one.
     server: str = "granian"
     workers: int = 0
@@ -112,10 +112,10 @@ class Settings:
     delivery_backoff_seconds: int = 5
     delivery_backoff_max_seconds: int = 300
     # NOTIFY wakes the worker at once; this poll is the fallback for a notification lost while no
-    # worker listened (RELIABILITY.md §4: 1–5 s).
+    # worker listened (docs/reliability.md, D4: 1–5 s).
     delivery_poll_seconds: int = 2
     # An open high alert nobody acknowledges is pushed again to the unit after this long, and after
-    # as long again to the physicians too (CLINICAL.md 3.4: repeat every 15 min, then escalate).
+    # as long again to the physicians too (docs/clinical-rules.md, C4: repeat every 15 min, then escalate).
     escalation_after_seconds: int = 15 * 60
     # How often the worker evaluates the missing-data rules of every followed patient.
     sweep_interval_seconds: int = 300

@@ -137,7 +137,7 @@ async def client(settings: Settings, session_clock: FrozenClock) -> AsyncIterato
 
 @pytest.fixture(scope="session")
 async def world(client: AsyncTestClient, database_url: str, settings: Settings) -> World:
-    """The access-matrix actors (RELIABILITY.md): admin, clinicians of two units, a guardian of
+    """The access-matrix actors (docs/reliability.md, R1): admin, clinicians of two units, a guardian of
     twins, a COPD patient, and nobody."""
     return await build_world(client, database_url, settings)
 

@@ -1,4 +1,4 @@
-"""Bad input on every route with a JSON body (RELIABILITY.md, "Malformed JSON / types", "Huge payload").
+"""Bad input on every route with a JSON body (docs/reliability.md, R13 and R14).
 
 The table below names, for each such route, who may call it, a valid body and the wrong-typed
 values to try. The route list comes from the app itself: a new route with a body that the table
@@ -170,7 +170,7 @@ ROUTES: dict[tuple[str, str], BodyRoute] = {
         lambda w: f"{API}/patients",
         lambda w: {"display_name": "Bad Input", "birth_date": "2026-10-01", "unit_id": w.unit_u1},
         (
-            # `0` must not become 1970-01-01 (RELIABILITY.md, finding 1).
+            # `0` must not become 1970-01-01 (docs/reliability.md, F1).
             WrongType("birth_date number", {"birth_date": 0}, "birth_date"),
             WrongType("birth_date datetime", {"birth_date": "2026-10-01T00:00:00Z"}, "birth_date"),
             WrongType("unit_id number", {"unit_id": 5}, "unit_id"),
@@ -746,7 +746,7 @@ async def test_good_access_log_query_still_works(client, world):
 @pytest.mark.parametrize(
     ("query", "field"),
     [
-        # RFC 3339 with an offset only: no Unix seconds, no local time (API.md, "Conventions").
+        # RFC 3339 with an offset only: no Unix seconds, no local time (docs/api.md, "Conventions").
         ("since=0", "since"),
         ("since=1700000000", "since"),
         ("since=2026-11-22T07:00:00", "since"),

@@ -135,7 +135,7 @@ def test_secrets_are_required_never_defaulted() -> None:
                 assert all(ref["op"] == ":?" for ref in refs), f"{name}: {key}"
 
 
-# --- coturn (RELIABILITY.md, "TURN relay to internal") -------------------------------------------
+# --- coturn (docs/reliability.md, R19) -----------------------------------------------------------------------
 
 # Earlier versions let an IPv4-mapped peer address (::ffff:127.0.0.1) past denied-peer-ip.
 COTURN_MINIMUM = (4, 9, 0)

@@ -1,6 +1,6 @@
 """Migrations on fresh, empty databases: apply, re-apply, race, tamper, misname, fail halfway.
 
-`heima migrate` must be safe to run twice and from two processes at once (API.md, "Command line").
+`heima migrate` must be safe to run twice and from two processes at once (docs/api.md, "Command line").
 """
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ class _AssetUrls(HTMLParser):
 
 
 async def test_docs_use_only_local_assets(client):
-    """Hospital networks block CDNs (RELIABILITY.md, finding 2)."""
+    """Hospital networks block CDNs (docs/reliability.md, F2)."""
     response = await client.get("/docs")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")

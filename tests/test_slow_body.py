@@ -1,5 +1,5 @@
 """A request body that stops arriving is cut off: 408 problem+json, the connection closed, nothing
-stored (backend/retry.py). Slow clients must not hold sockets for good (RELIABILITY.md); a slow
+stored (backend/retry.py). Slow clients must not hold sockets for good (docs/reliability.md, R17); a slow
 but steady phone is not one of them."""
 
 from __future__ import annotations

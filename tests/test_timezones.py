@@ -1,4 +1,4 @@
-"""Local days in any IANA zone (backend/timezones.py): RELIABILITY.md, "DST / time zones".
+"""Local days in any IANA zone (backend/timezones.py): docs/reliability.md, R12.
 
 Hypothesis draws zones from the machine's tz database and dates over two centuries; the fixed cases
 pin Europe/Oslo's 23 h and 25 h days and the odd transitions other zones have had.

@@ -6,7 +6,7 @@ A parent checks camera, microphone and network before a consultation. Each test 
 a lifetime, and a deadline to connect. They end when the caller goes away (DTLS close → "closed",
 lost ICE consent → "failed"), and the registry then forgets them.
 
-Addresses (RELIABILITY.md, finding 5): aiortc names raw interface addresses in its host candidates
+Addresses (docs/reliability.md, F5 and R20): aiortc names raw interface addresses in its host candidates
 (browsers use mDNS names). The answer therefore only names public addresses, plus those the
 configuration allows (`HEIMA_ECHO_ALLOWED_CANDIDATE_IPS`); the rest are removed, and related
 addresses and `c=` lines that would name them are blanked as RFC 8839 does. The offer is filtered

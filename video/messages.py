@@ -1,4 +1,4 @@
-"""The signalling protocol: a closed set of JSON text frames (API.md, "Video meetings").
+"""The signalling protocol: a closed set of JSON text frames (docs/api.md, "Video meetings").
 
 Client frames decode strictly into one tagged union: an unknown `type`, a missing or extra field or
 a wrong type is an error frame to the sender, never a crash. SDP and ICE candidates are opaque:

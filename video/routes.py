@@ -56,7 +56,7 @@ async def join_meeting(
 
 @websocket("/meetings/{meeting_id:uuid}/signal", opt={"access": Access.TICKET})
 async def signal(socket: WebSocket, meeting_id: FromPath[UUID], ticket: FromQuery[str | None] = None) -> None:
-    """Signalling (API.md, "Video meetings"): JSON text frames, opened with a join ticket."""
+    """Signalling (docs/api.md, "Video meetings"): JSON text frames, opened with a join ticket."""
     await socket.app.state.video_hub.serve(socket, meeting_id, ticket)
 
 

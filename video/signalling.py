@@ -392,7 +392,7 @@ async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
     settings: Settings = state.settings
     redis: Redis | None = None
     if settings.redis_url:
-        # Not the request client (0.25 s, RELIABILITY.md finding 3): without Redis there is no
+        # Not the request client (0.25 s, docs/reliability.md, F3): without Redis there is no
         # signalling at all, and a burst of sockets joining must not fail on a busy second. Still
         # bounded: one quick retry, two seconds a call.
         # A blocking pool: a thousand sockets closing at once queue for a connection (up to the

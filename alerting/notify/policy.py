@@ -3,7 +3,7 @@
 The policy says when the unit is staffed (local clock times in the unit's zone, on some weekdays),
 who gets which severity in and outside those hours (everyone of the unit, the clinicians of some
 professions, or the named on-call list), how often an unacknowledged alert is pushed again and
-when it escalates. Three things are not the unit's to choose (CLINICAL.md 3.4, issue 15):
+when it escalates. Three things are not the unit's to choose (docs/clinical-rules.md, C4; issue 15):
 
 - a high alert always goes out at once, staffed or not;
 - a low alert raised outside staffed hours waits for the morning digest (the next staffed start)
@@ -12,8 +12,8 @@ when it escalates. Three things are not the unit's to choose (CLINICAL.md 3.4, i
   clinician who left) falls back to everyone of the unit: a policy can narrow who is woken, never
   silence an alert.
 
-Timers are bounded 15 minutes to 4 hours (Tidepool's RepeatMin/RepeatMax; CLINICAL.md 3.4 gives
-15 minutes for urgent alerts). A unit with no policy of its own follows `DEFAULT`: staffed around
+Timers are bounded 15 minutes to 4 hours (Tidepool's RepeatMin/RepeatMax; docs/clinical-rules.md, C4
+gives 15 minutes for urgent alerts). A unit with no policy of its own follows `DEFAULT`: staffed around
 the clock, everyone told of everything, high alerts repeated and escalated every
 HEIMA_ESCALATION_AFTER_SECONDS, medium alerts repeated every 15 minutes and escalated after an
 hour (the hour is a project proposal: four unanswered repeats).

@@ -100,7 +100,8 @@ class Case:
 
 
 def check_wording(decisions: list[Decision], rules: list[Rule]) -> None:
-    """What every decision must say, whichever rule made it (API.md, CLINICAL.md)."""
+    """What every decision must say, whichever rule made it (docs/api.md, "Rules and alerts";
+    docs/clinical-rules.md)."""
     by_code = {rule.code: rule for rule in rules}
     for decision in decisions:
         rule = by_code[decision.rule]

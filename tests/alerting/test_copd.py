@@ -1,4 +1,4 @@
-"""COPD (CLINICAL.md §3.2): NEWS2 rules on both SpO2 scales, and the inactivity rule."""
+"""COPD (docs/clinical-rules.md, C2): NEWS2 rules on both SpO2 scales, and the inactivity rule."""
 
 from __future__ import annotations
 

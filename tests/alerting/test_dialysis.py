@@ -1,4 +1,4 @@
-"""Home dialysis (CLINICAL.md §3.3): every default rule. Dry (target) weight 70.0 kg."""
+"""Home dialysis (docs/clinical-rules.md, C3): every default rule. Dry (target) weight 70.0 kg."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""NEWS2 scoring against the RCP chart (CLINICAL.md §3.2), band edge by band edge."""
+"""NEWS2 scoring against the RCP chart (docs/clinical-rules.md, C2), band edge by band edge."""
 
 from __future__ import annotations
 

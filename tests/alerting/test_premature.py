@@ -1,4 +1,4 @@
-"""Premature infants at home (CLINICAL.md §3.1): every default rule, table by table."""
+"""Premature infants at home (docs/clinical-rules.md, C1): every default rule, table by table."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """From an upload to the worklist: raise, update, acknowledge, resolve, raise again; late data;
-contact requests and form answers; missing data that arrives (API.md "Rules and alerts")."""
+contact requests and form answers; missing data that arrives (docs/api.md, "Rules and alerts")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The transactional outbox (RELIABILITY.md §4): measurements, alerts, events and pending deliveries
+"""The transactional outbox (docs/reliability.md, D1): measurements, alerts, events and pending deliveries
 commit together or not at all; NOTIFY fires on commit only; the worker's claim; /metrics."""
 
 from __future__ import annotations

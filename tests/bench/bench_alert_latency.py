@@ -1,4 +1,4 @@
-"""P4 and P5 (PERFORMANCE.md): alert latency under load, and push sending vs `webpush_async`.
+"""P4 and P5 (docs/performance.md): alert latency under load, and push sending vs `webpush_async`.
 
     .venv/bin/python tests/bench/bench_alert_latency.py [--rate 400] [--seconds 10] [--breaching 0.2]
 

@@ -1,4 +1,4 @@
-"""P8 (PERFORMANCE.md): the shipped server configuration vs the best one measured.
+"""P8 (docs/performance.md): the shipped server configuration vs the best one measured.
 
     .venv/bin/python tests/bench/bench_servers.py [--rounds 5] [--seconds 4]
 
@@ -108,7 +108,7 @@ async def bench(args: argparse.Namespace, servers: dict[str, Server], workdir: P
     medians = {name: statistics.median(values) for name, values in rates.items()}
     best = max(medians, key=medians.__getitem__)
     # Load from elsewhere drifts between rounds: the ratio to the best is taken within each round
-    # (the configurations ran seconds apart) and its median quoted, as PERFORMANCE.md asks.
+    # (the configurations ran seconds apart) and its median quoted, as docs/performance.md ("How to measure") asks.
     ratios = {name: statistics.median(a / b for a, b in zip(rates[name], rates[best], strict=True)) for name in names}
     print(f"{'median':>6} " + "  ".join(f"{medians[name]:>11.0f}" for name in names))
     print(

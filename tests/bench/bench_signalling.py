@@ -1,4 +1,4 @@
-"""P7 (PERFORMANCE.md): the signalling relay vs a plain `websockets` relay, in the same run.
+"""P7 (docs/performance.md): the signalling relay vs a plain `websockets` relay, in the same run.
 
     .venv/bin/python tests/bench/bench_signalling.py [--rounds 3] [--seconds 3] [--sizes 100,1000]
 

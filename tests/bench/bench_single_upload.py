@@ -1,4 +1,4 @@
-"""P1 and P2 (PERFORMANCE.md): one measurement per upload vs a trivial Litestar POST, same server.
+"""P1 and P2 (docs/performance.md): one measurement per upload vs a trivial Litestar POST, same server.
 
     .venv/bin/python tests/bench/bench_single_upload.py [--rounds 3] [--seconds 8] [--rate 400]
 

@@ -1,4 +1,4 @@
-"""P3 (PERFORMANCE.md): batch upload of 1,000 measurements per request vs raw asyncpg COPY.
+"""P3 (docs/performance.md): batch upload of 1,000 measurements per request vs raw asyncpg COPY.
 
     .venv/bin/python tests/bench/bench_upload.py [--rounds 5] [--batches 10]
 
@@ -405,7 +405,7 @@ def main() -> int:
     # The server runs in the repository root: a relative path must mean the caller's directory.
     args.profile = Path(args.profile).resolve() if args.profile else None
     if args.rounds < 3:
-        parser.error("at least 3 rounds (PERFORMANCE.md)")
+        parser.error('at least 3 rounds (docs/performance.md, "How to measure")')
     if not 1 <= args.batches <= 50:
         parser.error("--batches must be 1 to 50 (the run must stay short)")
     return asyncio.run(main_async(args))

@@ -1,4 +1,4 @@
-"""P6 (PERFORMANCE.md): the clinician's unit overview vs the trivial POST, and flat from 10 thousand to
+"""P6 (docs/performance.md): the clinician's unit overview vs the trivial POST, and flat from 10 thousand to
 10 million stored measurements.
 
     .venv/bin/python tests/bench/bench_worklist.py [--rounds 3] [--seconds 5] [--large 5000000]
@@ -477,7 +477,7 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is not met")
     args = parser.parse_args()
     if args.rounds < 3:
-        parser.error("at least 3 rounds (PERFORMANCE.md)")
+        parser.error('at least 3 rounds (docs/performance.md, "How to measure")')
     if not 1 <= args.seconds <= 30:
         parser.error("--seconds must be 1 to 30")
     if not 1_000 <= args.small < args.large <= 50_000_000:

@@ -1,4 +1,4 @@
-"""The ceiling for P1, P2 and P8 (PERFORMANCE.md): a trivial Litestar POST on Heima's server config.
+"""The ceiling for P1, P2 and P8 (docs/performance.md): a trivial Litestar POST on Heima's server config.
 
     .venv/bin/python -m tests.bench.trivial_app --host 127.0.0.1 --port 8001
 

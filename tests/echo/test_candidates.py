@@ -18,7 +18,7 @@ from video.echo import (
     turn_credentials,
 )
 
-# Shaped like aiortc's answer: raw interface addresses (RELIABILITY.md, finding 5) next to public ones.
+# Shaped like aiortc's answer: raw interface addresses (docs/reliability.md, F5) next to public ones.
 ANSWER = "\r\n".join(
     [
         "v=0",

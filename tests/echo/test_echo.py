@@ -1,4 +1,5 @@
-"""`POST /video/echo` with a real aiortc caller on this machine (RELIABILITY.md: real peers)."""
+"""`POST /video/echo` with a real aiortc caller on this machine: real peers, as docs/reliability.md
+("How the fault tests run") asks."""
 
 from __future__ import annotations
 
@@ -102,7 +103,7 @@ async def test_a_browser_like_offer_with_only_mdns_names_still_connects(echo_cli
 
 async def test_the_default_policy_names_no_private_server_address(client, world):
     """The shared app runs with the defaults: on this machine every interface address is private
-    (or documentation/ULA space), so the answer may name none of them (RELIABILITY.md, finding 5)."""
+    (or documentation/ULA space), so the answer may name none of them (docs/reliability.md, F5 and R20)."""
     caller = Caller(audio=False)
     try:
         offer = await caller.offer()

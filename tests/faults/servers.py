@@ -1,7 +1,7 @@
 """Throwaway PostgreSQL and Redis servers that the fault tests start, break and stop themselves.
 
 Never the machine's shared servers: each lives in its own temporary directory on a free port and is
-stopped by its own PID (RELIABILITY.md §4). PostgreSQL uses the machine's binaries
+stopped by its own PID (docs/reliability.md, "How the fault tests run"). PostgreSQL uses the machine's binaries
 (`/usr/lib/postgresql/<n>/bin`), else pgserver's bundled ones; initdb refuses to run as root, so
 as root every PostgreSQL command runs as the `postgres` OS user.
 """

@@ -50,7 +50,7 @@ def service_env(database_url: str, redis_url: str, workdir: Path, vapid_private_
         "HEIMA_LOGIN_FAILURES_PER_ADDRESS": "1000",
         "HEIMA_VAPID_PRIVATE_KEY": vapid_private_key,
         "HEIMA_VAPID_SUBJECT": SUBJECT,
-        # A stand-in push service on loopback over http must be named (API.md, "Command line").
+        # A stand-in push service on loopback over http must be named (docs/api.md, "Web Push").
         "HEIMA_PUSH_ALLOWED_HOSTS": "127.0.0.1",
     }
     env.update({f"HEIMA_{name.upper()}": str(value) for name, value in settings.items()})

@@ -1,5 +1,5 @@
 """The phone's side of a fault test: uploads with fixed idempotency ids, retried with the SAME ids on
-503 or a broken connection, with capped exponential backoff (RELIABILITY.md §4.1)."""
+503 or a broken connection, with capped exponential backoff (docs/reliability.md, D2 and R7)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """PostgreSQL stopped hard (`pg_ctl -m immediate stop`) and restarted in the middle of a stream of
-uploads: nothing lost, nothing duplicated, every alert raised (RELIABILITY.md §4.1)."""
+uploads: nothing lost, nothing duplicated, every alert raised (docs/reliability.md, R7)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The push service failing while a real `heima worker` sends and uploads keep coming through
-`heima serve` (RELIABILITY.md, "Push 404/410/429/5xx"): refused connections, a service that never
+`heima serve` (docs/reliability.md, R6): refused connections, a service that never
 answers, 500s, 429 with Retry-After, 410 Gone, and 500s that never end.
 
 Whatever push does, every upload is answered 200 and stored and every alert is on the worklist.

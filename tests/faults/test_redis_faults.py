@@ -1,5 +1,5 @@
 """Redis killed, paused and slow: uploads and alerts go on (Redis is never on the acceptance path),
-readiness says so, and every request answers within a bound (RELIABILITY.md §4.2).
+readiness says so, and every request answers within a bound (docs/reliability.md, R8).
 
 Bounds are asyncio.timeout guards around each request, not timed asserts."""
 

@@ -1,4 +1,4 @@
-"""Slow clients (RELIABILITY.md, "Slow clients"): 500 slowloris sockets, that send a request's
+"""Slow clients (docs/reliability.md, R17): 500 slowloris sockets, that send a request's
 headers a byte a second and never finish them, and 20 that send whole headers and then trickle the
 body, held open against a real `heima serve` while normal traffic goes on.
 

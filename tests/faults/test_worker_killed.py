@@ -1,6 +1,6 @@
 """A worker killed mid-send (`kill -9` while a slow push service holds its request): the alert is
 still delivered, once, by another worker after the lease ran out; the clinician sees one alert
-(RELIABILITY.md, "Worker crash mid-alert").
+(docs/reliability.md, R9).
 
 Real processes: `heima serve` (session fixture) and two `heima worker`s, on the throwaway
 PostgreSQL; the push service is the stand-in of tests/faults/push_service.py. The lease and the
@@ -134,7 +134,7 @@ async def test_worker_killed_mid_send_alert_delivered_once_by_another_after_the_
     assert final["sent_at"] is not None and final["last_error"] is None, dict(final)
     assert (receipt["attempt"], receipt["outcome"], receipt["http_status"]) == (2, "delivered", 201), dict(receipt)
     # Not before the lease ran out (nobody took it from the dying worker), and within lease + poll
-    # of the claim once a worker was there to poll (RELIABILITY.md: redelivery ≤ lease + poll).
+    # of the claim once a worker was there to poll (docs/reliability.md, R9: redelivery ≤ lease + poll).
     assert redelivered >= lease_end, (redelivered, lease_end)
     assert redelivered <= max(lease_end, second_ready) + POLL + SCHEDULING_SLACK, (redelivered, lease_end, second_ready)
     # The clinician sees one alert, the one raised.

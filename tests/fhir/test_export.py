@@ -1,5 +1,5 @@
 """GET /patients/{id}/fhir: a FHIR R4 Bundle built from data uploaded through the API, validated
-resource by resource with `fhir.resources` (CLINICAL.md §4.1–4.2)."""
+resource by resource with `fhir.resources` (docs/clinical-rules.md, C5 and C6)."""
 
 from __future__ import annotations
 

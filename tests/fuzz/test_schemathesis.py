@@ -1,4 +1,4 @@
-"""API fuzzing (RELIABILITY.md, "Malformed JSON / types"): schemathesis against the app's own
+"""API fuzzing (docs/reliability.md, R14): schemathesis against the app's own
 `/openapi.json`, as each role, with zero 5xx and every response matching the document.
 
 The fuzzing runs in a database of its own with a world of its own: it logs out, revokes and

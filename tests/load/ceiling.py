@@ -3,8 +3,8 @@
     .venv/bin/python tests/load/ceiling.py                 # 3 rounds x (wrk 8 s, locust 8 s); ~1 min
     .venv/bin/python tests/load/ceiling.py --rounds 5 --seconds 10 --users 64
 
-PERFORMANCE.md: a locust result counts only when the offered load is <= 0.7x what one locust
-process can generate on the machine. This measures that maximum the way PERFORMANCE.md asks for
+docs/performance.md ("How to measure"): a locust result counts only when the offered load is <= 0.7x what one locust
+process can generate on the machine. This measures that maximum the way docs/performance.md asks for
 ratios: one `heima serve` (fresh database, as run.py), then interleaved rounds of
   A: wrk (1 thread, --connections) on GET /health/live;
   B: locust, one process, FastHttpUser with no wait and --users users on GET /health/live

@@ -5,7 +5,7 @@
 
 Creates one organisation with three units (neonatal, pulmonary, renal), nurses in each, and:
   - premature-home families: one infant, or twins (every `--twins-every`th family) that share one
-    guardian — the second child's activation code names the guardian (`guardian_id`, API.md),
+    guardian — the second child's activation code names the guardian (`guardian_id`, docs/api.md, "Patients"),
     and the guardian's signed-in phone redeems it (POST /me/guardianships);
   - COPD patients (NEWS2 SpO2 scale 1 or 2) and home-dialysis patients (a dry weight each);
   - for every family and patient an activation code exchanged for phone tokens (POST /auth/activate).

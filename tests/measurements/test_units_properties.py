@@ -1,4 +1,4 @@
-"""Unit conversion as properties over the catalogue the migrations seed (RELIABILITY.md, "Unit mix-up g/kg").
+"""Unit conversion as properties over the catalogue the migrations seed (docs/reliability.md, R16).
 
 For every quantity type (and every blood-pressure component) and every unit it accepts, a value
 anywhere in the possible range survives the trip to the canonical unit and back; grams and

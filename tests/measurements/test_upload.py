@@ -1,8 +1,8 @@
 """Uploading measurements through the API: per-item outcomes, resends, batch limits, who and where.
 
-API.md (Measurements): one result per item; one bad item never blocks the others; the same id with
+docs/api.md ("Uploads are idempotent"): one result per item; one bad item never blocks the others; the same id with
 the same content is a `duplicate` that changes nothing, with other content a `conflict`.
-RELIABILITY.md ("Duplicate/offline replays"): the stored set equals the distinct ids, whatever the
+docs/reliability.md (R10): the stored set equals the distinct ids, whatever the
 phone resends and in whatever order.
 """
 

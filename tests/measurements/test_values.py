@@ -1,8 +1,8 @@
 """What a registration may say: units, strict types, plausible values, times, attributes, components.
 
-API.md (Measurements): units are UCUM and equivalent ones convert (g/kg); others, impossible values,
+docs/api.md ("Uploads are idempotent"): units are UCUM and equivalent ones convert (g/kg); others, impossible values,
 unknown types and times in the future beyond a small clock skew are rejected with a reason.
-RELIABILITY.md: no lenient coercion (`"88"` is not 88), > 5 min in the future → rejected.
+docs/reliability.md (R11, R14): no lenient coercion (`"88"` is not 88), > 5 min in the future → rejected.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Per-patient parameters that change (API.md, additions): PATCH an enrolment's parameters with a
+"""Per-patient parameters that change (docs/api.md, "Patients"): PATCH an enrolment's parameters with a
 reason, the history of every version, validation against the programme's schema, and rules that
 use the new values from the moment they change."""
 

@@ -1,4 +1,4 @@
-"""P5 (PERFORMANCE.md): push sending vs pywebpush's `webpush_async` with a shared aiohttp session and
+"""P5 (docs/performance.md): push sending vs pywebpush's `webpush_async` with a shared aiohttp session and
 cached VAPID headers, the ceiling. Both encrypt every message; only the sending path differs.
 
     .venv/bin/python tests/push/bench_push.py [--messages 3000] [--concurrency 64] [--rounds 3]

@@ -15,7 +15,7 @@ from tests.push.support import StandInPushService
 
 SUBJECT = "mailto:alerts@heima.test"
 # The vendors' services plus the loopback literals a stand-in push service listens on: the one
-# exception to "https on port 443" (API.md, "Command line").
+# exception to "https on port 443" (docs/api.md, "Web Push"; docs/reliability.md, W1).
 LOOPBACK_ALLOWED = (*DEFAULT_PUSH_HOSTS, "127.0.0.1", "::1")
 
 

@@ -1,6 +1,6 @@
 """The endpoint rules (alerting/endpoints.py) on their own: which URLs and addresses pass.
 
-RELIABILITY.md's hostile list, the bypasses other projects were caught by (0.0.0.0 and :: in
+The hostile list of docs/reliability.md (R5, W1 and W2), the bypasses other projects were caught by (0.0.0.0 and :: in
 Mastodon's private_address_check, CGNAT, NAT64 and 6to4 in the pixelfed review), and the parser
 quirks between them. The same lists go through the HTTP API in test_subscriptions.py.
 """
@@ -20,7 +20,7 @@ WITH_LOOPBACK = Allowlist.of((*DEFAULT_PUSH_HOSTS, "127.0.0.1", "[::1]"))
 
 # Refused whatever the allowlist says about loopback.
 HOSTILE = [
-    # RELIABILITY.md's list
+    # docs/reliability.md's list (R5)
     "http://fcm.googleapis.com/fcm/send/x",
     "https://127.0.0.1/",
     "https://[::1]/",
@@ -131,7 +131,7 @@ def test_hostile_endpoints_are_refused(endpoint, allowlist):
 
 
 def test_no_hostile_endpoint_is_accepted():
-    """The figure RELIABILITY.md asks for: hostile endpoints accepted = 0."""
+    """The figure docs/reliability.md (R5) asks for: hostile endpoints accepted = 0."""
     accepted = []
     for endpoint, allowlist in hostile_cases():
         try:

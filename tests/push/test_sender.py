@@ -124,7 +124,7 @@ async def test_timeout_and_connection_errors_are_retry(pusher, stand_in):
 
 
 async def test_a_redirect_is_never_followed(pusher, stand_in):
-    """RELIABILITY.md measured pywebpush re-POSTing a 307 to an internal URL. Internal hits = 0."""
+    """pywebpush was measured re-POSTing a 307 to an internal URL (docs/reliability.md, F4). Internal hits = 0."""
     internal = await ConnectionCounter().start()
     try:
         for status in (301, 302, 303, 307, 308):

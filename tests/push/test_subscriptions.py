@@ -103,7 +103,7 @@ async def test_anonymous_is_401(push_client, world):
 
 @pytest.mark.parametrize("which", ["default", "loopback-allowed"])
 async def test_hostile_endpoints_are_422_and_store_nothing(client, push_client, world, db, which):
-    """RELIABILITY.md: every hostile endpoint is refused at subscribe (422 on "endpoint")."""
+    """docs/reliability.md, R5: every hostile endpoint is refused at subscribe (422 on "endpoint")."""
     app_client = client if which == "default" else push_client
     before = await db.fetchval("select count(*) from push_subscriptions")
     accepted, wrong_shape = [], []
