@@ -70,5 +70,6 @@ async def sign_in(page, username: str, password: str = PASSWORD, path: str = "/c
     await page.get_by_label("Brukernavn").fill(username)
     await page.get_by_label("Passord").fill(password)
     await page.get_by_role("button", name="Logg inn").click()
-    # Signed in: the sign-in form is gone (the wall display has no menu to wait for).
-    await page.get_by_label("Passord").wait_for(state="detached")
+    # Signed in: the sign-in form's own password field is gone (the wall display has no menu to
+    # wait for; the admin screen has a "Passord" field of its own, for new staff).
+    await page.locator("input[autocomplete='current-password']").wait_for(state="detached")
