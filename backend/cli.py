@@ -117,7 +117,7 @@ def _print_demo(settings: Settings, dsn: str) -> Any:
     )
     report = _with_connection(dsn, lambda conn: seed_demo(conn, settings, secrets, system_clock))
     if report.already_seeded:
-        print("Demo data was already there; staff passwords are unchanged.")
+        print("Demo data was already there (topped up to today): the same logins, new activation codes.")
     for line in report.lines():
         print(line)
     return report
