@@ -17,12 +17,13 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
 from backend.clock import system_clock
 from backend.db import connect
-from backend.migrate import migrate
+from backend.migrate import MigrationError, apply_migrations, migrate, pending_migrations
 from backend.observability import configure_logging
 from backend.settings import Settings, SettingsError
 
@@ -33,9 +34,21 @@ log = logging.getLogger("heima.cli")
 DEFAULT_WORKERS_WITH_REDIS = 2
 
 
+# How long a command waits for PostgreSQL before it says it cannot reach it.
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+class CommandError(Exception):
+    """What a command tells the operator instead of a traceback (exit status 1)."""
+
+
 @contextmanager
-def database(settings: Settings) -> Iterator[str]:
+def database(settings: Settings, *, schema: bool = True) -> Iterator[str]:
+    """The DSN of a reachable database, migrated unless `schema` is False (for `heima migrate`).
+    A database that lacks migrations is migrated in development, as the embedded one is; in
+    production that is `heima migrate`'s job (compose runs it before the API and the worker)."""
     if settings.database_url is not None:
+        asyncio.run(_check_database(settings, settings.database_url, schema))
         yield settings.database_url
         return
     from backend.embedded import embedded_postgresql
@@ -43,6 +56,47 @@ def database(settings: Settings) -> Iterator[str]:
     with embedded_postgresql(settings.embedded_data_path) as dsn:
         asyncio.run(migrate(dsn))
         yield dsn
+
+
+def where(dsn: str) -> str:
+    """host:port/database of a DSN, without its user or password, for what the operator reads."""
+    try:
+        parts = urlsplit(dsn)
+        host, port = parts.hostname or "localhost", parts.port or 5432
+    except ValueError:
+        return "the HEIMA_DATABASE_URL given"
+    return f"{host}:{port}/{parts.path.lstrip('/') or parts.username or ''}"
+
+
+async def _open(dsn: str) -> asyncpg.Connection:
+    try:
+        return await asyncio.wait_for(connect(dsn), CONNECT_TIMEOUT_SECONDS)
+    except (OSError, TimeoutError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        if isinstance(exc, asyncpg.InvalidCatalogNameError):
+            hint = "create it (createdb), or correct HEIMA_DATABASE_URL"
+        elif isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError | asyncpg.InvalidPasswordError):
+            hint = "check the user and password in HEIMA_DATABASE_URL"
+        else:
+            hint = "is PostgreSQL running there, and reachable from this host?"
+        reason = str(exc) or type(exc).__name__
+        message = f"cannot connect to PostgreSQL at {where(dsn)} (HEIMA_DATABASE_URL): {reason}; {hint}"
+        raise CommandError(message) from None
+
+
+async def _check_database(settings: Settings, dsn: str, schema: bool) -> None:
+    conn = await _open(dsn)
+    try:
+        if not schema or not (pending := await pending_migrations(conn)):
+            return
+        if settings.is_production:
+            raise CommandError(
+                f"the database at {where(dsn)} lacks {len(pending)} migration(s), from "
+                f"{pending[0].version:04d}_{pending[0].name}: run `heima migrate` first"
+            )
+        applied = await apply_migrations(conn)
+        print(f"heima: applied {len(applied)} pending migration(s) to {where(dsn)} (development)", file=sys.stderr)
+    finally:
+        await conn.close()
 
 
 def _with_connection(dsn: str, work: Callable[[asyncpg.Connection], Coroutine[Any, Any, Any]]) -> Any:
@@ -57,7 +111,7 @@ def _with_connection(dsn: str, work: Callable[[asyncpg.Connection], Coroutine[An
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    with database(settings) as dsn:
+    with database(settings, schema=False) as dsn:
         applied = asyncio.run(migrate(dsn))
     print(f"applied {len(applied)} migration(s)" if applied else "database is up to date")
     return 0
@@ -284,7 +338,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings.with_development_secret().with_development_vapid()
     configure_logging(settings.log_level)
     args = build_parser(settings).parse_args(argv)
-    return args.run(settings, args)
+    try:
+        return args.run(settings, args)
+    except (CommandError, MigrationError) as exc:
+        print(f"heima: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
