@@ -37,8 +37,25 @@ ACCESS_LOG_MIN_RETENTION_DAYS = 3653
 PUSH_ATTEMPT_MIN_RETENTION_DAYS = 30
 
 
+# Settings that hold secrets may also be read from a file named by HEIMA_<NAME>_FILE (Docker and
+# Kubernetes secrets are mounted as files), so they need not sit in the environment.
+FILE_SETTINGS = ("database_url", "redis_url", "secret_key", "vapid_private_key", "turn_secret")
+
+
 class SettingsError(ValueError):
     """The environment does not describe a runnable service."""
+
+
+def _read_setting_file(name: str, path: str) -> str:
+    try:
+        # The whole file but the line break an editor or `echo` leaves at its end.
+        value = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise SettingsError(f"{_env(name)}_FILE: cannot read {path}: {reason}") from None
+    if not value:
+        raise SettingsError(f"{_env(name)}_FILE: {path} is empty")
+    return value
 
 
 def _check_retention(name: str, days: int, minimum: int) -> None:
@@ -191,6 +208,10 @@ class Settings:
         values: dict[str, object] = {}
         for f in fields(cls):
             raw = environ.get(_env(f.name))
+            if f.name in FILE_SETTINGS and environ.get(_env(f.name) + "_FILE"):
+                if raw:
+                    raise SettingsError(f"set {_env(f.name)} or {_env(f.name)}_FILE, not both")
+                raw = _read_setting_file(f.name, environ[_env(f.name) + "_FILE"])
             if raw is None or raw == "":
                 continue
             values[f.name] = _parse(f.name, f.type, raw)
@@ -293,4 +314,4 @@ def _parse(name: str, annotation: object, raw: str) -> object:
 
 def known_env_names() -> frozenset[str]:
     """Every environment variable the service reads (compose.yaml is checked against this)."""
-    return frozenset(_env(f.name) for f in fields(Settings))
+    return frozenset(_env(f.name) for f in fields(Settings)) | {_env(name) + "_FILE" for name in FILE_SETTINGS}
