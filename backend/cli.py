@@ -51,8 +51,13 @@ def database(settings: Settings, *, schema: bool = True) -> Iterator[str]:
         asyncio.run(_check_database(settings, settings.database_url, schema))
         yield settings.database_url
         return
-    from backend.embedded import embedded_postgresql
+    from backend.embedded import embedded_postgresql, is_installed
 
+    if not is_installed():
+        raise CommandError(
+            "HEIMA_DATABASE_URL is not set, and the embedded PostgreSQL for development is not installed "
+            "(pip install 'heima[embedded]'): set HEIMA_DATABASE_URL to your PostgreSQL"
+        )
     with embedded_postgresql(settings.embedded_data_path) as dsn:
         asyncio.run(migrate(dsn))
         yield dsn

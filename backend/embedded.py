@@ -6,6 +6,7 @@ settings' data_dir, so demo data survives a restart.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import signal
 import threading
@@ -16,6 +17,11 @@ from pathlib import Path
 from types import FrameType
 
 log = logging.getLogger("heima.embedded")
+
+
+def is_installed() -> bool:
+    """Whether pgserver is there: it is an extra (`heima[embedded]`), left out of the image."""
+    return importlib.util.find_spec("pgserver") is not None
 
 
 @contextmanager

@@ -92,3 +92,23 @@ async def test_the_embedded_database_starts_without_warnings_where_xdg_runtime_d
     assert status == 0, stderr
     assert stdout.strip() == "database is up to date"  # the embedded one is migrated on start
     assert "Warning" not in stderr and "XDG_RUNTIME_DIR" not in stderr
+
+
+async def test_without_a_database_url_or_the_embedded_extra_it_says_what_to_set(tmp_path):
+    # The image leaves pgserver out (it is the `embedded` extra); hide it as the image lacks it.
+    program = "import sys; sys.modules['pgserver'] = None; from backend.cli import main; sys.exit(main(['migrate']))"
+    environ = {k: v for k, v in real_time_env().items() if not k.startswith("HEIMA_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        program,
+        env={**environ, "HEIMA_DATA_DIR": str(tmp_path)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    assert "the embedded PostgreSQL for development is not installed (pip install 'heima[embedded]')" in (
+        stderr.decode()
+    )
+    assert "Traceback" not in stderr.decode()
