@@ -34,6 +34,9 @@ log = logging.getLogger("heima.cli")
 DEFAULT_WORKERS_WITH_REDIS = 2
 
 
+# Commands that run no part of the service: they need no development secret or VAPID key made
+# for them (`heima init` in a fresh container, `heima openapi` in a build).
+COMMANDS_WITHOUT_SERVICE = frozenset({"init", "vapid-keys", "openapi", "worker-health"})
 # How long a command waits for PostgreSQL before it says it cannot reach it.
 CONNECT_TIMEOUT_SECONDS = 10
 
@@ -290,6 +293,28 @@ def cmd_vapid_keys(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
+    """A `.env` for compose.yaml with fresh secrets (docs/operations.md, "Deploying")."""
+    from backend.deploy import EnvRequest, render_env
+
+    try:
+        text = render_env(EnvRequest(args.domain, args.contact, args.turn_external_ip))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    if args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    try:
+        # Never over an existing file: its secrets key every token, code and push subscription.
+        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise CommandError(f"{args.output} exists: its secrets are in use, so it is left as it is") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    print(f"wrote {args.output} (readable by you only); keep a copy apart from the database backups")
+    return 0
+
+
 def cmd_openapi(settings: Settings, args: argparse.Namespace) -> int:
     """The OpenAPI document as `/openapi.json` serves it (backend/docs.py), without a database or a
     server: the web apps' API types are generated from it (docs/web.md). Without the database's
@@ -331,6 +356,12 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     commands.add_parser("seed-demo", help="create demo data; print logins and codes").set_defaults(run=cmd_seed_demo)
     commands.add_parser("vapid-keys", help="print a new VAPID key pair").set_defaults(run=cmd_vapid_keys)
     commands.add_parser("openapi", help="print the OpenAPI document (no database needed)").set_defaults(run=cmd_openapi)
+    init = commands.add_parser("init", help="write a .env for compose.yaml with fresh secrets (stdout by default)")
+    init.add_argument("--domain", required=True, help="the name phones and browsers reach Heima at (TLS by caddy)")
+    init.add_argument("--contact", required=True, help="mailto: or https: contact push services may use")
+    init.add_argument("--turn-external-ip", help="this host's public IPv4 address: video through TURN")
+    init.add_argument("--output", default="-", help="a file to create (never overwritten), or - for stdout")
+    init.set_defaults(run=cmd_init)
     return parser
 
 
@@ -340,9 +371,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"heima: {exc}", file=sys.stderr)
         return 2
-    settings = settings.with_development_secret().with_development_vapid()
     configure_logging(settings.log_level)
     args = build_parser(settings).parse_args(argv)
+    if args.command not in COMMANDS_WITHOUT_SERVICE:
+        settings = settings.with_development_secret().with_development_vapid()
     try:
         return args.run(settings, args)
     except (CommandError, MigrationError) as exc:
