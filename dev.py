@@ -45,7 +45,7 @@ def ensure_environment() -> None:
         return
     print("installing Heima and its test tools into .venv …", flush=True)
     subprocess.run([BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([BIN / "python", "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], check=True)
+    subprocess.run([BIN / "python", "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[embedded,test]"], check=True)
     STAMP.write_text(wanted)
 
 

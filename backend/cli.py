@@ -17,12 +17,13 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
 from backend.clock import system_clock
 from backend.db import connect
-from backend.migrate import migrate
+from backend.migrate import MigrationError, apply_migrations, migrate, pending_migrations
 from backend.observability import configure_logging
 from backend.settings import Settings, SettingsError
 
@@ -33,16 +34,77 @@ log = logging.getLogger("heima.cli")
 DEFAULT_WORKERS_WITH_REDIS = 2
 
 
+# Commands that run no part of the service: they need no development secret or VAPID key made
+# for them (`heima init` in a fresh container, `heima openapi` in a build).
+COMMANDS_WITHOUT_SERVICE = frozenset({"init", "vapid-keys", "openapi", "worker-health"})
+# How long a command waits for PostgreSQL before it says it cannot reach it.
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+class CommandError(Exception):
+    """What a command tells the operator instead of a traceback (exit status 1)."""
+
+
 @contextmanager
-def database(settings: Settings) -> Iterator[str]:
+def database(settings: Settings, *, schema: bool = True) -> Iterator[str]:
+    """The DSN of a reachable database, migrated unless `schema` is False (for `heima migrate`).
+    A database that lacks migrations is migrated in development, as the embedded one is; in
+    production that is `heima migrate`'s job (compose runs it before the API and the worker)."""
     if settings.database_url is not None:
+        asyncio.run(_check_database(settings, settings.database_url, schema))
         yield settings.database_url
         return
-    from backend.embedded import embedded_postgresql
+    from backend.embedded import embedded_postgresql, is_installed
 
+    if not is_installed():
+        raise CommandError(
+            "HEIMA_DATABASE_URL is not set, and the embedded PostgreSQL for development is not installed "
+            "(pip install 'heima[embedded]'): set HEIMA_DATABASE_URL to your PostgreSQL"
+        )
     with embedded_postgresql(settings.embedded_data_path) as dsn:
         asyncio.run(migrate(dsn))
         yield dsn
+
+
+def where(dsn: str) -> str:
+    """host:port/database of a DSN, without its user or password, for what the operator reads."""
+    try:
+        parts = urlsplit(dsn)
+        host, port = parts.hostname or "localhost", parts.port or 5432
+    except ValueError:
+        return "the HEIMA_DATABASE_URL given"
+    return f"{host}:{port}/{parts.path.lstrip('/') or parts.username or ''}"
+
+
+async def _open(dsn: str) -> asyncpg.Connection:
+    try:
+        return await asyncio.wait_for(connect(dsn), CONNECT_TIMEOUT_SECONDS)
+    except (OSError, TimeoutError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        if isinstance(exc, asyncpg.InvalidCatalogNameError):
+            hint = "create it (createdb), or correct HEIMA_DATABASE_URL"
+        elif isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError | asyncpg.InvalidPasswordError):
+            hint = "check the user and password in HEIMA_DATABASE_URL"
+        else:
+            hint = "is PostgreSQL running there, and reachable from this host?"
+        reason = str(exc) or type(exc).__name__
+        message = f"cannot connect to PostgreSQL at {where(dsn)} (HEIMA_DATABASE_URL): {reason}; {hint}"
+        raise CommandError(message) from None
+
+
+async def _check_database(settings: Settings, dsn: str, schema: bool) -> None:
+    conn = await _open(dsn)
+    try:
+        if not schema or not (pending := await pending_migrations(conn)):
+            return
+        if settings.is_production:
+            raise CommandError(
+                f"the database at {where(dsn)} lacks {len(pending)} migration(s), from "
+                f"{pending[0].version:04d}_{pending[0].name}: run `heima migrate` first"
+            )
+        applied = await apply_migrations(conn)
+        print(f"heima: applied {len(applied)} pending migration(s) to {where(dsn)} (development)", file=sys.stderr)
+    finally:
+        await conn.close()
 
 
 def _with_connection(dsn: str, work: Callable[[asyncpg.Connection], Coroutine[Any, Any, Any]]) -> Any:
@@ -57,7 +119,7 @@ def _with_connection(dsn: str, work: Callable[[asyncpg.Connection], Coroutine[An
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    with database(settings) as dsn:
+    with database(settings, schema=False) as dsn:
         applied = asyncio.run(migrate(dsn))
     print(f"applied {len(applied)} migration(s)" if applied else "database is up to date")
     return 0
@@ -117,7 +179,7 @@ def _print_demo(settings: Settings, dsn: str) -> Any:
     )
     report = _with_connection(dsn, lambda conn: seed_demo(conn, settings, secrets, system_clock))
     if report.already_seeded:
-        print("Demo data was already there; staff passwords are unchanged.")
+        print("Demo data was already there (topped up to today): the same logins, new activation codes.")
     for line in report.lines():
         print(line)
     return report
@@ -231,6 +293,28 @@ def cmd_vapid_keys(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
+    """A `.env` for compose.yaml with fresh secrets (docs/operations.md, "Deploying")."""
+    from backend.deploy import EnvRequest, render_env
+
+    try:
+        text = render_env(EnvRequest(args.domain, args.contact, args.turn_external_ip))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    if args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    try:
+        # Never over an existing file: its secrets key every token, code and push subscription.
+        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise CommandError(f"{args.output} exists: its secrets are in use, so it is left as it is") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    print(f"wrote {args.output} (readable by you only); keep a copy apart from the database backups")
+    return 0
+
+
 def cmd_openapi(settings: Settings, args: argparse.Namespace) -> int:
     """The OpenAPI document as `/openapi.json` serves it (backend/docs.py), without a database or a
     server: the web apps' API types are generated from it (docs/web.md). Without the database's
@@ -272,6 +356,12 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     commands.add_parser("seed-demo", help="create demo data; print logins and codes").set_defaults(run=cmd_seed_demo)
     commands.add_parser("vapid-keys", help="print a new VAPID key pair").set_defaults(run=cmd_vapid_keys)
     commands.add_parser("openapi", help="print the OpenAPI document (no database needed)").set_defaults(run=cmd_openapi)
+    init = commands.add_parser("init", help="write a .env for compose.yaml with fresh secrets (stdout by default)")
+    init.add_argument("--domain", required=True, help="the name phones and browsers reach Heima at (TLS by caddy)")
+    init.add_argument("--contact", required=True, help="mailto: or https: contact push services may use")
+    init.add_argument("--turn-external-ip", help="this host's public IPv4 address: video through TURN")
+    init.add_argument("--output", default="-", help="a file to create (never overwritten), or - for stdout")
+    init.set_defaults(run=cmd_init)
     return parser
 
 
@@ -281,10 +371,15 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"heima: {exc}", file=sys.stderr)
         return 2
-    settings = settings.with_development_secret().with_development_vapid()
     configure_logging(settings.log_level)
     args = build_parser(settings).parse_args(argv)
-    return args.run(settings, args)
+    if args.command not in COMMANDS_WITHOUT_SERVICE:
+        settings = settings.with_development_secret().with_development_vapid()
+    try:
+        return args.run(settings, args)
+    except (CommandError, MigrationError) as exc:
+        print(f"heima: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

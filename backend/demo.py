@@ -37,6 +37,15 @@ from backend.settings import Settings
 DEMO_HOSPITAL = "Heima demosykehus"
 DEMO_PASSWORD = "heima-demo-password"
 DEMO_GUARDIAN = "Forelder Nordmann"
+# username, role, profession, units (by key), name: created once, with DEMO_PASSWORD.
+DEMO_STAFF = (
+    ("admin", "admin", None, (), "Demo administrator"),
+    ("nurse.neo", "clinician", "nurse", ("neonatal",), "Nina Neonatal (nurse)"),
+    ("doctor.neo", "clinician", "physician", ("neonatal",), "Nils Neonatal (physician)"),
+    ("nurse.lung", "clinician", "nurse", ("pulmonary",), "Lise Lunge (nurse)"),
+    ("nurse.renal", "clinician", "nurse", ("renal",), "Rita Nyre (nurse)"),
+    ("nurse.home", "clinician", "nurse", ("home_care",), "Kari Kommune (municipal nurse)"),
+)
 
 
 @dataclass
@@ -67,6 +76,7 @@ async def seed_demo(conn: asyncpg.Connection, settings: Settings, secrets: Secre
             await _seed_organisations_and_patients(conn, secrets, clock, report)
         else:
             report.already_seeded = True
+            await _list_existing_staff(conn, report)
         await record_recent_week(conn, clock)
         await _issue_codes(conn, secrets, settings, clock, report)
     return report
@@ -94,12 +104,23 @@ def _demo_policies(
     weekdays = {"start": "08:00", "end": "15:30", "days": [1, 2, 3, 4, 5]}
     return {
         neonatal: policy(
-            {"start": "07:30", "end": "22:00"}, "nurse.neo", 2, "Demo: the home team by day, the ward's nurse at night"
+            {"start": "07:30", "end": "22:00"}, "nurse.neo", 4, "Demo: the home team by day, the ward's nurse at night"
         ),
         pulmonary: policy(weekdays, "nurse.lung", 4, "Demo: the COPD team on weekdays"),
         renal: policy(weekdays, "nurse.renal", 2, "Demo: the dialysis unit on weekdays"),
         home_care: policy({}, None, 1, "Demo: municipal home nursing around the clock"),
     }
+
+
+async def _list_existing_staff(conn: asyncpg.Connection, report: DemoReport) -> None:
+    """A later start prints the logins again: the demo staff still there and not disabled."""
+    usernames = [username for username, *_ in DEMO_STAFF]
+    rows = await conn.fetch(
+        "select username, display_name from users where username = any($1::text[]) and disabled_at is null",
+        usernames,
+    )
+    names = {row["username"]: row["display_name"] for row in rows}
+    report.logins = [(u, DEMO_PASSWORD, names[u]) for u in usernames if u in names]
 
 
 async def _seed_organisations_and_patients(
@@ -116,18 +137,14 @@ async def _seed_organisations_and_patients(
     renal = await organisation.create_unit(conn, hospital.id, UnitCreate("Nyremedisin"), now)
     home_care = await organisation.create_unit(conn, municipality.id, UnitCreate("Hjemmesykepleien"), now)
 
-    staff = [
-        ("admin", "admin", None, [], "Demo administrator"),
-        ("nurse.neo", "clinician", "nurse", [neonatal.id], "Nina Neonatal (nurse)"),
-        ("doctor.neo", "clinician", "physician", [neonatal.id], "Nils Neonatal (physician)"),
-        ("nurse.lung", "clinician", "nurse", [pulmonary.id], "Lise Lunge (nurse)"),
-        ("nurse.renal", "clinician", "nurse", [renal.id], "Rita Nyre (nurse)"),
-        ("nurse.home", "clinician", "nurse", [home_care.id], "Kari Kommune (municipal nurse)"),
-    ]
+    unit_ids = {"neonatal": neonatal.id, "pulmonary": pulmonary.id, "renal": renal.id, "home_care": home_care.id}
     users = {}
-    for username, role, profession, units, name in staff:
+    for username, role, profession, units, name in DEMO_STAFF:
         user = await organisation.create_user(
-            conn, secrets, UserCreate(username, DEMO_PASSWORD, name, role, profession, units), now
+            conn,
+            secrets,
+            UserCreate(username, DEMO_PASSWORD, name, role, profession, [unit_ids[u] for u in units]),
+            now,
         )
         users[username] = user
         report.logins.append((username, DEMO_PASSWORD, name))

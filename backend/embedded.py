@@ -6,9 +6,11 @@ settings' data_dir, so demo data survives a restart.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import signal
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,10 +19,20 @@ from types import FrameType
 log = logging.getLogger("heima.embedded")
 
 
+def is_installed() -> bool:
+    """Whether pgserver is there: it is an extra (`heima[embedded]`), left out of the image."""
+    return importlib.util.find_spec("pgserver") is not None
+
+
 @contextmanager
 def embedded_postgresql(data_path: Path) -> Iterator[str]:
     """Start (or join) the embedded server and yield a DSN; stop it when the block ends."""
-    import pgserver  # imported here: production never needs it
+    with warnings.catch_warnings():
+        # pgserver keeps a lock file in the user's runtime directory; without XDG_RUNTIME_DIR (a
+        # container, a CI job, a root shell) platformdirs falls back to /tmp/runtime-UID, which
+        # serves as well, and warns on every start: nothing the developer needs to act on.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pgserver  # imported here: production never needs it
 
     data_path.mkdir(parents=True, exist_ok=True)
     with _sigterm_unwinds():

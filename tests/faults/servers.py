@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.localhost import answers, free_port, real_time_env
+from tests.localhost import answers, free_port, real_time_env, redis_server_binary
 
 STARTUP_SECONDS = 20.0
 
@@ -129,7 +129,7 @@ class ThrowawayRedis:
     """redis-server on a free port, DEBUG allowed from loopback, no persistence."""
 
     def __init__(self) -> None:
-        binary = shutil.which("redis-server")
+        binary = redis_server_binary()
         assert binary is not None
         self.binary = binary
         self.port = free_port()
