@@ -378,11 +378,17 @@ CASES = [
     Case("POST", f"{API}/alerts/stream/ticket", only("clinician", 204)),
     # The unit overview (U1 in the path): unresolved alerts and latest values of its patients.
     Case("GET", f"{API}/units/{{unit_id:uuid}}/overview", clinicians_of_u1(200)),
+    # An alert's history: the same rule as acting on it.
+    Case("GET", f"{API}/alerts/{{alert_id:uuid}}/events", alert_of_twin_a(200)),
     Case("POST", f"{API}/alerts/{{alert_id:uuid}}/acknowledge", alert_of_twin_a(200)),
     Case(
         "POST", f"{API}/alerts/{{alert_id:uuid}}/resolve", alert_of_twin_a(200), body=lambda w, a, t: {"note": "Ringt"}
     ),
     Case("GET", f"{API}/patients/{{patient_id:uuid}}/alerts", patient_data(200), patient_route=True),
+    # The NEWS2 series the rules compute: for the patient's clinicians.
+    Case(
+        "GET", f"{API}/patients/{{patient_id:uuid}}/news2", patient_data(200, clinicians_only=True), patient_route=True
+    ),
     Case(
         "GET", f"{API}/patients/{{patient_id:uuid}}/rules", patient_data(200, clinicians_only=True), patient_route=True
     ),
