@@ -6,6 +6,7 @@ import { useMemo, useState } from "preact/hooks";
 import type { Schemas } from "../shared/api";
 import { local } from "../shared/i18n";
 import { ChartBlock, type DayBar, DayBars, LineChart, type Series, type Threshold } from "./charts";
+import { FamilyAccess } from "./family-access";
 import { QrCode } from "./qr";
 import {
   type Alert,
@@ -168,7 +169,7 @@ export function PatientPage({ patientId, tab }: { patientId: string; tab: string
         {current === "alerts" && <PatientAlerts patientId={p.id} />}
         {current === "contacts" && <ContactRequests patientId={p.id} />}
         {current === "rules" && <Rules patientId={p.id} />}
-        {current === "people" && <People patient={p} />}
+        {current === "people" && <People patient={p} onChange={patient.reload} />}
         {current === "access" && <AccessLog patientId={p.id} />}
       </div>
     </article>
@@ -863,7 +864,7 @@ function RuleItem({ rule, patientId, onSaved }: { rule: Rule; patientId: string;
   );
 }
 
-function People({ patient }: { patient: Patient }) {
+function People({ patient, onChange }: { patient: Patient; onChange: () => void }) {
   const { t, lang } = useT();
   const [role, setRole] = useState<"guardian" | "patient">("guardian");
   const [name, setName] = useState("");
@@ -892,13 +893,7 @@ function People({ patient }: { patient: Patient }) {
   };
   return (
     <div>
-      <h2>{t("guardians")}</h2>
-      <ul class="plain">
-        {patient.guardians.length === 0 && <li>{t("none")}</li>}
-        {patient.guardians.map((g) => (
-          <li key={g.id}>{g.display_name}</li>
-        ))}
-      </ul>
+      <FamilyAccess patient={patient} onChange={onChange} />
       <h2>{t("newCode")}</h2>
       <form onSubmit={issue}>
         <label>
@@ -920,7 +915,6 @@ function People({ patient }: { patient: Patient }) {
             onInput={(e) => setName((e.target as HTMLInputElement).value)}
           />
         </label>
-        {role === "guardian" && patient.guardians.length === 0 && null}
         {role === "guardian" && (
           <label>
             {t("guardians")}

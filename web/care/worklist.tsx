@@ -1,6 +1,7 @@
 // The worklist: unresolved alerts of the nurse's units, most urgent first, updated live. And the
 // wall display: the same list large and read-only, with patients shown by initials only.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { AlertHistory } from "./alert-history";
 import { connectLive, type LiveAlertEvent } from "./live";
 import {
   type Alert,
@@ -18,20 +19,6 @@ import {
 
 type Status = "unresolved" | "open" | "acknowledged" | "resolved";
 type SeverityFilter = "" | "high" | "medium" | "low";
-
-/** Clinicians' names by id, for "acknowledged by …" (GET /colleagues, once per page load). */
-let names: Promise<Map<string, string>> | null = null;
-export function useNames(): Map<string, string> {
-  const [map, setMap] = useState<Map<string, string>>(new Map());
-  useEffect(() => {
-    names ??= api
-      .GET("/api/v1/colleagues")
-      .then((r) => new Map((r.data?.items ?? []).map((c) => [c.id, c.display_name])))
-      .catch(() => new Map());
-    void names.then(setMap);
-  }, []);
-  return map;
-}
 
 function sortAlerts(alerts: Alert[]): Alert[] {
   return [...alerts].sort(
@@ -249,7 +236,6 @@ export function AlertItem({
   showPatient?: boolean;
 }) {
   const { t, lang } = useT();
-  const who = useNames();
   const [open, setOpen] = useState(expanded);
   const [resolving, setResolving] = useState(false);
   const [note, setNote] = useState("");
@@ -375,35 +361,7 @@ export function AlertItem({
           </dd>
         </dl>
         <h3>{t("history")}</h3>
-        <ol class="history">
-          <li>
-            {t("raised")} {formatTime(alert.raised_at, lang)}
-          </li>
-          {alert.occurrences > 1 && (
-            <li>
-              {t("lastSeen")} {formatTime(alert.last_seen_at, lang)}
-            </li>
-          )}
-          {alert.acknowledged_at && (
-            <li>
-              {t("acknowledgedBy", {
-                who: who.get(alert.acknowledged_by ?? "") ?? "–",
-                when: formatTime(alert.acknowledged_at, lang),
-              })}
-            </li>
-          )}
-          {alert.resolved_at && (
-            <li>
-              {alert.resolved_by
-                ? t("resolvedBy", {
-                    who: who.get(alert.resolved_by) ?? "–",
-                    when: formatTime(alert.resolved_at, lang),
-                    note: alert.resolution_note ?? "",
-                  })
-                : t("resolvedByHeima", { when: formatTime(alert.resolved_at, lang) })}
-            </li>
-          )}
-        </ol>
+        {open && <AlertHistory alert={alert} />}
       </div>
     </li>
   );
