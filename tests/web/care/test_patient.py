@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from tests.alerts.support import temperature, upload
-from tests.helpers import API, expect
+from tests.helpers import API, expect, make_patient, unique
 from tests.measurements.support import item
 from tests.web.care.conftest import sign_in
 
@@ -57,6 +57,41 @@ async def test_charts_render_with_data_and_thresholds(care, ward, client, sessio
     table = care.locator("table.grid")
     await table.wait_for()
     assert await table.locator("tbody tr").count() == 5 + 6 + 2
+
+
+async def test_the_news2_the_rules_compute_is_charted_with_its_thresholds(care, ward, client, session_clock):
+    now = session_clock.now
+    copd = await make_patient(client, ward.nurse, ward.unit_id, "copd", {"spo2_scale": 1}, unique("Kari Kols"))
+
+    def at(hours: float) -> dict[str, str]:
+        return {"measured_at": (now - timedelta(hours=hours)).isoformat()}
+
+    # NEWS2 5 (RR 22 → 2, SpO2 93 → 2, pulse 95 → 1), then 3 (RR 25 alone) two hours later.
+    await upload(
+        client,
+        ward.nurse,
+        copd,
+        item("respiratory_rate", 22, "/min", **at(3)),
+        item("spo2", 93, "%", **at(3)),
+        item("heart_rate", 95, "/min", **at(3)),
+    )
+    await upload(client, ward.nurse, copd, item("respiratory_rate", 25, "/min", **at(1)))
+    scores = await expect(await client.get(f"{API}/patients/{copd}/news2", headers=ward.nurse.headers), 200)
+    assert [p["total"] for p in scores["items"]] == [5, 3]
+
+    await sign_in(care, ward.nurse.name)
+    await care.goto(f"/care/patients/{copd}")
+    news2 = care.locator("figure.chart", has=care.locator("[data-series='news2']"))
+    await news2.wait_for()
+    assert await news2.locator("circle").count() == 2
+    # The programme's NEWS2 bands (1, 5 and 7 or more) drawn as dashed lines.
+    drawn = await news2.locator("[data-threshold]").evaluate_all("els => els.map(e => Number(e.dataset.threshold))")
+    assert {1, 5, 7} <= set(drawn)
+    await care.get_by_role("button", name="Tabell").click()
+    table = care.locator("table.news2")
+    await table.wait_for()
+    rows = await table.locator("tbody tr").evaluate_all("rows => rows.map(r => r.innerText)")
+    assert [row.split("\t")[1:3] for row in rows] == [["5", "Middels"], ["3", "Lav–middels"]]
 
 
 async def test_an_override_with_its_reason_shows_in_the_rules_and_the_explanation(care, ward, client):
