@@ -922,6 +922,12 @@ function RuleItem({ rule, patientId, onSaved }: { rule: Rule; patientId: string;
   );
 }
 
+/** What the QR code holds: the family app's activation screen with the code filled in. The code
+ * rides in the fragment, which a browser never sends to a server, so no log sees it. */
+function activationLink(code: string): string {
+  return new URL(`/app/#/activate?code=${encodeURIComponent(code)}`, location.origin).href;
+}
+
 function People({ patient, onChange }: { patient: Patient; onChange: () => void }) {
   const { t, lang } = useT();
   const [role, setRole] = useState<"guardian" | "patient">("guardian");
@@ -994,7 +1000,8 @@ function People({ patient, onChange }: { patient: Patient; onChange: () => void 
           <p>
             {t("activationCode")}: <strong class="activation-code">{code.code}</strong>
           </p>
-          <QrCode text={code.code} label={t("qrLabel", { code: code.code })} />
+          <QrCode text={activationLink(code.code)} label={t("qrLabel", { code: code.code })} />
+          <p class="meta">{t("qrHelp")}</p>
           <p class="meta">{t("codeExpires", { when: formatTime(code.expires_at, lang) })}</p>
         </div>
       )}

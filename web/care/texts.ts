@@ -162,6 +162,10 @@ export const texts = {
   patientRole: { nb: "Pasient", en: "Patient" },
   codeExpires: { nb: "Gyldig til {when}. Vises bare nå.", en: "Valid until {when}. Shown only now." },
   qrLabel: { nb: "QR-kode for aktiveringskoden {code}", en: "QR code for the activation code {code}" },
+  qrHelp: {
+    nb: "Skann med telefonens kamera: Heima-appen åpnes med koden fylt inn.",
+    en: "Scan with the phone's camera: the Heima app opens with the code filled in.",
+  },
   guardians: { nb: "Foresatte", en: "Guardians" },
   devices: { nb: "Innloggede telefoner", en: "Signed-in phones" },
   noDevices: { nb: "Ingen telefoner er logget inn.", en: "No phone is signed in." },
