@@ -1,6 +1,7 @@
 // The worklist: unresolved alerts of the nurse's units, most urgent first, updated live. And the
 // wall display: the same list large and read-only, with patients shown by initials only.
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { memo } from "preact/compat";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { AlertHistory } from "./alert-history";
 import { connectLive, type LiveAlertEvent } from "./live";
 import {
@@ -129,14 +130,20 @@ export function Worklist({ focus }: { focus?: string }) {
     () => (alerts ?? []).filter((a) => !severity || a.severity === severity),
     [alerts, severity],
   );
-  const replace = (updated: Alert) =>
-    setAlerts((list) => {
-      if (!list) return list;
-      const keep = status === "unresolved" ? updated.status !== "resolved" : updated.status === status;
-      return sortAlerts(
-        keep ? list.map((a) => (a.id === updated.id ? updated : a)) : list.filter((a) => a.id !== updated.id),
-      );
-    });
+  // Stable, so that a change of one alert re-renders its row only (rows are memoised).
+  const replace = useCallback(
+    (updated: Alert) =>
+      setAlerts((list) => {
+        if (!list) return list;
+        const keep = status === "unresolved" ? updated.status !== "resolved" : updated.status === status;
+        return sortAlerts(
+          keep
+            ? list.map((a) => (a.id === updated.id ? updated : a))
+            : list.filter((a) => a.id !== updated.id),
+        );
+      }),
+    [status, setAlerts],
+  );
 
   useEffect(() => {
     const open = (alerts ?? []).filter((a) => a.status === "open").length;
@@ -204,7 +211,7 @@ export function Worklist({ focus }: { focus?: string }) {
       ) : (
         <ul class="alerts" aria-label={t("alertCount", { n: shown.length })}>
           {shown.map((alert) => (
-            <AlertItem
+            <WorklistRow
               key={alert.id}
               alert={alert}
               onChange={replace}
@@ -366,6 +373,10 @@ export function AlertItem({
     </li>
   );
 }
+
+/** A worklist row: re-rendered only when its alert (or focus) changes, so a live event or an
+ * acknowledgement on a list of hundreds redraws one row, not all of them. */
+const WorklistRow = memo(AlertItem);
 
 /** The unit's wall screen: large, read-only, initials only (no names, no values, no actions). */
 export function WallDisplay({ unitId }: { unitId: string }) {
