@@ -172,14 +172,49 @@ def _sustained(rule: Rule, timeline: Timeline, hits: list[Observation]) -> str |
     return " Sustained: " + " and ".join(said) + "."
 
 
+def news2_inputs(params: Mapping[str, Any]) -> tuple[timedelta, frozenset[str]]:
+    """A NEWS2 rule's window and the observation types it scores (its confusion answer among them)."""
+    confusion = params.get("confusion_answer")
+    return timedelta(minutes=params.get("window_minutes", 60)), frozenset(_NEWS2_TYPES) | (
+        {confusion} if confusion else set()
+    )
+
+
+def news2_of_latest(
+    latest: Mapping[str, Observation], params: Mapping[str, Any], context: PatientContext
+) -> tuple[news2.News2, list[Observation], bool]:
+    """NEWS2 from the latest observation of each input type (of one window), with the
+    observations used, oldest first. The flag says the oxygen came from the patient's
+    `home_oxygen` parameter, not the reading."""
+    confusion = params.get("confusion_answer")
+    scale = 2 if context.parameters.get("spo2_scale") == 2 else 1
+    spo2, pressure = latest.get("spo2"), latest.get("blood_pressure")
+    recorded = spo2.attributes.get("on_oxygen") if spo2 else None
+    home_oxygen = context.parameters.get("home_oxygen")
+    # A reading that does not say is scored by the patient's home oxygen (a parameter the unit
+    # keeps current); only without both is it scored as air.
+    on_oxygen = next((flag for flag in (recorded, home_oxygen) if isinstance(flag, bool)), None)
+    return (
+        news2.assess(
+            scale=scale,
+            respiratory_rate=latest["respiratory_rate"].value if "respiratory_rate" in latest else None,
+            spo2=spo2.value if spo2 else None,
+            on_oxygen=on_oxygen if spo2 else None,
+            systolic=pressure.components.get("systolic") if pressure else None,
+            heart_rate=latest["heart_rate"].value if "heart_rate" in latest else None,
+            new_confusion=latest[confusion].code is True if confusion in latest else None,
+            temperature=latest["body_temperature"].value if "body_temperature" in latest else None,
+        ),
+        sorted(latest.values(), key=lambda obs: obs.measured_at),
+        spo2 is not None and not isinstance(recorded, bool) and isinstance(home_oxygen, bool),
+    )
+
+
 def _news2_assessment(rule: Rule, timeline: Timeline) -> tuple[news2.News2, list[Observation], bool] | None:
     """NEWS2 from the latest value of each parameter within `window_minutes` before the newest
-    new one: a home "set" is registered over a few minutes, often one device at a time. The flag
-    says the oxygen came from the patient's `home_oxygen` parameter, not the reading."""
-    window = timedelta(minutes=rule.params.get("window_minutes", 60))
-    confusion = rule.params.get("confusion_answer")
-    inputs = set(_NEWS2_TYPES) | ({confusion} if confusion else set())
-    key = ("news2", window, confusion)
+    new one: a home "set" is registered over a few minutes, often one device at a time."""
+    window, inputs = news2_inputs(rule.params)
+    key = ("news2", window, rule.params.get("confusion_answer"))
     if key not in timeline.cache:
         trigger = [obs.measured_at for obs in timeline.new if obs.type in inputs]
         result = None
@@ -190,27 +225,7 @@ def _news2_assessment(rule: Rule, timeline: Timeline) -> tuple[news2.News2, list
                 for obs in timeline.all
                 if obs.type in inputs and anchor - window <= obs.measured_at <= anchor
             }
-            scale = 2 if timeline.context.parameters.get("spo2_scale") == 2 else 1
-            spo2, pressure = latest.get("spo2"), latest.get("blood_pressure")
-            recorded = spo2.attributes.get("on_oxygen") if spo2 else None
-            home_oxygen = timeline.context.parameters.get("home_oxygen")
-            # A reading that does not say is scored by the patient's home oxygen (a parameter the
-            # unit keeps current); only without both is it scored as air.
-            on_oxygen = next((flag for flag in (recorded, home_oxygen) if isinstance(flag, bool)), None)
-            result = (
-                news2.assess(
-                    scale=scale,
-                    respiratory_rate=latest["respiratory_rate"].value if "respiratory_rate" in latest else None,
-                    spo2=spo2.value if spo2 else None,
-                    on_oxygen=on_oxygen if spo2 else None,
-                    systolic=pressure.components.get("systolic") if pressure else None,
-                    heart_rate=latest["heart_rate"].value if "heart_rate" in latest else None,
-                    new_confusion=latest[confusion].code is True if confusion in latest else None,
-                    temperature=latest["body_temperature"].value if "body_temperature" in latest else None,
-                ),
-                sorted(latest.values(), key=lambda obs: obs.measured_at),
-                spo2 is not None and not isinstance(recorded, bool) and isinstance(home_oxygen, bool),
-            )
+            result = news2_of_latest(latest, rule.params, timeline.context)
         timeline.cache[key] = result
     return timeline.cache[key]
 

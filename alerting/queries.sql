@@ -262,6 +262,20 @@ select a.id, a.patient_id, p.display_name as patient_name, a.rule_code, a.rule_k
 from alerts a join patients p on p.id = a.patient_id
 where a.id = $1
 
+-- name: select_alert_events
+-- What happened to alert $1, oldest first, after the event id $2 (0: from the start), $3 at most;
+-- the details' keys as columns, and who by name (null: Heima itself).
+select e.id, e.at, e.kind, e.actor_id, u.display_name as actor_name, e.severity, e.note,
+       e.details ->> 'rule' as rule, e.details ->> 'severity_before' as severity_before,
+       (e.details ->> 'late')::boolean as late,
+       coalesce(array(select jsonb_array_elements_text(e.details -> 'observation_ids')), '{}') as observation_ids,
+       (e.details ->> 'step')::int as escalation_step, e.details ->> 'circle' as escalated_to,
+       (e.details ->> 'recipients')::int as recipients
+from alert_events e left join users u on u.id = e.actor_id
+where e.alert_id = $1 and e.id > $2
+order by e.id
+limit $3
+
 -- name: select_worklist
 -- The alerts of patients enrolled now ($3) in one of the units $2, highest severity first, then
 -- oldest first. $4 an optional patient; ($5, $6, $7) the keyset cursor: (rank, raised_at, id) of

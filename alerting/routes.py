@@ -6,12 +6,14 @@ from uuid import UUID
 from litestar import Response, Router, get, post, put
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from alerting import overrides, overview, worklist
+from alerting import news2_series, overrides, overview, worklist
 from alerting.schemas import (
     Alert,
+    AlertEventList,
     AlertList,
     AlertStatus,
     EffectiveRule,
+    News2Series,
     PatientAlertList,
     ResolveRequest,
     RuleHistory,
@@ -21,6 +23,7 @@ from alerting.schemas import (
 )
 from backend.access.service import Access, SignedIn
 from backend.db import DbConnection
+from backend.decoding import parse_instant
 
 CLINICIAN = {"access": Access.CLINICIAN}
 PATIENT = {"access": Access.PATIENT}
@@ -41,6 +44,21 @@ async def list_alerts(
     return await worklist.list_alerts(
         conn, caller, status=status, unit_id=unit_id, patient_id=patient_id, cursor=cursor, limit=limit
     )
+
+
+@get("/alerts/{alert_id:uuid}/events", opt=CLINICIAN)
+async def list_alert_events(
+    alert_id: FromPath[UUID],
+    conn: DbConnection,
+    caller: SignedIn,
+    after: Annotated[int, QueryParameter(ge=0, le=2**63 - 1)] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=worklist.MAX_PAGE)] = 200,
+) -> AlertEventList:
+    """Who did what when: the alert's history, oldest first. Raised and each new breach (with the
+    evidence and whether it arrived late), acknowledged and resolved (by whom, with the note),
+    escalations (to whom). For clinicians of the patient's units; an alert of any other patient
+    answers 404, exactly like one that does not exist. Pages with `after` (`next_after`)."""
+    return await worklist.list_alert_events(conn, caller, alert_id, after, limit)
 
 
 @get("/units/{unit_id:uuid}/overview", opt=CLINICIAN)
@@ -73,6 +91,22 @@ async def list_patient_alerts(
 ) -> PatientAlertList:
     """The patient's alerts as the patient or parent sees them (plain-language text), newest first."""
     return await worklist.list_patient_alerts(conn, caller, patient_id, limit)
+
+
+@get("/patients/{patient_id:uuid}/news2", opt=PATIENT)
+async def early_warning_scores(
+    patient_id: FromPath[UUID],
+    conn: DbConnection,
+    caller: SignedIn,
+    since: Annotated[str | None, QueryParameter(max_length=64)] = None,
+) -> News2Series:
+    """Clinicians: the patient's NEWS2 scores as the rules compute them (NEWS2 is scored when data
+    arrives and never stored), one point per instant a NEWS2 parameter was measured, from `since`
+    (RFC 3339; default two weeks back, at most 31 days) to now, oldest first. Each point scores the
+    latest value of each parameter within the patient's NEWS2 rule window before it, with the
+    SpO2 scale and home oxygen of the patient's parameters now. Empty for a patient no NEWS2 rule
+    applies to."""
+    return await news2_series.news2_series(conn, caller, patient_id, parse_instant("since", since))
 
 
 @get("/patients/{patient_id:uuid}/rules", opt=PATIENT)
@@ -112,10 +146,12 @@ router = Router(
     tags=["alerts"],
     route_handlers=[
         list_alerts,
+        list_alert_events,
         unit_overview,
         acknowledge_alert,
         resolve_alert,
         list_patient_alerts,
+        early_warning_scores,
         list_rules,
         set_rule,
         rule_history,

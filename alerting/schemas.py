@@ -64,6 +64,44 @@ class AlertList(msgspec.Struct):
     next_cursor: str | None
 
 
+AlertEventKind = Literal["raise", "update", "acknowledge", "resolve", "escalate"]
+
+
+class AlertEvent(msgspec.Struct):
+    """One thing that happened to an alert: raised, updated by a new breach, acknowledged,
+    resolved, or escalated because nobody acknowledged it. `actor_id`/`actor_name` are the
+    clinician who did it, null when Heima did (a breach, an escalation, missing data that arrived).
+    The fields after `note` are filled for the kinds they belong to and null otherwise."""
+
+    id: int
+    at: datetime
+    kind: AlertEventKind
+    actor_id: UUID | None
+    actor_name: str | None
+    # The alert's severity after the event.
+    severity: Severity
+    # A resolution's note.
+    note: str | None
+    # raise, update: the rule whose finding it was, the evidence (measurement, form response and
+    # contact request ids) and whether the data arrived late; an update that raised the severity
+    # names the severity before.
+    rule: str | None
+    observation_ids: list[UUID]
+    late: bool | None
+    severity_before: Severity | None
+    # escalate: the step (1, 2, …), who it widened to ("unit", "unit and physicians") and how many
+    # clinicians were notified.
+    escalation_step: int | None
+    escalated_to: str | None
+    recipients: int | None
+
+
+class AlertEventList(msgspec.Struct):
+    items: list[AlertEvent]
+    # Pass as `after` for the next page; null on the last page.
+    next_after: int | None
+
+
 class ResolveRequest(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, Meta(min_length=1, max_length=2000)]
 
@@ -218,3 +256,36 @@ class UnitOverview(msgspec.Struct):
     unit_id: UUID
     at: datetime
     patients: list[OverviewPatient]
+
+
+News2Risk = Literal["none", "low", "low-medium", "medium", "high"]
+
+
+class News2Point(msgspec.Struct):
+    """NEWS2 as the rules score it at `at` (an instant an input was measured): the latest value of
+    each parameter within the window before it. A home set is often partial: `missing` names the
+    parameters not measured, and a partial total can only be lower than the full one."""
+
+    at: datetime
+    total: int
+    highest_single: int
+    # RCP clinical risk: 0 none; 1-4 low; a single 3 low-medium; 5-6 medium; 7+ high.
+    risk: News2Risk
+    # Score per parameter measured: respiratory_rate, spo2, air_or_oxygen, systolic, heart_rate,
+    # consciousness, temperature.
+    scores: dict[str, int]
+    missing: list[str]
+    # The SpO2 reading did not say: scored as air, or by the patient's home oxygen parameter.
+    oxygen_assumed_air: bool
+    oxygen_from_parameters: bool
+
+
+class News2Series(msgspec.Struct):
+    """Oldest first. `rule` is the NEWS2 rule whose window (`window_minutes`) and confusion answer
+    were used, with the SpO2 `scale` of the patient's parameters now; all null, and no items, for
+    a patient no NEWS2 rule applies to."""
+
+    items: list[News2Point]
+    rule: str | None
+    window_minutes: float | None
+    scale: Literal[1, 2] | None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -17,7 +17,16 @@ import msgspec
 
 from alerting import live
 from alerting.notify import family
-from alerting.schemas import Alert, AlertList, AlertStatus, LocalText, PatientAlert, PatientAlertList
+from alerting.schemas import (
+    Alert,
+    AlertEvent,
+    AlertEventList,
+    AlertList,
+    AlertStatus,
+    LocalText,
+    PatientAlert,
+    PatientAlertList,
+)
 from backend.access.service import (
     CLINICIAN_ONLY,
     NOT_FOUND_DETAIL,
@@ -98,11 +107,13 @@ async def list_alerts(
     return AlertList(items=items, next_cursor=next_cursor)
 
 
-async def _authorized_alert(conn: asyncpg.Connection, caller: Caller, alert_id: UUID) -> UUID:
+async def _authorized_alert(
+    conn: asyncpg.Connection, caller: Caller, alert_id: UUID, action: Literal["read", "write"] = "write"
+) -> UUID:
     patient_id = await conn.fetchval(queries.select_alert_patient, alert_id)
     if patient_id is None:
         raise ProblemError(404, NOT_FOUND_DETAIL)
-    await authorize_patient(conn, caller, patient_id, resource=RESOURCE, action="write", roles=CLINICIAN_ONLY)
+    await authorize_patient(conn, caller, patient_id, resource=RESOURCE, action=action, roles=CLINICIAN_ONLY)
     return patient_id
 
 
@@ -130,6 +141,35 @@ async def resolve_alert(conn: asyncpg.Connection, caller: Caller, alert_id: UUID
     if await conn.fetchval(queries.resolve_alert, alert_id, caller.id, caller.now, note.strip()) is not None:
         await live.announce(conn, [alert_id])  # on commit, to the dashboards' live streams
     return await _read(conn, alert_id)
+
+
+async def list_alert_events(
+    conn: asyncpg.Connection, caller: Caller, alert_id: UUID, after: int, limit: int
+) -> AlertEventList:
+    """Who did what when, oldest first. An alert of a patient the caller may not see answers like
+    one that does not exist."""
+    await _authorized_alert(conn, caller, alert_id, action="read")
+    rows = await conn.fetch(queries.select_alert_events, alert_id, after, limit)
+    items = [
+        AlertEvent(
+            id=row["id"],
+            at=row["at"],
+            kind=row["kind"],
+            actor_id=row["actor_id"],
+            actor_name=row["actor_name"],
+            severity=row["severity"],
+            note=row["note"],
+            rule=row["rule"],
+            observation_ids=[UUID(value) for value in row["observation_ids"]],
+            late=row["late"],
+            severity_before=row["severity_before"],
+            escalation_step=row["escalation_step"],
+            escalated_to=row["escalated_to"],
+            recipients=row["recipients"],
+        )
+        for row in rows
+    ]
+    return AlertEventList(items=items, next_after=rows[-1]["id"] if len(rows) == limit else None)
 
 
 CONTACT_HANDLED_NOTE = "Contact request handled."

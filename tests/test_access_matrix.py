@@ -404,11 +404,17 @@ CASES = [
     # Which pushes a family's phones get: patients and guardians.
     Case("GET", f"{API}/me/notification-settings", family(200)),
     Case("PUT", f"{API}/me/notification-settings", family(200), body=lambda w, a, t: {"handled": True}),
+    # An alert's history: the same rule as acting on it.
+    Case("GET", f"{API}/alerts/{{alert_id:uuid}}/events", alert_of_twin_a(200)),
     Case("POST", f"{API}/alerts/{{alert_id:uuid}}/acknowledge", alert_of_twin_a(200)),
     Case(
         "POST", f"{API}/alerts/{{alert_id:uuid}}/resolve", alert_of_twin_a(200), body=lambda w, a, t: {"note": "Ringt"}
     ),
     Case("GET", f"{API}/patients/{{patient_id:uuid}}/alerts", patient_data(200), patient_route=True),
+    # The NEWS2 series the rules compute: for the patient's clinicians.
+    Case(
+        "GET", f"{API}/patients/{{patient_id:uuid}}/news2", patient_data(200, clinicians_only=True), patient_route=True
+    ),
     Case(
         "GET", f"{API}/patients/{{patient_id:uuid}}/rules", patient_data(200, clinicians_only=True), patient_route=True
     ),

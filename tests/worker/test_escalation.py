@@ -8,7 +8,7 @@ import asyncio
 import uuid
 
 from tests.alerts.support import acknowledge
-from tests.helpers import make_clinician
+from tests.helpers import API, expect, make_clinician
 from tests.worker.support import (
     deliveries,
     events,
@@ -142,3 +142,18 @@ async def test_two_workers_take_each_step_once(wclient, hospital, stand_in, make
     assert sorted(len(done) for done in both) == [0, 1]
     assert by_step(await deliveries(wdb, alert_id))[1] == ids(ward.nurses)
     assert [e["kind"] for e in await events(wdb, alert_id)] == ["raise", "escalate"]
+
+
+async def test_an_escalation_is_in_the_alerts_history(wclient, hospital, stand_in, make_worker, wclock):
+    ward, *_ = await staffed_ward(wclient, hospital, stand_in)
+    alert_id = await fever(wclient, ward)
+    worker = await make_worker(escalation_after_seconds=60)  # within the nurse's sign-in
+    await worker.run_once()
+    wclock.advance(seconds=60)
+    await worker.run_once()
+    response = await wclient.get(f"{API}/alerts/{alert_id}/events", headers=ward.nurses[0].headers)
+    items = (await expect(response, 200))["items"]
+    assert [e["kind"] for e in items] == ["raise", "escalate"]
+    escalation = items[1]
+    assert (escalation["actor_id"], escalation["escalation_step"], escalation["escalated_to"]) == (None, 1, "unit")
+    assert escalation["recipients"] == 2

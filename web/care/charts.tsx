@@ -124,7 +124,9 @@ export function LineChart({
         })}
       </svg>
       <figcaption>
-        {title} ({unit}){series.length > 1 && ` – ${series.map((s) => s.label).join(", ")}`}
+        {title}
+        {unit && ` (${unit})`}
+        {series.length > 1 && ` – ${series.map((s) => s.label).join(", ")}`}
       </figcaption>
     </figure>
   );

@@ -6,6 +6,7 @@ import { useMemo, useState } from "preact/hooks";
 import type { Schemas } from "../shared/api";
 import { local } from "../shared/i18n";
 import { ChartBlock, type DayBar, DayBars, LineChart, type Series, type Threshold } from "./charts";
+import { FamilyAccess } from "./family-access";
 import { QrCode } from "./qr";
 import {
   type Alert,
@@ -20,6 +21,7 @@ import {
   useLoad,
   useT,
 } from "./state";
+import { texts } from "./texts";
 import { AlertItem, useMyUnits } from "./worklist";
 
 type Patient = Schemas["Patient"];
@@ -168,7 +170,7 @@ export function PatientPage({ patientId, tab }: { patientId: string; tab: string
         {current === "alerts" && <PatientAlerts patientId={p.id} />}
         {current === "contacts" && <ContactRequests patientId={p.id} />}
         {current === "rules" && <Rules patientId={p.id} />}
-        {current === "people" && <People patient={p} />}
+        {current === "people" && <People patient={p} onChange={patient.reload} />}
         {current === "access" && <AccessLog patientId={p.id} />}
       </div>
     </article>
@@ -355,8 +357,13 @@ function Enrolments({
 
 // -- charts ---------------------------------------------------------------------------------------
 
+/** The charts' period: the last two weeks. */
+function chartSince(): string {
+  return new Date(Date.now() - 14 * 86_400_000).toISOString();
+}
+
 async function recentMeasurements(patientId: string): Promise<Measurement[]> {
-  const since = new Date(Date.now() - 14 * 86_400_000).toISOString();
+  const since = chartSince();
   const items: Measurement[] = [];
   let cursor: string | undefined;
   do {
@@ -406,11 +413,15 @@ const SIMPLE_TYPES = ["body_temperature", "spo2", "heart_rate", "respiratory_rat
 function Charts({ patient, programmes }: { patient: Patient; programmes: Programme[] }) {
   const { t, lang } = useT();
   const data = useLoad(async () => {
-    const [measurements, rules] = await Promise.all([
+    const [measurements, rules, news2] = await Promise.all([
       recentMeasurements(patient.id),
       api.GET("/api/v1/patients/{patient_id}/rules", { params: { path: { patient_id: patient.id } } }),
+      // NEWS2 is not stored: the server scores the readings with the rules' own code.
+      api.GET("/api/v1/patients/{patient_id}/news2", {
+        params: { path: { patient_id: patient.id }, query: { since: chartSince() } },
+      }),
     ]);
-    return { measurements, rules: ok(rules).items };
+    return { measurements, rules: ok(rules).items, news2: ok(news2).items };
   }, [patient.id]);
   const [asTable, setAsTable] = useState(false);
   const typeNames = useMemo(() => {
@@ -422,7 +433,7 @@ function Charts({ patient, programmes }: { patient: Patient; programmes: Program
   }, [programmes, lang]);
   if (data.error) return <p class="error">{data.error.message}</p>;
   if (!data.data) return <p>{t("loading")}</p>;
-  const { measurements, rules } = data.data;
+  const { measurements, rules, news2 } = data.data;
   const tz = patient.time_zone;
   const byType = new Map<string, Measurement[]>();
   for (const m of measurements) byType.set(m.type, [...(byType.get(m.type) ?? []), m]);
@@ -476,7 +487,10 @@ function Charts({ patient, programmes }: { patient: Patient; programmes: Program
       </button>
       {measurements.length === 0 && <p>{t("noData")}</p>}
       {asTable ? (
-        <MeasurementTable measurements={measurements} names={typeNames} timeZone={tz} />
+        <>
+          <MeasurementTable measurements={measurements} names={typeNames} timeZone={tz} />
+          {news2.length > 0 && <News2Table points={news2} timeZone={tz} />}
+        </>
       ) : (
         <div class="charts">
           {weights.length > 0 && (
@@ -527,6 +541,19 @@ function Charts({ patient, programmes }: { patient: Patient; programmes: Program
               />
             </ChartBlock>
           ))}
+          {news2.length > 0 && (
+            <ChartBlock heading={t("news2")}>
+              <LineChart
+                title={t("news2")}
+                unit=""
+                series={[
+                  { label: "news2", points: news2.map((p) => ({ at: new Date(p.at), value: p.total })) },
+                ]}
+                thresholds={thresholdsFor(rules, "news2")}
+                timeZone={tz}
+              />
+            </ChartBlock>
+          )}
           {bp.length > 0 && (
             <ChartBlock heading={typeNames.get("blood_pressure") ?? "blood_pressure"}>
               <LineChart
@@ -592,6 +619,38 @@ function MeasurementTable({
             </tr>
           );
         })}
+      </tbody>
+    </table>
+  );
+}
+
+function News2Table({ points, timeZone }: { points: Schemas["News2Point"][]; timeZone: string }) {
+  const { t, lang } = useT();
+  // The server names the NEWS2 parameters; a name this version does not know is shown as is.
+  const parameterName = (name: string) => {
+    const key = `news2_${name}`;
+    return key in texts ? t(key as keyof typeof texts) : name;
+  };
+  return (
+    <table class="grid news2">
+      <caption>{t("news2")}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{t("measuredAt")}</th>
+          <th scope="col">{t("news2Total")}</th>
+          <th scope="col">{t("news2Risk")}</th>
+          <th scope="col">{t("news2Missing")}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {points.map((p) => (
+          <tr key={p.at}>
+            <td>{formatTime(p.at, lang, timeZone)}</td>
+            <td>{p.total}</td>
+            <td>{t(`risk_${p.risk}`)}</td>
+            <td>{p.missing.map(parameterName).join(", ") || "–"}</td>
+          </tr>
+        ))}
       </tbody>
     </table>
   );
@@ -863,7 +922,13 @@ function RuleItem({ rule, patientId, onSaved }: { rule: Rule; patientId: string;
   );
 }
 
-function People({ patient }: { patient: Patient }) {
+/** What the QR code holds: the family app's activation screen with the code filled in. The code
+ * rides in the fragment, which a browser never sends to a server, so no log sees it. */
+function activationLink(code: string): string {
+  return new URL(`/app/#/activate?code=${encodeURIComponent(code)}`, location.origin).href;
+}
+
+function People({ patient, onChange }: { patient: Patient; onChange: () => void }) {
   const { t, lang } = useT();
   const [role, setRole] = useState<"guardian" | "patient">("guardian");
   const [name, setName] = useState("");
@@ -892,13 +957,7 @@ function People({ patient }: { patient: Patient }) {
   };
   return (
     <div>
-      <h2>{t("guardians")}</h2>
-      <ul class="plain">
-        {patient.guardians.length === 0 && <li>{t("none")}</li>}
-        {patient.guardians.map((g) => (
-          <li key={g.id}>{g.display_name}</li>
-        ))}
-      </ul>
+      <FamilyAccess patient={patient} onChange={onChange} />
       <h2>{t("newCode")}</h2>
       <form onSubmit={issue}>
         <label>
@@ -920,7 +979,6 @@ function People({ patient }: { patient: Patient }) {
             onInput={(e) => setName((e.target as HTMLInputElement).value)}
           />
         </label>
-        {role === "guardian" && patient.guardians.length === 0 && null}
         {role === "guardian" && (
           <label>
             {t("guardians")}
@@ -942,7 +1000,8 @@ function People({ patient }: { patient: Patient }) {
           <p>
             {t("activationCode")}: <strong class="activation-code">{code.code}</strong>
           </p>
-          <QrCode text={code.code} label={t("qrLabel", { code: code.code })} />
+          <QrCode text={activationLink(code.code)} label={t("qrLabel", { code: code.code })} />
+          <p class="meta">{t("qrHelp")}</p>
           <p class="meta">{t("codeExpires", { when: formatTime(code.expires_at, lang) })}</p>
         </div>
       )}

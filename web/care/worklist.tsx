@@ -1,6 +1,8 @@
 // The worklist: unresolved alerts of the nurse's units, most urgent first, updated live. And the
 // wall display: the same list large and read-only, with patients shown by initials only.
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { memo } from "preact/compat";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { AlertHistory } from "./alert-history";
 import { connectLive, type LiveAlertEvent } from "./live";
 import {
   type Alert,
@@ -18,20 +20,6 @@ import {
 
 type Status = "unresolved" | "open" | "acknowledged" | "resolved";
 type SeverityFilter = "" | "high" | "medium" | "low";
-
-/** Clinicians' names by id, for "acknowledged by …" (GET /colleagues, once per page load). */
-let names: Promise<Map<string, string>> | null = null;
-export function useNames(): Map<string, string> {
-  const [map, setMap] = useState<Map<string, string>>(new Map());
-  useEffect(() => {
-    names ??= api
-      .GET("/api/v1/colleagues")
-      .then((r) => new Map((r.data?.items ?? []).map((c) => [c.id, c.display_name])))
-      .catch(() => new Map());
-    void names.then(setMap);
-  }, []);
-  return map;
-}
 
 function sortAlerts(alerts: Alert[]): Alert[] {
   return [...alerts].sort(
@@ -142,14 +130,20 @@ export function Worklist({ focus }: { focus?: string }) {
     () => (alerts ?? []).filter((a) => !severity || a.severity === severity),
     [alerts, severity],
   );
-  const replace = (updated: Alert) =>
-    setAlerts((list) => {
-      if (!list) return list;
-      const keep = status === "unresolved" ? updated.status !== "resolved" : updated.status === status;
-      return sortAlerts(
-        keep ? list.map((a) => (a.id === updated.id ? updated : a)) : list.filter((a) => a.id !== updated.id),
-      );
-    });
+  // Stable, so that a change of one alert re-renders its row only (rows are memoised).
+  const replace = useCallback(
+    (updated: Alert) =>
+      setAlerts((list) => {
+        if (!list) return list;
+        const keep = status === "unresolved" ? updated.status !== "resolved" : updated.status === status;
+        return sortAlerts(
+          keep
+            ? list.map((a) => (a.id === updated.id ? updated : a))
+            : list.filter((a) => a.id !== updated.id),
+        );
+      }),
+    [status, setAlerts],
+  );
 
   useEffect(() => {
     const open = (alerts ?? []).filter((a) => a.status === "open").length;
@@ -217,7 +211,7 @@ export function Worklist({ focus }: { focus?: string }) {
       ) : (
         <ul class="alerts" aria-label={t("alertCount", { n: shown.length })}>
           {shown.map((alert) => (
-            <AlertItem
+            <WorklistRow
               key={alert.id}
               alert={alert}
               onChange={replace}
@@ -249,7 +243,6 @@ export function AlertItem({
   showPatient?: boolean;
 }) {
   const { t, lang } = useT();
-  const who = useNames();
   const [open, setOpen] = useState(expanded);
   const [resolving, setResolving] = useState(false);
   const [note, setNote] = useState("");
@@ -375,39 +368,15 @@ export function AlertItem({
           </dd>
         </dl>
         <h3>{t("history")}</h3>
-        <ol class="history">
-          <li>
-            {t("raised")} {formatTime(alert.raised_at, lang)}
-          </li>
-          {alert.occurrences > 1 && (
-            <li>
-              {t("lastSeen")} {formatTime(alert.last_seen_at, lang)}
-            </li>
-          )}
-          {alert.acknowledged_at && (
-            <li>
-              {t("acknowledgedBy", {
-                who: who.get(alert.acknowledged_by ?? "") ?? "–",
-                when: formatTime(alert.acknowledged_at, lang),
-              })}
-            </li>
-          )}
-          {alert.resolved_at && (
-            <li>
-              {alert.resolved_by
-                ? t("resolvedBy", {
-                    who: who.get(alert.resolved_by) ?? "–",
-                    when: formatTime(alert.resolved_at, lang),
-                    note: alert.resolution_note ?? "",
-                  })
-                : t("resolvedByHeima", { when: formatTime(alert.resolved_at, lang) })}
-            </li>
-          )}
-        </ol>
+        {open && <AlertHistory alert={alert} />}
       </div>
     </li>
   );
 }
+
+/** A worklist row: re-rendered only when its alert (or focus) changes, so a live event or an
+ * acknowledgement on a list of hundreds redraws one row, not all of them. */
+const WorklistRow = memo(AlertItem);
 
 /** The unit's wall screen: large, read-only, initials only (no names, no values, no actions). */
 export function WallDisplay({ unitId }: { unitId: string }) {

@@ -93,6 +93,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts/{alert_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListAlertEvents
+         * @description Who did what when: the alert's history, oldest first. Raised and each new breach (with the
+         *     evidence and whether it arrived late), acknowledged and resolved (by whom, with the note),
+         *     escalations (to whom). For clinicians of the patient's units; an alert of any other patient
+         *     answers 404, exactly like one that does not exist. Pages with `after` (`next_after`).
+         */
+        get: operations["listAlertEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alerts/{alert_id}/resolve": {
         parameters: {
             query?: never;
@@ -835,6 +858,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/patients/{patient_id}/news2": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * EarlyWarningScores
+         * @description Clinicians: the patient's NEWS2 scores as the rules compute them (NEWS2 is scored when data
+         *     arrives and never stored), one point per instant a NEWS2 parameter was measured, from `since`
+         *     (RFC 3339; default two weeks back, at most 31 days) to now, oldest first. Each point scores the
+         *     latest value of each parameter within the patient's NEWS2 rule window before it, with the
+         *     SpO2 scale and home oxygen of the patient's parameters now. Empty for a patient no NEWS2 rule
+         *     applies to.
+         */
+        get: operations["earlyWarningScores"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patients/{patient_id}/rules": {
         parameters: {
             query?: never;
@@ -1326,6 +1374,32 @@ export interface components {
             low: number;
             medium: number;
         };
+        /** AlertEvent */
+        AlertEvent: {
+            actor_id: string | null;
+            actor_name: string | null;
+            /** Format: date-time */
+            at: string;
+            escalated_to: string | null;
+            escalation_step: number | null;
+            id: number;
+            /** @enum {string} */
+            kind: "raise" | "update" | "acknowledge" | "resolve" | "escalate";
+            late: boolean | null;
+            note: string | null;
+            observation_ids: string[];
+            recipients: number | null;
+            rule: string | null;
+            /** @enum {string} */
+            severity: "low" | "medium" | "high";
+            /** @enum {null|string} */
+            severity_before: "low" | "medium" | "high" | null;
+        };
+        /** AlertEventList */
+        AlertEventList: {
+            items: components["schemas"]["AlertEvent"][];
+            next_after: number | null;
+        };
         /** AlertFigures */
         AlertFigures: {
             acknowledge_median_minutes: number | null;
@@ -1815,6 +1889,29 @@ export interface components {
         /** MyUnitList */
         MyUnitList: {
             items: components["schemas"]["MyUnit"][];
+        };
+        /** News2Point */
+        News2Point: {
+            /** Format: date-time */
+            at: string;
+            highest_single: number;
+            missing: string[];
+            oxygen_assumed_air: boolean;
+            oxygen_from_parameters: boolean;
+            /** @enum {string} */
+            risk: "none" | "low" | "low-medium" | "medium" | "high";
+            scores: {
+                [key: string]: number;
+            };
+            total: number;
+        };
+        /** News2Series */
+        News2Series: {
+            items: components["schemas"]["News2Point"][];
+            rule: string | null;
+            /** @enum {integer|null} */
+            scale: 1 | 2 | null;
+            window_minutes: number | null;
         };
         /** NotificationPolicyChange */
         NotificationPolicyChange: {
@@ -2723,6 +2820,96 @@ export interface operations {
             };
             /** @description Not found, or not yours: the two answer alike. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAlertEvents: {
+        parameters: {
+            query?: {
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertEventList"];
+                };
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5939,6 +6126,95 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UploadResult"];
+                };
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    earlyWarningScores: {
+        parameters: {
+            query?: {
+                since?: string | null;
+            };
+            header?: never;
+            path: {
+                patient_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["News2Series"];
                 };
             };
             /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */

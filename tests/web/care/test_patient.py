@@ -3,16 +3,20 @@ values, an override with its reason visible in the rules, and an activation code
 
 from __future__ import annotations
 
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from tests.alerts.support import temperature, upload
-from tests.helpers import API, expect
+from tests.helpers import API, expect, make_patient, unique
 from tests.measurements.support import item
 from tests.web.care.conftest import sign_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+WEB = Path(__file__).resolve().parents[3] / "web"
 
 
 async def test_charts_render_with_data_and_thresholds(care, ward, client, session_clock):
@@ -59,6 +63,41 @@ async def test_charts_render_with_data_and_thresholds(care, ward, client, sessio
     assert await table.locator("tbody tr").count() == 5 + 6 + 2
 
 
+async def test_the_news2_the_rules_compute_is_charted_with_its_thresholds(care, ward, client, session_clock):
+    now = session_clock.now
+    copd = await make_patient(client, ward.nurse, ward.unit_id, "copd", {"spo2_scale": 1}, unique("Kari Kols"))
+
+    def at(hours: float) -> dict[str, str]:
+        return {"measured_at": (now - timedelta(hours=hours)).isoformat()}
+
+    # NEWS2 5 (RR 22 → 2, SpO2 93 → 2, pulse 95 → 1), then 3 (RR 25 alone) two hours later.
+    await upload(
+        client,
+        ward.nurse,
+        copd,
+        item("respiratory_rate", 22, "/min", **at(3)),
+        item("spo2", 93, "%", **at(3)),
+        item("heart_rate", 95, "/min", **at(3)),
+    )
+    await upload(client, ward.nurse, copd, item("respiratory_rate", 25, "/min", **at(1)))
+    scores = await expect(await client.get(f"{API}/patients/{copd}/news2", headers=ward.nurse.headers), 200)
+    assert [p["total"] for p in scores["items"]] == [5, 3]
+
+    await sign_in(care, ward.nurse.name)
+    await care.goto(f"/care/patients/{copd}")
+    news2 = care.locator("figure.chart", has=care.locator("[data-series='news2']"))
+    await news2.wait_for()
+    assert await news2.locator("circle").count() == 2
+    # The programme's NEWS2 bands (1, 5 and 7 or more) drawn as dashed lines.
+    drawn = await news2.locator("[data-threshold]").evaluate_all("els => els.map(e => Number(e.dataset.threshold))")
+    assert {1, 5, 7} <= set(drawn)
+    await care.get_by_role("button", name="Tabell").click()
+    table = care.locator("table.news2")
+    await table.wait_for()
+    rows = await table.locator("tbody tr").evaluate_all("rows => rows.map(r => r.innerText)")
+    assert [row.split("\t")[1:3] for row in rows] == [["5", "Middels"], ["3", "Lav–middels"]]
+
+
 async def test_an_override_with_its_reason_shows_in_the_rules_and_the_explanation(care, ward, client):
     await sign_in(care, ward.nurse.name)
     await care.goto(f"/care/patients/{ward.other_infant}?tab=rules")
@@ -83,7 +122,23 @@ async def test_an_override_with_its_reason_shows_in_the_rules_and_the_explanatio
     assert "Lavere terskel etter infeksjon forrige uke" in explanation
 
 
-async def test_an_activation_code_is_shown_as_text_and_qr_and_works(care, ward, client):
+def qr_modules(text: str) -> list[str]:
+    """The modules of `text` as a QR code, from the encoder the app ships (web/node_modules/uqr),
+    with the app's options: what the page draws must be exactly this."""
+    script = (
+        "import { encode } from 'uqr';"
+        "const qr = encode(process.argv[1], { ecc: 'M', border: 4 });"
+        "console.log(qr.data.map((row) => row.map((dark) => (dark ? '1' : '0')).join('')).join('/'));"
+    )
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", script, text], cwd=WEB, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip().split("/")
+
+
+async def test_an_activation_code_issued_in_the_care_app_is_redeemed_in_the_family_app(
+    care, page, ward, client, web_server
+):
     await sign_in(care, ward.nurse.name)
     await care.goto(f"/care/patients/{ward.infant}?tab=people")
     await care.get_by_label("Navn").fill("Mor Nordmann")
@@ -91,10 +146,22 @@ async def test_an_activation_code_is_shown_as_text_and_qr_and_works(care, ward, 
     code = await care.locator(".activation-code").inner_text()
     qr = care.get_by_role("img", name=f"QR-kode for aktiveringskoden {code}")
     await qr.wait_for()
-    modules = (await qr.get_attribute("data-modules")).split("/")
-    assert len(modules) == len(modules[0]) >= 21 + 8  # version 1 or more, with its quiet zone
-    # The code is real: a phone redeems it.
-    activated = await client.post(f"{API}/auth/activate", json={"code": code, "device_name": "mors telefon"})
-    tokens = await expect(activated, 200)
-    me = await expect(await client.get(f"{API}/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}), 200)
-    assert me["role"] == "guardian" and ward.infant in me["patient_ids"]
+    # The QR code holds the family app's activation screen with the code in the fragment.
+    link = f"{web_server}/app/#/activate?code={code}"
+    assert (await qr.get_attribute("data-modules")).split("/") == qr_modules(link)
+
+    # The mother's phone opens what it scanned: the code is filled in; she names the phone.
+    await page.goto(link)
+    assert await page.get_by_label("Aktiveringskode").input_value() == code
+    await page.get_by_label("Navn på enheten").fill("Mors telefon")
+    await page.get_by_role("button", name="Aktiver").click()
+    await page.get_by_test_id("for-whom").wait_for()
+    assert "Ada Nordmann" in await page.get_by_test_id("for-whom").inner_text()
+
+    # The care app sees her and her phone; the code cannot be used twice.
+    await care.reload()
+    await care.locator("tr", has_text="Mors telefon").wait_for()
+    [guardian] = await care.locator("[data-guardian-id] > span").first.all_inner_texts()
+    assert guardian == "Mor Nordmann"
+    again = await client.post(f"{API}/auth/activate", json={"code": code, "device_name": "en annen"})
+    assert again.status_code == 401

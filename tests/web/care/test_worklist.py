@@ -57,6 +57,12 @@ async def test_an_upload_appears_live_then_acknowledge_and_resolve(care, ward, c
 
     await row.get_by_role("button", name="Kvitter").click()
     await row.get_by_text("Kvittert", exact=False).first.wait_for()
+    # Who did what when (GET /alerts/{id}/events), read again as the alert changed.
+    history = details.locator("ol.history")
+    acknowledged = history.locator("[data-event-kind='acknowledge']")
+    await acknowledged.filter(has_text=f"Kvittert av {ward.nurse.name}").wait_for()
+    raised_event = await history.locator("[data-event-kind='raise']").inner_text()
+    assert "infant_fever" in raised_event and "1 registrering" in raised_event
     await row.get_by_role("button", name="Løs").click()
     await row.get_by_label("Notat (hva ble gjort)").fill("Ringte foreldrene, feber målt på nytt.")
     await row.get_by_role("button", name="Lagre").click()
