@@ -201,8 +201,27 @@ insert into alert_events (alert_id, at, kind, actor_id, severity, note)
 select r.id, $3, 'resolve', null, r.severity, r.resolution_note
 from resolved r
 
--- name: select_alert_patient
-select patient_id from alerts where id = $1
+-- name: select_alert_authorized
+-- Find and authorize in one statement, one row whether or not the alert exists (patient_id null
+-- then): a missing id and another unit's id take the same path to the same 404. The clinician $2
+-- (role $3, units $4) sees the alert while its patient is enrolled in one of the units at $5; the
+-- allowed access-log row is written in the same statement ($6 resource, $7 action, $8 request id,
+-- $9 session, $10 the client's request id).
+with target as (
+    select a.patient_id, clinician_sees_patient(a.patient_id, $4::uuid[], $5) as visible
+    from alerts a
+    where a.id = $1
+),
+logged as (
+    insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id,
+                            client_request_id, object_id)
+    select $5, $2, $3, t.patient_id, $6, $7, 'allowed', $8, $9, $10, $1
+    from target t
+    where t.visible
+)
+select t.patient_id, coalesce(t.visible, false) as visible
+from (select) as one
+left join target t on true
 
 -- name: acknowledge_alert
 -- Open → acknowledged; acknowledging stops every delivery not yet sent.

@@ -45,9 +45,10 @@ logged as (
 select visible from seen
 
 -- name: insert_access_log
+-- $4 the patient (null for an object id that names nothing), $11 the object asked for by id, if any.
 insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id,
-                        client_request_id)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                        client_request_id, object_id)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 
 -- name: insert_access_log_many
 insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id,

@@ -237,7 +237,14 @@ async def _visible(
     )
 
 
-def _log_entry(caller: Caller, patient_id: UUID, resource: str, action: Action, outcome: str) -> tuple[Any, ...]:
+def _log_entry(
+    caller: Caller,
+    patient_id: UUID | None,
+    resource: str,
+    action: Action,
+    outcome: str,
+    object_id: UUID | None = None,
+) -> tuple[Any, ...]:
     principal = caller.principal
     return (
         caller.now,
@@ -250,6 +257,7 @@ def _log_entry(caller: Caller, patient_id: UUID, resource: str, action: Action, 
         caller.request_id,
         principal.session_id,
         caller.client_request_id,
+        object_id,
     )
 
 
@@ -273,6 +281,23 @@ def denied_patient_access(
     """The error to raise for a denied access to something of the patient's: the request answers
     `status`, and the denial is logged after the rollback (one access-log row)."""
     return _DeniedPatientAccess(status, detail, _log_entry(caller, patient_id, resource, action, "denied"))
+
+
+def denied_object_access(
+    caller: Caller, object_id: UUID, patient_id: UUID | None, *, resource: str, action: Action
+) -> ProblemError:
+    """404 for an object named by id (an alert, a meeting) that the caller may not see or that does
+    not exist. Either way one denial row is written after the rollback (on the object's patient's
+    log when it has one), so another unit's id and a made-up one cost the same work: the object's
+    service finds and authorizes it in one statement that also runs for a missing id."""
+    return _DeniedPatientAccess(
+        404, NOT_FOUND_DETAIL, _log_entry(caller, patient_id, resource, action, "denied", object_id)
+    )
+
+
+def note_allowed_access(caller: Caller, patient_id: UUID, *, resource: str, action: Action) -> None:
+    """An allowed access whose row a domain's own statement wrote (found and authorized in one)."""
+    caller.trail.add((patient_id,), resource, action)
 
 
 async def log_patients_listed(
