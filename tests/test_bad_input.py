@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ from backend.identity.schemas import ActivateRequest, LinkRequest, LoginRequest,
 from backend.measurements.routes import UPLOAD_MAX_BYTES
 from backend.measurements.schemas import UploadRequest
 from backend.organisation.schemas import OrganisationCreate, UnitCreate, UserCreate
-from backend.patients.schemas import ActivationCodeCreate, EnrolmentCreate, PatientCreate
+from backend.patients.schemas import ActivationCodeCreate, EnrolmentCreate, PatientCreate, RecoveryCreate
 from tests.helpers import API, PASSWORD, World, http_scope
 from tests.push.support import browser_keys
 from video.echo import SDP_MAX_CHARS
@@ -61,6 +62,7 @@ TABLES = (
     "meeting_participants",
     "meeting_tickets",
     "push_subscriptions",
+    "recovery_codes",
 )
 
 
@@ -209,6 +211,18 @@ ROUTES: dict[tuple[str, str], BodyRoute] = {
         (
             WrongType("role unknown", {"role": "admin"}, "role"),
             WrongType("guardian_id number", {"guardian_id": 7}, "guardian_id"),
+        ),
+    ),
+    ("POST", f"{API}/patients/{{patient_id:uuid}}/recoveries"): BodyRoute(
+        RecoveryCreate,
+        "clin_u1",
+        lambda w: f"{API}/patients/{w.twin_a}/recoveries",
+        lambda w: {"user_id": w.guardian.id, "reason": "Mistet telefonen"},
+        (
+            WrongType("user_id number", {"user_id": 7}, "user_id"),
+            WrongType("user_id not of the family", {"user_id": str(uuid.uuid4())}, "user_id"),
+            WrongType("reason empty", {"reason": ""}, "reason"),
+            WrongType("reason NUL", {"reason": "a\u0000b"}, "reason"),
         ),
     ),
     ("POST", f"{API}/patients/{{patient_id:uuid}}/measurements"): BodyRoute(
