@@ -11,9 +11,12 @@ checks, both here so they cannot drift apart:
   now); `alerting.push` uses it as its HTTP session's resolver, so the addresses checked are the
   addresses connected to.
 
-The single exception is a loopback IP literal (127.0.0.1, ::1) that the allowlist names
-explicitly: it may use http and any port, because tests and demos run a stand-in push service
-that way. A loopback *name* ("localhost") gets no exception.
+The single exception is a loopback IP literal with its port (`127.0.0.1:8099`, `[::1]:8099`)
+that the allowlist names explicitly: exactly that host and port may use http (or https on that
+port), because tests and demos run a stand-in push service that way. The port is part of the
+entry so that allowing the stand-in does not open every other service on this host (an admin
+port, a metrics endpoint) to subscriptions. A loopback literal without a port is a configuration
+error, and a loopback *name* ("localhost") gets no exception.
 """
 
 from __future__ import annotations
@@ -88,39 +91,77 @@ def parse_ip(host: str) -> IPAddress | None:
         return None
 
 
+def _loopback_entry(entry: str) -> tuple[IPAddress, int] | None:
+    """`127.0.0.1:8099` or `[::1]:8099` as (address, port); None for an entry without a port.
+    A port is accepted on a loopback IP literal only (ValueError otherwise)."""
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        if not rest:
+            return None
+        if not rest.startswith(":"):
+            raise ValueError(f"{entry!r} is not [address]:port")
+        port_text = rest[1:]
+    elif entry.count(":") == 1:
+        host, _, port_text = entry.partition(":")
+    else:
+        return None  # a name, a suffix, an IPv4 literal or a bare IPv6 literal
+    address = parse_ip(host)
+    if address is None or not address.is_loopback:
+        raise ValueError(f"{entry!r}: a port may only be named with a loopback address (a stand-in push service)")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"{entry!r}: the port must be a number from 1 to 65535")
+    return address, int(port_text)
+
+
 @dataclass(frozen=True, slots=True)
 class Allowlist:
-    """Settings' `push_allowed_hosts`: exact host names, ".suffix" entries, and IP literals."""
+    """Settings' `push_allowed_hosts`: exact host names, ".suffix" entries, IP literals, and
+    loopback `address:port` pairs (the stand-in exception)."""
 
     names: frozenset[str]
     suffixes: tuple[str, ...]
     addresses: frozenset[IPAddress]
+    loopback: frozenset[tuple[IPAddress, int]]
 
     @classmethod
     def of(cls, hosts: Iterable[str]) -> Allowlist:
+        """ValueError for an entry that cannot mean what it says: a loopback literal without its
+        port (it would otherwise silently allow nothing), a port on anything but loopback."""
         names: set[str] = set()
         suffixes: list[str] = []
         addresses: set[IPAddress] = set()
-        for entry in hosts:
-            host = entry.strip().lower().removeprefix("[").removesuffix("]")
-            if not host:
+        loopback: set[tuple[IPAddress, int]] = set()
+        for raw in hosts:
+            entry = raw.strip().lower()
+            if not entry:
                 continue
+            if (pinned := _loopback_entry(entry)) is not None:
+                loopback.add(pinned)
+                continue
+            host = entry.removeprefix("[").removesuffix("]")
             if (address := parse_ip(host)) is not None:
+                if address.is_loopback:
+                    raise ValueError(f"{entry!r}: name the stand-in push service's port too ({_with_port(address)})")
                 addresses.add(address)
             elif host.startswith("."):
                 suffixes.append(host)
             else:
                 names.add(host)
-        return cls(frozenset(names), tuple(suffixes), frozenset(addresses))
+        return cls(frozenset(names), tuple(suffixes), frozenset(addresses), frozenset(loopback))
 
     def names_host(self, host: str) -> bool:
         if (address := parse_ip(host)) is not None:
             return address in self.addresses
         return host in self.names or any(host.endswith(suffix) for suffix in self.suffixes)
 
-    def is_loopback_exception(self, host: str) -> bool:
+    def is_loopback_exception(self, host: str, port: int | None) -> bool:
+        """Whether host:port is a loopback literal and port the allowlist pins for it."""
         address = parse_ip(host)
-        return address is not None and address.is_loopback and address in self.addresses
+        return address is not None and address.is_loopback and (address, port) in self.loopback
+
+
+def _with_port(address: IPAddress) -> str:
+    return f"[{address}]:PORT" if address.version == 6 else f"{address}:PORT"
 
 
 def _authority(endpoint: str) -> str:
@@ -153,8 +194,8 @@ def check_endpoint(endpoint: str, allowlist: Allowlist) -> URL:
         raise EndpointRefused("must not carry a user name or password")
     if url.fragment:
         raise EndpointRefused("must not have a fragment")
-    if allowlist.is_loopback_exception(host):
-        return url  # the stand-in push service of tests and demos: http and any port allowed
+    if allowlist.is_loopback_exception(host, url.port):
+        return url  # the stand-in push service of tests and demos, on the port the allowlist pins
     if url.scheme != "https":
         raise EndpointRefused("must be an https URL")
     if url.explicit_port not in (None, 443):
@@ -174,13 +215,13 @@ async def resolve(host: str, port: int) -> list[str]:
 
 
 async def vetted_addresses(host: str, port: int, allowlist: Allowlist) -> list[str]:
-    """The addresses to connect to, all public (or the allowlisted loopback literal).
+    """The addresses to connect to, all public (or the allowlisted loopback literal and port).
 
     Refuses when any address is not public, not only the first: with several records an attacker
     controls which one the connect attempt would try.
     """
     host = host.lower()
-    if allowlist.is_loopback_exception(host):
+    if allowlist.is_loopback_exception(host, port):
         return [host]
     if not allowlist.names_host(host):
         raise EndpointRefused(f"{host} is not a push service this server sends to")

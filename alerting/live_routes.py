@@ -146,6 +146,7 @@ async def _logged(pool: asyncpg.Pool, clock: Clock, caller: Caller, event: LiveA
                 RESOURCE,
                 caller.request_id,
                 principal.session_id,
+                caller.client_request_id,
             )
     except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
         log.exception("alerting.live.access_log_failed", extra={"alert_id": str(event.id)})

@@ -192,8 +192,27 @@ insert into alert_events (alert_id, at, kind, actor_id, severity, note)
 select r.id, $3, 'resolve', null, r.severity, r.resolution_note
 from resolved r
 
--- name: select_alert_patient
-select patient_id from alerts where id = $1
+-- name: select_alert_authorized
+-- Find and authorize in one statement, one row whether or not the alert exists (patient_id null
+-- then): a missing id and another unit's id take the same path to the same 404. The clinician $2
+-- (role $3, units $4) sees the alert while its patient is enrolled in one of the units at $5; the
+-- allowed access-log row is written in the same statement ($6 resource, $7 action, $8 request id,
+-- $9 session, $10 the client's request id).
+with target as (
+    select a.patient_id, clinician_sees_patient(a.patient_id, $4::uuid[], $5) as visible
+    from alerts a
+    where a.id = $1
+),
+logged as (
+    insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id,
+                            client_request_id, object_id)
+    select $5, $2, $3, t.patient_id, $6, $7, 'allowed', $8, $9, $10, $1
+    from target t
+    where t.visible
+)
+select t.patient_id, coalesce(t.visible, false) as visible
+from (select) as one
+left join target t on true
 
 -- name: acknowledge_alert
 -- Open → acknowledged; acknowledging stops every delivery not yet sent.
@@ -300,7 +319,7 @@ limit $8
 -- name: select_unit_overview
 -- The unit overview as one JSON document, and its access-log rows, in one round trip: every
 -- patient enrolled now ($2) in unit $1 (the caller $3 with role $4 and session $7 belongs to it; $5 the request
--- id), with the programmes followed now, the unresolved alerts (highest severity first, then
+-- id, $8 the client's), with the programmes followed now, the unresolved alerts (highest severity first, then
 -- oldest first), the current overrides of the missing-data rules $6 (staleness follows them) and
 -- the latest value of each measurement type of those programmes. The latest value is one probe of
 -- measurements_patient_type_time_idx per (patient, type): its cost does not grow with history.
@@ -310,8 +329,9 @@ with listed as (
     where e.unit_id = $1 and e.started_at <= $2 and (e.ended_at is null or e.ended_at > $2)
 ),
 logged as (
-    insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id)
-    select $2, $3, $4, l.patient_id, 'overview', 'read', 'allowed', $5, $7
+    insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id,
+                            client_request_id)
+    select $2, $3, $4, l.patient_id, 'overview', 'read', 'allowed', $5, $7, $8
     from listed l
 ),
 kinds as (
@@ -591,9 +611,11 @@ where s.id = any($1::uuid[]) and s.revoked_at is null and u.disabled_at is null
 -- name: insert_live_access_log
 -- The access-log row of one live event, written only while the stream's sign-in ($7) still holds:
 -- no row (and no event) once it was revoked or its account disabled. $1 at, $2 actor, $3 role,
--- $4 patient, $5 resource, $6 request id; the row names the session.
-insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id)
-select $1, $2, $3, $4, $5, 'read', 'allowed', $6, s.id
+-- $4 patient, $5 resource, $6 request id (the stream's), $8 the client's X-Request-ID; the row
+-- names the session.
+insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id,
+                        client_request_id)
+select $1, $2, $3, $4, $5, 'read', 'allowed', $6, s.id, $8
 from auth_sessions s join users u on u.id = s.user_id
 where s.id = $7 and s.revoked_at is null and u.disabled_at is null
 returning id

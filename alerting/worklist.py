@@ -29,15 +29,16 @@ from alerting.schemas import (
 )
 from backend.access.service import (
     CLINICIAN_ONLY,
-    NOT_FOUND_DETAIL,
     Caller,
     authorize_patient,
+    denied_object_access,
     log_patients_listed,
+    note_allowed_access,
     require_own_unit,
 )
 from backend.db import load_queries
 from backend.decoding import instant_problem
-from backend.errors import ProblemError, invalid
+from backend.errors import invalid
 
 queries = load_queries(__file__)
 
@@ -110,11 +111,26 @@ async def list_alerts(
 async def _authorized_alert(
     conn: asyncpg.Connection, caller: Caller, alert_id: UUID, action: Literal["read", "write"] = "write"
 ) -> UUID:
-    patient_id = await conn.fetchval(queries.select_alert_patient, alert_id)
-    if patient_id is None:
-        raise ProblemError(404, NOT_FOUND_DETAIL)
-    await authorize_patient(conn, caller, patient_id, resource=RESOURCE, action=action, roles=CLINICIAN_ONLY)
-    return patient_id
+    """The alert's patient, the access (`action`) logged; an alert the caller may not see and one that does not
+    exist are the same statement, the same denial row and the same 404 (routes are clinicians')."""
+    principal = caller.principal
+    row = await conn.fetchrow(
+        queries.select_alert_authorized,
+        alert_id,
+        principal.id,
+        principal.role,
+        list(principal.unit_ids),
+        caller.now,
+        RESOURCE,
+        action,
+        caller.request_id,
+        principal.session_id,
+        caller.client_request_id,
+    )
+    if not row["visible"]:
+        raise denied_object_access(caller, alert_id, row["patient_id"], resource=RESOURCE, action=action)
+    note_allowed_access(caller, row["patient_id"], resource=RESOURCE, action=action)
+    return row["patient_id"]
 
 
 async def _read(conn: asyncpg.Connection, alert_id: UUID) -> Alert:

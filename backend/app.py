@@ -23,7 +23,7 @@ from alerting.notify.routes import router as notification_router
 from alerting.routes import router as alerts_router
 from alerting.subscriptions.routes import router as push_router
 from backend import docs, health, webapps
-from backend.access.service import Access, authenticate, provide_caller
+from backend.access.service import Access, authenticate, provide_caller, record_failed_access
 from backend.bodies import BodyLimits
 from backend.clock import Clock, system_clock
 from backend.db import create_pool, provide_connection
@@ -133,6 +133,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
     app.state.settings = settings
     app.state.clock = clock
     app.state.authenticate = authenticate
+    app.state.record_failed_access = record_failed_access
     app.state.metrics = metrics
     # The echo test's peers live in this process, on the app's event loop.
     app.state.echo = EchoSessions.from_settings(settings)

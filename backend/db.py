@@ -7,6 +7,7 @@ against the migrated schema, so a renamed column fails CI rather than a request.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,8 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from backend.errors import BusyError, CommittedFailure, RecordedFailure
+
+log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -125,6 +128,10 @@ async def provide_connection(state: State, request: Request[Any, Any, Any]) -> A
     The caller is authenticated here, inside the same transaction, rather than in a dependency of
     its own: Litestar does not unwind an already-entered generator dependency when a later
     dependency raises, so a refused token would otherwise keep its connection checked out.
+
+    What must outlive a rollback is written after it, in a transaction of its own: the failure's
+    own trace (a denial, `RecordedFailure`) and the accesses the request was allowed before it
+    failed (`state.record_failed_access`), so the access log misses neither.
     """
     async with pooled_connection(state.db_pool, state.settings.db_pool_acquire_timeout_seconds) as conn:
         transaction = conn.transaction()
@@ -139,16 +146,28 @@ async def provide_connection(state: State, request: Request[Any, Any, Any]) -> A
             await transaction.rollback()
             async with conn.transaction():
                 await failure.record(conn)
+                await state.record_failed_access(request, conn)
             raise
-        except BaseException:
+        except BaseException as exc:
             # When the connection itself died (PostgreSQL restarted mid-request), the server has
             # already rolled back, and a rollback here would raise a second error that Litestar
             # wraps in an ExceptionGroup, turning the retryable 503 into a 500 (tests/faults).
             if not conn.is_closed():
                 await transaction.rollback()
+                if isinstance(exc, Exception):  # not a cancellation: nothing more may be awaited then
+                    await _record_failed_access(state, request, conn)
             raise
         else:
             await transaction.commit()
+
+
+async def _record_failed_access(state: State, request: Request[Any, Any, Any], conn: asyncpg.Connection) -> None:
+    """Best effort: the request's own error is what it answers, whatever happens here."""
+    try:
+        async with conn.transaction():
+            await state.record_failed_access(request, conn)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        log.exception("access_log.failed_rows_lost")
 
 
 def rows_to(model: type[Any], rows: list[asyncpg.Record]) -> list[Any]:

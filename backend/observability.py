@@ -45,7 +45,11 @@ from prometheus_client import (
     values,
 )
 
+# The server's own id for the request: what the logs and the access log name it by, so a client
+# cannot make its request look like another's. The X-Request-ID a client sent (a load balancer's,
+# a phone's) is kept beside it and echoed back.
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+client_request_id_var: ContextVar[str | None] = ContextVar("client_request_id", default=None)
 # The registry of the app or worker that runs the current request or round, for counters that code
 # far from the composition root adds to (alerting/failures.py); None outside them (scripts, tests
 # that call services directly), where nothing is counted.
@@ -67,6 +71,9 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
+        client_request_id = client_request_id_var.get()
+        if client_request_id:
+            entry["client_request_id"] = client_request_id
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = value
@@ -243,8 +250,11 @@ def observe_requests(metrics: Metrics) -> Any:
                 await app(scope, receive, send)
                 return
             incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-            request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else secrets.token_hex(8)
+            client_request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else None
+            request_id = secrets.token_hex(8)
             token = request_id_var.set(request_id)
+            client_token = client_request_id_var.set(client_request_id)
+            echoed = client_request_id or request_id
             metrics_token = current_metrics.set(metrics)
             status = 500
             started = time.perf_counter()
@@ -254,7 +264,7 @@ def observe_requests(metrics: Metrics) -> Any:
                 if message["type"] == "http.response.start":
                     status = message["status"]
                     headers = list(message.get("headers", []))
-                    headers.append((b"x-request-id", request_id.encode()))
+                    headers.append((b"x-request-id", echoed.encode()))
                     message = {**message, "headers": headers}
                 await send(message)
 
@@ -275,6 +285,7 @@ def observe_requests(metrics: Metrics) -> Any:
                     },
                 )
                 request_id_var.reset(token)
+                client_request_id_var.reset(client_token)
                 current_metrics.reset(metrics_token)
 
         return handle

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from alerting.endpoints import Allowlist
 from backend.proxies import parse_networks
 
 # The browser vendors' push services (docs/reliability.md, W1): a subscription naming any other
@@ -234,6 +235,10 @@ class Settings:
             parse_networks(self.trusted_proxies)
         except ValueError as exc:
             raise SettingsError(f"{_env('trusted_proxies')}: {exc}") from None
+        try:
+            Allowlist.of(self.push_allowed_hosts)
+        except ValueError as exc:
+            raise SettingsError(f"{_env('push_allowed_hosts')}: {exc}") from None
         if self.password_hash_queue < 0:
             raise SettingsError(f"{_env('password_hash_queue')} must be 0 or more")
         if self.db_pool_acquire_timeout_seconds < 1:

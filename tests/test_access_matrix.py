@@ -18,7 +18,18 @@ from litestar import Litestar, get
 from litestar.exceptions import ImproperlyConfiguredException, WebSocketDisconnect
 
 from backend.app import check_access_declared, routes_and_handlers
-from tests.helpers import API, INFANT, Actor, World, activate, activation_code, build_world, expect, me
+from tests.helpers import (
+    API,
+    INFANT,
+    Actor,
+    World,
+    activate,
+    activation_code,
+    build_world,
+    expect,
+    make_clinician,
+    me,
+)
 from tests.push.support import browser_keys
 
 MISSING = "missing"  # a patient id that does not exist
@@ -295,6 +306,28 @@ CASES = [
         patient_data(204, clinicians_only=True),
         patient_route=True,
     ),
+    # Recovery of a lost last phone: a clinician of the patient issues a code for the family's
+    # account, and a second one confirms (each target has a recovery issued by a second clinician
+    # of its unit, made in matrix_world, for the world's clinician to confirm).
+    Case(
+        "POST",
+        f"{API}/patients/{{patient_id:uuid}}/recoveries",
+        patient_data(201, clinicians_only=True),
+        body=lambda w, a, t: {"user_id": family_account(w, t), "reason": "Mistet telefonen; kjent legitimasjon"},
+        patient_route=True,
+    ),
+    Case(
+        "GET",
+        f"{API}/patients/{{patient_id:uuid}}/recoveries",
+        patient_data(200, clinicians_only=True),
+        patient_route=True,
+    ),
+    Case(
+        "POST",
+        f"{API}/patients/{{patient_id:uuid}}/recoveries/{{recovery_id:uuid}}/confirm",
+        patient_data(200, clinicians_only=True),
+        patient_route=True,
+    ),
     Case("GET", f"{API}/patients/{{patient_id:uuid}}/measurements", patient_data(200), patient_route=True),
     Case("GET", f"{API}/patients/{{patient_id:uuid}}/fhir", patient_data(200), patient_route=True),
     Case(
@@ -518,12 +551,23 @@ async def matrix_world(client, database_url, settings) -> World:
         code = await activation_code(client, clinician, patient_id, "guardian")
         extra_guardian = Actor("extra", "guardian", (await activate(client, code))["access_token"])
         world.extra[f"guardian:{patient_id}"] = (await me(client, extra_guardian))["id"]
+        # A recovery issued by a second clinician of the unit, for the world's clinician to confirm.
+        unit = world.unit_u2 if patient_id == world.p2 else world.unit_u1
+        second = await make_clinician(client, world.admin.headers, [unit])
+        body = {"user_id": family_account(world, patient_id), "reason": "Mistet telefonen"}
+        response = await client.post(f"{API}/patients/{patient_id}/recoveries", json=body, headers=second.headers)
+        world.extra[f"recovery:{patient_id}"] = (await expect(response, 201))["recovery"]["id"]
     # The alert twin A's contact request raised, for the alert routes.
     response = await client.get(f"{API}/alerts", params={"patient_id": world.twin_a}, headers=world.clin_u1.headers)
     world.extra["alert"] = next(
         a["id"] for a in (await expect(response, 200))["items"] if a["rule"] == "contact_request"
     )
     return world
+
+
+def family_account(world: World, patient_id: str | None) -> str:
+    """The account of the patient's family that the world signs in: the twins' guardian, P2 itself."""
+    return world.patient_p2.id if patient_id == world.p2 else world.guardian.id
 
 
 def concrete_path(case: Case, world: World, target: str | None) -> str:
@@ -540,6 +584,7 @@ def concrete_path(case: Case, world: World, target: str | None) -> str:
     path = path.replace("{guardian_id:uuid}", world.extra.get(f"guardian:{target}", str(uuid.uuid4())))
     if path.startswith(("/app/", "/care/")):
         path = path.replace("{file_path:path}", "manifest.webmanifest")
+    path = path.replace("{recovery_id:uuid}", world.extra.get(f"recovery:{target}", str(uuid.uuid4())))
     return path.replace("{file_path:path}", "swagger-ui.css").replace("{path:str}", "redoc")
 
 

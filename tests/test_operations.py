@@ -151,6 +151,18 @@ async def test_a_safe_incoming_request_id_is_kept_and_an_unsafe_one_replaced(cli
     assert re.fullmatch(r"[0-9a-f]{16}", replaced.headers["x-request-id"])
 
 
+async def test_log_lines_name_the_servers_request_id_and_the_clients_beside_it(client, json_log):
+    """A client's X-Request-ID is echoed, but the log names each request by an id of the server's:
+    two requests that send the same id are still two requests."""
+    for _ in range(2):
+        response = await client.get("/health/live", headers={"X-Request-ID": "same-id-twice"})
+        assert response.headers["x-request-id"] == "same-id-twice"
+    entries = _entries_for(json_log.lines, "same-id-twice")
+    assert len(entries) == 2
+    assert all(re.fullmatch(r"[0-9a-f]{16}", entry["request_id"]) for entry in entries)
+    assert entries[0]["request_id"] != entries[1]["request_id"]
+
+
 class _Lines(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
@@ -176,8 +188,8 @@ def json_log() -> Iterator[_Lines]:
         logger.setLevel(saved_level)
 
 
-def _entries_for(lines: list[str], request_id: str) -> list[dict[str, Any]]:
-    return [entry for entry in map(json.loads, lines) if entry.get("request_id") == request_id]
+def _entries_for(lines: list[str], client_request_id: str) -> list[dict[str, Any]]:
+    return [entry for entry in map(json.loads, lines) if entry.get("client_request_id") == client_request_id]
 
 
 async def test_log_line_names_request_and_route_template_but_no_patient_data(client, world, json_log):

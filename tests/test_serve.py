@@ -19,7 +19,7 @@ def test_the_environment_handed_to_workers_gives_the_same_settings_back() -> Non
             "HEIMA_REDIS_URL": "redis://redis:6379/0",
             "HEIMA_SECRET_KEY": "s" * 40,
             "HEIMA_WORKERS": "2",
-            "HEIMA_PUSH_ALLOWED_HOSTS": "127.0.0.1,.example.org",
+            "HEIMA_PUSH_ALLOWED_HOSTS": "127.0.0.1:8099,.example.org",
             "HEIMA_DB_POOL_MAX": "7",
         }
     )
@@ -27,7 +27,7 @@ def test_the_environment_handed_to_workers_gives_the_same_settings_back() -> Non
     assert Settings.from_env(env) == settings
     # Only what differs from the defaults, so a worker's environment stays short.
     assert "HEIMA_PORT" not in env
-    assert env["HEIMA_PUSH_ALLOWED_HOSTS"] == "127.0.0.1,.example.org"
+    assert env["HEIMA_PUSH_ALLOWED_HOSTS"] == "127.0.0.1:8099,.example.org"
 
 
 def test_defaults_round_trip_to_an_empty_environment() -> None:

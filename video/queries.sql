@@ -21,15 +21,31 @@ where u.id = any($1::uuid[])
 
 -- name: select_meeting_access
 -- One meeting and the caller's relation to it: $2 user, $3 role, $4 the caller's units, $5 now.
-select m.id, m.patient_id,
-       (select mp.role from meeting_participants mp where mp.meeting_id = m.id and mp.user_id = $2) as named_role,
-       (p.user_id = $2
-        or exists (select 1 from guardianships g where g.patient_id = m.patient_id and g.guardian_id = $2))
-           as patient_side,
-       ($3::text = 'clinician' and clinician_sees_patient(m.patient_id, $4::uuid[], $5)) as care_team,
-       m.starts_at, m.ends_at, m.ended_at
-from meetings m join patients p on p.id = m.patient_id
-where m.id = $1
+-- Always one row, all null for a meeting that does not exist, so that a missing id and someone
+-- else's take the same path to the same 404. With $6 the access-log row of an allowed read is
+-- written in the same statement ($7 resource, $8 request id, $9 session, $10 client's request id).
+with target as (
+    select m.id, m.patient_id,
+           (select mp.role from meeting_participants mp where mp.meeting_id = m.id and mp.user_id = $2) as named_role,
+           (p.user_id = $2
+            or exists (select 1 from guardianships g where g.patient_id = m.patient_id and g.guardian_id = $2))
+               as patient_side,
+           ($3::text = 'clinician' and clinician_sees_patient(m.patient_id, $4::uuid[], $5)) as care_team,
+           m.starts_at, m.ends_at, m.ended_at
+    from meetings m join patients p on p.id = m.patient_id
+    where m.id = $1
+),
+logged as (
+    insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id,
+                            client_request_id, object_id)
+    select $5, $2, $3, t.patient_id, $7, 'read', 'allowed', $8, $9, $10, $1
+    from target t
+    where $6::boolean and (t.named_role is not null or t.patient_side or t.care_team)
+)
+select t.id, t.patient_id, t.named_role, coalesce(t.patient_side, false) as patient_side,
+       coalesce(t.care_team, false) as care_team, t.starts_at, t.ends_at, t.ended_at
+from (select) as one
+left join target t on true
 
 -- name: select_meetings
 -- Meetings by id, with every participant (named ones, then the patient and guardians) and the

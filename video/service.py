@@ -19,12 +19,13 @@ import msgspec
 
 from backend.access.service import (
     CLINICIAN_ONLY,
-    NOT_FOUND_DETAIL,
     Caller,
     authorize_patient,
+    denied_object_access,
     denied_patient_access,
     log_patient_access,
     log_patients_listed,
+    note_allowed_access,
     patient_visible,
 )
 from backend.db import load_queries
@@ -193,8 +194,9 @@ def check_open(row: Any, now: datetime, settings: Settings) -> None:
 async def _meeting_access(
     conn: asyncpg.Connection, caller: Caller, meeting_id: UUID, *, resource: str, log: bool = True
 ) -> tuple[Any, str | None]:
-    """The meeting's row and the caller's role in it; a meeting the caller may not see answers like
-    one that does not exist, and the denial is logged on its patient."""
+    """The meeting's row and the caller's role in it, its read logged if `log`. A meeting the caller
+    may not see and one that does not exist are the same statement, the same denial row (on its
+    patient's log when there is one) and the same 404."""
     principal = caller.principal
     row = await conn.fetchrow(
         queries.select_meeting_access,
@@ -203,14 +205,17 @@ async def _meeting_access(
         principal.role,
         list(principal.unit_ids),
         caller.now,
+        log,
+        resource,
+        caller.request_id,
+        principal.session_id,
+        caller.client_request_id,
     )
-    if row is None:
-        raise ProblemError(404, NOT_FOUND_DETAIL)
     role = row["named_role"] or ("participant" if row["patient_side"] else None)
     if role is None and not row["care_team"]:
-        raise denied_patient_access(caller, row["patient_id"], resource=resource, action="read")
+        raise denied_object_access(caller, meeting_id, row["patient_id"], resource=resource, action="read")
     if log:
-        await log_patient_access(conn, caller, row["patient_id"], resource=resource, action="read")
+        note_allowed_access(caller, row["patient_id"], resource=resource, action="read")
     return row, role
 
 

@@ -19,7 +19,8 @@ where t.token_hash = $1
 -- Whether the caller sees the patient, and in the same round trip (P1) the access-log row of an
 -- allowed access: written only when the patient is visible and $6 (the role may do this) holds.
 -- $1 patient, $2 user, $3 role, $4 the caller's units, $5 now; $7 resource, $8 action, $9 request id,
--- $10 the caller's session (which device, and who issued the code that signed it in).
+-- $10 the caller's session (which device, and who issued the code that signed it in), $11 the
+-- client's X-Request-ID.
 with seen as (
     select exists (
         select 1
@@ -35,20 +36,24 @@ with seen as (
     ) as visible
 ),
 logged as (
-    insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id)
-    select $5, $2, $3, $1, $7, $8, 'allowed', $9, $10
+    insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id,
+                            client_request_id)
+    select $5, $2, $3, $1, $7, $8, 'allowed', $9, $10, $11
     from seen
     where seen.visible and $6::boolean
 )
 select visible from seen
 
 -- name: insert_access_log
-insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+-- $4 the patient (null for an object id that names nothing), $11 the object asked for by id, if any.
+insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id,
+                        client_request_id, object_id)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 
 -- name: insert_access_log_many
-insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id)
-select $1, $2, $3, patient_id, $5, $6, 'allowed', $7, $8
+insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id,
+                        client_request_id)
+select $1, $2, $3, patient_id, $5, $6, 'allowed', $7, $8, $9
 from unnest($4::uuid[]) as patient_id
 
 -- name: select_principal_by_stream_ticket
@@ -72,3 +77,11 @@ insert into stream_tickets (ticket_hash, session_id, created_at, expires_at) val
 
 -- name: delete_expired_stream_tickets
 delete from stream_tickets where expires_at <= $1
+
+-- name: insert_access_log_failed
+-- Accesses that were allowed in a request whose transaction then rolled back, written again after
+-- it: $4, $5, $6 the patients, resources and actions, in step.
+insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id,
+                        client_request_id)
+select $1, $2, $3, f.patient_id, f.resource, f.action, 'failed', $7, $8, $9
+from unnest($4::uuid[], $5::text[], $6::text[]) as f (patient_id, resource, action)

@@ -21,7 +21,7 @@ from litestar.di import NamedDependency
 
 from backend.db import DbConnection, load_queries
 from backend.errors import ProblemError, RecordedFailure, invalid
-from backend.observability import request_id_var
+from backend.observability import client_request_id_var, request_id_var
 from backend.security import ACCESS_PREFIX, Secrets
 
 queries = load_queries(__file__)
@@ -68,12 +68,33 @@ class Principal(msgspec.Struct, frozen=True):
     patient_ids: tuple[UUID, ...]
 
 
+class AccessTrail:
+    """The allowed accesses whose access-log rows the request's transaction holds.
+
+    Rolled back with it when the request fails after the check (a 4xx raised later, an error), yet
+    the access was made: `record_failed_access` writes them again as 'failed' after the rollback,
+    as a denial is written."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[UUID, str, str]] = []
+
+    def add(self, patient_ids: Iterable[UUID], resource: str, action: str) -> None:
+        self.entries.extend((patient_id, resource, action) for patient_id in patient_ids)
+
+
 class Caller(msgspec.Struct, frozen=True):
-    """The signed-in principal plus the request's clock reading and id: what services need."""
+    """The signed-in principal plus the request's clock reading and ids: what services need.
+
+    `request_id` is the server's own; `client_request_id` the X-Request-ID the client sent, kept
+    beside it in the access log but never in its place (a client could reuse another's)."""
 
     principal: Principal
     now: datetime
     request_id: str | None
+    client_request_id: str | None = None
+    trail: AccessTrail = msgspec.field(default_factory=AccessTrail)
 
     @property
     def id(self) -> UUID:
@@ -148,7 +169,9 @@ async def authenticate(request: Request[Any, Any, Any], conn: asyncpg.Connection
     )
     if not route_access(request).admits(principal.role):
         raise ProblemError(403, "Your role may not do this.")
-    request.state.caller = Caller(principal=principal, now=now, request_id=request_id_var.get())
+    request.state.caller = Caller(
+        principal=principal, now=now, request_id=request_id_var.get(), client_request_id=client_request_id_var.get()
+    )
 
 
 def _stream_ticket(request: Request[Any, Any, Any]) -> str | None:
@@ -206,6 +229,8 @@ async def authorize_patient(
     principal = caller.principal
     allowed_role = principal.role in roles
     visible = await _visible(conn, caller, patient_id, log=(resource, action) if allowed_role else None)
+    if visible and allowed_role:
+        caller.trail.add((patient_id,), resource, action)
     if not visible:
         raise _DeniedPatientAccess(404, NOT_FOUND_DETAIL, _log_entry(caller, patient_id, resource, action, "denied"))
     if not allowed_role:
@@ -243,10 +268,18 @@ async def _visible(
         action,
         caller.request_id,
         principal.session_id,
+        caller.client_request_id,
     )
 
 
-def _log_entry(caller: Caller, patient_id: UUID, resource: str, action: Action, outcome: str) -> tuple[Any, ...]:
+def _log_entry(
+    caller: Caller,
+    patient_id: UUID | None,
+    resource: str,
+    action: Action,
+    outcome: str,
+    object_id: UUID | None = None,
+) -> tuple[Any, ...]:
     principal = caller.principal
     return (
         caller.now,
@@ -258,6 +291,8 @@ def _log_entry(caller: Caller, patient_id: UUID, resource: str, action: Action, 
         outcome,
         caller.request_id,
         principal.session_id,
+        caller.client_request_id,
+        object_id,
     )
 
 
@@ -266,6 +301,7 @@ async def log_patient_access(
 ) -> None:
     """An allowed access to something of the patient's, decided elsewhere (one access-log row)."""
     await conn.execute(queries.insert_access_log, *_log_entry(caller, patient_id, resource, action, "allowed"))
+    caller.trail.add((patient_id,), resource, action)
 
 
 def denied_patient_access(
@@ -280,6 +316,23 @@ def denied_patient_access(
     """The error to raise for a denied access to something of the patient's: the request answers
     `status`, and the denial is logged after the rollback (one access-log row)."""
     return _DeniedPatientAccess(status, detail, _log_entry(caller, patient_id, resource, action, "denied"))
+
+
+def denied_object_access(
+    caller: Caller, object_id: UUID, patient_id: UUID | None, *, resource: str, action: Action
+) -> ProblemError:
+    """404 for an object named by id (an alert, a meeting) that the caller may not see or that does
+    not exist. Either way one denial row is written after the rollback (on the object's patient's
+    log when it has one), so another unit's id and a made-up one cost the same work: the object's
+    service finds and authorizes it in one statement that also runs for a missing id."""
+    return _DeniedPatientAccess(
+        404, NOT_FOUND_DETAIL, _log_entry(caller, patient_id, resource, action, "denied", object_id)
+    )
+
+
+def note_allowed_access(caller: Caller, patient_id: UUID, *, resource: str, action: Action) -> None:
+    """An allowed access whose row a domain's own statement wrote (found and authorized in one)."""
+    caller.trail.add((patient_id,), resource, action)
 
 
 async def log_patients_listed(
@@ -297,7 +350,30 @@ async def log_patients_listed(
             "read",
             caller.request_id,
             caller.principal.session_id,
+            caller.client_request_id,
         )
+        caller.trail.add(patient_ids, resource, "read")
+
+
+async def record_failed_access(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> None:
+    """After a request's transaction was rolled back: its allowed accesses, logged again as
+    'failed' (the transaction dependency calls this in a fresh transaction, as for denials)."""
+    caller: Caller | None = getattr(request.state, "caller", None)
+    if caller is None or not caller.trail.entries:
+        return
+    patient_ids, resources, actions = zip(*caller.trail.entries, strict=True)
+    await conn.execute(
+        queries.insert_access_log_failed,
+        caller.now,
+        caller.id,
+        caller.role,
+        list(patient_ids),
+        list(resources),
+        list(actions),
+        caller.request_id,
+        caller.principal.session_id,
+        caller.client_request_id,
+    )
 
 
 def require_own_unit(caller: Caller, unit_id: UUID, field: str = "unit_id") -> None:

@@ -43,9 +43,11 @@ update sign_in_failures set in_flight = false where id = any($1::bigint[])
 delete from sign_in_failures where scope = $1 and not in_flight
 
 -- name: insert_session
--- $5 the activation code or $6 the device code that started it, $7 who issued that code.
-insert into auth_sessions (id, user_id, device_name, created_at, activation_code_id, device_code_id, issued_by)
-values ($1, $2, $3, $4, $5, $6, $7)
+-- $5 the activation code, $6 the device code or $8 the recovery code that started it, $7 who
+-- issued that code.
+insert into auth_sessions (id, user_id, device_name, created_at, activation_code_id, device_code_id, issued_by,
+                           recovery_code_id)
+values ($1, $2, $3, $4, $5, $6, $7, $8)
 
 -- name: insert_token_pair
 -- $1 session, $2 access hash, $3 access expiry, $4 refresh hash, $5 refresh expiry, $6 now.
@@ -91,10 +93,14 @@ returning id
 select s.id, s.device_name, s.created_at, s.id = $2 as current,
        case when s.activation_code_id is not null then 'activation-code'
             when s.device_code_id is not null then 'device-code'
+            when s.recovery_code_id is not null then 'recovery-code'
             else 'password' end as signed_in_with,
-       s.issued_by as code_issued_by_id, i.display_name as code_issued_by_name
+       i.id as code_issued_by_id, i.display_name as code_issued_by_name,
+       c.id as code_confirmed_by_id, c.display_name as code_confirmed_by_name
 from auth_sessions s
-left join users i on i.id = s.issued_by and (s.activation_code_id is not null or s.device_code_id is not null)
+left join users i on i.id = s.issued_by
+left join recovery_codes r on r.id = s.recovery_code_id
+left join users c on c.id = r.confirmed_by
 where s.user_id = $1 and s.revoked_at is null
   and exists (
       select 1 from auth_tokens t
@@ -156,3 +162,24 @@ on conflict do nothing
 
 -- name: select_guardian_patients
 select array(select g.patient_id from guardianships g where g.guardian_id = $1 order by g.created_at, g.patient_id)
+
+-- name: use_recovery_code
+-- A recovery code a second clinician confirmed ($1 hash, $2 now), for an account that is still the
+-- patient's own or a guardian of theirs (an unlinked guardian's code stops working): the account
+-- it adds a phone to, who issued it.
+update recovery_codes r
+set used_at = $2
+from users u
+where r.code_hash = $1 and r.used_at is null and r.expires_at > $2 and r.confirmed_at is not null
+  and u.id = r.user_id and u.disabled_at is null
+  and ((u.role = 'patient' and exists (select 1 from patients p where p.id = r.patient_id and p.user_id = u.id))
+       or (u.role = 'guardian'
+           and exists (select 1 from guardianships g where g.patient_id = r.patient_id and g.guardian_id = u.id)))
+returning r.id, r.user_id, r.requested_by
+
+-- name: select_recovery_awaiting_confirmation
+-- Whether a live recovery code with this hash waits for its second clinician: refused as such, not
+-- as a wrong code.
+select exists (
+    select 1 from recovery_codes
+    where code_hash = $1 and used_at is null and expires_at > $2 and confirmed_at is null)

@@ -57,9 +57,10 @@ class Person(msgspec.Struct):
     display_name: str
 
 
-# How a session began: a staff password, a clinician's activation code (a new account), or a
-# device code the account's own signed-in phone made (a new phone of an existing account).
-SignedInWith = Literal["password", "activation-code", "device-code"]
+# How a session began: a staff password, a clinician's activation code (a new account), a device
+# code the account's own signed-in phone made (a new phone of an existing account), or a recovery
+# code two clinicians of the patient vouched for (a new phone when none is left).
+SignedInWith = Literal["password", "activation-code", "device-code", "recovery-code"]
 
 
 class SessionInfo(msgspec.Struct):
@@ -71,19 +72,27 @@ class SessionInfo(msgspec.Struct):
     signed_in_with: SignedInWith
     # Who issued the code that started it (null for a password sign-in).
     code_issued_by: Person | None
+    # Who confirmed it, for a recovery code (the second clinician); else null.
+    code_confirmed_by: Person | None = None
 
 
 class SessionList(msgspec.Struct):
     items: list[SessionInfo]
 
 
+def person(row: Mapping[str, Any], prefix: str) -> Person | None:
+    """The Person in columns `<prefix>_id` and `<prefix>_name`, or None."""
+    person_id = row[f"{prefix}_id"]
+    return Person(person_id, row[f"{prefix}_name"]) if person_id is not None else None
+
+
 def session_info(row: Mapping[str, Any]) -> SessionInfo:
-    issuer = row["code_issued_by_id"]
     return SessionInfo(
         id=row["id"],
         device_name=row["device_name"],
         created_at=row["created_at"],
         current=row["current"],
         signed_in_with=row["signed_in_with"],
-        code_issued_by=Person(issuer, row["code_issued_by_name"]) if issuer is not None else None,
+        code_issued_by=person(row, "code_issued_by"),
+        code_confirmed_by=person(row, "code_confirmed_by"),
     )

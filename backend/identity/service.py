@@ -1,5 +1,5 @@
-"""Sign-in: staff login, activation and device codes for phones, linking a child to a guardian,
-token rotation, and the sessions an account can see and end."""
+"""Sign-in: staff login, activation, device and recovery codes for phones, linking a child to a
+guardian, token rotation, and the sessions an account can see and end."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ BAD_CODE = "The activation code is not valid: it may be mistyped, used or expire
 LINK_CODE_ON_NEW_PHONE = (
     "This code links a child to a parent who already uses Heima: enter it in that parent's signed-in app."
 )
+RECOVERY_NOT_CONFIRMED = (
+    "This recovery code works once a second clinician has confirmed it: ask the care team, then try again."
+)
 PATIENT_HAS_ACCOUNT = (
     "The patient already has an account: add this phone with a device code from their signed-in phone."
 )
@@ -70,11 +73,20 @@ async def _start_session(
     *,
     activation_code_id: UUID | None = None,
     device_code_id: UUID | None = None,
+    recovery_code_id: UUID | None = None,
     issued_by: UUID | None = None,
 ) -> TokenPair:
     session_id = uuid.uuid4()
     await conn.execute(
-        queries.insert_session, session_id, user_id, device_name, now, activation_code_id, device_code_id, issued_by
+        queries.insert_session,
+        session_id,
+        user_id,
+        device_name,
+        now,
+        activation_code_id,
+        device_code_id,
+        issued_by,
+        recovery_code_id,
     )
     return await _issue_pair(conn, secrets, settings, session_id, now)
 
@@ -196,8 +208,23 @@ async def _sign_in_new_phone(
             device_code_id=device["id"],
             issued_by=device["user_id"],
         )
+    recovery = await conn.fetchrow(queries.use_recovery_code, code_hash, now)
+    if recovery is not None:
+        # Two clinicians of the patient vouched for it (backend/patients/recovery.py).
+        return await _start_session(
+            conn,
+            secrets,
+            settings,
+            recovery["user_id"],
+            device_name,
+            now,
+            recovery_code_id=recovery["id"],
+            issued_by=recovery["requested_by"],
+        )
     if await conn.fetchval(queries.select_link_code_exists, code_hash, now):
         raise _NotAGuess(409, LINK_CODE_ON_NEW_PHONE)
+    if await conn.fetchval(queries.select_recovery_awaiting_confirmation, code_hash, now):
+        raise _NotAGuess(409, RECOVERY_NOT_CONFIRMED)
     raise ProblemError(401, BAD_CODE)
 
 

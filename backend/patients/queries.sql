@@ -92,13 +92,18 @@ select a.id, a.at,
        case when v.named then s.device_name end as device_name,
        case when s.activation_code_id is not null then 'activation-code'
             when s.device_code_id is not null then 'device-code'
+            when s.recovery_code_id is not null then 'recovery-code'
             when s.id is not null then 'password' end as signed_in_with,
        case when v.named then i.id end as code_issued_by_id,
-       case when v.named then i.display_name end as code_issued_by_name
+       case when v.named then i.display_name end as code_issued_by_name,
+       case when v.named then c.id end as code_confirmed_by_id,
+       case when v.named then c.display_name end as code_confirmed_by_name
 from access_log a
 join users u on u.id = a.actor_id
 left join auth_sessions s on s.id = a.session_id
 left join users i on i.id = s.issued_by
+left join recovery_codes r on r.id = s.recovery_code_id
+left join users c on c.id = r.confirmed_by
 cross join lateral (
     select u.role in ('clinician', 'admin')
            or exists (select 1 from patients p where p.id = $1 and p.user_id = u.id)
@@ -117,12 +122,16 @@ select user_id is not null from patients where id = $1
 select s.id, s.device_name, s.created_at, false as current,
        case when s.activation_code_id is not null then 'activation-code'
             when s.device_code_id is not null then 'device-code'
+            when s.recovery_code_id is not null then 'recovery-code'
             else 'password' end as signed_in_with,
        i.id as code_issued_by_id, i.display_name as code_issued_by_name,
+       c.id as code_confirmed_by_id, c.display_name as code_confirmed_by_name,
        u.id as user_id, u.role as user_role, u.display_name as user_name
 from auth_sessions s
 join users u on u.id = s.user_id
 left join users i on i.id = s.issued_by
+left join recovery_codes r on r.id = s.recovery_code_id
+left join users c on c.id = r.confirmed_by
 where s.revoked_at is null
   and (u.id = (select p.user_id from patients p where p.id = $1)
        or u.id in (select g.guardian_id from guardianships g where g.patient_id = $1))
@@ -155,3 +164,40 @@ update auth_sessions
 set revoked_at = $2, revoked_reason = 'unlinked from their last child', revoked_by = $3
 where user_id = $1 and revoked_at is null
   and not exists (select 1 from guardianships g where g.guardian_id = $1)
+
+-- name: select_family_account
+-- User $2 when it is patient $1's own account or one of their guardians' (and not disabled).
+select u.id, u.role, u.display_name
+from users u
+where u.id = $2 and u.disabled_at is null
+  and ((u.role = 'patient' and exists (select 1 from patients p where p.id = $1 and p.user_id = u.id))
+       or (u.role = 'guardian'
+           and exists (select 1 from guardianships g where g.patient_id = $1 and g.guardian_id = u.id)))
+
+-- name: insert_recovery_code
+insert into recovery_codes (id, code_hash, patient_id, user_id, reason, requested_by, created_at, expires_at)
+values ($1, $2, $3, $4, $5, $6, $7, $8)
+
+-- name: select_recoveries
+-- Patient $1's recovery codes, newest first ($2 one of them only, when given), with the names.
+select r.id, r.reason, r.created_at, r.expires_at, r.confirmed_at, r.used_at,
+       u.id as user_id, u.display_name as user_name, u.role as user_role,
+       q.id as requested_by_id, q.display_name as requested_by_name,
+       c.id as confirmed_by_id, c.display_name as confirmed_by_name
+from recovery_codes r
+join users u on u.id = r.user_id
+join users q on q.id = r.requested_by
+left join users c on c.id = r.confirmed_by
+where r.patient_id = $1 and ($2::uuid is null or r.id = $2)
+order by r.created_at desc, r.id
+limit 100
+
+-- name: lock_recovery
+-- Recovery $2 of patient $1, locked until the confirming transaction ends.
+select requested_by, confirmed_at, used_at, expires_at
+from recovery_codes
+where id = $2 and patient_id = $1
+for update
+
+-- name: confirm_recovery
+update recovery_codes set confirmed_by = $2, confirmed_at = $3 where id = $1

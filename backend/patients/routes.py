@@ -12,7 +12,7 @@ from backend.access.service import Access, SignedIn
 from backend.db import DbConnection
 from backend.decoding import decode_strict
 from backend.errors import problem_responses
-from backend.patients import service
+from backend.patients import recovery, service
 from backend.patients.schemas import (
     AccessLog,
     ActivationCode,
@@ -26,6 +26,10 @@ from backend.patients.schemas import (
     Patient,
     PatientCreate,
     PatientList,
+    Recovery,
+    RecoveryCreate,
+    RecoveryIssued,
+    RecoveryList,
 )
 
 PATIENT = {"access": Access.PATIENT}
@@ -145,6 +149,38 @@ async def unlink_guardian(
     await service.unlink_guardian(conn, caller, patient_id, guardian_id)
 
 
+@post("/patients/{patient_id:uuid}/recoveries", opt=PATIENT)
+async def issue_recovery(
+    patient_id: FromPath[UUID], data: JSONBody[RecoveryCreate], conn: DbConnection, caller: SignedIn, state: State
+) -> RecoveryIssued:
+    """Clinicians: a new phone for the patient's or a guardian's account when no signed-in phone is
+    left (a lost phone). Answers the recovery and its code, shown once: hand it to the person. The
+    code signs in nobody until a second clinician of the patient confirms the recovery; then it
+    adds a phone to that account at `POST /auth/activate`. Logged."""
+    ttl = timedelta(hours=state.settings.activation_code_ttl_hours)
+    return await recovery.issue_recovery(conn, caller, state.secrets, ttl, patient_id, data)
+
+
+@get("/patients/{patient_id:uuid}/recoveries", opt=PATIENT)
+async def list_recoveries(patient_id: FromPath[UUID], conn: DbConnection, caller: SignedIn) -> RecoveryList:
+    """Clinicians: the patient's recoveries, newest first, with who issued and who confirmed each."""
+    return await recovery.list_recoveries(conn, caller, patient_id)
+
+
+@post(
+    "/patients/{patient_id:uuid}/recoveries/{recovery_id:uuid}/confirm",
+    opt=PATIENT,
+    status_code=200,
+    responses=problem_responses({409: "The recovery is confirmed already, used or expired."}),
+)
+async def confirm_recovery(
+    patient_id: FromPath[UUID], recovery_id: FromPath[UUID], conn: DbConnection, caller: SignedIn
+) -> Recovery:
+    """Clinicians other than its issuer (403 for the issuer): confirm a recovery, after which its
+    code works. Logged."""
+    return await recovery.confirm_recovery(conn, caller, patient_id, recovery_id)
+
+
 @get("/patients/{patient_id:uuid}/access-log", opt=PATIENT)
 async def read_access_log(
     patient_id: FromPath[UUID],
@@ -172,6 +208,9 @@ router = Router(
         list_family_sessions,
         end_family_session,
         unlink_guardian,
+        issue_recovery,
+        list_recoveries,
+        confirm_recovery,
         read_access_log,
     ],
 )

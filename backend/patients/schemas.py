@@ -129,6 +129,8 @@ class AccessLogEntry(msgspec.Struct):
     device_name: str | None = None
     signed_in_with: str | None = None
     code_issued_by: Person | None = None
+    # For a session started with a recovery code: the second clinician who confirmed it.
+    code_confirmed_by: Person | None = None
 
 
 class FamilySession(msgspec.Struct):
@@ -141,6 +143,46 @@ class FamilySession(msgspec.Struct):
     created_at: datetime
     signed_in_with: SignedInWith
     code_issued_by: Person | None
+    # The second clinician who confirmed the recovery code that started it (else null).
+    code_confirmed_by: Person | None = None
+
+
+class RecoveryCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A new phone for an account of the patient's family that has none left (a lost phone)."""
+
+    # The patient's own account, or one of their guardians'.
+    user_id: UUID
+    # Why, for the second clinician and the access log (say how the person was identified).
+    reason: Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+RecoveryStatus = Literal["awaiting-confirmation", "confirmed", "used", "expired"]
+
+
+class Recovery(msgspec.Struct):
+    id: UUID
+    user: Person
+    user_role: str
+    reason: str
+    status: RecoveryStatus
+    requested_by: Person
+    created_at: datetime
+    expires_at: datetime
+    confirmed_by: Person | None
+    confirmed_at: datetime | None
+    used_at: datetime | None
+
+
+class RecoveryIssued(msgspec.Struct):
+    """The recovery, and its code: shown once, to the clinician who hands it to the person. It
+    signs in nobody until a second clinician confirms the recovery."""
+
+    recovery: Recovery
+    code: str
+
+
+class RecoveryList(msgspec.Struct):
+    items: list[Recovery]
 
 
 class FamilySessionList(msgspec.Struct):

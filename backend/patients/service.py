@@ -13,7 +13,7 @@ import msgspec
 from backend.access.service import CLINICIAN_ONLY, Caller, authorize_patient, log_patients_listed, require_own_unit
 from backend.db import load_queries
 from backend.errors import FieldError, ProblemError, invalid
-from backend.identity.schemas import Person
+from backend.identity.schemas import Person, person
 from backend.patients.schemas import (
     AccessLog,
     AccessLogEntry,
@@ -248,15 +248,13 @@ async def read_access_log(
     return AccessLog(items=items, next_before=items[-1].id if len(items) == limit else None)
 
 
-def _issuer(row: asyncpg.Record) -> Person | None:
-    issuer = row["code_issued_by_id"]
-    return Person(issuer, row["code_issued_by_name"]) if issuer is not None else None
-
-
 def _access_log_entry(row: asyncpg.Record) -> AccessLogEntry:
     fields = dict(row)
-    del fields["code_issued_by_id"], fields["code_issued_by_name"]
-    return AccessLogEntry(**fields, code_issued_by=_issuer(row))
+    for column in ("code_issued_by_id", "code_issued_by_name", "code_confirmed_by_id", "code_confirmed_by_name"):
+        del fields[column]
+    return AccessLogEntry(
+        **fields, code_issued_by=person(row, "code_issued_by"), code_confirmed_by=person(row, "code_confirmed_by")
+    )
 
 
 async def list_family_sessions(conn: asyncpg.Connection, caller: Caller, patient_id: UUID) -> FamilySessionList:
@@ -272,7 +270,8 @@ async def list_family_sessions(conn: asyncpg.Connection, caller: Caller, patient
                 device_name=row["device_name"],
                 created_at=row["created_at"],
                 signed_in_with=row["signed_in_with"],
-                code_issued_by=_issuer(row),
+                code_issued_by=person(row, "code_issued_by"),
+                code_confirmed_by=person(row, "code_confirmed_by"),
             )
             for row in rows
         ]

@@ -9,7 +9,7 @@ One run, on loopback, bounded (under two minutes), and it cleans up after itself
      its Topic header (the alert id's hex; alerting/push.py);
   2. starts `heima serve` and `heima worker` as child processes on that database, with Redis
      (HEIMA_BENCH_REDIS_URL, or 127.0.0.1:6379 when it answers), the VAPID key and
-     HEIMA_PUSH_ALLOWED_HOSTS=127.0.0.1 (a loopback push service over http must be named);
+     HEIMA_PUSH_ALLOWED_HOSTS=127.0.0.1:<its port> (a loopback push service must be named, port and all);
   3. through the API: an administrator, a unit, a clinician with a push subscription to the
      stand-in (a real P-256 key and 16-byte auth secret, tests/push/support.Browser), and one
      premature-home infant per expected breach, each with a guardian signed in by activation code;
@@ -364,7 +364,7 @@ async def p4(args: argparse.Namespace, dsn: str, workdir: Path) -> bool:
         "HEIMA_REDIS_URL": redis_url,
         "HEIMA_VAPID_PRIVATE_KEY": private,
         "HEIMA_VAPID_SUBJECT": SUBJECT,
-        "HEIMA_PUSH_ALLOWED_HOSTS": "127.0.0.1",
+        "HEIMA_PUSH_ALLOWED_HOSTS": f"127.0.0.1:{stand_in.port}",
         "HEIMA_WORKER_METRICS_PORT": str(metrics_port),
     }
     children: list[Child] = []

@@ -95,10 +95,20 @@ def fault_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def fault_push_port() -> int:
+    """Where every test's stand-in push service listens: the children's allowlist pins it."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
 def fault_env(
-    fault_service_database_url: str, fault_redis: ThrowawayRedis, fault_workdir: Path, fault_vapid_keys: tuple[str, str]
+    fault_service_database_url: str,
+    fault_redis: ThrowawayRedis,
+    fault_workdir: Path,
+    fault_vapid_keys: tuple[str, str],
+    fault_push_port: int,
 ) -> dict[str, str]:
-    return service_env(fault_service_database_url, fault_redis.url, fault_workdir, fault_vapid_keys[0])
+    return service_env(fault_service_database_url, fault_redis.url, fault_workdir, fault_vapid_keys[0], fault_push_port)
 
 
 @pytest.fixture(scope="session")

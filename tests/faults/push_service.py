@@ -53,7 +53,7 @@ class Arrival:
 
 
 class FaultyPushService:
-    def __init__(self, vapid_public_key: str, subject: str) -> None:
+    def __init__(self, vapid_public_key: str, subject: str, port: int) -> None:
         self.vapid_public_key = vapid_public_key
         self.subject = subject
         self.behaviour: Behaviour = lambda arrival: Answer(201)
@@ -63,7 +63,7 @@ class FaultyPushService:
         self._runner: web.AppRunner | None = None
         self._site: web.SockSite | None = None
         self._sock: socket.socket | None = None
-        self.port = 0
+        self.port = port  # the one the allowlist of the service under test pins
 
     @property
     def listening(self) -> bool:

@@ -35,8 +35,11 @@ FEVER, NORMAL = 38.6, 36.9  # infant_fever (high) fires at >= 38.0 for an infant
 POLL_INTERVAL = 0.05
 
 
-def service_env(database_url: str, redis_url: str, workdir: Path, vapid_private_key: str, **settings: object) -> dict:
-    """The environment of every child: HEIMA_<NAME> for each setting (backend/settings.py)."""
+def service_env(
+    database_url: str, redis_url: str, workdir: Path, vapid_private_key: str, push_port: int, **settings: object
+) -> dict:
+    """The environment of every child: HEIMA_<NAME> for each setting (backend/settings.py).
+    `push_port` is where the stand-in push service will listen."""
     env = {
         **os.environ,
         "HEIMA_DATABASE_URL": database_url,
@@ -50,8 +53,9 @@ def service_env(database_url: str, redis_url: str, workdir: Path, vapid_private_
         "HEIMA_LOGIN_FAILURES_PER_ADDRESS": "1000",
         "HEIMA_VAPID_PRIVATE_KEY": vapid_private_key,
         "HEIMA_VAPID_SUBJECT": SUBJECT,
-        # A stand-in push service on loopback over http must be named (docs/api.md, "Web Push").
-        "HEIMA_PUSH_ALLOWED_HOSTS": "127.0.0.1",
+        # A stand-in push service on loopback over http must be named with its port (docs/api.md,
+        # "Web Push").
+        "HEIMA_PUSH_ALLOWED_HOSTS": f"127.0.0.1:{push_port}",
     }
     env.update({f"HEIMA_{name.upper()}": str(value) for name, value in settings.items()})
     return env

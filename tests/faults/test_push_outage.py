@@ -117,10 +117,10 @@ class Stream:
 
 @pytest.mark.parametrize("mode", ["refused", "hanging", "500", "429", "410", "500-forever"])
 async def test_push_outage_uploads_and_worklist_unaffected_and_deliveries_settle(
-    mode, fault_api, fault_admin, fault_vapid_keys, outage_worker
+    mode, fault_api, fault_admin, fault_vapid_keys, fault_push_port, outage_worker
 ):
     assert outage_worker.process.poll() is None, outage_worker.tail()
-    stand_in = await FaultyPushService(fault_vapid_keys[1], SUBJECT).start(listening=mode != "refused")
+    stand_in = await FaultyPushService(fault_vapid_keys[1], SUBJECT, fault_push_port).start(listening=mode != "refused")
     if mode == "hanging":
         stand_in.hold()
     elif mode in ("500", "500-forever"):

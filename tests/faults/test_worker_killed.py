@@ -47,10 +47,10 @@ WITHIN = 20.0  # seconds, any single wait
 
 
 async def test_worker_killed_mid_send_alert_delivered_once_by_another_after_the_lease(
-    fault_api, fault_admin, fault_env, fault_workdir, fault_vapid_keys
+    fault_api, fault_admin, fault_env, fault_workdir, fault_vapid_keys, fault_push_port
 ):
     await quiet(fault_api.database_url)
-    stand_in = await FaultyPushService(fault_vapid_keys[1], SUBJECT).start()
+    stand_in = await FaultyPushService(fault_vapid_keys[1], SUBJECT, fault_push_port).start()
     # The slow push service: the first request for an alert is taken in and never answered.
     first_seen: set[str] = set()
 

@@ -97,7 +97,10 @@ async def main(args: argparse.Namespace) -> None:
         async with (
             aiohttp.ClientSession(connector=connector) as session,
             Pusher(
-                vapid_private_key=private, vapid_subject=SUBJECT, allowed_hosts=["127.0.0.1"], max_connections=100
+                vapid_private_key=private,
+                vapid_subject=SUBJECT,
+                allowed_hosts=[f"127.0.0.1:{port}"],
+                max_connections=100,
             ) as pusher,
         ):
             await run_ours(pusher, subscriptions[:200], args.concurrency)  # warm-up

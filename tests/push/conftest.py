@@ -11,12 +11,25 @@ from backend.clock import FrozenClock
 from backend.settings import DEFAULT_PUSH_HOSTS, Settings
 from tests.conftest import START, make_settings
 from tests.helpers import app_client
+from tests.localhost import free_port
 from tests.push.support import StandInPushService
 
 SUBJECT = "mailto:alerts@heima.test"
-# The vendors' services plus the loopback literals a stand-in push service listens on: the one
-# exception to "https on port 443" (docs/api.md, "Web Push"; docs/reliability.md, W1).
-LOOPBACK_ALLOWED = (*DEFAULT_PUSH_HOSTS, "127.0.0.1", "::1")
+# Where the stand-in push services listen, chosen once per run: a loopback literal is allowed
+# only with its port (alerting/endpoints.py), so the allowlist must name the ports before any
+# settings are made. The second is for a test that needs two origins, or a pinned port where
+# nothing listens.
+STAND_IN_PORT = free_port()
+OTHER_STAND_IN_PORT = free_port()
+IPV6_STAND_IN_PORT = free_port("::1")
+# The vendors' services plus the stand-ins' loopback literals and ports: the one exception to
+# "https on port 443" (docs/api.md, "Web Push"; docs/reliability.md, W1).
+LOOPBACK_ALLOWED = (
+    *DEFAULT_PUSH_HOSTS,
+    f"127.0.0.1:{STAND_IN_PORT}",
+    f"127.0.0.1:{OTHER_STAND_IN_PORT}",
+    f"[::1]:{IPV6_STAND_IN_PORT}",
+)
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +63,9 @@ def push_clock() -> FrozenClock:
 
 @pytest.fixture
 async def stand_in(vapid_keys: tuple[str, str], push_clock: FrozenClock) -> AsyncIterator[StandInPushService]:
-    service = await StandInPushService(vapid_public_key=vapid_keys[1], subject=SUBJECT, clock=push_clock).start()
+    service = await StandInPushService(
+        vapid_public_key=vapid_keys[1], subject=SUBJECT, clock=push_clock, port=STAND_IN_PORT
+    ).start()
     yield service
     await service.stop()
 

@@ -126,6 +126,7 @@ class StandInPushService:
         subject: str,
         clock: Clock,
         host: str = "127.0.0.1",
+        port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.vapid_public_key = vapid_public_key
@@ -137,7 +138,7 @@ class StandInPushService:
         self.browsers: dict[str, Browser] = {}
         self.script: deque[Answer] = deque()
         self._runner: web.AppRunner | None = None
-        self.port = 0
+        self.port = port  # 0: any free one; the allowlist pins a loopback stand-in's port
 
     @property
     def origin(self) -> str:
@@ -158,7 +159,7 @@ class StandInPushService:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await self._runner.setup()
-        sock = _listening_socket(self.host)
+        sock = _listening_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
         await web.SockSite(self._runner, sock, ssl_context=self.ssl_context).start()
         return self

@@ -13,10 +13,13 @@ import pytest
 
 from alerting import endpoints
 from alerting.endpoints import Allowlist, EndpointRefused, check_endpoint, is_public_address, vetted_addresses
-from backend.settings import DEFAULT_PUSH_HOSTS
+from backend.settings import DEFAULT_PUSH_HOSTS, Settings, SettingsError
 
 DEFAULT = Allowlist.of(DEFAULT_PUSH_HOSTS)
-WITH_LOOPBACK = Allowlist.of((*DEFAULT_PUSH_HOSTS, "127.0.0.1", "[::1]"))
+# A stand-in push service is allowed by loopback literal *and* port.
+WITH_LOOPBACK = Allowlist.of(
+    (*DEFAULT_PUSH_HOSTS, "127.0.0.1:8080", "127.0.0.1:8443", "127.0.0.1:443", "[::1]:8080", "[::1]:443")
+)
 
 # Refused whatever the allowlist says about loopback.
 HOSTILE = [
@@ -89,6 +92,12 @@ HOSTILE = [
     "http://[::ffff:127.0.0.1]:8080/",
     "http://0.0.0.0:8080/",
     "http://[::]:8080/",
+    # loopback the allowlist names, on a port it does not pin (another service on this host)
+    "http://127.0.0.1:8081/admin",
+    "http://127.0.0.1:9090/metrics",
+    "http://127.0.0.1/",
+    "http://[::1]:8443/",
+    "https://[::1]:8081/",
 ]
 
 ALLOWED = [
@@ -165,6 +174,43 @@ def test_a_private_literal_on_the_allowlist_is_still_refused():
     # A loopback *name* gets no exception either: only https on 443, and then the address check.
     with pytest.raises(EndpointRefused):
         check_endpoint("http://localhost:8080/", allowlist)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "127.0.0.1",
+        "::1",
+        "[::1]",
+        "127.0.0.2",
+        "fcm.googleapis.com:443",
+        "10.0.0.5:80",
+        "[fd00::1]:80",
+        "127.0.0.1:0",
+        "127.0.0.1:65536",
+        "127.0.0.1:x",
+        "127.0.0.1:",
+        "[::1]8080",
+        "localhost:8080",
+    ],
+)
+def test_allowlist_entries_that_cannot_mean_what_they_say_are_refused(entry):
+    """A loopback literal must pin its port (bare, it would allow every service on this host), and
+    only loopback takes a port: the operator hears of it at start, not when a push goes nowhere."""
+    with pytest.raises(ValueError):
+        Allowlist.of((entry,))
+    with pytest.raises(SettingsError, match="HEIMA_PUSH_ALLOWED_HOSTS"):
+        Settings.from_env({"HEIMA_PUSH_ALLOWED_HOSTS": f"fcm.googleapis.com,{entry}"})
+
+
+def test_a_pinned_loopback_entry_allows_that_port_only():
+    allowlist = Allowlist.of(("127.0.0.1:8099", "[::1]:8099"))
+    assert Settings.from_env({"HEIMA_PUSH_ALLOWED_HOSTS": "127.0.0.1:8099,[::1]:8099"})
+    check_endpoint("http://127.0.0.1:8099/wpush/x", allowlist)
+    check_endpoint("http://[::1]:8099/wpush/x", allowlist)
+    for endpoint in ("http://127.0.0.1:8098/", "http://127.0.0.1/", "https://127.0.0.1/", "http://[::1]:8098/"):
+        with pytest.raises(EndpointRefused):
+            check_endpoint(endpoint, allowlist)
 
 
 def test_suffix_entries_match_subdomains_only():
@@ -254,3 +300,5 @@ async def test_every_resolved_address_must_be_public(monkeypatch):
     assert await vetted_addresses("127.0.0.1", 8080, WITH_LOOPBACK) == ["127.0.0.1"]
     with pytest.raises(EndpointRefused):
         await vetted_addresses("127.0.0.1", 8080, DEFAULT)
+    with pytest.raises(EndpointRefused):
+        await vetted_addresses("127.0.0.1", 8081, WITH_LOOPBACK)  # not the pinned port

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import uuid
 from datetime import timedelta
 from email.utils import format_datetime
@@ -32,7 +31,8 @@ from alerting.push import (
 )
 from alerting.subscriptions.service import forget_subscription, list_subscriptions
 from tests.helpers import API, expect
-from tests.push.conftest import LOOPBACK_ALLOWED, SUBJECT
+from tests.localhost import free_port
+from tests.push.conftest import IPV6_STAND_IN_PORT, LOOPBACK_ALLOWED, OTHER_STAND_IN_PORT, SUBJECT
 from tests.push.support import Browser, ConnectionCounter, StandInPushService, loopback_tls
 
 
@@ -114,11 +114,8 @@ async def test_timeout_and_connection_errors_are_retry(pusher, stand_in):
     outcome = await pusher.send(subscription_on(stand_in), alert(), "high", 3600)
     assert outcome == Retry("timeout")
     assert asyncio.get_running_loop().time() - started < 1.5
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    browser = Browser()
-    closed = Subscription(id=uuid.uuid4(), endpoint=f"http://127.0.0.1:{port}/wpush/x", **browser.keys)
+    browser = Browser()  # the allowlist pins this port, and nothing listens on it in this test
+    closed = Subscription(id=uuid.uuid4(), endpoint=f"http://127.0.0.1:{OTHER_STAND_IN_PORT}/wpush/x", **browser.keys)
     outcome = await pusher.send(closed, alert(), "high", 3600)
     assert isinstance(outcome, Retry) and outcome.reason.startswith("connection failed")
 
@@ -193,15 +190,25 @@ async def test_dns_rebinding_is_refused_at_connect(pusher, monkeypatch, addresse
         assert sum(counter.connections for counter in counters) == 0  # internal hits = 0
 
 
-async def test_the_443_listeners_would_see_a_connection(pusher):
-    """The control for the rebinding test: the allowlisted loopback literal on port 443 does get
+async def test_the_443_listeners_would_see_a_connection(vapid_keys, push_clock):
+    """The control for the rebinding test: a loopback literal allowlisted on port 443 does get
     through to the listener (and fails TLS there), so 0 connections above means the guard held."""
     browser = Browser()
     subscription = Subscription(id=uuid.uuid4(), endpoint="https://127.0.0.1/wpush/control", **browser.keys)
-    async with listeners_on_443() as counters:
+    async with (
+        listeners_on_443() as counters,
+        Pusher(
+            vapid_private_key=vapid_keys[0],
+            vapid_subject=SUBJECT,
+            allowed_hosts=("127.0.0.1:443",),
+            clock=push_clock,
+            connect_timeout=2,
+            read_timeout=0.5,
+        ) as sender,
+    ):
         if not counters or counters[0].host != "127.0.0.1":
             pytest.skip("cannot listen on 127.0.0.1:443 here")
-        outcome = await pusher.send(subscription, alert(), "high", 3600)
+        outcome = await sender.send(subscription, alert(), "high", 3600)
         await asyncio.sleep(0.05)
         assert isinstance(outcome, Retry)
         assert counters[0].connections >= 1
@@ -218,10 +225,35 @@ async def test_endpoints_are_checked_again_at_send(pusher, monkeypatch):
 
     monkeypatch.setattr(endpoints, "resolve", resolve)
     keys = Browser().keys
-    for endpoint in ("https://evil.example/x", "http://fcm.googleapis.com/x", "http://127.0.0.2:8080/x"):
+    unpinned = free_port()  # loopback, but not the port the allowlist pins for the stand-in
+    for endpoint in (
+        "https://evil.example/x",
+        "http://fcm.googleapis.com/x",
+        "http://127.0.0.2:8080/x",
+        f"http://127.0.0.1:{unpinned}/x",
+        "http://127.0.0.1/x",
+        "https://[::1]/x",
+    ):
         outcome = await pusher.send(Subscription(id=uuid.uuid4(), endpoint=endpoint, **keys), alert(), "high", 60)
         assert isinstance(outcome, Refused)
     assert asked == []
+
+
+async def test_a_loopback_port_the_allowlist_does_not_pin_is_never_contacted(pusher, stand_in):
+    """Allowing the stand-in on 127.0.0.1 opens only its port: another service on this host (an
+    admin port, metrics) is refused before any connection, at send as at subscribe."""
+    internal = await ConnectionCounter().start()
+    try:
+        browser = Browser()
+        elsewhere = Subscription(id=uuid.uuid4(), endpoint=f"http://127.0.0.1:{internal.port}/admin", **browser.keys)
+        outcome = await pusher.send(elsewhere, alert(), "high", 3600)
+        await asyncio.sleep(0.05)
+        assert isinstance(outcome, Refused)
+        assert internal.connections == 0
+        # The control: the pinned port itself is reached.
+        assert await pusher.send(subscription_on(stand_in), alert(), "high", 3600) == Delivered(201)
+    finally:
+        await internal.stop()
 
 
 async def test_vapid_header_is_signed_once_per_origin_and_lifetime(pusher, stand_in, push_clock, vapid_keys):
@@ -240,7 +272,9 @@ async def test_vapid_header_is_signed_once_per_origin_and_lifetime(pusher, stand
     assert len({r.headers["authorization"] for r in stand_in.received}) == 2
 
     # Another origin (aud) needs its own.
-    other = await StandInPushService(vapid_public_key=vapid_keys[1], subject=SUBJECT, clock=push_clock).start()
+    other = await StandInPushService(
+        vapid_public_key=vapid_keys[1], subject=SUBJECT, clock=push_clock, port=OTHER_STAND_IN_PORT
+    ).start()
     try:
         assert await pusher.send(subscription_on(other), alert(), "high", 3600) == Delivered(201)
         assert pusher.vapid_signatures == 3
@@ -255,9 +289,15 @@ async def test_ipv6_loopback_and_tls(vapid_keys, push_clock):
     certificate for 127.0.0.1: TLS runs over the guarded connection."""
     server_tls, client_tls = loopback_tls("127.0.0.1")
     services = [
-        await StandInPushService(vapid_public_key=vapid_keys[1], subject=SUBJECT, clock=push_clock, host="::1").start(),
         await StandInPushService(
-            vapid_public_key=vapid_keys[1], subject=SUBJECT, clock=push_clock, ssl_context=server_tls
+            vapid_public_key=vapid_keys[1], subject=SUBJECT, clock=push_clock, host="::1", port=IPV6_STAND_IN_PORT
+        ).start(),
+        await StandInPushService(
+            vapid_public_key=vapid_keys[1],
+            subject=SUBJECT,
+            clock=push_clock,
+            port=OTHER_STAND_IN_PORT,
+            ssl_context=server_tls,
         ).start(),
     ]
     sender = Pusher(

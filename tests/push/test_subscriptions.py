@@ -11,6 +11,7 @@ import pytest
 from alerting.subscriptions.service import MAX_SUBSCRIPTIONS_PER_USER, list_subscriptions
 from alerting.vapid import public_key_for
 from tests.helpers import API, expect
+from tests.push.conftest import STAND_IN_PORT
 from tests.push.support import Browser, b64url
 from tests.push.test_endpoints import HOSTILE, LOOPBACK_ONLY
 
@@ -122,12 +123,22 @@ async def test_hostile_endpoints_are_422_and_store_nothing(client, push_client, 
 
 
 async def test_loopback_literal_is_accepted_only_where_allowlisted(client, push_client, world, db):
-    endpoint = f"http://127.0.0.1:9/{uuid.uuid4().hex}"
+    endpoint = f"http://127.0.0.1:{STAND_IN_PORT}/{uuid.uuid4().hex}"
     body = Browser().subscription_json(endpoint)
     problem = await expect(await client.post(URL, json=body, headers=world.clin_u1.headers), 422)
     assert problem["errors"][0]["field"] == "endpoint"
     await expect(await push_client.post(URL, json=body, headers=world.clin_u1.headers), 201)
     await push_client.request("DELETE", URL, json={"endpoint": endpoint}, headers=world.clin_u1.headers)
+
+
+async def test_loopback_on_a_port_the_allowlist_does_not_pin_is_refused(push_client, world, db):
+    """The stand-in's allowlist entry names its port: any other service on loopback stays out."""
+    before = await db.fetchval("select count(*) from push_subscriptions")
+    for port in (9, 22, 5432, 6379):
+        body = Browser().subscription_json(f"http://127.0.0.1:{port}/{uuid.uuid4().hex}")
+        problem = await expect(await push_client.post(URL, json=body, headers=world.clin_u1.headers), 422)
+        assert [e["field"] for e in problem["errors"]] == ["endpoint"]
+    assert await db.fetchval("select count(*) from push_subscriptions") == before
 
 
 def _point(prefix: bytes, body: bytes) -> str:

@@ -25,7 +25,7 @@ from backend.db import create_pool
 from backend.settings import Settings
 from tests.conftest import START, make_settings
 from tests.helpers import app_client, database
-from tests.push.conftest import LOOPBACK_ALLOWED, SUBJECT
+from tests.push.conftest import LOOPBACK_ALLOWED, STAND_IN_PORT, SUBJECT
 from tests.push.support import StandInPushService
 from tests.worker.support import Hospital, open_hospital
 
@@ -113,7 +113,9 @@ async def quiet_hospital(worker_database_url: str, worker_session_clock: FrozenC
 
 @pytest.fixture
 async def stand_in(worker_vapid_keys: tuple[str, str], wclock: FrozenClock) -> AsyncIterator[StandInPushService]:
-    service = await StandInPushService(vapid_public_key=worker_vapid_keys[1], subject=SUBJECT, clock=wclock).start()
+    service = await StandInPushService(
+        vapid_public_key=worker_vapid_keys[1], subject=SUBJECT, clock=wclock, port=STAND_IN_PORT
+    ).start()
     yield service
     await service.stop()
 

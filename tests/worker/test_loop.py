@@ -21,7 +21,7 @@ from alerting.worker import run_alerting
 from backend.clock import FrozenClock, system_clock
 from tests.helpers import app_client, database
 from tests.localhost import free_port
-from tests.push.conftest import SUBJECT
+from tests.push.conftest import STAND_IN_PORT, SUBJECT
 from tests.push.support import StandInPushService
 from tests.worker.support import deliveries, fever, open_hospital, open_ward, payloads
 
@@ -149,7 +149,9 @@ async def test_heima_worker_delivers_and_stops_on_sigterm(new_database, worker_s
     database_url = await new_database()
     settings = replace(worker_settings, database_url=database_url)
     clock = FrozenClock(system_clock())
-    stand_in = await StandInPushService(vapid_public_key=worker_vapid_keys[1], subject=SUBJECT, clock=clock).start()
+    stand_in = await StandInPushService(
+        vapid_public_key=worker_vapid_keys[1], subject=SUBJECT, clock=clock, port=STAND_IN_PORT
+    ).start()
     try:
         async with app_client(settings, clock) as client, database(database_url) as db:
             hospital = await open_hospital(client, database_url, settings)
@@ -162,7 +164,7 @@ async def test_heima_worker_delivers_and_stops_on_sigterm(new_database, worker_s
                 HEIMA_SECRET_KEY=settings.secret_key,
                 HEIMA_VAPID_PRIVATE_KEY=worker_vapid_keys[0],
                 HEIMA_VAPID_SUBJECT=SUBJECT,
-                HEIMA_PUSH_ALLOWED_HOSTS="127.0.0.1",
+                HEIMA_PUSH_ALLOWED_HOSTS=f"127.0.0.1:{stand_in.port}",
                 HEIMA_LOG_LEVEL="WARNING",
             )
             process = await asyncio.create_subprocess_exec(
