@@ -19,8 +19,8 @@ import asyncpg
 import msgspec
 
 from alerting import failures
-from alerting.defaults import DEFAULT_RULES, default_rules
-from alerting.rules import PatientContext, Rule, RuleError, apply_override, is_stale
+from alerting.engine.defaults import DEFAULT_RULES, default_rules
+from alerting.engine.rules import PatientContext, Rule, RuleError, apply_override, is_stale
 from alerting.schemas import (
     AlertCounts,
     LatestValue,

@@ -7,7 +7,7 @@ events and one pending push delivery per clinician of the patient's units are wr
 same commit, and `pg_notify` wakes the delivery worker only when it commits. A lost push is never
 a lost alert: `GET /alerts` reads these rows.
 
-The rules themselves are pure (alerting/rules.py); this module reads what they need with its own
+The rules themselves are pure (alerting/engine/rules.py); this module reads what they need with its own
 SQL (alerting/queries.sql), and never imports backend's domain packages.
 """
 
@@ -23,13 +23,12 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from alerting import failures, latency, live, relevance, texts
-from alerting.defaults import DEFAULT_RULES, default_rules
-from alerting.findings import CONTACT_REQUEST
-from alerting.notify import promise as promises
-from alerting.notify import service as notify
-from alerting.observations import evidence, from_contact_request, from_form_response, from_measurement
-from alerting.rules import (
+from alerting import failures, latency, live
+from alerting.engine import relevance, texts
+from alerting.engine.defaults import DEFAULT_RULES, default_rules
+from alerting.engine.findings import CONTACT_REQUEST
+from alerting.engine.observations import evidence, from_contact_request, from_form_response, from_measurement
+from alerting.engine.rules import (
     SEVERITY_RANK,
     Decision,
     Observation,
@@ -44,6 +43,8 @@ from alerting.rules import (
     history_since,
     missing_keys,
 )
+from alerting.notify import promise as promises
+from alerting.notify import service as notify
 from backend.access.service import Caller
 from backend.db import load_queries
 from backend.timezones import day_bounds, local_day
@@ -362,7 +363,7 @@ async def _new_observations(
 async def _history(
     conn: asyncpg.Connection, patient: PatientRules, patient_id: UUID, new: Sequence[Observation], rules: Sequence[Rule]
 ) -> list[Observation]:
-    """The stored observations these rules read (alerting/relevance.py), from the earliest
+    """The stored observations these rules read (alerting/engine/relevance.py), from the earliest
     instant the engine looks at (`history_since`)."""
     since = history_since(new, rules)
     reads = relevance.history_reads(rules)

@@ -18,8 +18,8 @@ from litestar import Litestar, get
 from litestar.exceptions import ImproperlyConfiguredException, WebSocketDisconnect
 
 from backend.app import check_access_declared, routes_and_handlers
+from tests.alerting.push.support import browser_keys
 from tests.helpers import API, INFANT, Actor, World, activate, activation_code, build_world, expect, me
-from tests.push.support import browser_keys
 
 MISSING = "missing"  # a patient id that does not exist
 COPD_DIARY_ITEMS = ("more_breathless", "sputum_colour_changed", "sputum_volume_increased", "new_confusion")

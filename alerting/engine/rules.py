@@ -6,7 +6,7 @@ severity (low | medium | high), enabled, source (programme | patient). Params by
 - threshold: {"type", "component"?, "op": ">"|">="|"<"|"<=", "limit", "max_age_months"?,
   "min_age_months"?}; `type` may also be the derived "news2" (total) or "news2_single" (highest
   single-parameter score), with "window_minutes" and "confusion_answer".
-- trend: {"measure", "op", "limit", ...measure options} (see `alerting.trends`).
+- trend: {"measure", "op", "limit", ...measure options} (see `alerting.engine.trends`).
 - missing: {"of": [type or form, ...], "days" | "hours", "scheduled_by"?}: with "scheduled_by" (the
   name of a weekday-list patient parameter, e.g. the dialysis "session_days") only the scheduled
   local days count towards "days"; unset, every day is scheduled.
@@ -33,10 +33,10 @@ from typing import Any, Literal
 
 import msgspec
 
-from alerting import texts, trends
-from alerting.findings import CONTACT_REQUEST, FINDERS, NEWS2_SINGLE, NEWS2_TOTAL, answer_type, daily, is_number
-from alerting.rule_params import params_problems
-from alerting.trends import Finding, Timeline
+from alerting.engine import texts, trends
+from alerting.engine.findings import CONTACT_REQUEST, FINDERS, NEWS2_SINGLE, NEWS2_TOTAL, answer_type, daily, is_number
+from alerting.engine.rule_params import params_problems
+from alerting.engine.trends import Finding, Timeline
 from backend.timezones import day_bounds, local_day
 
 Severity = Literal["low", "medium", "high"]
@@ -401,7 +401,7 @@ class RuleError(ValueError):
 
 def rule_problems(rule: Rule) -> list[str]:
     """Why a rule cannot be evaluated (empty when it can): its params against the kind's strict
-    schema (`alerting.rule_params`). Checked before a rule is stored and when one is loaded, so
+    schema (`alerting.engine.rule_params`). Checked before a rule is stored and when one is loaded, so
     evaluation never meets a malformed one."""
     if rule.severity not in SEVERITY_RANK:
         return [f"severity must be one of {', '.join(SEVERITY_RANK)}"]

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerting.defaults import DEFAULT_RULES
-from alerting.rules import (
+from alerting.engine.defaults import DEFAULT_RULES
+from alerting.engine.rules import (
     CONTACT_REQUEST,
     Decision,
     Observation,
@@ -20,7 +20,7 @@ from alerting.rules import (
     answer_type,
     evaluate,
 )
-from alerting.texts import first_instruction
+from alerting.engine.texts import first_instruction
 
 OSLO = "Europe/Oslo"
 RULES: dict[str, list[Rule]] = {programme: list(rules) for programme, rules in DEFAULT_RULES.items()}

@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from alerting import news2, texts, trends
-from alerting.trends import Finding, Timeline
+from alerting.engine import news2, texts, trends
+from alerting.engine.trends import Finding, Timeline
 from backend.timezones import day_bounds, local_day
 
 if TYPE_CHECKING:
-    from alerting.rules import Observation, PatientContext, Rule
+    from alerting.engine.rules import Observation, PatientContext, Rule
 
 CONTACT_REQUEST = "contact_request"
 NEWS2_TOTAL, NEWS2_SINGLE = "news2", "news2_single"

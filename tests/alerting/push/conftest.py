@@ -5,13 +5,13 @@ from collections.abc import AsyncIterator
 import pytest
 from litestar.testing import AsyncTestClient
 
-from alerting.push import Pusher
-from alerting.vapid import new_key_pair
+from alerting.push.sender import Pusher
+from alerting.push.vapid import new_key_pair
 from backend.clock import FrozenClock
 from backend.settings import DEFAULT_PUSH_HOSTS, Settings
+from tests.alerting.push.support import StandInPushService
 from tests.conftest import START, make_settings
 from tests.helpers import app_client
-from tests.push.support import StandInPushService
 
 SUBJECT = "mailto:alerts@heima.test"
 # The vendors' services plus the loopback literals a stand-in push service listens on: the one

@@ -1,4 +1,4 @@
-"""alerting.push against real HTTP servers on loopback: a stand-in push service that checks VAPID
+"""alerting.push.sender against real HTTP servers on loopback: a stand-in push service that checks VAPID
 and decrypts like a phone, and bare listeners standing for internal services an SSRF would hit."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from alerting import endpoints
-from alerting.push import (
+from alerting.push import allowlist
+from alerting.push.sender import (
     DEFAULT_RATE_LIMIT_DELAY,
     VAPID_LIFETIME,
     VAPID_RENEW_BEFORE,
@@ -30,10 +30,10 @@ from alerting.push import (
     Subscription,
     urgency_for,
 )
-from alerting.subscriptions.service import forget_subscription, list_subscriptions
+from alerting.push.subscriptions.service import forget_subscription, list_subscriptions
+from tests.alerting.push.conftest import LOOPBACK_ALLOWED, SUBJECT
+from tests.alerting.push.support import Browser, ConnectionCounter, StandInPushService, loopback_tls
 from tests.helpers import API, expect
-from tests.push.conftest import LOOPBACK_ALLOWED, SUBJECT
-from tests.push.support import Browser, ConnectionCounter, StandInPushService, loopback_tls
 
 
 def subscription_on(service: StandInPushService, browser: Browser | None = None) -> Subscription:
@@ -180,7 +180,7 @@ async def test_dns_rebinding_is_refused_at_connect(pusher, monkeypatch, addresse
         asked.append(host)
         return addresses
 
-    monkeypatch.setattr(endpoints, "resolve", rebound)
+    monkeypatch.setattr(allowlist, "resolve", rebound)
     browser = Browser()
     subscription = Subscription(
         id=uuid.uuid4(), endpoint="https://fcm.googleapis.com/fcm/send/rebinding-test", **browser.keys
@@ -216,7 +216,7 @@ async def test_endpoints_are_checked_again_at_send(pusher, monkeypatch):
         asked.append(host)
         return ["127.0.0.1"]
 
-    monkeypatch.setattr(endpoints, "resolve", resolve)
+    monkeypatch.setattr(allowlist, "resolve", resolve)
     keys = Browser().keys
     for endpoint in ("https://evil.example/x", "http://fcm.googleapis.com/x", "http://127.0.0.2:8080/x"):
         outcome = await pusher.send(Subscription(id=uuid.uuid4(), endpoint=endpoint, **keys), alert(), "high", 60)

@@ -12,9 +12,9 @@ from typing import Any
 
 import asyncpg
 
-from alerting.findings import CONTACT_REQUEST, answer_type
-from alerting.rules import Observation
-from alerting.trends import score_type
+from alerting.engine.findings import CONTACT_REQUEST, answer_type
+from alerting.engine.rules import Observation
+from alerting.engine.trends import score_type
 
 _CONTACT_PREFIX = "contact-request:"
 

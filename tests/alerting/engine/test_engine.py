@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerting import rule_params, texts, trends
-from alerting.defaults import DEFAULT_RULES, default_rules
-from alerting.rules import (
+from alerting.engine import rule_params, texts, trends
+from alerting.engine.defaults import DEFAULT_RULES, default_rules
+from alerting.engine.rules import (
     Observation,
     PatientContext,
     RuleError,
@@ -25,8 +25,8 @@ from alerting.rules import (
     lookback,
     rule_problems,
 )
-from tests.alerting import test_copd, test_dialysis, test_premature
-from tests.alerting.support import RULES, check_wording, context, feed, local, temperature, weight, weights
+from tests.alerting.engine import test_copd, test_dialysis, test_premature
+from tests.alerting.engine.support import RULES, check_wording, context, feed, local, temperature, weight, weights
 
 
 def _rule(programme: str, code: str):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from backend.timezones import day_bounds, day_length, local_day, zone
 
 if TYPE_CHECKING:
-    from alerting.rules import Observation, PatientContext, Rule
+    from alerting.engine.rules import Observation, PatientContext, Rule
 
 WEIGHT = "body_weight"
 FEED = "feeding_volume"
@@ -550,7 +550,7 @@ def post_weight_above_dry(rule: Rule, timeline: Timeline) -> Finding | None:
 
 
 def score_type(form: str) -> str:
-    """The observation type of a form response's score (alerting.observations)."""
+    """The observation type of a form response's score (alerting.engine.observations)."""
     return f"{form}/score"
 
 

@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from alerting.trends import Finding
+from alerting.engine.trends import Finding
 
 if TYPE_CHECKING:
-    from alerting.rules import LocalText, Rule
+    from alerting.engine.rules import LocalText, Rule
 
 OPERATORS = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
 
