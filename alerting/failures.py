@@ -12,22 +12,16 @@ that find it) and counted in `heima_rule_failures_total{stage, rule}`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING
 from uuid import UUID
 
+from alerting.engine.types import OnFailure, Rule
 from backend.observability import current_metrics
-
-if TYPE_CHECKING:
-    from alerting.engine.rules import Rule
 
 log = logging.getLogger("heima.alerting.rules")
 
 # Where a rule was being used: loading a patient's rules (an override that no longer fits), an
 # upload or form response or contact request, the unit overview, the worker's sweep.
 LOAD, ARRIVAL, OVERVIEW, SWEEP = "load", "arrival", "overview", "sweep"
-
-OnFailure = Callable[["Rule", Exception], None]
 
 
 def report(stage: str, rule_code: str, error: BaseException | str, **ids: UUID | None) -> None:

@@ -20,7 +20,8 @@ import msgspec
 
 from alerting import failures
 from alerting.engine.defaults import DEFAULT_RULES, default_rules
-from alerting.engine.rules import PatientContext, Rule, RuleError, apply_override, is_stale
+from alerting.engine.rules import RuleError, apply_override, is_stale
+from alerting.engine.types import PatientContext, Rule
 from alerting.schemas import (
     AlertCounts,
     LatestValue,

@@ -26,14 +26,8 @@ import msgspec
 from alerting import failures, latency, live
 from alerting.engine import relevance, texts
 from alerting.engine.defaults import DEFAULT_RULES, default_rules
-from alerting.engine.findings import CONTACT_REQUEST
 from alerting.engine.observations import evidence, from_contact_request, from_form_response, from_measurement
 from alerting.engine.rules import (
-    SEVERITY_RANK,
-    Decision,
-    Observation,
-    PatientContext,
-    Rule,
     RuleError,
     applies,
     apply_override,
@@ -43,6 +37,7 @@ from alerting.engine.rules import (
     history_since,
     missing_keys,
 )
+from alerting.engine.types import CONTACT_REQUEST, SEVERITY_RANK, Decision, Observation, PatientContext, Rule
 from alerting.notify import promise as promises
 from alerting.notify import service as notify
 from backend.access.service import Caller

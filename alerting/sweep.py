@@ -29,7 +29,8 @@ from alerting import failures
 from alerting.engine import relevance, trends
 from alerting.engine.defaults import DEFAULT_RULES
 from alerting.engine.observations import from_measurement
-from alerting.engine.rules import Decision, Rule, applies, evaluate_day, evaluate_missing, missing_keys
+from alerting.engine.rules import applies, evaluate_day, evaluate_missing, missing_keys
+from alerting.engine.types import Decision, Rule
 from alerting.service import PatientRules, load_patient_rules, record_decisions
 from backend.db import load_queries
 from backend.timezones import day_bounds, local_day

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from alerting.engine.rules import CONTACT_REQUEST, NEWS2_SINGLE, NEWS2_TOTAL, LocalText, Rule, Severity, answer_type
+from alerting.engine.types import CONTACT_REQUEST, NEWS2_SINGLE, NEWS2_TOTAL, LocalText, Rule, Severity, answer_type
 
 
 def _rule(

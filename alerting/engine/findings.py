@@ -9,23 +9,14 @@ import calendar
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alerting.engine import news2, texts, trends
-from alerting.engine.trends import Finding, Timeline
+from alerting.engine.trends import Timeline
+from alerting.engine.types import NEWS2_SINGLE, NEWS2_TOTAL, Finding, Observation, PatientContext, Rule
 from backend.timezones import day_bounds, local_day
 
-if TYPE_CHECKING:
-    from alerting.engine.rules import Observation, PatientContext, Rule
-
-CONTACT_REQUEST = "contact_request"
-NEWS2_TOTAL, NEWS2_SINGLE = "news2", "news2_single"
 _NEWS2_TYPES = ("spo2", "heart_rate", "respiratory_rate", "body_temperature", "blood_pressure")
-
-
-def answer_type(form: str, link_id: str) -> str:
-    """The observation type of a form answer."""
-    return f"{form}/{link_id}"
 
 
 # -- matching -----------------------------------------------------------------------------------
@@ -393,5 +384,5 @@ def _with_symptoms(rule: Rule, timeline: Timeline, finding: Finding) -> Finding 
     return Finding(finding.value, finding.unit, finding.label, ids, finding.at, detail)
 
 
-Finder = Callable[["Rule", Timeline], Finding | None]
+Finder = Callable[[Rule, Timeline], Finding | None]
 FINDERS: dict[str, Finder] = {"threshold": threshold, "trend": trend, "answer": answer}

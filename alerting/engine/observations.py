@@ -12,9 +12,8 @@ from typing import Any
 
 import asyncpg
 
-from alerting.engine.findings import CONTACT_REQUEST, answer_type
-from alerting.engine.rules import Observation
 from alerting.engine.trends import score_type
+from alerting.engine.types import CONTACT_REQUEST, Observation, answer_type
 
 _CONTACT_PREFIX = "contact-request:"
 

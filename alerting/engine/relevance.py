@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from alerting.engine import trends
-from alerting.engine.findings import NEWS2_SINGLE, NEWS2_TOTAL
-from alerting.engine.rules import Observation, PatientContext, Rule
 from alerting.engine.trends import FEED, SPO2, ULTRAFILTRATION, VOMITING, WEIGHT, WET_NAPPIES
+from alerting.engine.types import NEWS2_SINGLE, NEWS2_TOTAL, Observation, PatientContext, Rule
 from backend.timezones import day_bounds, local_day
 
 # Every type, when a rule's inputs cannot be told.

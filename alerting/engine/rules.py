@@ -21,42 +21,41 @@ answer (a string or a boolean); a contact request is an observation of type "con
 
 Entry points: `evaluate` (an upload; load history from `history_since`), `evaluate_day` (after a
 patient's local midnight), `evaluate_missing` (the periodic sweep), `apply_override` (PUT rules).
+The types they take and give (`Rule`, `Observation`, `PatientContext`, `Decision`) are in
+`alerting.engine.types`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
 from alerting.engine import texts, trends
-from alerting.engine.findings import CONTACT_REQUEST, FINDERS, NEWS2_SINGLE, NEWS2_TOTAL, answer_type, daily, is_number
+from alerting.engine.findings import FINDERS, daily, is_number
 from alerting.engine.rule_params import params_problems
-from alerting.engine.trends import Finding, Timeline
+from alerting.engine.trends import Timeline
+from alerting.engine.types import (
+    NEWS2_SINGLE,
+    NEWS2_TOTAL,
+    SEVERITY_RANK,
+    Decision,
+    Finding,
+    Observation,
+    OnFailure,
+    PatientContext,
+    Rule,
+    Severity,
+)
 from backend.timezones import day_bounds, local_day
 
-Severity = Literal["low", "medium", "high"]
-Kind = Literal["threshold", "trend", "missing", "answer"]
-Source = Literal["programme", "patient"]
-OnFailure = Callable[["Rule", Exception], None]
-SEVERITY_RANK: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
-
 __all__ = [
-    "CONTACT_REQUEST",
-    "NEWS2_SINGLE",
-    "NEWS2_TOTAL",
     "OPTIONAL_PARAMS",
-    "Decision",
-    "LocalText",
-    "Observation",
-    "PatientContext",
-    "Rule",
     "RuleError",
-    "answer_type",
     "applies",
     "apply_override",
     "counts_as_registration",
@@ -69,64 +68,6 @@ __all__ = [
     "missing_keys",
     "rule_problems",
 ]
-
-
-class LocalText(msgspec.Struct, frozen=True):
-    nb: str
-    en: str
-
-
-class Observation(msgspec.Struct, frozen=True, kw_only=True):
-    """A measurement (canonical unit), a form answer, or a contact request."""
-
-    id: str
-    type: str
-    measured_at: datetime
-    value: float | None = None
-    code: str | bool | None = None
-    components: dict[str, float] = {}
-    attributes: dict[str, Any] = {}
-    note: str | None = None
-
-
-class Rule(msgspec.Struct, frozen=True, kw_only=True):
-    code: str
-    kind: Kind
-    params: dict[str, Any]
-    severity: Severity
-    enabled: bool = True
-    source: Source = "programme"
-    # A floor can be tightened per patient but never loosened, lowered or switched off.
-    safety_floor: bool = False
-    # Tiers of one finding (temperature < 36.5 / < 36.0): only the most severe one is raised.
-    group: str | None = None
-    # A template: "{limit}", "{days|day}" are filled from params (`texts.title`), so that an
-    # override's title shows the limit in force.
-    title: str = ""
-    basis: str = ""  # the clinical source, short, for the explanation
-    patient_text: LocalText | None = None  # "{value}" is replaced by the value in that language
-    default_params: dict[str, Any] | None = None  # what a patient override replaced
-
-
-class PatientContext(msgspec.Struct, frozen=True, kw_only=True):
-    now: datetime
-    time_zone: str = "Europe/Oslo"
-    birth_date: date | None = None
-    parameters: dict[str, Any] = {}  # enrolment parameters of the patient's programmes
-    monitoring_since: datetime | None = None  # what "missing" counts from before a first value
-
-
-class Decision(msgspec.Struct, frozen=True, kw_only=True):
-    rule: str
-    severity: Severity
-    title: str
-    explanation: str
-    patient_text: LocalText
-    observation_ids: tuple[str, ...]
-    worst_value: float | str | bool | None
-    unit: str | None
-    observed_at: datetime | None
-    source: Source
 
 
 # -- evaluation ---------------------------------------------------------------------------------
@@ -171,7 +112,7 @@ def _decide(rule: Rule, finding: Finding) -> Decision:
         severity=rule.severity,
         title=texts.title(rule),
         explanation=texts.explanation(rule, finding),
-        patient_text=texts.patient_text(rule, finding, LocalText),
+        patient_text=texts.patient_text(rule, finding),
         observation_ids=finding.observation_ids,
         worst_value=value,
         unit=finding.unit or None,

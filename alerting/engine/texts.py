@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from alerting.engine.trends import Finding
-
-if TYPE_CHECKING:
-    from alerting.engine.rules import LocalText, Rule
+from alerting.engine.types import Finding, LocalText, Rule
 
 OPERATORS = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
 
@@ -226,7 +223,7 @@ def first_instruction(rule: Rule) -> tuple[str, str]:
     return _HIGH_INSTEAD.get(rule.group or rule.code, _HIGH)
 
 
-def patient_text(rule: Rule, finding: Finding, local_text: type[LocalText]) -> LocalText:
+def patient_text(rule: Rule, finding: Finding) -> LocalText:
     base = (rule.patient_text.nb, rule.patient_text.en) if rule.patient_text else _GENERIC
     nb, en = (
         text.replace("{value}", quantity(finding.value, finding.unit, language)).strip()
@@ -234,6 +231,6 @@ def patient_text(rule: Rule, finding: Finding, local_text: type[LocalText]) -> L
     )
     if rule.severity == "high":
         first = first_instruction(rule)
-        return local_text(nb=f"{first[0]} {nb}", en=f"{first[1]} {en}")
+        return LocalText(nb=f"{first[0]} {nb}", en=f"{first[1]} {en}")
     tail = _MEDIUM if rule.severity == "medium" else _LOW
-    return local_text(nb=f"{nb} {tail[0]}", en=f"{en} {tail[1]}")
+    return LocalText(nb=f"{nb} {tail[0]}", en=f"{en} {tail[1]}")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from alerting import service
 from alerting.engine import relevance
-from alerting.engine.rules import Observation
+from alerting.engine.types import Observation
 from backend.timezones import local_day
 from tests.alerts.support import upload
 from tests.measurements.support import fresh_infant, weight

@@ -14,8 +14,6 @@ from hypothesis import strategies as st
 from alerting.engine import rule_params, texts, trends
 from alerting.engine.defaults import DEFAULT_RULES, default_rules
 from alerting.engine.rules import (
-    Observation,
-    PatientContext,
     RuleError,
     apply_override,
     evaluate,
@@ -25,6 +23,7 @@ from alerting.engine.rules import (
     lookback,
     rule_problems,
 )
+from alerting.engine.types import Observation, PatientContext
 from tests.alerting.engine import test_copd, test_dialysis, test_premature
 from tests.alerting.engine.support import RULES, check_wording, context, feed, local, temperature, weight, weights
 
