@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from alerting.engine.days import day_length
 from alerting.engine.types import Finding, Observation, PatientContext, Rule
-from backend.timezones import day_bounds, day_length, local_day, zone
+from backend.timezones import day_bounds, local_day, zone
 
 WEIGHT = "body_weight"
 FEED = "feeding_volume"
