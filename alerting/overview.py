@@ -21,7 +21,7 @@ import msgspec
 from alerting import failures
 from alerting.engine.defaults import DEFAULT_RULES, default_rules
 from alerting.engine.rules import RuleError, apply_override, is_stale
-from alerting.engine.types import PatientContext, Rule
+from alerting.engine.types import LATE_AFTER, PatientContext, Rule
 from alerting.schemas import (
     AlertCounts,
     LatestValue,
@@ -30,7 +30,6 @@ from alerting.schemas import (
     Severity,
     UnitOverview,
 )
-from alerting.service import LATE_AFTER
 from backend.access.service import NOT_FOUND_DETAIL, Caller
 from backend.db import load_queries
 from backend.errors import ProblemError

@@ -37,7 +37,15 @@ from alerting.engine.rules import (
     history_since,
     missing_keys,
 )
-from alerting.engine.types import CONTACT_REQUEST, SEVERITY_RANK, Decision, Observation, PatientContext, Rule
+from alerting.engine.types import (
+    CONTACT_REQUEST,
+    SEVERITY_RANK,
+    Decision,
+    Observation,
+    PatientContext,
+    Provenance,
+    Rule,
+)
 from alerting.notify import promise as promises
 from alerting.notify import service as notify
 from backend.access.service import Caller
@@ -49,10 +57,6 @@ queries = load_queries(__file__)
 # LISTEN heima_alerts: the payload is {"alert_ids": [...]}, a hint only; the worker claims from
 # push_deliveries whatever the payload says (a notification is lost while no worker listens).
 NOTIFY_CHANNEL = "heima_alerts"
-# A breach measured this long before it reached us is labelled late: the clinician must know the
-# value describes the past (a phone that was offline), not the patient now.
-LATE_AFTER = timedelta(hours=1)
-_QUOTE_LIMIT = 140
 
 
 class AlertOutcome(msgspec.Struct, frozen=True):
@@ -116,8 +120,20 @@ def effective_rules(defaults: Iterable[Rule], overrides: dict[str, Override]) ->
             rules.append(rule)
             continue
         try:
+            provenance = Provenance(
+                set_by_name=override.set_by_name,
+                set_at=override.set_at,
+                reason=override.reason,
+                expires_at=override.expires_at,
+            )
             rules.append(
-                apply_override(rule, params=override.params, severity=override.severity, enabled=override.enabled)  # type: ignore[arg-type]
+                apply_override(
+                    rule,
+                    params=override.params,
+                    severity=override.severity,  # type: ignore[arg-type]
+                    enabled=override.enabled,
+                    provenance=provenance,
+                )
             )
             applied[rule.code] = override
         except RuleError:
@@ -195,8 +211,6 @@ async def record_decisions(
     patient: PatientRules,
     decisions: Sequence[Decision],
     now: datetime,
-    *,
-    on_arrival: bool = True,
 ) -> list[AlertOutcome]:
     """Open or update one alert per decision, with events and pending deliveries, and wake the
     worker on commit. Also for the missing-data sweep (`evaluate_missing` decisions)."""
@@ -210,7 +224,7 @@ async def record_decisions(
         rule = patient.rule(decision.rule)
         if rule is None:
             continue
-        row = _decision_row(decision, rule, patient, now, on_arrival=on_arrival)
+        row = _decision_row(decision, rule, patient)
         row["patient_text"] = promises.with_promise(row["patient_text"], row["severity"], promise)
         held = strongest.get(row["rule_key"])
         # One row per key: a statement's ON CONFLICT may not touch the same alert twice.
@@ -271,12 +285,7 @@ def _direction(rule: Rule) -> str:
     return "latest"  # answers: a code is not better or worse than another
 
 
-def _decision_row(
-    decision: Decision, rule: Rule, patient: PatientRules, now: datetime, *, on_arrival: bool
-) -> dict[str, Any]:
-    # Only data that arrived late is late: the worker's sweeps judge absences and finished days,
-    # which are old by nature.
-    late = on_arrival and decision.observed_at is not None and decision.observed_at < now - LATE_AFTER
+def _decision_row(decision: Decision, rule: Rule, patient: PatientRules) -> dict[str, Any]:
     measurements, responses, contacts = evidence(decision.observation_ids)
     return {
         "id": uuid.uuid4(),
@@ -287,7 +296,7 @@ def _decision_row(
         "severity": decision.severity,
         "finding_rank": finding_rank(decision.severity, rule, patient.rules),
         "title": decision.title,
-        "explanation": _explanation(decision, rule, patient, late, now),
+        "explanation": decision.explanation,
         "patient_text": {"nb": decision.patient_text.nb, "en": decision.patient_text.en},
         "measurement_ids": measurements,
         "form_response_ids": responses,
@@ -296,7 +305,7 @@ def _decision_row(
         "direction": _direction(rule),
         "unit": decision.unit,
         "observed_at": decision.observed_at,
-        "late": late,
+        "late": decision.late,
     }
 
 
@@ -308,32 +317,6 @@ def finding_rank(severity: str, rule: Rule, rules: Sequence[Rule]) -> int:
         codes = [r.code for r in rules if r.group == rule.group]
         later = len(codes) - 1 - codes.index(rule.code) if rule.code in codes else 0
     return SEVERITY_RANK[severity] * 100 + later
-
-
-def _quote(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _QUOTE_LIMIT else text[: _QUOTE_LIMIT - 1] + "…"
-
-
-def _explanation(decision: Decision, rule: Rule, patient: PatientRules, late: bool, now: datetime) -> str:
-    """The engine's line, plus who set an override and why, and when late data was measured."""
-    zone = patient.context.time_zone
-    text = decision.explanation
-    override = patient.overrides.get(decision.rule)
-    if decision.source == "patient" and override is not None:
-        when = texts.local_time(override.set_at, zone)
-        who = f' Override set by {override.set_by_name} {when}: "{_quote(override.reason)}"'
-        if override.expires_at is not None:
-            who += f", until {texts.local_time(override.expires_at, zone)}"
-        # Right after "Patient override (programme default …)." where the eye already is.
-        origin = texts.origin(rule, decision.unit or "")
-        text = text.replace(origin, origin + who + ".", 1) if origin in text else text + who + "."
-    if late and decision.observed_at is not None:
-        text += (
-            f" Late data: measured {texts.local_time(decision.observed_at, zone)}, "
-            f"received {texts.local_time(now, zone)}."
-        )
-    return text
 
 
 # -- loading observations ------------------------------------------------------------------------

@@ -96,7 +96,7 @@ async def sweep_patient(conn: asyncpg.Connection, patient_id: UUID, now: datetim
         if patient is None:
             return 0
         decisions = await _missing(conn, patient_id, patient) + await _whole_days(conn, patient_id, patient)
-        outcomes = await record_decisions(conn, patient_id, patient, decisions, now, on_arrival=False)
+        outcomes = await record_decisions(conn, patient_id, patient, decisions, now)
     for outcome in outcomes:
         log.info(
             "alerting.sweep.raised",

@@ -40,6 +40,7 @@ from alerting.engine.findings import FINDERS, daily, is_number
 from alerting.engine.rule_params import params_problems
 from alerting.engine.trends import Timeline
 from alerting.engine.types import (
+    LATE_AFTER,
     NEWS2_SINGLE,
     NEWS2_TOTAL,
     SEVERITY_RANK,
@@ -48,6 +49,7 @@ from alerting.engine.types import (
     Observation,
     OnFailure,
     PatientContext,
+    Provenance,
     Rule,
     Severity,
 )
@@ -105,19 +107,23 @@ def _guarded(rule: Rule, on_failure: OnFailure | None) -> Iterator[None]:
         on_failure(rule, error)
 
 
-def _decide(rule: Rule, finding: Finding) -> Decision:
+def _decide(rule: Rule, finding: Finding, context: PatientContext, *, on_arrival: bool = False) -> Decision:
+    """A rule's decision on its finding. On arrival (`evaluate`), a finding measured more than
+    LATE_AFTER before now is late; the sweeps judge absences and finished days, old by nature."""
     value = round(finding.value, 2) if is_number(finding.value) else finding.value
+    late = on_arrival and finding.at is not None and finding.at < context.now - LATE_AFTER
     return Decision(
         rule=rule.code,
         severity=rule.severity,
         title=texts.title(rule),
-        explanation=texts.explanation(rule, finding),
+        explanation=texts.explanation(rule, finding, context.time_zone, received_at=context.now if late else None),
         patient_text=texts.patient_text(rule, finding),
         observation_ids=finding.observation_ids,
         worst_value=value,
         unit=finding.unit or None,
         observed_at=finding.at,
         source=rule.source,
+        late=late,
     )
 
 
@@ -157,7 +163,7 @@ def evaluate(
         with _guarded(rule, on_failure):
             finding = FINDERS[rule.kind](rule, timeline)
             if finding is not None:
-                decisions.append(_decide(rule, finding))
+                decisions.append(_decide(rule, finding, context, on_arrival=True))
     return _strongest_per_group(decisions, rules)
 
 
@@ -182,7 +188,7 @@ def evaluate_day(
     for rule in whole_day:
         with _guarded(rule, on_failure):
             if finding := daily(rule, timeline, [day]):
-                decisions.append(_decide(rule, finding))
+                decisions.append(_decide(rule, finding, context))
     return _strongest_per_group(decisions, rules)
 
 
@@ -325,7 +331,7 @@ def evaluate_missing(
     for rule in _active(rules, ["missing"], context):
         with _guarded(rule, on_failure):
             if (finding := _missing(rule, last_seen, context)) is not None:
-                decisions.append(_decide(rule, finding))
+                decisions.append(_decide(rule, finding, context))
     return _strongest_per_group(decisions, rules)
 
 
@@ -384,9 +390,11 @@ def apply_override(
     params: Mapping[str, Any] | None = None,
     severity: Severity | None = None,
     enabled: bool | None = None,
+    provenance: Provenance | None = None,
 ) -> Rule:
     """The patient's effective rule: the programme default with an override's params merged over
-    it. Raises RuleError for an unusable rule or a loosened safety floor."""
+    it, and who set it (for the explanation). Raises RuleError for an unusable rule or a loosened
+    safety floor."""
     candidate = msgspec.structs.replace(
         default,
         params={**default.params, **(params or {})},
@@ -394,6 +402,7 @@ def apply_override(
         enabled=default.enabled if enabled is None else enabled,
         source="patient",
         default_params=default.params,
+        provenance=provenance,
     )
     problems = rule_problems(candidate) + _floor_problems(default, candidate)
     if problems:

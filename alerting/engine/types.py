@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import msgspec
@@ -21,6 +21,9 @@ SEVERITY_RANK: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
 
 CONTACT_REQUEST = "contact_request"
 NEWS2_TOTAL, NEWS2_SINGLE = "news2", "news2_single"
+# A breach measured this long before it reached us is labelled late: the clinician must know the
+# value describes the past (a phone that was offline), not the patient now.
+LATE_AFTER = timedelta(hours=1)
 
 
 def answer_type(form: str, link_id: str) -> str:
@@ -46,6 +49,15 @@ class Observation(msgspec.Struct, frozen=True, kw_only=True):
     note: str | None = None
 
 
+class Provenance(msgspec.Struct, frozen=True, kw_only=True):
+    """Who set a patient's override, when, why and until when: what its explanation names."""
+
+    set_by_name: str
+    set_at: datetime
+    reason: str
+    expires_at: datetime | None = None
+
+
 class Rule(msgspec.Struct, frozen=True, kw_only=True):
     code: str
     kind: Kind
@@ -63,6 +75,7 @@ class Rule(msgspec.Struct, frozen=True, kw_only=True):
     basis: str = ""  # the clinical source, short, for the explanation
     patient_text: LocalText | None = None  # "{value}" is replaced by the value in that language
     default_params: dict[str, Any] | None = None  # what a patient override replaced
+    provenance: Provenance | None = None  # and who set it (`apply_override`)
 
 
 class PatientContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,6 +97,7 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     unit: str | None
     observed_at: datetime | None
     source: Source
+    late: bool = False  # measured more than LATE_AFTER before it arrived (`evaluate` only)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from alerting.engine.rules import (
     lookback,
     rule_problems,
 )
-from alerting.engine.types import Observation, PatientContext
+from alerting.engine.types import Observation, PatientContext, Provenance
 from tests.alerting.engine import test_copd, test_dialysis, test_premature
 from tests.alerting.engine.support import RULES, check_wording, context, feed, local, temperature, weight, weights
 
@@ -130,6 +130,42 @@ def test_an_override_title_shows_the_limit_in_force():
     assert texts.title(missing) == "No weight for 2 days"
     fever = apply_override(_rule("premature-home", "infant_fever"), params={"limit": 37.8})
     assert texts.title(fever) == "Fever 37.8 °C or more, infant under 3 months"
+
+
+def test_the_explanation_is_written_once_with_who_set_the_override_and_when_late_data_arrived():
+    """Issue 14 ("Code"): the service used to splice who set an override into the finished
+    sentence with str.replace. The engine now writes the whole line from its parts, in order: what
+    was seen, the limit's origin and who set it, the finding's detail, and late data."""
+    provenance = Provenance(
+        set_by_name="Kari Nordmann",
+        set_at=local("2026-11-18 14:05"),
+        reason="Kald hud ved   utskrivning, " + "vil vite tidlig " * 10,
+        expires_at=local("2026-12-01 08:00"),
+    )
+    low = apply_override(
+        _rule("premature-home", "infant_temperature_low"), params={"limit": 36.8}, provenance=provenance
+    )
+    measured = temperature(36.6, "2026-11-19 08:30")
+    [on_time] = evaluate([measured], [], [low], context("2026-11-19 09:30"))
+    [late] = evaluate([measured], [], [low], context("2026-11-19 09:31"))
+    reason = ("Kald hud ved utskrivning, " + "vil vite tidlig " * 10)[:139] + "…"
+    written = (
+        "Temperature 36.6 °C < 36.8 °C. Patient override (programme default < 36.5 °C). "
+        f'Override set by Kari Nordmann 18 Nov 14:05: "{reason}", until 1 Dec 08:00. Measured 19 Nov 08:30.'
+    )
+    assert (on_time.explanation, on_time.late) == (written, False)
+    assert (late.explanation, late.late) == (
+        written + " Late data: measured 19 Nov 08:30, received 19 Nov 09:31.",
+        True,
+    )
+    # The sweeps judge absences and finished days, old by nature: never late.
+    missing = apply_override(_rule("premature-home", "weight_missing"), params={"days": 2}, provenance=provenance)
+    [absent] = evaluate_missing({"body_weight": local("2026-11-16 08:00")}, [missing], context("2026-11-19 09:00"))
+    assert not absent.late and "Late data" not in absent.explanation
+    assert (
+        'Patient override (programme default 1 day). Override set by Kari Nordmann 18 Nov 14:05: "'
+        in absent.explanation
+    )
 
 
 def test_a_floor_may_be_tightened():
