@@ -14,7 +14,7 @@ SQL (alerting/queries.sql), and never imports backend's domain packages.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,9 +28,8 @@ from alerting.engine import relevance, texts
 from alerting.engine.defaults import DEFAULT_RULES, default_rules
 from alerting.engine.observations import evidence, from_contact_request, from_form_response, from_measurement
 from alerting.engine.rules import (
-    RuleError,
     applies,
-    apply_override,
+    apply_overrides,
     counts_as_registration,
     evaluate,
     evaluate_missing,
@@ -83,6 +82,12 @@ class Override(msgspec.Struct, frozen=True):
     set_at: datetime
     expires_at: datetime | None
 
+    @property
+    def provenance(self) -> Provenance:
+        return Provenance(
+            set_by_name=self.set_by_name, set_at=self.set_at, reason=self.reason, expires_at=self.expires_at
+        )
+
 
 class _Enrolment(msgspec.Struct, frozen=True):
     programme: str
@@ -110,39 +115,6 @@ class PatientRules:
         return next((rule for rule in self.rules if rule.code == code), None)
 
 
-def effective_rules(defaults: Iterable[Rule], overrides: dict[str, Override]) -> tuple[list[Rule], dict[str, Override]]:
-    """Each default with its override applied; an override that no longer fits its rule (a
-    programme default or a schema changed since it was set) is reported and the default applies."""
-    rules, applied = [], {}
-    for rule in defaults:
-        override = overrides.get(rule.code)
-        if override is None:
-            rules.append(rule)
-            continue
-        try:
-            provenance = Provenance(
-                set_by_name=override.set_by_name,
-                set_at=override.set_at,
-                reason=override.reason,
-                expires_at=override.expires_at,
-            )
-            rules.append(
-                apply_override(
-                    rule,
-                    params=override.params,
-                    severity=override.severity,  # type: ignore[arg-type]
-                    enabled=override.enabled,
-                    provenance=provenance,
-                )
-            )
-            applied[rule.code] = override
-        except RuleError:
-            # Stored by an older version, or written around the API: the default applies.
-            failures.report(failures.LOAD, rule.code, "override_unusable", override_id=override.id)
-            rules.append(rule)
-    return rules, applied
-
-
 async def load_patient_rules(conn: asyncpg.Connection, patient_id: UUID, now: datetime) -> PatientRules | None:
     """None for a patient that does not exist."""
     row = await conn.fetchrow(queries.select_evaluation_context, patient_id, now)
@@ -161,12 +133,17 @@ async def load_patient_rules(conn: asyncpg.Connection, patient_id: UUID, now: da
     )
     defaults = default_rules(e.programme for e in enrolments if e.programme in DEFAULT_RULES)
     stored = {o.rule_code: o for o in msgspec.convert(row["overrides"], list[Override])}
-    rules, applied = effective_rules(defaults, stored)
+
+    def unusable(rule: Rule, override: Override) -> None:
+        # Stored by an older version, or written around the API: the default applies.
+        failures.report(failures.LOAD, rule.code, "override_unusable", override_id=override.id)
+
+    rules, applied = apply_overrides(defaults, stored, unusable)
     return PatientRules(
         context=context,
         defaults={rule.code: rule for rule in defaults},
         rules=rules,
-        overrides=applied,
+        overrides={code: stored[code] for code in applied},
         open_missing=msgspec.convert(row["open_missing"], list[_OpenMissing]),
     )
 

@@ -28,10 +28,10 @@ The types they take and give (`Rule`, `Observation`, `PatientContext`, `Decision
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -60,6 +60,7 @@ __all__ = [
     "RuleError",
     "applies",
     "apply_override",
+    "apply_overrides",
     "counts_as_registration",
     "evaluate",
     "evaluate_day",
@@ -408,3 +409,47 @@ def apply_override(
     if problems:
         raise RuleError(problems)
     return candidate
+
+
+class StoredOverride(Protocol):
+    """An override as its caller stored it: what it changes, and who set it when that is known."""
+
+    @property
+    def params(self) -> dict[str, Any]: ...
+    @property
+    def severity(self) -> Any: ...
+    @property
+    def enabled(self) -> bool | None: ...
+    @property
+    def provenance(self) -> Provenance | None: ...
+
+
+def apply_overrides(
+    defaults: Iterable[Rule],
+    overrides: Mapping[str, StoredOverride],
+    on_unusable: Callable[[Rule, StoredOverride], None],
+) -> tuple[list[Rule], set[str]]:
+    """Each default with its override (by rule code) applied, and the codes whose override
+    applied. An override that no longer fits its rule (a programme default or a schema changed
+    since it was set) is handed to `on_unusable`, and the default applies."""
+    rules, applied = [], set()
+    for rule in defaults:
+        override = overrides.get(rule.code)
+        if override is None:
+            rules.append(rule)
+            continue
+        try:
+            rules.append(
+                apply_override(
+                    rule,
+                    params=override.params,
+                    severity=override.severity,
+                    enabled=override.enabled,
+                    provenance=override.provenance,
+                )
+            )
+            applied.add(rule.code)
+        except RuleError:
+            on_unusable(rule, override)
+            rules.append(rule)
+    return rules, applied

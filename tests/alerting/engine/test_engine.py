@@ -16,6 +16,7 @@ from alerting.engine.defaults import DEFAULT_RULES, default_rules
 from alerting.engine.rules import (
     RuleError,
     apply_override,
+    apply_overrides,
     evaluate,
     evaluate_day,
     evaluate_missing,
@@ -166,6 +167,31 @@ def test_the_explanation_is_written_once_with_who_set_the_override_and_when_late
         'Patient override (programme default 1 day). Override set by Kari Nordmann 18 Nov 14:05: "'
         in absent.explanation
     )
+
+
+def test_overrides_are_applied_in_one_place_and_an_unusable_one_leaves_the_default():
+    """The evaluation's loading and the unit overview both apply a patient's stored overrides with
+    `apply_overrides` (issue 14, "Code": the overview had its own copy of this loop)."""
+
+    class Stored(msgspec.Struct):
+        params: dict
+        severity: str | None = None
+        enabled: bool | None = None
+        provenance: Provenance | None = None
+
+    defaults = RULES["premature-home"]
+    stored = {
+        "infant_growth_slow": Stored(params={"limit": 12}),
+        "infant_fever": Stored(params={"limit": 39.0}),  # looser than a safety floor allows
+    }
+    handed: list[tuple[str, Stored]] = []
+    rules, applied = apply_overrides(defaults, stored, lambda rule, override: handed.append((rule.code, override)))
+    assert applied == {"infant_growth_slow"}
+    assert handed == [("infant_fever", stored["infant_fever"])]
+    by_code = {rule.code: rule for rule in rules}
+    assert [rule.code for rule in rules] == [rule.code for rule in defaults]
+    assert (by_code["infant_growth_slow"].params["limit"], by_code["infant_growth_slow"].source) == (12, "patient")
+    assert by_code["infant_fever"] == _rule("premature-home", "infant_fever")
 
 
 def test_a_floor_may_be_tightened():
