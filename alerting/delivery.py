@@ -40,7 +40,7 @@ from uuid import UUID
 import asyncpg
 from yarl import URL
 
-from alerting.push import (
+from alerting.push.sender import (
     AlertMessage,
     Delivered,
     Gone,
@@ -53,8 +53,8 @@ from alerting.push import (
     Retry,
     urgency_for,
 )
-from alerting.subscriptions.schemas import Subscription
-from alerting.subscriptions.service import forget_subscription
+from alerting.push.subscriptions.schemas import Subscription
+from alerting.push.subscriptions.service import forget_subscription
 from backend.clock import Clock
 from backend.db import load_queries
 from backend.settings import Settings

@@ -3,7 +3,7 @@
 One broken rule of one patient must not fail an upload (the phone's queue would retry it forever
 and the measurements would never be stored), hide the other patients of a unit's overview, or
 stop the sweep from raising that patient's missing-data alerts (issue 11, finding 2). The strict
-schemas (alerting/rule_params.py) keep malformed rules out; this is the line behind them.
+schemas (alerting/engine/rule_params.py) keep malformed rules out; this is the line behind them.
 
 A failure is logged without health data (the rule code, the stage, the error's type and the ids
 that find it) and counted in `heima_rule_failures_total{stage, rule}`.
@@ -12,22 +12,16 @@ that find it) and counted in `heima_rule_failures_total{stage, rule}`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING
 from uuid import UUID
 
+from alerting.engine.types import OnFailure, Rule
 from backend.observability import current_metrics
-
-if TYPE_CHECKING:
-    from alerting.rules import Rule
 
 log = logging.getLogger("heima.alerting.rules")
 
 # Where a rule was being used: loading a patient's rules (an override that no longer fits), an
 # upload or form response or contact request, the unit overview, the worker's sweep.
 LOAD, ARRIVAL, OVERVIEW, SWEEP = "load", "arrival", "overview", "sweep"
-
-OnFailure = Callable[["Rule", Exception], None]
 
 
 def report(stage: str, rule_code: str, error: BaseException | str, **ids: UUID | None) -> None:

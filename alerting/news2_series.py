@@ -17,9 +17,10 @@ from uuid import UUID
 
 import asyncpg
 
-from alerting.findings import NEWS2_SINGLE, NEWS2_TOTAL, news2_inputs, news2_of_latest
-from alerting.observations import from_form_response, from_measurement
-from alerting.rules import Observation, PatientContext, Rule, applies
+from alerting.engine.findings import news2_inputs, news2_of_latest
+from alerting.engine.observations import from_form_response, from_measurement
+from alerting.engine.rules import applies
+from alerting.engine.types import NEWS2_SINGLE, NEWS2_TOTAL, Observation, PatientContext, Rule
 from alerting.schemas import News2Point, News2Series
 from alerting.service import load_patient_rules
 from backend.access.service import CLINICIAN_ONLY, Caller, authorize_patient

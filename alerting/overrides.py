@@ -13,9 +13,10 @@ from uuid import UUID
 
 import asyncpg
 
-from alerting import texts
-from alerting.rule_params import Vocabulary, vocabulary_problems
-from alerting.rules import OPTIONAL_PARAMS, Rule, RuleError, apply_override
+from alerting.engine import texts
+from alerting.engine.rule_params import Vocabulary, vocabulary_problems
+from alerting.engine.rules import OPTIONAL_PARAMS, RuleError, apply_override
+from alerting.engine.types import Rule
 from alerting.schemas import EffectiveRule, RuleDefault, RuleHistory, RuleList, RuleOverride, RuleOverrideIn
 from alerting.service import Override, PatientRules, load_patient_rules
 from backend.access.service import CLINICIAN_ONLY, Caller, authorize_patient

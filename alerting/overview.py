@@ -19,8 +19,9 @@ import asyncpg
 import msgspec
 
 from alerting import failures
-from alerting.defaults import DEFAULT_RULES, default_rules
-from alerting.rules import PatientContext, Rule, RuleError, apply_override, is_stale
+from alerting.engine.defaults import DEFAULT_RULES, default_rules
+from alerting.engine.rules import apply_overrides, is_stale
+from alerting.engine.types import LATE_AFTER, SEVERITY_RANK, PatientContext, Rule
 from alerting.schemas import (
     AlertCounts,
     LatestValue,
@@ -29,14 +30,12 @@ from alerting.schemas import (
     Severity,
     UnitOverview,
 )
-from alerting.service import LATE_AFTER
 from backend.access.service import NOT_FOUND_DETAIL, Caller
 from backend.db import load_queries
 from backend.errors import ProblemError
 
 queries = load_queries(__file__)
 
-_RANK: dict[str, int] = {"high": 3, "medium": 2, "low": 1}
 # Overrides of these rules change what counts as stale; other overrides are not read.
 _MISSING_CODES = sorted({rule.code for rules in DEFAULT_RULES.values() for rule in rules if rule.kind == "missing"})
 
@@ -56,6 +55,10 @@ class _Override(msgspec.Struct):
     params: dict[str, Any]
     severity: Severity | None
     enabled: bool | None
+
+    @property
+    def provenance(self) -> None:
+        return None  # staleness is not explained: who set an override is not read here
 
 
 class _Row(msgspec.Struct):
@@ -82,20 +85,13 @@ def _default_missing(programmes: tuple[str, ...]) -> tuple[Rule, ...]:
 def _missing_rules(row: _Row) -> list[Rule]:
     """The patient's enabled missing-data rules, with their overrides (an override the rule no
     longer accepts is reported and ignored, as the evaluation ignores it)."""
+
+    def unusable(rule: Rule, _: object) -> None:
+        failures.report(failures.OVERVIEW, rule.code, "override_unusable", patient_id=row.id)
+
     overrides = {o.rule_code: o for o in row.overrides}
-    rules = []
-    for rule in _default_missing(tuple(row.programmes)):
-        override = overrides.get(rule.code)
-        if override is not None:
-            try:
-                rule = apply_override(
-                    rule, params=override.params, severity=override.severity, enabled=override.enabled
-                )
-            except RuleError:
-                failures.report(failures.OVERVIEW, rule.code, "override_unusable", patient_id=row.id)
-        if rule.enabled:
-            rules.append(rule)
-    return rules
+    rules, _ = apply_overrides(_default_missing(tuple(row.programmes)), overrides, unusable)
+    return [rule for rule in rules if rule.enabled]
 
 
 def _context(row: _Row, now: datetime) -> PatientContext:
@@ -164,8 +160,8 @@ def _patient(row: _Row, now: datetime) -> tuple[tuple[Any, ...], OverviewPatient
     # Most urgent first: the worst unresolved severity, the worst not yet acknowledged, how long the
     # worst open alert has waited, the most stale types; then by name for a stable list.
     key = (
-        -(_RANK[worst] if worst else 0),
-        -(_RANK[opened[0].severity] if opened else 0),
+        -(SEVERITY_RANK[worst] if worst else 0),
+        -(SEVERITY_RANK[opened[0].severity] if opened else 0),
         opened[0].raised_at if opened else now,
         -len(stale_types),
         row.display_name,

@@ -7,14 +7,14 @@ events and one pending push delivery per clinician of the patient's units are wr
 same commit, and `pg_notify` wakes the delivery worker only when it commits. A lost push is never
 a lost alert: `GET /alerts` reads these rows.
 
-The rules themselves are pure (alerting/rules.py); this module reads what they need with its own
+The rules themselves are pure (alerting/engine/rules.py); this module reads what they need with its own
 SQL (alerting/queries.sql), and never imports backend's domain packages.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,27 +23,30 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from alerting import failures, latency, live, relevance, texts
-from alerting.defaults import DEFAULT_RULES, default_rules
-from alerting.findings import CONTACT_REQUEST
-from alerting.notify import promise as promises
-from alerting.notify import service as notify
-from alerting.observations import evidence, from_contact_request, from_form_response, from_measurement
-from alerting.rules import (
-    SEVERITY_RANK,
-    Decision,
-    Observation,
-    PatientContext,
-    Rule,
-    RuleError,
+from alerting import failures, latency, live
+from alerting.engine import relevance, texts
+from alerting.engine.defaults import DEFAULT_RULES, default_rules
+from alerting.engine.observations import evidence, from_contact_request, from_form_response, from_measurement
+from alerting.engine.rules import (
     applies,
-    apply_override,
+    apply_overrides,
     counts_as_registration,
     evaluate,
     evaluate_missing,
     history_since,
     missing_keys,
 )
+from alerting.engine.types import (
+    CONTACT_REQUEST,
+    SEVERITY_RANK,
+    Decision,
+    Observation,
+    PatientContext,
+    Provenance,
+    Rule,
+)
+from alerting.notify import promise as promises
+from alerting.notify import service as notify
 from backend.access.service import Caller
 from backend.db import load_queries
 from backend.timezones import day_bounds, local_day
@@ -53,10 +56,6 @@ queries = load_queries(__file__)
 # LISTEN heima_alerts: the payload is {"alert_ids": [...]}, a hint only; the worker claims from
 # push_deliveries whatever the payload says (a notification is lost while no worker listens).
 NOTIFY_CHANNEL = "heima_alerts"
-# A breach measured this long before it reached us is labelled late: the clinician must know the
-# value describes the past (a phone that was offline), not the patient now.
-LATE_AFTER = timedelta(hours=1)
-_QUOTE_LIMIT = 140
 
 
 class AlertOutcome(msgspec.Struct, frozen=True):
@@ -82,6 +81,12 @@ class Override(msgspec.Struct, frozen=True):
     set_by_name: str
     set_at: datetime
     expires_at: datetime | None
+
+    @property
+    def provenance(self) -> Provenance:
+        return Provenance(
+            set_by_name=self.set_by_name, set_at=self.set_at, reason=self.reason, expires_at=self.expires_at
+        )
 
 
 class _Enrolment(msgspec.Struct, frozen=True):
@@ -110,27 +115,6 @@ class PatientRules:
         return next((rule for rule in self.rules if rule.code == code), None)
 
 
-def effective_rules(defaults: Iterable[Rule], overrides: dict[str, Override]) -> tuple[list[Rule], dict[str, Override]]:
-    """Each default with its override applied; an override that no longer fits its rule (a
-    programme default or a schema changed since it was set) is reported and the default applies."""
-    rules, applied = [], {}
-    for rule in defaults:
-        override = overrides.get(rule.code)
-        if override is None:
-            rules.append(rule)
-            continue
-        try:
-            rules.append(
-                apply_override(rule, params=override.params, severity=override.severity, enabled=override.enabled)  # type: ignore[arg-type]
-            )
-            applied[rule.code] = override
-        except RuleError:
-            # Stored by an older version, or written around the API: the default applies.
-            failures.report(failures.LOAD, rule.code, "override_unusable", override_id=override.id)
-            rules.append(rule)
-    return rules, applied
-
-
 async def load_patient_rules(conn: asyncpg.Connection, patient_id: UUID, now: datetime) -> PatientRules | None:
     """None for a patient that does not exist."""
     row = await conn.fetchrow(queries.select_evaluation_context, patient_id, now)
@@ -149,12 +133,17 @@ async def load_patient_rules(conn: asyncpg.Connection, patient_id: UUID, now: da
     )
     defaults = default_rules(e.programme for e in enrolments if e.programme in DEFAULT_RULES)
     stored = {o.rule_code: o for o in msgspec.convert(row["overrides"], list[Override])}
-    rules, applied = effective_rules(defaults, stored)
+
+    def unusable(rule: Rule, override: Override) -> None:
+        # Stored by an older version, or written around the API: the default applies.
+        failures.report(failures.LOAD, rule.code, "override_unusable", override_id=override.id)
+
+    rules, applied = apply_overrides(defaults, stored, unusable)
     return PatientRules(
         context=context,
         defaults={rule.code: rule for rule in defaults},
         rules=rules,
-        overrides=applied,
+        overrides={code: stored[code] for code in applied},
         open_missing=msgspec.convert(row["open_missing"], list[_OpenMissing]),
     )
 
@@ -199,8 +188,6 @@ async def record_decisions(
     patient: PatientRules,
     decisions: Sequence[Decision],
     now: datetime,
-    *,
-    on_arrival: bool = True,
 ) -> list[AlertOutcome]:
     """Open or update one alert per decision, with events and pending deliveries, and wake the
     worker on commit. Also for the missing-data sweep (`evaluate_missing` decisions)."""
@@ -214,7 +201,7 @@ async def record_decisions(
         rule = patient.rule(decision.rule)
         if rule is None:
             continue
-        row = _decision_row(decision, rule, patient, now, on_arrival=on_arrival)
+        row = _decision_row(decision, rule, patient)
         row["patient_text"] = promises.with_promise(row["patient_text"], row["severity"], promise)
         held = strongest.get(row["rule_key"])
         # One row per key: a statement's ON CONFLICT may not touch the same alert twice.
@@ -275,12 +262,7 @@ def _direction(rule: Rule) -> str:
     return "latest"  # answers: a code is not better or worse than another
 
 
-def _decision_row(
-    decision: Decision, rule: Rule, patient: PatientRules, now: datetime, *, on_arrival: bool
-) -> dict[str, Any]:
-    # Only data that arrived late is late: the worker's sweeps judge absences and finished days,
-    # which are old by nature.
-    late = on_arrival and decision.observed_at is not None and decision.observed_at < now - LATE_AFTER
+def _decision_row(decision: Decision, rule: Rule, patient: PatientRules) -> dict[str, Any]:
     measurements, responses, contacts = evidence(decision.observation_ids)
     return {
         "id": uuid.uuid4(),
@@ -291,7 +273,7 @@ def _decision_row(
         "severity": decision.severity,
         "finding_rank": finding_rank(decision.severity, rule, patient.rules),
         "title": decision.title,
-        "explanation": _explanation(decision, rule, patient, late, now),
+        "explanation": decision.explanation,
         "patient_text": {"nb": decision.patient_text.nb, "en": decision.patient_text.en},
         "measurement_ids": measurements,
         "form_response_ids": responses,
@@ -300,7 +282,7 @@ def _decision_row(
         "direction": _direction(rule),
         "unit": decision.unit,
         "observed_at": decision.observed_at,
-        "late": late,
+        "late": decision.late,
     }
 
 
@@ -312,32 +294,6 @@ def finding_rank(severity: str, rule: Rule, rules: Sequence[Rule]) -> int:
         codes = [r.code for r in rules if r.group == rule.group]
         later = len(codes) - 1 - codes.index(rule.code) if rule.code in codes else 0
     return SEVERITY_RANK[severity] * 100 + later
-
-
-def _quote(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _QUOTE_LIMIT else text[: _QUOTE_LIMIT - 1] + "…"
-
-
-def _explanation(decision: Decision, rule: Rule, patient: PatientRules, late: bool, now: datetime) -> str:
-    """The engine's line, plus who set an override and why, and when late data was measured."""
-    zone = patient.context.time_zone
-    text = decision.explanation
-    override = patient.overrides.get(decision.rule)
-    if decision.source == "patient" and override is not None:
-        when = texts.local_time(override.set_at, zone)
-        who = f' Override set by {override.set_by_name} {when}: "{_quote(override.reason)}"'
-        if override.expires_at is not None:
-            who += f", until {texts.local_time(override.expires_at, zone)}"
-        # Right after "Patient override (programme default …)." where the eye already is.
-        origin = texts.origin(rule, decision.unit or "")
-        text = text.replace(origin, origin + who + ".", 1) if origin in text else text + who + "."
-    if late and decision.observed_at is not None:
-        text += (
-            f" Late data: measured {texts.local_time(decision.observed_at, zone)}, "
-            f"received {texts.local_time(now, zone)}."
-        )
-    return text
 
 
 # -- loading observations ------------------------------------------------------------------------
@@ -362,7 +318,7 @@ async def _new_observations(
 async def _history(
     conn: asyncpg.Connection, patient: PatientRules, patient_id: UUID, new: Sequence[Observation], rules: Sequence[Rule]
 ) -> list[Observation]:
-    """The stored observations these rules read (alerting/relevance.py), from the earliest
+    """The stored observations these rules read (alerting/engine/relevance.py), from the earliest
     instant the engine looks at (`history_since`)."""
     since = history_since(new, rules)
     reads = relevance.history_reads(rules)

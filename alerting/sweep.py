@@ -7,7 +7,7 @@
   a new gap. A longer gap is a more severe rule of the same group (1 day, then 2), which raises
   the open alert's severity and notifies again.
 - Whole-day rules (`evaluate_day`, intake of plan): an upload judges a day only once it is over
-  (alerting/relevance.py `due`), and feeds registered on time never are; so the sweep judges each
+  (alerting/engine/relevance.py `due`), and feeds registered on time never are; so the sweep judges each
   local day once, `DAY_GRACE` after the patient's midnight (a phone syncing the last evening feed
   comes in first), marked per (rule, patient, day). A day monitored only in part is not judged
   (half a day's feeds always look like too little), nor one with nothing registered at all: that
@@ -25,10 +25,12 @@ from uuid import UUID
 
 import asyncpg
 
-from alerting import failures, relevance, trends
-from alerting.defaults import DEFAULT_RULES
-from alerting.observations import from_measurement
-from alerting.rules import Decision, Rule, applies, evaluate_day, evaluate_missing, missing_keys
+from alerting import failures
+from alerting.engine import relevance, trends
+from alerting.engine.defaults import DEFAULT_RULES
+from alerting.engine.observations import from_measurement
+from alerting.engine.rules import applies, evaluate_day, evaluate_missing, missing_keys
+from alerting.engine.types import Decision, Rule
 from alerting.service import PatientRules, load_patient_rules, record_decisions
 from backend.db import load_queries
 from backend.timezones import day_bounds, local_day
@@ -94,7 +96,7 @@ async def sweep_patient(conn: asyncpg.Connection, patient_id: UUID, now: datetim
         if patient is None:
             return 0
         decisions = await _missing(conn, patient_id, patient) + await _whole_days(conn, patient_id, patient)
-        outcomes = await record_decisions(conn, patient_id, patient, decisions, now, on_arrival=False)
+        outcomes = await record_decisions(conn, patient_id, patient, decisions, now)
     for outcome in outcomes:
         log.info(
             "alerting.sweep.raised",

@@ -4,7 +4,7 @@ whole days).
     upload commits alert + pending deliveries + NOTIFY heima_alerts
       → LISTEN wakes a worker (or its poll, every `delivery_poll_seconds`, finds them)
       → claim: a lease committed before sending (alerting/delivery.py)
-      → send to each of the clinician's subscriptions (alerting/push.py)
+      → send to each of the clinician's subscriptions (alerting/push/sender.py)
       → record the outcome while the lease holds; stamp the alert's first push
 
 Any number of workers may run: deliveries are claimed with FOR UPDATE SKIP LOCKED and leased,
@@ -36,7 +36,7 @@ from prometheus_client import Counter, Gauge, start_http_server
 
 from alerting import delivery
 from alerting.notify import renotify
-from alerting.push import Pusher, PushNotConfigured
+from alerting.push.sender import Pusher, PushNotConfigured
 from alerting.service import NOTIFY_CHANNEL
 from alerting.sweep import sweep_all
 from backend.clock import Clock, system_clock

@@ -20,8 +20,8 @@ from redis.retry import Retry
 from alerting.latency import track_alert_latency
 from alerting.live_routes import router as live_alerts_router
 from alerting.notify.routes import router as notification_router
+from alerting.push.subscriptions.routes import router as push_router
 from alerting.routes import router as alerts_router
-from alerting.subscriptions.routes import router as push_router
 from backend import docs, health, webapps
 from backend.access.service import Access, authenticate, provide_caller, record_failed_access
 from backend.bodies import BodyLimits

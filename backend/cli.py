@@ -285,7 +285,7 @@ def cmd_worker_health(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_vapid_keys(settings: Settings, args: argparse.Namespace) -> int:
-    from alerting.vapid import new_key_pair
+    from alerting.push.vapid import new_key_pair
 
     private, public = new_key_pair()
     print(f"HEIMA_VAPID_PRIVATE_KEY={private}")

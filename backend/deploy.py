@@ -23,7 +23,7 @@ class EnvRequest:
 
 def render_env(request: EnvRequest, now: datetime | None = None) -> str:
     """The `.env` text; ValueError names what is wrong with the request."""
-    from alerting.vapid import new_key_pair
+    from alerting.push.vapid import new_key_pair
 
     domain = request.domain.strip().lower()
     if not _DOMAIN.fullmatch(domain):

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from alerting.endpoints import Allowlist
+from alerting.push.allowlist import Allowlist
 from backend.proxies import parse_networks
 
 # The browser vendors' push services (docs/reliability.md, W1): a subscription naming any other
@@ -125,7 +125,7 @@ class Settings:
     vapid_private_key: str | None = field(default=None, repr=False)
     vapid_subject: str | None = None
     push_allowed_hosts: tuple[str, ...] = DEFAULT_PUSH_HOSTS
-    # Web Push (alerting/push.py). How long a push service keeps an undelivered alert for an
+    # Web Push (alerting/push/sender.py). How long a push service keeps an undelivered alert for an
     # offline phone: an explicit value, since pywebpush's default of 0 drops it at once.
     push_ttl_seconds: int = 3600
     push_connect_timeout_seconds: int = 5
@@ -283,7 +283,7 @@ class Settings:
         survives a restart. Production sets its own (`heima vapid-keys`)."""
         if self.is_production or self.vapid_private_key:
             return self
-        from alerting.vapid import new_key_pair
+        from alerting.push.vapid import new_key_pair
 
         path = Path(self.data_dir).resolve() / "vapid_private_key"
         if not path.exists():

@@ -104,12 +104,6 @@ def day_bounds(day: date, tz: Zone) -> tuple[datetime, datetime]:
     return day_start(day, tz), day_start(day + _ONE_DAY, tz)
 
 
-def day_length(day: date, tz: Zone) -> timedelta:
-    """How long `day` lasts in the zone: what a per-day total was collected over."""
-    start, end = day_bounds(day, tz)
-    return end - start
-
-
 def days_between(since: datetime, until: datetime, tz: Zone) -> list[date]:
     """The local days that overlap the half-open range [since, until), oldest first: the days a
     daily rule must look at (including today, however far it has come)."""

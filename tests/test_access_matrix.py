@@ -18,6 +18,7 @@ from litestar import Litestar, get
 from litestar.exceptions import ImproperlyConfiguredException, WebSocketDisconnect
 
 from backend.app import check_access_declared, routes_and_handlers
+from tests.alerting.push.support import browser_keys
 from tests.helpers import (
     API,
     INFANT,
@@ -30,7 +31,6 @@ from tests.helpers import (
     make_clinician,
     me,
 )
-from tests.push.support import browser_keys
 
 MISSING = "missing"  # a patient id that does not exist
 COPD_DIARY_ITEMS = ("more_breathless", "sputum_colour_changed", "sputum_volume_increased", "new_confusion")

@@ -19,8 +19,8 @@ import msgspec
 import pytest
 
 from alerting.notify.schemas import FamilyNotificationSettingsIn, NotificationPolicyIn
+from alerting.push.subscriptions.schemas import SubscriptionIn, SubscriptionRef
 from alerting.schemas import ResolveRequest, RuleOverrideIn
-from alerting.subscriptions.schemas import SubscriptionIn, SubscriptionRef
 from backend.app import routes_and_handlers
 from backend.forms.schemas import ContactRequestIn, FormResponseIn
 from backend.identity.schemas import ActivateRequest, LinkRequest, LoginRequest, RefreshRequest
@@ -34,8 +34,8 @@ from backend.patients.schemas import (
     PatientCreate,
     RecoveryCreate,
 )
+from tests.alerting.push.support import browser_keys
 from tests.helpers import API, PASSWORD, World, http_scope
-from tests.push.support import browser_keys
 from video.echo import SDP_MAX_CHARS
 from video.echo_routes import EchoOffer
 from video.schemas import MeetingCreate

@@ -10,6 +10,7 @@ the imports stop pointing the one way docs/architecture.md says they do.
 from __future__ import annotations
 
 import ast
+import graphlib
 import re
 import subprocess
 from functools import cache
@@ -199,3 +200,34 @@ def test_alerting_and_video_use_only_backends_shared_infrastructure(package):
     }
     assert crossing == set(), "move what both sides need into a module both may import"
     assert (ROOT / package / "__init__.py").is_file()
+
+
+def alerting_modules_imported_by(path: Path) -> set[str]:
+    """The modules of alerting/ a module imports, TYPE_CHECKING-only imports included."""
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names if alias.name.startswith("alerting"))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("alerting"):
+            if node.module in ("alerting", "alerting.engine"):  # `from alerting.engine import texts`
+                modules.update(f"{node.module}.{alias.name}" for alias in node.names)
+            else:
+                modules.add(node.module)
+    return modules
+
+
+def test_the_engine_stands_alone_and_its_modules_import_each_other_without_a_cycle():
+    """docs/architecture.md ("Imports point one way"): alerting/engine/ is pure and imports nothing
+    of alerting outside itself; the types its modules share live in types.py, so none needs
+    another one that needs it back (not even for type checking)."""
+    engine = ROOT / "alerting" / "engine"
+    graph = {
+        path.stem: {module.removeprefix("alerting.engine.") for module in alerting_modules_imported_by(path)}
+        for path in engine.glob("*.py")
+    }
+    outside = {f"{name}: {module}" for name, modules in graph.items() for module in modules if "." in module}
+    assert outside == set(), "the engine may not import the lifecycle, the worker or the views"
+    try:
+        tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as cycle:
+        pytest.fail(f"the engine's modules import each other in a circle: {cycle.args[1]}")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from alerting.vapid import public_key_for
+from alerting.push.vapid import public_key_for
 from backend.settings import Settings
 from tests.test_compose import APP_SERVICES, COMPOSE_TEXT, INTERPOLATION, TURN_SERVICES, TURN_TEXT, environment
 

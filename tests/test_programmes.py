@@ -1,7 +1,7 @@
 """The programme catalogue is data: what GET /programmes shows comes from the migrations."""
 
-from alerting import texts
-from alerting.defaults import DEFAULT_RULES
+from alerting.engine import texts
+from alerting.engine.defaults import DEFAULT_RULES
 from tests.helpers import API, expect
 
 

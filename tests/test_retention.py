@@ -13,18 +13,18 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from alerting.push import Pusher
-from alerting.vapid import new_key_pair
+from alerting.push.sender import Pusher
+from alerting.push.vapid import new_key_pair
 from alerting.worker import AlertWorker, WorkerMetrics
 from backend.clock import FrozenClock
 from backend.db import create_pool
 from backend.maintenance.service import queries
 from backend.settings import ACCESS_LOG_MIN_RETENTION_DAYS, Settings, SettingsError
 from backend.worker import run_housekeeping
+from tests.alerting.push.conftest import LOOPBACK_ALLOWED, SUBJECT
+from tests.alerting.push.support import StandInPushService
 from tests.conftest import make_settings
 from tests.helpers import API, START, app_client, database, expect
-from tests.push.conftest import LOOPBACK_ALLOWED, SUBJECT
-from tests.push.support import StandInPushService
 from tests.worker.support import fever, open_hospital, open_ward
 
 YEAR = timedelta(days=365)

@@ -1,4 +1,5 @@
-"""Local days in any IANA zone (backend/timezones.py): docs/reliability.md, R12.
+"""Local days in any IANA zone (backend/timezones.py, and the length of one in
+alerting/engine/days.py): docs/reliability.md, R12.
 
 Hypothesis draws zones from the machine's tz database and dates over two centuries; the fixed cases
 pin Europe/Oslo's 23 h and 25 h days and the odd transitions other zones have had.
@@ -13,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.timezones import day_bounds, day_length, day_start, days_between, local_day, zone
+from alerting.engine.days import day_length
+from backend.timezones import day_bounds, day_start, days_between, local_day, zone
 
 # Deterministic (the same examples every run) and quick: a property, not a load test.
 FAST = settings(max_examples=300, deadline=None, derandomize=True, database=None)

@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from alerting.rules import Observation
+from alerting.engine.types import Observation
 from alerting.service import AlertOutcome, evaluate_and_record, recorded_alerts
 from backend.access.service import Caller, authorize_patient
 from backend.db import load_queries

@@ -1,6 +1,6 @@
 -- name: select_programmes
 -- Measurement types are expanded from the codes the programme lists, in its order; forms are the
--- newest version of each of the programme's forms. Default rules are code (alerting/defaults.py):
+-- newest version of each of the programme's forms. Default rules are code (alerting/engine/defaults.py):
 -- the service adds them.
 select p.code, p.version, p.title, p.description, p.parameters,
        coalesce((select jsonb_agg(to_jsonb(t) order by c.ordinality)

@@ -7,8 +7,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from alerting import texts
-from alerting.defaults import DEFAULT_RULES
+from alerting.engine import texts
+from alerting.engine.defaults import DEFAULT_RULES
 from backend.db import load_queries
 from backend.errors import FieldError
 from backend.programmes.schemas import ParameterSpec, Programme, ProgrammeRule
@@ -25,7 +25,7 @@ async def list_programmes(conn: asyncpg.Connection) -> list[Programme]:
 
 def default_rules(programme: str) -> list[ProgrammeRule]:
     """The programme's default rules. They are code with their clinical sources beside the numbers
-    (alerting/defaults.py), not rows: the same ones the rule engine applies."""
+    (alerting/engine/defaults.py), not rows: the same ones the rule engine applies."""
     return [
         ProgrammeRule(
             code=rule.code,

@@ -17,7 +17,7 @@ from uuid import UUID
 
 import asyncpg
 
-from alerting.defaults import DEFAULT_RULES
+from alerting.engine.defaults import DEFAULT_RULES
 from backend.access.service import NOT_FOUND_DETAIL, Caller
 from backend.db import load_queries
 from backend.errors import ProblemError, invalid

@@ -7,8 +7,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from alerting import relevance, service
-from alerting.rules import Observation
+from alerting import service
+from alerting.engine import relevance
+from alerting.engine.types import Observation
 from backend.timezones import local_day
 from tests.alerts.support import upload
 from tests.measurements.support import fresh_infant, weight

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import msgspec
 
-from alerting.rules import PatientContext, evaluate_missing
+from alerting.engine.rules import evaluate_missing
+from alerting.engine.types import PatientContext
 from alerting.service import load_patient_rules, record_decisions
 from tests.alerts.support import (
     acknowledge,

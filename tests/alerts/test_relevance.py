@@ -1,5 +1,5 @@
 """The service evaluates only the rules a batch can trigger, with only the history they read
-(alerting/relevance.py), and reads weights as the last of each local day. None of that may change a
+(alerting/engine/relevance.py), and reads weights as the last of each local day. None of that may change a
 decision: every table of the engine's tests is evaluated both ways."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from alerting import relevance
-from alerting.rules import evaluate, history_since
+from alerting.engine import relevance
+from alerting.engine.rules import evaluate, history_since
 from backend.timezones import local_day
-from tests.alerting.support import RULES, context, feeds, weight
-from tests.alerting.test_engine import ALL_CASES
+from tests.alerting.engine.support import RULES, context, feeds, weight
+from tests.alerting.engine.test_engine import ALL_CASES
 
 
 def service_history(new, history, rules, patient):

@@ -4,14 +4,14 @@
 
 One run, on loopback, bounded (under two minutes), and it cleans up after itself:
   1. creates and migrates a fresh database (HEIMA_BENCH_DATABASE_URL, as bench_upload.py), makes a
-     VAPID key pair (alerting.vapid.new_key_pair) and starts a stand-in push service (aiohttp, in
+     VAPID key pair (alerting.push.vapid.new_key_pair) and starts a stand-in push service (aiohttp, in
      this process, on 127.0.0.1) that stamps time.time() when each push request arrives, keyed by
-     its Topic header (the alert id's hex; alerting/push.py);
+     its Topic header (the alert id's hex; alerting/push/sender.py);
   2. starts `heima serve` and `heima worker` as child processes on that database, with Redis
      (HEIMA_BENCH_REDIS_URL, or 127.0.0.1:6379 when it answers), the VAPID key and
      HEIMA_PUSH_ALLOWED_HOSTS=127.0.0.1:<its port> (a loopback push service must be named, port and all);
   3. through the API: an administrator, a unit, a clinician with a push subscription to the
-     stand-in (a real P-256 key and 16-byte auth secret, tests/push/support.Browser), and one
+     stand-in (a real P-256 key and 16-byte auth secret, tests/alerting/push/support.Browser), and one
      premature-home infant per expected breach, each with a guardian signed in by activation code;
   4. offers single-item uploads at a fixed rate (open loop: each upload is sent at its scheduled
      time whether or not earlier ones have been answered), every fifth (by default) a body
@@ -21,7 +21,7 @@ One run, on loopback, bounded (under two minutes), and it cleans up after itself
      COMMIT) and prints committed → arrived latency (p50, p99, count) against P4, the achieved
      upload rate and its p99 latency, and a breakdown (commit → worker sent → arrived);
   6. stops both children (by PID), drops the database, then runs the P5 comparison of
-     tests/push/bench_push.py (its own `main`, imported) and prints its ratio.
+     tests/alerting/push/bench_push.py (its own `main`, imported) and prints its ratio.
 
 Why one patient per breach: the open-alert upsert keeps one unresolved alert per patient and rule
 key, so a second fever in the same infant only updates the open alert and writes no new delivery
@@ -70,7 +70,9 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from alerting.vapid import new_key_pair, public_key_for  # noqa: E402
+from alerting.push.vapid import new_key_pair, public_key_for  # noqa: E402
+from tests.alerting.push import bench_push  # noqa: E402
+from tests.alerting.push.support import Browser, verify_vapid  # noqa: E402
 from tests.bench.bench_upload import (  # noqa: E402
     DEFAULT_SERVER_DSN,
     Server,
@@ -80,8 +82,6 @@ from tests.bench.bench_upload import (  # noqa: E402
     create_nurse,
 )
 from tests.localhost import answers, create_database, drop_database, free_port  # noqa: E402
-from tests.push import bench_push  # noqa: E402
-from tests.push.support import Browser, verify_vapid  # noqa: E402
 
 GOAL_P50_MS, GOAL_P99_MS = 10.0, 50.0
 GOAL_P5 = 0.70
@@ -508,14 +508,14 @@ async def p4(args: argparse.Namespace, dsn: str, workdir: Path) -> bool:
 
 
 async def p5(args: argparse.Namespace) -> bool:
-    """tests/push/bench_push.py's own run (its push service in a forked child, A B A B rounds)."""
+    """tests/alerting/push/bench_push.py's own run (its push service in a forked child, A B A B rounds)."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         await bench_push.main(
             argparse.Namespace(messages=args.p5_messages, concurrency=args.p5_concurrency, rounds=args.p5_rounds)
         )
     text = out.getvalue()
-    print("P5 push sending vs webpush_async (tests/push/bench_push.py):")
+    print("P5 push sending vs webpush_async (tests/alerting/push/bench_push.py):")
     print("  " + text.strip().replace("\n", "\n  "))
     match = re.search(r"P5 median ratio ([0-9.]+)", text)
     ratio = float(match[1]) if match else math.nan

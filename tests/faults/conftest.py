@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from alerting.vapid import new_key_pair
+from alerting.push.vapid import new_key_pair
 from backend.clock import FrozenClock
 from backend.settings import Settings
 from tests.conftest import START, make_settings

@@ -1,6 +1,6 @@
 """A stand-in push service whose behaviour the fault tests switch while a real worker sends to it.
 
-Like tests/push/support.StandInPushService it checks each request's VAPID JWT and decrypts the
+Like tests/alerting/push/support.StandInPushService it checks each request's VAPID JWT and decrypts the
 payload with the subscribing browser's key (a request that fails either is a problem, reported by
 `problems()`), but what it answers is a `Behaviour` that can change at any moment:
 
@@ -29,7 +29,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.push.support import Browser, b64url, verify_vapid
+from tests.alerting.push.support import Browser, b64url, verify_vapid
 
 
 @dataclass(frozen=True)

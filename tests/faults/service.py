@@ -24,11 +24,11 @@ from typing import Any
 import asyncpg
 import httpx
 
+from tests.alerting.push.support import Browser
 from tests.bench.bench_alert_latency import Child, start_child, stop_child, wait_for_port
 from tests.bench.bench_upload import Server, _wait_until_live
 from tests.conftest import SECRET_KEY
 from tests.helpers import API, PASSWORD, Actor, expect, login, make_clinician, unique
-from tests.push.support import Browser
 
 SUBJECT = "mailto:faults@heima.test"
 FEVER, NORMAL = 38.6, 36.9  # infant_fever (high) fires at >= 38.0 for an infant under 3 months

@@ -27,7 +27,7 @@ from schemathesis.generation import GenerationMode
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from alerting.vapid import new_key_pair
+from alerting.push.vapid import new_key_pair
 from backend.app import create_app
 from backend.clock import FrozenClock
 from backend.settings import Settings
@@ -47,7 +47,7 @@ CHECKS = [not_a_server_error, response_schema_conformance]
 async def fuzz_settings(new_database, redis_url: str) -> Settings:
     dsn = await new_database()
     # Push configured, as in a deployment that offers it, so `/push/*` is fuzzed past the 503
-    # that an unconfigured server answers on purpose (tests/push covers that answer).
+    # that an unconfigured server answers on purpose (tests/alerting/push covers that answer).
     return make_settings(dsn, redis_url, vapid_private_key=new_key_pair()[0], vapid_subject="mailto:fuzz@example.org")
 
 

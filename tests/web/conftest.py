@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from alerting.vapid import new_key_pair
+from alerting.push.vapid import new_key_pair
 from backend.app import create_app
 from backend.clock import FrozenClock
 from backend.settings import Settings

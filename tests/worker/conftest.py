@@ -1,6 +1,6 @@
 """The delivery worker against the real thing: its own migrated PostgreSQL database, the API
 writing alerts into it, and a stand-in push service on loopback that checks VAPID and decrypts
-(tests/push/support.py).
+(tests/alerting/push/support.py).
 
 The worker claims whatever is due in its database, so this suite has a database of its own, and
 each test starts from a quiet hospital (nothing due, nothing to escalate, nobody followed): a test
@@ -17,16 +17,16 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from alerting.push import Pusher
-from alerting.vapid import new_key_pair
+from alerting.push.sender import Pusher
+from alerting.push.vapid import new_key_pair
 from alerting.worker import AlertWorker, WorkerMetrics
 from backend.clock import FrozenClock
 from backend.db import create_pool
 from backend.settings import Settings
+from tests.alerting.push.conftest import LOOPBACK_ALLOWED, STAND_IN_PORT, SUBJECT
+from tests.alerting.push.support import StandInPushService
 from tests.conftest import START, make_settings
 from tests.helpers import app_client, database
-from tests.push.conftest import LOOPBACK_ALLOWED, STAND_IN_PORT, SUBJECT
-from tests.push.support import StandInPushService
 from tests.worker.support import Hospital, open_hospital
 
 # Short enough to test, long enough that no send in this suite outlives its lease.

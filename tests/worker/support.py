@@ -13,6 +13,7 @@ import asyncpg
 from litestar.testing import AsyncTestClient
 
 from backend.settings import Settings
+from tests.alerting.push.support import Browser, Received, StandInPushService
 from tests.alerts.support import temperature, upload
 from tests.helpers import (
     API,
@@ -26,7 +27,6 @@ from tests.helpers import (
     make_patient,
     unique,
 )
-from tests.push.support import Browser, Received, StandInPushService
 
 
 @dataclass

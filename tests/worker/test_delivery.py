@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 
 from alerting import delivery
-from alerting.push import Delivered, Gone, RateLimited, Rejected, Retry
-from alerting.subscriptions.schemas import Subscription
+from alerting.push.sender import Delivered, Gone, RateLimited, Rejected, Retry
+from alerting.push.subscriptions.schemas import Subscription
 from tests.alerts.support import acknowledge, temperature, upload
 from tests.conftest import START
 from tests.helpers import INFANT, make_patient

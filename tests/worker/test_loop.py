@@ -19,10 +19,10 @@ import asyncpg
 
 from alerting.worker import run_alerting
 from backend.clock import FrozenClock, system_clock
+from tests.alerting.push.conftest import STAND_IN_PORT, SUBJECT
+from tests.alerting.push.support import StandInPushService
 from tests.helpers import app_client, database
 from tests.localhost import free_port
-from tests.push.conftest import STAND_IN_PORT, SUBJECT
-from tests.push.support import StandInPushService
 from tests.worker.support import deliveries, fever, open_hospital, open_ward, payloads
 
 HEIMA = Path(sys.executable).parent / "heima"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from alerting.rules import CONTACT_REQUEST, NEWS2_SINGLE, NEWS2_TOTAL, LocalText, Rule, Severity, answer_type
+from alerting.engine.types import CONTACT_REQUEST, NEWS2_SINGLE, NEWS2_TOTAL, LocalText, Rule, Severity, answer_type
 
 
 def _rule(
@@ -52,7 +52,7 @@ CONTACT = _rule(
 
 _BODY_TEMPERATURE, _WEIGHT = "body_temperature", "body_weight"
 
-# Rules for some patients only ("when", alerting.rules.applies), by enrolment parameter. Null in a
+# Rules for some patients only ("when", alerting.engine.rules.applies), by enrolment parameter. Null in a
 # list: also when the parameter is unset, so patients enrolled before it existed keep their rules.
 _TUBE_PHASE = {"feeding_phase": ["tube", None]}
 _SELF_REGULATING = {"feeding_phase": ["self_regulating"]}

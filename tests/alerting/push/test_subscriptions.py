@@ -8,12 +8,12 @@ import uuid
 
 import pytest
 
-from alerting.subscriptions.service import MAX_SUBSCRIPTIONS_PER_USER, list_subscriptions
-from alerting.vapid import public_key_for
+from alerting.push.subscriptions.service import MAX_SUBSCRIPTIONS_PER_USER, list_subscriptions
+from alerting.push.vapid import public_key_for
+from tests.alerting.push.conftest import STAND_IN_PORT
+from tests.alerting.push.support import Browser, b64url
+from tests.alerting.push.test_allowlist import HOSTILE, LOOPBACK_ONLY
 from tests.helpers import API, expect
-from tests.push.conftest import STAND_IN_PORT
-from tests.push.support import Browser, b64url
-from tests.push.test_endpoints import HOSTILE, LOOPBACK_ONLY
 
 URL = f"{API}/push/subscriptions"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alerting import news2
+from alerting.engine import news2
 
 
 def _edges(table: list[tuple[float, int]]):

@@ -5,9 +5,9 @@ from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
-from alerting.endpoints import Allowlist
-from alerting.subscriptions import service
-from alerting.subscriptions.schemas import PublicKey, SubscriptionIn, SubscriptionOut, SubscriptionRef
+from alerting.push.allowlist import Allowlist
+from alerting.push.subscriptions import service
+from alerting.push.subscriptions.schemas import PublicKey, SubscriptionIn, SubscriptionOut, SubscriptionRef
 from backend.access.service import Access, SignedIn
 from backend.db import DbConnection
 from backend.errors import problem_responses

@@ -5,27 +5,18 @@ A finder returns the `Finding` a rule raises a decision on, or None. Pure functi
 
 from __future__ import annotations
 
-import calendar
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from alerting import news2, texts, trends
-from alerting.trends import Finding, Timeline
+from alerting.engine import news2, texts, trends
+from alerting.engine.days import add_months
+from alerting.engine.trends import Timeline
+from alerting.engine.types import NEWS2_SINGLE, NEWS2_TOTAL, Finding, Observation, PatientContext, Rule
 from backend.timezones import day_bounds, local_day
 
-if TYPE_CHECKING:
-    from alerting.rules import Observation, PatientContext, Rule
-
-CONTACT_REQUEST = "contact_request"
-NEWS2_TOTAL, NEWS2_SINGLE = "news2", "news2_single"
 _NEWS2_TYPES = ("spo2", "heart_rate", "respiratory_rate", "body_temperature", "blood_pressure")
-
-
-def answer_type(form: str, link_id: str) -> str:
-    """The observation type of a form answer."""
-    return f"{form}/{link_id}"
 
 
 # -- matching -----------------------------------------------------------------------------------
@@ -62,12 +53,6 @@ def matches(obs: Observation, spec: Mapping[str, Any]) -> bool:
 # -- age ----------------------------------------------------------------------------------------
 
 
-def _add_months(day: date, months: int) -> date:
-    year, month = divmod(day.month - 1 + months, 12)
-    year, month = day.year + year, month + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def _age_reference(context: PatientContext) -> date | None:
     """Birth date, moved to term for a preterm infant. NICE NG143's "under 3 months" red flag
     then lasts until 3 months *corrected* age: the longer of the two safety windows."""
@@ -87,9 +72,9 @@ def _age_applies(rule: Rule, obs: Observation, context: PatientContext) -> bool:
     if reference is None:
         return "max_age_months" in params  # age unknown: the younger infant's (stricter) rule holds
     day = local_day(obs.measured_at, context.time_zone)
-    if "max_age_months" in params and day >= _add_months(reference, int(params["max_age_months"])):
+    if "max_age_months" in params and day >= add_months(reference, int(params["max_age_months"])):
         return False
-    return not ("min_age_months" in params and day < _add_months(reference, int(params["min_age_months"])))
+    return not ("min_age_months" in params and day < add_months(reference, int(params["min_age_months"])))
 
 
 def _age_detail(obs: Observation, context: PatientContext) -> str:
@@ -408,5 +393,5 @@ def _with_symptoms(rule: Rule, timeline: Timeline, finding: Finding) -> Finding 
     return Finding(finding.value, finding.unit, finding.label, ids, finding.at, detail)
 
 
-Finder = Callable[["Rule", Timeline], Finding | None]
+Finder = Callable[[Rule, Timeline], Finding | None]
 FINDERS: dict[str, Finder] = {"threshold": threshold, "trend": trend, "answer": answer}

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from alerting.endpoints import MAX_ENDPOINT_LENGTH
+from alerting.push.allowlist import MAX_ENDPOINT_LENGTH
 
 Endpoint = Annotated[str, Meta(min_length=1, max_length=MAX_ENDPOINT_LENGTH)]
 

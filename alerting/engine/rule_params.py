@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal, Union
 import msgspec
 from msgspec import Meta
 
-from alerting.findings import CONTACT_REQUEST, NEWS2_SINGLE, NEWS2_TOTAL
+from alerting.engine.types import CONTACT_REQUEST, NEWS2_SINGLE, NEWS2_TOTAL
 
 Op = Literal[">", ">=", "<", "<="]
 # Names of types, forms, components and attributes: short words, never free text.

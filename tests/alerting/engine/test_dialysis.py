@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alerting.rules import evaluate, evaluate_missing
-from tests.alerting.support import (
+from alerting.engine.rules import evaluate, evaluate_missing
+from tests.alerting.engine.support import (
     RULES,
     Case,
     answer,
@@ -272,7 +272,7 @@ CASES += [
 
 @pytest.mark.parametrize("case", [c.param() for c in CASES])
 def test_dialysis_rules(case: Case):
-    from tests.alerting.support import run
+    from tests.alerting.engine.support import run
 
     run(case, "home-dialysis", PATIENT)
 

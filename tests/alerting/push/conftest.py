@@ -5,18 +5,18 @@ from collections.abc import AsyncIterator
 import pytest
 from litestar.testing import AsyncTestClient
 
-from alerting.push import Pusher
-from alerting.vapid import new_key_pair
+from alerting.push.sender import Pusher
+from alerting.push.vapid import new_key_pair
 from backend.clock import FrozenClock
 from backend.settings import DEFAULT_PUSH_HOSTS, Settings
+from tests.alerting.push.support import StandInPushService
 from tests.conftest import START, make_settings
 from tests.helpers import app_client
 from tests.localhost import free_port
-from tests.push.support import StandInPushService
 
 SUBJECT = "mailto:alerts@heima.test"
 # Where the stand-in push services listen, chosen once per run: a loopback literal is allowed
-# only with its port (alerting/endpoints.py), so the allowlist must name the ports before any
+# only with its port (alerting/push/allowlist.py), so the allowlist must name the ports before any
 # settings are made. The second is for a test that needs two origins, or a pinned port where
 # nothing listens.
 STAND_IN_PORT = free_port()

@@ -6,7 +6,7 @@ of a day not yet over needs nothing (intake is judged once the day has ended), o
 day needs that day's feeds. What is loaded is then bounded by days, not by how densely a patient's
 devices register. Pure functions, no I/O.
 
-Each rule kind's finder (alerting/findings.py) looks only at rules whose trigger types arrived in
+Each rule kind's finder (alerting/engine/findings.py) looks only at rules whose trigger types arrived in
 the batch; what it reads besides the batch are its input types. Anything this module does not
 recognise (a trend measure added later) reads every type: a wider load is slower, never wrong.
 tests/alerts/test_relevance.py checks the promise against every table of the engine's tests.
@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from alerting import trends
-from alerting.findings import NEWS2_SINGLE, NEWS2_TOTAL
-from alerting.rules import Observation, PatientContext, Rule
-from alerting.trends import FEED, SPO2, ULTRAFILTRATION, VOMITING, WEIGHT, WET_NAPPIES
+from alerting.engine import trends
+from alerting.engine.trends import FEED, SPO2, ULTRAFILTRATION, VOMITING, WEIGHT, WET_NAPPIES
+from alerting.engine.types import NEWS2_SINGLE, NEWS2_TOTAL, Observation, PatientContext, Rule
 from backend.timezones import day_bounds, local_day
 
 # Every type, when a rule's inputs cannot be told.

@@ -10,17 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerting.defaults import DEFAULT_RULES
-from alerting.rules import (
-    CONTACT_REQUEST,
-    Decision,
-    Observation,
-    PatientContext,
-    Rule,
-    answer_type,
-    evaluate,
-)
-from alerting.texts import first_instruction
+from alerting.engine.defaults import DEFAULT_RULES
+from alerting.engine.rules import evaluate
+from alerting.engine.texts import first_instruction
+from alerting.engine.types import CONTACT_REQUEST, Decision, Observation, PatientContext, Rule, answer_type
 
 OSLO = "Europe/Oslo"
 RULES: dict[str, list[Rule]] = {programme: list(rules) for programme, rules in DEFAULT_RULES.items()}

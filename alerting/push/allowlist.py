@@ -8,7 +8,7 @@ checks, both here so they cannot drift apart:
 - `vetted_addresses` at connect time: resolve the host and refuse when *any* address is not
   public, then connect to exactly those addresses. Checking at connect time is what defeats DNS
   rebinding (a name that resolved to a public address when it was stored may resolve to 127.0.0.1
-  now); `alerting.push` uses it as its HTTP session's resolver, so the addresses checked are the
+  now); `alerting.push.sender` uses it as its HTTP session's resolver, so the addresses checked are the
   addresses connected to.
 
 The single exception is a loopback IP literal with its port (`127.0.0.1:8099`, `[::1]:8099`)

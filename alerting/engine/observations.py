@@ -12,9 +12,8 @@ from typing import Any
 
 import asyncpg
 
-from alerting.findings import CONTACT_REQUEST, answer_type
-from alerting.rules import Observation
-from alerting.trends import score_type
+from alerting.engine.trends import score_type
+from alerting.engine.types import CONTACT_REQUEST, Observation, answer_type
 
 _CONTACT_PREFIX = "contact-request:"
 

@@ -1,4 +1,4 @@
-"""The endpoint rules (alerting/endpoints.py) on their own: which URLs and addresses pass.
+"""The endpoint rules (alerting/push/allowlist.py) on their own: which URLs and addresses pass.
 
 The hostile list of docs/reliability.md (R5, W1 and W2), the bypasses other projects were caught by (0.0.0.0 and :: in
 Mastodon's private_address_check, CGNAT, NAT64 and 6to4 in the pixelfed review), and the parser
@@ -11,8 +11,8 @@ import ipaddress
 
 import pytest
 
-from alerting import endpoints
-from alerting.endpoints import Allowlist, EndpointRefused, check_endpoint, is_public_address, vetted_addresses
+from alerting.push import allowlist as endpoint_rules
+from alerting.push.allowlist import Allowlist, EndpointRefused, check_endpoint, is_public_address, vetted_addresses
 from backend.settings import DEFAULT_PUSH_HOSTS, Settings, SettingsError
 
 DEFAULT = Allowlist.of(DEFAULT_PUSH_HOSTS)
@@ -289,7 +289,7 @@ async def test_every_resolved_address_must_be_public(monkeypatch):
     async def resolve(host: str, port: int) -> list[str]:
         return answers[host]
 
-    monkeypatch.setattr(endpoints, "resolve", resolve)
+    monkeypatch.setattr(endpoint_rules, "resolve", resolve)
     assert await vetted_addresses("fcm.googleapis.com", 443, DEFAULT) == answers["fcm.googleapis.com"]
     for host in ("updates.push.services.mozilla.com", "web.push.apple.com"):
         with pytest.raises(EndpointRefused, match="non-public"):

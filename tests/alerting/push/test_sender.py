@@ -1,4 +1,4 @@
-"""alerting.push against real HTTP servers on loopback: a stand-in push service that checks VAPID
+"""alerting.push.sender against real HTTP servers on loopback: a stand-in push service that checks VAPID
 and decrypts like a phone, and bare listeners standing for internal services an SSRF would hit."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from alerting import endpoints
-from alerting.push import (
+from alerting.push import allowlist
+from alerting.push.sender import (
     DEFAULT_RATE_LIMIT_DELAY,
     VAPID_LIFETIME,
     VAPID_RENEW_BEFORE,
@@ -29,11 +29,11 @@ from alerting.push import (
     Subscription,
     urgency_for,
 )
-from alerting.subscriptions.service import forget_subscription, list_subscriptions
+from alerting.push.subscriptions.service import forget_subscription, list_subscriptions
+from tests.alerting.push.conftest import IPV6_STAND_IN_PORT, LOOPBACK_ALLOWED, OTHER_STAND_IN_PORT, SUBJECT
+from tests.alerting.push.support import Browser, ConnectionCounter, StandInPushService, loopback_tls
 from tests.helpers import API, expect
 from tests.localhost import free_port
-from tests.push.conftest import IPV6_STAND_IN_PORT, LOOPBACK_ALLOWED, OTHER_STAND_IN_PORT, SUBJECT
-from tests.push.support import Browser, ConnectionCounter, StandInPushService, loopback_tls
 
 
 def subscription_on(service: StandInPushService, browser: Browser | None = None) -> Subscription:
@@ -177,7 +177,7 @@ async def test_dns_rebinding_is_refused_at_connect(pusher, monkeypatch, addresse
         asked.append(host)
         return addresses
 
-    monkeypatch.setattr(endpoints, "resolve", rebound)
+    monkeypatch.setattr(allowlist, "resolve", rebound)
     browser = Browser()
     subscription = Subscription(
         id=uuid.uuid4(), endpoint="https://fcm.googleapis.com/fcm/send/rebinding-test", **browser.keys
@@ -223,7 +223,7 @@ async def test_endpoints_are_checked_again_at_send(pusher, monkeypatch):
         asked.append(host)
         return ["127.0.0.1"]
 
-    monkeypatch.setattr(endpoints, "resolve", resolve)
+    monkeypatch.setattr(allowlist, "resolve", resolve)
     keys = Browser().keys
     unpinned = free_port()  # loopback, but not the port the allowlist pins for the stand-in
     for endpoint in (

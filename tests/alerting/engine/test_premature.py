@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from alerting.rules import evaluate, evaluate_day, evaluate_missing
-from alerting.trends import Timeline, growth_velocity
-from tests.alerting.support import (
+from alerting.engine.rules import evaluate, evaluate_day, evaluate_missing
+from alerting.engine.trends import Timeline, growth_velocity
+from tests.alerting.engine.support import (
     RULES,
     Case,
     answer,
@@ -34,7 +34,7 @@ PATIENT = context(
 
 
 def run(case: Case):
-    from tests.alerting.support import run as run_case
+    from tests.alerting.engine.support import run as run_case
 
     return run_case(case, "premature-home", PATIENT)
 

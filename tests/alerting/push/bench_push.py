@@ -1,7 +1,7 @@
 """P5 (docs/performance.md): push sending vs pywebpush's `webpush_async` with a shared aiohttp session and
 cached VAPID headers, the ceiling. Both encrypt every message; only the sending path differs.
 
-    .venv/bin/python tests/push/bench_push.py [--messages 3000] [--concurrency 64] [--rounds 3]
+    .venv/bin/python tests/alerting/push/bench_push.py [--messages 3000] [--concurrency 64] [--rounds 3]
 
 A minimal push service answering 201 runs in a child process on 127.0.0.1; the two senders take
 turns (A B A B …) and the median ratios are printed: of messages per second, and of the sender
@@ -24,9 +24,9 @@ from aiohttp import web
 from py_vapid import Vapid
 from pywebpush import webpush_async
 
-from alerting.push import AlertMessage, Delivered, Pusher, Subscription
-from alerting.vapid import new_key_pair
-from tests.push.support import Browser
+from alerting.push.sender import AlertMessage, Delivered, Pusher, Subscription
+from alerting.push.vapid import new_key_pair
+from tests.alerting.push.support import Browser
 
 SUBJECT = "mailto:bench@heima.test"
 

@@ -14,12 +14,11 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from backend.timezones import day_bounds, day_length, local_day, zone
-
-if TYPE_CHECKING:
-    from alerting.rules import Observation, PatientContext, Rule
+from alerting.engine.days import day_length
+from alerting.engine.types import Finding, Observation, PatientContext, Rule
+from backend.timezones import day_bounds, local_day, zone
 
 WEIGHT = "body_weight"
 FEED = "feeding_volume"
@@ -35,18 +34,6 @@ IMPLAUSIBLE_DAILY_CHANGE_PCT = 15.0
 
 def _measured_at(obs: Observation) -> datetime:
     return obs.measured_at
-
-
-@dataclass(frozen=True)
-class Finding:
-    """What a rule looked at: the value it compares with its limit, and where it came from."""
-
-    value: float | str | bool | None
-    unit: str
-    label: str
-    observation_ids: tuple[str, ...]
-    at: datetime | None
-    detail: str = ""
 
 
 @dataclass
@@ -550,7 +537,7 @@ def post_weight_above_dry(rule: Rule, timeline: Timeline) -> Finding | None:
 
 
 def score_type(form: str) -> str:
-    """The observation type of a form response's score (alerting.observations)."""
+    """The observation type of a form response's score (alerting.engine.observations)."""
     return f"{form}/score"
 
 

@@ -6,7 +6,7 @@ severity (low | medium | high), enabled, source (programme | patient). Params by
 - threshold: {"type", "component"?, "op": ">"|">="|"<"|"<=", "limit", "max_age_months"?,
   "min_age_months"?}; `type` may also be the derived "news2" (total) or "news2_single" (highest
   single-parameter score), with "window_minutes" and "confusion_answer".
-- trend: {"measure", "op", "limit", ...measure options} (see `alerting.trends`).
+- trend: {"measure", "op", "limit", ...measure options} (see `alerting.engine.trends`).
 - missing: {"of": [type or form, ...], "days" | "hours", "scheduled_by"?}: with "scheduled_by" (the
   name of a weekday-list patient parameter, e.g. the dialysis "session_days") only the scheduled
   local days count towards "days"; unset, every day is scheduled.
@@ -21,6 +21,8 @@ answer (a string or a boolean); a contact request is an observation of type "con
 
 Entry points: `evaluate` (an upload; load history from `history_since`), `evaluate_day` (after a
 patient's local midnight), `evaluate_missing` (the periodic sweep), `apply_override` (PUT rules).
+The types they take and give (`Rule`, `Observation`, `PatientContext`, `Decision`) are in
+`alerting.engine.types`.
 """
 
 from __future__ import annotations
@@ -29,36 +31,36 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Protocol
 
 import msgspec
 
-from alerting import texts, trends
-from alerting.findings import CONTACT_REQUEST, FINDERS, NEWS2_SINGLE, NEWS2_TOTAL, answer_type, daily, is_number
-from alerting.rule_params import params_problems
-from alerting.trends import Finding, Timeline
+from alerting.engine import texts, trends
+from alerting.engine.findings import FINDERS, daily, is_number
+from alerting.engine.rule_params import params_problems
+from alerting.engine.trends import Timeline
+from alerting.engine.types import (
+    LATE_AFTER,
+    NEWS2_SINGLE,
+    NEWS2_TOTAL,
+    SEVERITY_RANK,
+    Decision,
+    Finding,
+    Observation,
+    OnFailure,
+    PatientContext,
+    Provenance,
+    Rule,
+    Severity,
+)
 from backend.timezones import day_bounds, local_day
 
-Severity = Literal["low", "medium", "high"]
-Kind = Literal["threshold", "trend", "missing", "answer"]
-Source = Literal["programme", "patient"]
-OnFailure = Callable[["Rule", Exception], None]
-SEVERITY_RANK: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
-
 __all__ = [
-    "CONTACT_REQUEST",
-    "NEWS2_SINGLE",
-    "NEWS2_TOTAL",
     "OPTIONAL_PARAMS",
-    "Decision",
-    "LocalText",
-    "Observation",
-    "PatientContext",
-    "Rule",
     "RuleError",
-    "answer_type",
     "applies",
     "apply_override",
+    "apply_overrides",
     "counts_as_registration",
     "evaluate",
     "evaluate_day",
@@ -69,64 +71,6 @@ __all__ = [
     "missing_keys",
     "rule_problems",
 ]
-
-
-class LocalText(msgspec.Struct, frozen=True):
-    nb: str
-    en: str
-
-
-class Observation(msgspec.Struct, frozen=True, kw_only=True):
-    """A measurement (canonical unit), a form answer, or a contact request."""
-
-    id: str
-    type: str
-    measured_at: datetime
-    value: float | None = None
-    code: str | bool | None = None
-    components: dict[str, float] = {}
-    attributes: dict[str, Any] = {}
-    note: str | None = None
-
-
-class Rule(msgspec.Struct, frozen=True, kw_only=True):
-    code: str
-    kind: Kind
-    params: dict[str, Any]
-    severity: Severity
-    enabled: bool = True
-    source: Source = "programme"
-    # A floor can be tightened per patient but never loosened, lowered or switched off.
-    safety_floor: bool = False
-    # Tiers of one finding (temperature < 36.5 / < 36.0): only the most severe one is raised.
-    group: str | None = None
-    # A template: "{limit}", "{days|day}" are filled from params (`texts.title`), so that an
-    # override's title shows the limit in force.
-    title: str = ""
-    basis: str = ""  # the clinical source, short, for the explanation
-    patient_text: LocalText | None = None  # "{value}" is replaced by the value in that language
-    default_params: dict[str, Any] | None = None  # what a patient override replaced
-
-
-class PatientContext(msgspec.Struct, frozen=True, kw_only=True):
-    now: datetime
-    time_zone: str = "Europe/Oslo"
-    birth_date: date | None = None
-    parameters: dict[str, Any] = {}  # enrolment parameters of the patient's programmes
-    monitoring_since: datetime | None = None  # what "missing" counts from before a first value
-
-
-class Decision(msgspec.Struct, frozen=True, kw_only=True):
-    rule: str
-    severity: Severity
-    title: str
-    explanation: str
-    patient_text: LocalText
-    observation_ids: tuple[str, ...]
-    worst_value: float | str | bool | None
-    unit: str | None
-    observed_at: datetime | None
-    source: Source
 
 
 # -- evaluation ---------------------------------------------------------------------------------
@@ -164,19 +108,23 @@ def _guarded(rule: Rule, on_failure: OnFailure | None) -> Iterator[None]:
         on_failure(rule, error)
 
 
-def _decide(rule: Rule, finding: Finding) -> Decision:
+def _decide(rule: Rule, finding: Finding, context: PatientContext, *, on_arrival: bool = False) -> Decision:
+    """A rule's decision on its finding. On arrival (`evaluate`), a finding measured more than
+    LATE_AFTER before now is late; the sweeps judge absences and finished days, old by nature."""
     value = round(finding.value, 2) if is_number(finding.value) else finding.value
+    late = on_arrival and finding.at is not None and finding.at < context.now - LATE_AFTER
     return Decision(
         rule=rule.code,
         severity=rule.severity,
         title=texts.title(rule),
-        explanation=texts.explanation(rule, finding),
-        patient_text=texts.patient_text(rule, finding, LocalText),
+        explanation=texts.explanation(rule, finding, context.time_zone, received_at=context.now if late else None),
+        patient_text=texts.patient_text(rule, finding),
         observation_ids=finding.observation_ids,
         worst_value=value,
         unit=finding.unit or None,
         observed_at=finding.at,
         source=rule.source,
+        late=late,
     )
 
 
@@ -216,7 +164,7 @@ def evaluate(
         with _guarded(rule, on_failure):
             finding = FINDERS[rule.kind](rule, timeline)
             if finding is not None:
-                decisions.append(_decide(rule, finding))
+                decisions.append(_decide(rule, finding, context, on_arrival=True))
     return _strongest_per_group(decisions, rules)
 
 
@@ -241,7 +189,7 @@ def evaluate_day(
     for rule in whole_day:
         with _guarded(rule, on_failure):
             if finding := daily(rule, timeline, [day]):
-                decisions.append(_decide(rule, finding))
+                decisions.append(_decide(rule, finding, context))
     return _strongest_per_group(decisions, rules)
 
 
@@ -384,7 +332,7 @@ def evaluate_missing(
     for rule in _active(rules, ["missing"], context):
         with _guarded(rule, on_failure):
             if (finding := _missing(rule, last_seen, context)) is not None:
-                decisions.append(_decide(rule, finding))
+                decisions.append(_decide(rule, finding, context))
     return _strongest_per_group(decisions, rules)
 
 
@@ -401,7 +349,7 @@ class RuleError(ValueError):
 
 def rule_problems(rule: Rule) -> list[str]:
     """Why a rule cannot be evaluated (empty when it can): its params against the kind's strict
-    schema (`alerting.rule_params`). Checked before a rule is stored and when one is loaded, so
+    schema (`alerting.engine.rule_params`). Checked before a rule is stored and when one is loaded, so
     evaluation never meets a malformed one."""
     if rule.severity not in SEVERITY_RANK:
         return [f"severity must be one of {', '.join(SEVERITY_RANK)}"]
@@ -443,9 +391,11 @@ def apply_override(
     params: Mapping[str, Any] | None = None,
     severity: Severity | None = None,
     enabled: bool | None = None,
+    provenance: Provenance | None = None,
 ) -> Rule:
     """The patient's effective rule: the programme default with an override's params merged over
-    it. Raises RuleError for an unusable rule or a loosened safety floor."""
+    it, and who set it (for the explanation). Raises RuleError for an unusable rule or a loosened
+    safety floor."""
     candidate = msgspec.structs.replace(
         default,
         params={**default.params, **(params or {})},
@@ -453,8 +403,53 @@ def apply_override(
         enabled=default.enabled if enabled is None else enabled,
         source="patient",
         default_params=default.params,
+        provenance=provenance,
     )
     problems = rule_problems(candidate) + _floor_problems(default, candidate)
     if problems:
         raise RuleError(problems)
     return candidate
+
+
+class StoredOverride(Protocol):
+    """An override as its caller stored it: what it changes, and who set it when that is known."""
+
+    @property
+    def params(self) -> dict[str, Any]: ...
+    @property
+    def severity(self) -> Any: ...
+    @property
+    def enabled(self) -> bool | None: ...
+    @property
+    def provenance(self) -> Provenance | None: ...
+
+
+def apply_overrides(
+    defaults: Iterable[Rule],
+    overrides: Mapping[str, StoredOverride],
+    on_unusable: Callable[[Rule, StoredOverride], None],
+) -> tuple[list[Rule], set[str]]:
+    """Each default with its override (by rule code) applied, and the codes whose override
+    applied. An override that no longer fits its rule (a programme default or a schema changed
+    since it was set) is handed to `on_unusable`, and the default applies."""
+    rules, applied = [], set()
+    for rule in defaults:
+        override = overrides.get(rule.code)
+        if override is None:
+            rules.append(rule)
+            continue
+        try:
+            rules.append(
+                apply_override(
+                    rule,
+                    params=override.params,
+                    severity=override.severity,
+                    enabled=override.enabled,
+                    provenance=override.provenance,
+                )
+            )
+            applied.add(rule.code)
+        except RuleError:
+            on_unusable(rule, override)
+            rules.append(rule)
+    return rules, applied

@@ -13,7 +13,7 @@ module records nothing)::
         match outcome:
             case Delivered(): ...          # 2xx: the push service accepted it
             case Gone(): ...               # 404/410 or unusable keys: call
-                                           # alerting.subscriptions.service.forget_subscription
+                                           # alerting.push.subscriptions.service.forget_subscription
             case RateLimited(retry_after=s): ...  # 429: not before `s` seconds (Retry-After honoured)
             case Retry(retry_after=s): ...        # 5xx, timeout, connection error; `s` if the
                                                   # service said (503 + Retry-After), else None
@@ -32,7 +32,7 @@ Why not pywebpush's own sending: it POSTs anywhere, follows redirects (docs/reli
 and defaults to TTL 0 and no timeout. It is used here for encryption only; py_vapid signs. The
 POST goes through one aiohttp session of our own: redirects off, explicit timeouts, no cookies,
 no proxies from the environment, and a resolver that only hands out addresses the endpoint rules
-approved (`alerting/endpoints.py`). Why aiohttp and not httpx: see `Pusher._open`.
+approved (`alerting/push/allowlist.py`). Why aiohttp and not httpx: see `Pusher._open`.
 """
 
 from __future__ import annotations
@@ -57,9 +57,9 @@ from py_vapid import jwt as vapid_jwt
 from pywebpush import WebPusher, WebPushException
 from yarl import URL
 
-from alerting import endpoints
-from alerting.endpoints import Allowlist, EndpointRefused
-from alerting.subscriptions.schemas import Subscription
+from alerting.push import allowlist
+from alerting.push.allowlist import Allowlist, EndpointRefused
+from alerting.push.subscriptions.schemas import Subscription
 from backend.clock import Clock, system_clock
 from backend.settings import Settings
 
@@ -178,7 +178,7 @@ class PushNotConfigured(RuntimeError):
 
 class _GuardedResolver(AbstractResolver):
     """aiohttp connects to exactly the addresses this returns, and this returns only addresses
-    `endpoints.vetted_addresses` approved: checking and connecting use the same answer, so DNS
+    `allowlist.vetted_addresses` approved: checking and connecting use the same answer, so DNS
     rebinding finds no gap. TLS (SNI, certificate) and the Host header still use the name.
 
     aiohttp does not consult a resolver for an IP literal; `check_endpoint`, run before every send,
@@ -188,7 +188,7 @@ class _GuardedResolver(AbstractResolver):
         self._allowlist = allowlist
 
     async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[ResolveResult]:
-        addresses = await endpoints.vetted_addresses(host, port, self._allowlist)
+        addresses = await allowlist.vetted_addresses(host, port, self._allowlist)
         return [
             ResolveResult(
                 hostname=host,
@@ -341,7 +341,7 @@ class Pusher:
         The answer depends only on the endpoint and this Pusher's allowlist, so passes are kept."""
         url = self._checked.get(endpoint)
         if url is None:
-            url = endpoints.check_endpoint(endpoint, self._allowlist)
+            url = allowlist.check_endpoint(endpoint, self._allowlist)
             if len(self._checked) >= CHECKED_CACHE_SIZE:
                 self._checked.pop(next(iter(self._checked)))
             self._checked[endpoint] = url

@@ -13,9 +13,9 @@ from uuid import UUID
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from alerting.endpoints import Allowlist, EndpointRefused, check_endpoint
-from alerting.subscriptions.schemas import PublicKey, Subscription, SubscriptionIn, SubscriptionOut
-from alerting.vapid import public_key_for
+from alerting.push.allowlist import Allowlist, EndpointRefused, check_endpoint
+from alerting.push.subscriptions.schemas import PublicKey, Subscription, SubscriptionIn, SubscriptionOut
+from alerting.push.vapid import public_key_for
 from backend.access.service import Caller
 from backend.db import load_queries
 from backend.errors import ProblemError, invalid

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from alerting.trends import Finding
-
-if TYPE_CHECKING:
-    from alerting.rules import LocalText, Rule
+from alerting.engine.types import Finding, LocalText, Provenance, Rule
 
 OPERATORS = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
+_QUOTE_LIMIT = 140  # characters of an override's reason an explanation quotes
 
 # Canonical units of the measurement types (migrations/0003_measurements.sql); alerting may not
 # import the measurements package, and these are what the values arrive in.
@@ -191,8 +189,9 @@ def title(rule: Rule) -> str:
     return _PLACEHOLDER.sub(fill, rule.title) if rule.title else rule.code
 
 
-def origin(rule: Rule, unit: str) -> str:
-    """Where the limit comes from: the programme default (with its clinical basis) or an override."""
+def origin(rule: Rule, unit: str, time_zone: str) -> str:
+    """Where the limit comes from: the programme default (with its clinical basis) or an override,
+    with who set it, when and why."""
     if rule.source == "patient":
         text = "Patient override"
         if rule.default_params is not None and _limit(rule.default_params, unit) != _limit(rule.params, unit):
@@ -203,10 +202,29 @@ def origin(rule: Rule, unit: str) -> str:
             text += f" ({rule.basis})"
     if rule.safety_floor:
         text += "; safety floor"
+    text += "."
+    if rule.source == "patient" and rule.provenance is not None:
+        text += " " + _provenance(rule.provenance, time_zone)
+    return text
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _QUOTE_LIMIT else text[: _QUOTE_LIMIT - 1] + "…"
+
+
+def _provenance(provenance: Provenance, time_zone: str) -> str:
+    text = f"Override set by {provenance.set_by_name} {local_time(provenance.set_at, time_zone)}"
+    text += f': "{_quote(provenance.reason)}"'
+    if provenance.expires_at is not None:
+        text += f", until {local_time(provenance.expires_at, time_zone)}"
     return text + "."
 
 
-def explanation(rule: Rule, finding: Finding) -> str:
+def explanation(rule: Rule, finding: Finding, time_zone: str, *, received_at: datetime | None = None) -> str:
+    """The clinician's line: what was seen against the limit, where the limit comes from (and who
+    set an override, and why), the finding's detail, and, for late data (`received_at`), when it
+    was measured and when it arrived."""
     seen = finding.label if finding.value is None else f"{finding.label} {quantity(finding.value, finding.unit)}"
     if rule.kind == "answer":
         line = f"{seen} (alerts on: {_limit(rule.params, finding.unit)})."
@@ -214,9 +232,13 @@ def explanation(rule: Rule, finding: Finding) -> str:
         line = f"{finding.label} (limit {_limit(rule.params, finding.unit)})."
     else:
         line = f"{seen} {_limit(rule.params, finding.unit)}."
-    parts = [line, origin(rule, finding.unit)]
+    parts = [line, origin(rule, finding.unit, time_zone)]
     if finding.detail:
         parts.append(finding.detail)
+    if received_at is not None and finding.at is not None:
+        parts.append(
+            f"Late data: measured {local_time(finding.at, time_zone)}, received {local_time(received_at, time_zone)}."
+        )
     return " ".join(parts)
 
 
@@ -226,7 +248,7 @@ def first_instruction(rule: Rule) -> tuple[str, str]:
     return _HIGH_INSTEAD.get(rule.group or rule.code, _HIGH)
 
 
-def patient_text(rule: Rule, finding: Finding, local_text: type[LocalText]) -> LocalText:
+def patient_text(rule: Rule, finding: Finding) -> LocalText:
     base = (rule.patient_text.nb, rule.patient_text.en) if rule.patient_text else _GENERIC
     nb, en = (
         text.replace("{value}", quantity(finding.value, finding.unit, language)).strip()
@@ -234,6 +256,6 @@ def patient_text(rule: Rule, finding: Finding, local_text: type[LocalText]) -> L
     )
     if rule.severity == "high":
         first = first_instruction(rule)
-        return local_text(nb=f"{first[0]} {nb}", en=f"{first[1]} {en}")
+        return LocalText(nb=f"{first[0]} {nb}", en=f"{first[1]} {en}")
     tail = _MEDIUM if rule.severity == "medium" else _LOW
-    return local_text(nb=f"{nb} {tail[0]}", en=f"{en} {tail[1]}")
+    return LocalText(nb=f"{nb} {tail[0]}", en=f"{en} {tail[1]}")

@@ -11,13 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerting import rule_params, texts, trends
-from alerting.defaults import DEFAULT_RULES, default_rules
-from alerting.rules import (
-    Observation,
-    PatientContext,
+from alerting.engine import rule_params, texts, trends
+from alerting.engine.defaults import DEFAULT_RULES, default_rules
+from alerting.engine.rules import (
     RuleError,
     apply_override,
+    apply_overrides,
     evaluate,
     evaluate_day,
     evaluate_missing,
@@ -25,8 +24,9 @@ from alerting.rules import (
     lookback,
     rule_problems,
 )
-from tests.alerting import test_copd, test_dialysis, test_premature
-from tests.alerting.support import RULES, check_wording, context, feed, local, temperature, weight, weights
+from alerting.engine.types import Observation, PatientContext, Provenance
+from tests.alerting.engine import test_copd, test_dialysis, test_premature
+from tests.alerting.engine.support import RULES, check_wording, context, feed, local, temperature, weight, weights
 
 
 def _rule(programme: str, code: str):
@@ -131,6 +131,67 @@ def test_an_override_title_shows_the_limit_in_force():
     assert texts.title(missing) == "No weight for 2 days"
     fever = apply_override(_rule("premature-home", "infant_fever"), params={"limit": 37.8})
     assert texts.title(fever) == "Fever 37.8 °C or more, infant under 3 months"
+
+
+def test_the_explanation_is_written_once_with_who_set_the_override_and_when_late_data_arrived():
+    """Issue 14 ("Code"): the service used to splice who set an override into the finished
+    sentence with str.replace. The engine now writes the whole line from its parts, in order: what
+    was seen, the limit's origin and who set it, the finding's detail, and late data."""
+    provenance = Provenance(
+        set_by_name="Kari Nordmann",
+        set_at=local("2026-11-18 14:05"),
+        reason="Kald hud ved   utskrivning, " + "vil vite tidlig " * 10,
+        expires_at=local("2026-12-01 08:00"),
+    )
+    low = apply_override(
+        _rule("premature-home", "infant_temperature_low"), params={"limit": 36.8}, provenance=provenance
+    )
+    measured = temperature(36.6, "2026-11-19 08:30")
+    [on_time] = evaluate([measured], [], [low], context("2026-11-19 09:30"))
+    [late] = evaluate([measured], [], [low], context("2026-11-19 09:31"))
+    reason = ("Kald hud ved utskrivning, " + "vil vite tidlig " * 10)[:139] + "…"
+    written = (
+        "Temperature 36.6 °C < 36.8 °C. Patient override (programme default < 36.5 °C). "
+        f'Override set by Kari Nordmann 18 Nov 14:05: "{reason}", until 1 Dec 08:00. Measured 19 Nov 08:30.'
+    )
+    assert (on_time.explanation, on_time.late) == (written, False)
+    assert (late.explanation, late.late) == (
+        written + " Late data: measured 19 Nov 08:30, received 19 Nov 09:31.",
+        True,
+    )
+    # The sweeps judge absences and finished days, old by nature: never late.
+    missing = apply_override(_rule("premature-home", "weight_missing"), params={"days": 2}, provenance=provenance)
+    [absent] = evaluate_missing({"body_weight": local("2026-11-16 08:00")}, [missing], context("2026-11-19 09:00"))
+    assert not absent.late and "Late data" not in absent.explanation
+    assert (
+        'Patient override (programme default 1 day). Override set by Kari Nordmann 18 Nov 14:05: "'
+        in absent.explanation
+    )
+
+
+def test_overrides_are_applied_in_one_place_and_an_unusable_one_leaves_the_default():
+    """The evaluation's loading and the unit overview both apply a patient's stored overrides with
+    `apply_overrides` (issue 14, "Code": the overview had its own copy of this loop)."""
+
+    class Stored(msgspec.Struct):
+        params: dict
+        severity: str | None = None
+        enabled: bool | None = None
+        provenance: Provenance | None = None
+
+    defaults = RULES["premature-home"]
+    stored = {
+        "infant_growth_slow": Stored(params={"limit": 12}),
+        "infant_fever": Stored(params={"limit": 39.0}),  # looser than a safety floor allows
+    }
+    handed: list[tuple[str, Stored]] = []
+    rules, applied = apply_overrides(defaults, stored, lambda rule, override: handed.append((rule.code, override)))
+    assert applied == {"infant_growth_slow"}
+    assert handed == [("infant_fever", stored["infant_fever"])]
+    by_code = {rule.code: rule for rule in rules}
+    assert [rule.code for rule in rules] == [rule.code for rule in defaults]
+    assert (by_code["infant_growth_slow"].params["limit"], by_code["infant_growth_slow"].source) == (12, "patient")
+    assert by_code["infant_fever"] == _rule("premature-home", "infant_fever")
 
 
 def test_a_floor_may_be_tightened():
