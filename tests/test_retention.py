@@ -21,7 +21,7 @@ from backend.db import create_pool
 from backend.maintenance.service import queries
 from backend.settings import ACCESS_LOG_MIN_RETENTION_DAYS, Settings, SettingsError
 from backend.worker import run_housekeeping
-from tests.alerting.push.conftest import LOOPBACK_ALLOWED, SUBJECT
+from tests.alerting.push.conftest import LOOPBACK_ALLOWED, STAND_IN_PORT, SUBJECT
 from tests.alerting.push.support import StandInPushService
 from tests.conftest import make_settings
 from tests.helpers import API, START, app_client, database, expect
@@ -55,7 +55,9 @@ async def test_housekeeping_prunes_old_rows_in_batches_and_keeps_the_rest(new_da
         retention_batch_size=2,  # several batches for a handful of rows
     )
     clock = FrozenClock(START)
-    stand_in = await StandInPushService(vapid_public_key=public, subject=SUBJECT, clock=clock).start()
+    stand_in = await StandInPushService(
+        vapid_public_key=public, subject=SUBJECT, clock=clock, port=STAND_IN_PORT
+    ).start()
     pool = await create_pool(dsn, min_size=1, max_size=2)
     pusher = Pusher.from_settings(settings, clock=clock)
     worker = AlertWorker(pool, settings, pusher=pusher, clock=clock, metrics=WorkerMetrics())
