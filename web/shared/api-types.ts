@@ -883,6 +883,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/patients/{patient_id}/recoveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListRecoveries
+         * @description Clinicians: the patient's recoveries, newest first, with who issued and who confirmed each.
+         */
+        get: operations["listRecoveries"];
+        put?: never;
+        /**
+         * IssueRecovery
+         * @description Clinicians: a new phone for the patient's or a guardian's account when no signed-in phone is
+         *     left (a lost phone). Answers the recovery and its code, shown once: hand it to the person. The
+         *     code signs in nobody until a second clinician of the patient confirms the recovery; then it
+         *     adds a phone to that account at `POST /auth/activate`. Logged.
+         */
+        post: operations["issueRecovery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{patient_id}/recoveries/{recovery_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ConfirmRecovery
+         * @description Clinicians other than its issuer (403 for the issuer): confirm a recovery, after which its
+         *     code works. Logged.
+         */
+        post: operations["confirmRecovery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patients/{patient_id}/rules": {
         parameters: {
             query?: never;
@@ -1300,6 +1348,7 @@ export interface components {
             actor_role: string;
             /** Format: date-time */
             at: string;
+            code_confirmed_by?: components["schemas"]["Person"] | null;
             code_issued_by?: components["schemas"]["Person"] | null;
             device_name?: string | null;
             id: number;
@@ -1619,6 +1668,7 @@ export interface components {
         };
         /** FamilySession */
         FamilySession: {
+            code_confirmed_by?: components["schemas"]["Person"] | null;
             code_issued_by: components["schemas"]["Person"] | null;
             /** Format: date-time */
             created_at: string;
@@ -1626,7 +1676,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            signed_in_with: "password" | "activation-code" | "device-code";
+            signed_in_with: "password" | "activation-code" | "device-code" | "recovery-code";
             user: components["schemas"]["Person"];
             user_role: string;
         };
@@ -2269,6 +2319,39 @@ export interface components {
             id: string;
             role: string;
         };
+        /** Recovery */
+        Recovery: {
+            confirmed_at: string | null;
+            confirmed_by: components["schemas"]["Person"] | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: uuid */
+            id: string;
+            reason: string;
+            requested_by: components["schemas"]["Person"];
+            /** @enum {string} */
+            status: "awaiting-confirmation" | "confirmed" | "used" | "expired";
+            used_at: string | null;
+            user: components["schemas"]["Person"];
+            user_role: string;
+        };
+        /** RecoveryCreate */
+        RecoveryCreate: {
+            reason: string;
+            /** Format: uuid */
+            user_id: string;
+        };
+        /** RecoveryIssued */
+        RecoveryIssued: {
+            code: string;
+            recovery: components["schemas"]["Recovery"];
+        };
+        /** RecoveryList */
+        RecoveryList: {
+            items: components["schemas"]["Recovery"][];
+        };
         /** Reference */
         Reference: {
             display?: string | null;
@@ -2361,6 +2444,7 @@ export interface components {
         };
         /** SessionInfo */
         SessionInfo: {
+            code_confirmed_by?: components["schemas"]["Person"] | null;
             code_issued_by: components["schemas"]["Person"] | null;
             /** Format: date-time */
             created_at: string;
@@ -2369,7 +2453,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            signed_in_with: "password" | "activation-code" | "device-code";
+            signed_in_with: "password" | "activation-code" | "device-code" | "recovery-code";
         };
         /** SessionList */
         SessionList: {
@@ -6255,6 +6339,263 @@ export interface operations {
             };
             /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listRecoveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patient_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryList"];
+                };
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    issueRecovery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patient_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecoveryCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryIssued"];
+                };
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is briefly unavailable: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before sending the same request again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other problem (e.g. 408 for a body sent too slowly, 413 for one too large). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmRecovery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                patient_id: string;
+                recovery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recovery"];
+                };
+            };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in: no token, or an expired or revoked one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but your role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours: the two answer alike. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The recovery is confirmed already, used or expired. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
