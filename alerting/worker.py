@@ -43,6 +43,7 @@ from backend.clock import Clock, system_clock
 from backend.db import connect, create_pool
 from backend.observability import Metrics, current_metrics
 from backend.settings import Settings, SettingsError
+from backend.tracing import tracer_from_settings
 
 log = logging.getLogger("heima.alerting.worker")
 
@@ -385,17 +386,18 @@ async def _first_of(*waits: object, within: float) -> None:
 async def run_alerting(settings: Settings, dsn: str, stop: asyncio.Event, clock: Clock = system_clock) -> None:
     """`heima worker`'s alerting loop, beside housekeeping (backend/worker.py)."""
     metrics = WorkerMetrics()
+    tracer = tracer_from_settings(settings)
     server = None
     if settings.worker_metrics_port:
         server, _ = start_http_server(settings.worker_metrics_port, registry=metrics.registry)
     try:
-        pusher: Pusher | None = Pusher.from_settings(settings, clock=clock)
+        pusher: Pusher | None = Pusher.from_settings(settings, clock=clock, tracer=tracer)
     except PushNotConfigured as exc:
         # Escalation and the sweep still run; deliveries wait in the outbox, and the worklist
         # (GET /alerts) has every alert regardless.
         log.warning("alerting.worker.push_not_configured", extra={"reason": str(exc)})
         pusher = None
-    pool = await create_pool(dsn, min_size=1, max_size=settings.delivery_concurrency + 2)
+    pool = await create_pool(dsn, min_size=1, max_size=settings.delivery_concurrency + 2, tracer=tracer)
     try:
         async with contextlib.AsyncExitStack() as stack:
             if pusher is not None:

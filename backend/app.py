@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from litestar import Litestar, Router
 from litestar.di import Provide
@@ -34,7 +35,7 @@ from backend.forms.routes import router as forms_router
 from backend.identity.routes import router as identity_router
 from backend.measurements.catalogue import load_catalogue
 from backend.measurements.routes import router as measurements_router
-from backend.observability import Metrics, configure_logging, observe_requests, refresh_periodically
+from backend.observability import Metrics, configure_logging, observe_requests, refresh_periodically, route_template
 from backend.organisation.routes import router as organisation_router
 from backend.patients.routes import router as patients_router
 from backend.programmes.routes import router as programmes_router
@@ -43,10 +44,14 @@ from backend.reports.routes import router as reports_router
 from backend.retry import retry_transient
 from backend.security import Secrets
 from backend.settings import Settings
+from backend.tracing import trace_requests, tracer_from_settings
 from video import signalling
 from video.echo import EchoSessions
 from video.echo_routes import router as echo_router
 from video.routes import router as meetings_router
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 API_PREFIX = "/api/v1"
 
@@ -63,7 +68,10 @@ def create_redis(url: str) -> Redis:
     )
 
 
-def create_app(settings: Settings, *, clock: Clock = system_clock, configure_logs: bool = True) -> Litestar:
+def create_app(
+    settings: Settings, *, clock: Clock = system_clock, configure_logs: bool = True, tracer: Tracer | None = None
+) -> Litestar:
+    """`tracer`: the one to trace with (tests); by default the settings' (None when tracing is off)."""
     if settings.database_url is None:
         raise ImproperlyConfiguredException("create_app needs a database_url (the CLI starts an embedded one)")
     if not settings.secret_key:
@@ -71,11 +79,12 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
     if configure_logs:
         configure_logging(settings.log_level)
     metrics = Metrics()
+    tracer = tracer or tracer_from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         app.state.db_pool = await create_pool(
-            settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+            settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max, tracer=tracer
         )
         app.state.redis = create_redis(settings.redis_url) if settings.redis_url else None
         async with app.state.db_pool.acquire() as conn:
@@ -153,8 +162,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, configure_log
     )
     retrying = retry_transient(settings.db_retry_seconds, bodies=bodies)(app.asgi_handler)
     observed = observe_requests(metrics)(track_alert_latency(metrics.alert_latency)(retrying))
+    # The server span encloses the request's every statement and retry.
+    traced = trace_requests(tracer, route_template)(observed)
     # Outermost: everything inside sees the real client (per-address limits, logs, join links).
-    app.asgi_handler = TrustedProxies(parse_networks(settings.trusted_proxies)).middleware(observed)
+    app.asgi_handler = TrustedProxies(parse_networks(settings.trusted_proxies)).middleware(traced)
     check_access_declared(app)
     return app
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import msgspec
@@ -21,6 +21,10 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from backend.errors import BusyError, CommittedFailure, RecordedFailure
+from backend.tracing import trace_statements
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,10 @@ PACKAGE_ROOT = Path(__file__).resolve().parent
 
 # The request's connection, inside its one transaction (see provide_connection).
 DbConnection = NamedDependency[asyncpg.Connection]
+
+# The name of every query loaded from a queries.sql, by its text: what a statement's trace span is
+# called (backend/tracing.py), since asyncpg hands the query logger the text alone.
+QUERY_NAMES: dict[str, str] = {}
 
 
 class Queries(dict[str, str]):
@@ -49,6 +57,7 @@ def parse_queries(text: str) -> Queries:
         if name in queries:
             raise ValueError(f"query {name!r} is defined twice")
         queries[name] = sql
+        QUERY_NAMES.setdefault(sql, name)
     return queries
 
 
@@ -95,12 +104,16 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     transaction is still rolled back by the pool before this is called."""
 
 
-async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool:
+async def create_pool(dsn: str, *, min_size: int, max_size: int, tracer: Tracer | None = None) -> asyncpg.Pool:
+    async def init(conn: asyncpg.Connection) -> None:
+        await _init_connection(conn)
+        trace_statements(conn, tracer, QUERY_NAMES)
+
     return await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=init,
         reset=_keep_session,
         # A bounded wait: a request must not hang forever on a stuck statement.
         command_timeout=30,

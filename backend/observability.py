@@ -272,7 +272,7 @@ def observe_requests(metrics: Metrics) -> Any:
                 await app(scope, receive, send_with_id)
             finally:
                 elapsed = time.perf_counter() - started
-                route = _route_template(scope)
+                route = route_template(scope)
                 metrics.requests.labels(scope["method"], route, str(status)).inc()
                 metrics.latency.labels(scope["method"], route).observe(elapsed)
                 access_log.info(
@@ -293,7 +293,7 @@ def observe_requests(metrics: Metrics) -> Any:
     return middleware
 
 
-def _route_template(scope: Scope) -> str:
+def route_template(scope: Scope) -> str:
     handler = scope.get("route_handler")
     if handler is not None and scope.get("path_template"):
         return str(scope["path_template"])

@@ -43,6 +43,29 @@ PUSH_ATTEMPT_MIN_RETENTION_DAYS = 30
 FILE_SETTINGS = ("database_url", "redis_url", "secret_key", "vapid_private_key", "turn_secret")
 
 
+# Tracing is read from OpenTelemetry's own variables, which the worker processes of `heima serve`
+# inherit as they are (so `as_env` leaves it out).
+OTEL_SETTINGS = ("traces_exporter",)
+TRACES_EXPORTERS = ("otlp", "console")
+# Any of these names a place to send spans to, and so turns tracing on (with the OTLP exporter).
+OTEL_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+
+
+def traces_exporter_from_env(environ: Mapping[str, str]) -> str:
+    """Tracing is off by default, unlike the OpenTelemetry SDK, whose OTEL_TRACES_EXPORTER defaults
+    to otlp: a hospital that has no collector must not have every process trying to reach one. It
+    is on when OTEL_TRACES_EXPORTER names an exporter (otlp, console) or, unset, when an OTLP
+    endpoint is set; OTEL_TRACES_EXPORTER=none or OTEL_SDK_DISABLED=true keeps it off."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return ""
+    exporter = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if exporter == "none":
+        return ""
+    if exporter:
+        return exporter
+    return "otlp" if any(environ.get(name) for name in OTEL_ENDPOINT_VARIABLES) else ""
+
+
 class SettingsError(ValueError):
     """The environment does not describe a runnable service."""
 
@@ -194,6 +217,9 @@ class Settings:
     # Where the built web apps are (one folder per app: family/, care/); unset: the folder the
     # build writes to beside the code (web/dist), or the one packed into the installed package.
     web_dir: str | None = None
+    # OpenTelemetry tracing (backend/tracing.py): "" is off, else the exporter ("otlp", "console").
+    # Read from the standard OTEL_* variables (traces_exporter_from_env), never from a HEIMA_ one.
+    traces_exporter: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -208,6 +234,8 @@ class Settings:
         environ = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for f in fields(cls):
+            if f.name in OTEL_SETTINGS:
+                continue
             raw = environ.get(_env(f.name))
             if f.name in FILE_SETTINGS and environ.get(_env(f.name) + "_FILE"):
                 if raw:
@@ -216,6 +244,7 @@ class Settings:
             if raw is None or raw == "":
                 continue
             values[f.name] = _parse(f.name, f.type, raw)
+        values["traces_exporter"] = traces_exporter_from_env(environ)
         settings = cls(**values)  # type: ignore[arg-type]
         return settings.checked()
 
@@ -229,6 +258,8 @@ class Settings:
                 raise SettingsError("production mode requires " + ", ".join(missing))
             if len(self.secret_key) < 32:
                 raise SettingsError(f"{_env('secret_key')} must be at least 32 characters")
+        if self.traces_exporter not in ("", *TRACES_EXPORTERS):
+            raise SettingsError(f"OTEL_TRACES_EXPORTER must be one of {', '.join(TRACES_EXPORTERS)} or none")
         if self.server not in SERVERS:
             raise SettingsError(f"{_env('server')} must be one of {', '.join(SERVERS)}, not {self.server!r}")
         try:
@@ -260,7 +291,7 @@ class Settings:
         env = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is None or value == f.default:
+            if f.name in OTEL_SETTINGS or value is None or value == f.default:
                 continue
             env[_env(f.name)] = ",".join(value) if isinstance(value, tuple) else str(value)
         return env
@@ -319,4 +350,6 @@ def _parse(name: str, annotation: object, raw: str) -> object:
 
 def known_env_names() -> frozenset[str]:
     """Every environment variable the service reads (compose.yaml is checked against this)."""
-    return frozenset(_env(f.name) for f in fields(Settings)) | {_env(name) + "_FILE" for name in FILE_SETTINGS}
+    heima = {_env(f.name) for f in fields(Settings) if f.name not in OTEL_SETTINGS}
+    otel = {"OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", *OTEL_ENDPOINT_VARIABLES}
+    return frozenset(heima | otel | {_env(name) + "_FILE" for name in FILE_SETTINGS})

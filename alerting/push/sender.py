@@ -45,7 +45,7 @@ import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 import aiohttp
@@ -62,6 +62,10 @@ from alerting.push.allowlist import Allowlist, EndpointRefused
 from alerting.push.subscriptions.schemas import Subscription
 from backend.clock import Clock, system_clock
 from backend.settings import Settings
+from backend.tracing import push_span
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span, Tracer
 
 log = logging.getLogger("heima.alerting.push")
 
@@ -219,6 +223,7 @@ class Pusher:
         read_timeout: float = 10.0,
         max_connections: int = 100,
         ssl_context: ssl.SSLContext | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         # Push services (Apple's strictly) refuse a JWT without a contact in `sub`.
         if not vapid_subject.startswith(("mailto:", "https://")):
@@ -234,6 +239,7 @@ class Pusher:
         self._subject = vapid_subject
         self._allowlist = Allowlist.of(allowed_hosts)
         self._clock = clock
+        self._tracer = tracer
         self._ssl_context = ssl_context
         self._max_connections = max_connections
         self._timeout = aiohttp.ClientTimeout(
@@ -250,7 +256,7 @@ class Pusher:
         self.vapid_signatures = 0  # how often a JWT was signed (a metric; tests count it)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, clock: Clock = system_clock) -> Pusher:
+    def from_settings(cls, settings: Settings, *, clock: Clock = system_clock, tracer: Tracer | None = None) -> Pusher:
         if not settings.vapid_private_key or not settings.vapid_subject:
             raise PushNotConfigured("set HEIMA_VAPID_PRIVATE_KEY and HEIMA_VAPID_SUBJECT (heima vapid-keys)")
         return cls(
@@ -260,6 +266,7 @@ class Pusher:
             clock=clock,
             connect_timeout=settings.push_connect_timeout_seconds,
             read_timeout=settings.push_read_timeout_seconds,
+            tracer=tracer,
         )
 
     async def __aenter__(self) -> Pusher:
@@ -303,10 +310,30 @@ class Pusher:
         """POST one message; see the module docstring for what each outcome asks of the caller."""
         if not 0 <= ttl <= MAX_TTL_SECONDS:
             raise ValueError(f"ttl must be within 0..{MAX_TTL_SECONDS} seconds")
+        with push_span(self._tracer) as span:
+            outcome = await self._send(subscription, message, urgency, ttl, span)
+            if span is not None:
+                # The outcome's kind and the service's status: never the endpoint or the message.
+                span.set_attribute("heima.push.outcome", type(outcome).__name__)
+                status = getattr(outcome, "status", None)
+                if isinstance(status, int):
+                    span.set_attribute("http.response.status_code", status)
+            return outcome
+
+    async def _send(
+        self,
+        subscription: Subscription,
+        message: AlertMessage | NoticeMessage,
+        urgency: Urgency,
+        ttl: int,
+        span: Span | None,
+    ) -> Outcome:
         try:
             url = self._checked_url(subscription.endpoint)
         except EndpointRefused as exc:
             return self._refused(subscription, str(exc))
+        if span is not None and url.host:
+            span.set_attribute("server.address", url.host)
         try:
             keys = {"p256dh": subscription.p256dh, "auth": subscription.auth}
             body = WebPusher({"endpoint": subscription.endpoint, "keys": keys}).encode(message.payload(), "aes128gcm")
