@@ -172,6 +172,7 @@ SHARED_INFRASTRUCTURE = {
     "security",
     "settings",
     "timezones",
+    "tracing",
 }
 
 
