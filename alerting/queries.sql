@@ -474,10 +474,10 @@ claimed as (
     from due
     where d.id = due.id
     returning d.id, d.alert_id, d.user_id, d.severity, d.attempts, d.escalation_step, d.status, d.kind,
-              d.contact_request_id
+              d.contact_request_id, d.patient_id, d.meeting_id
 )
 select c.id, c.alert_id, c.user_id, c.severity, c.attempts, c.escalation_step, c.kind, c.contact_request_id,
-       a.received_at,
+       c.patient_id, c.meeting_id, a.received_at,
        exists (select 1 from push_attempts p where p.delivery_id = c.id and p.outcome = 'delivered')
            as delivered_before,
        s.id as subscription_id, s.endpoint, s.p256dh, s.auth
