@@ -1659,11 +1659,15 @@ export interface components {
         /** FamilyNotificationSettings */
         FamilyNotificationSettings: {
             handled: boolean;
+            meeting: boolean;
+            reminder: boolean;
             seen: boolean;
         };
         /** FamilyNotificationSettingsIn */
         FamilyNotificationSettingsIn: {
             handled?: boolean | null;
+            meeting?: boolean | null;
+            reminder?: boolean | null;
             seen?: boolean | null;
         };
         /** FamilySession */
