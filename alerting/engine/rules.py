@@ -117,6 +117,7 @@ def _decide(rule: Rule, finding: Finding, context: PatientContext, *, on_arrival
         rule=rule.code,
         severity=rule.severity,
         title=texts.title(rule),
+        title_nb=texts.title(rule, "nb"),
         explanation=texts.explanation(rule, finding, context.time_zone, received_at=context.now if late else None),
         patient_text=texts.patient_text(rule, finding),
         observation_ids=finding.observation_ids,

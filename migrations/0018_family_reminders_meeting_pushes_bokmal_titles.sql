@@ -26,3 +26,7 @@ alter table family_notification_settings
 -- Set once, by the worker that pushed "starting soon" (a compare-and-set: one worker only).
 alter table meetings add column starting_pushed_at timestamptz;
 create index meetings_starting_soon_idx on meetings (starts_at) where starting_pushed_at is null and ended_at is null;
+
+-- The clinicians' alert title in bokmål beside the English one (alerting/engine/texts.py,
+-- TITLES_NB). Null for alerts raised before: readers fall back to `title`.
+alter table alerts add column title_nb text;
