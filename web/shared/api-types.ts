@@ -1414,6 +1414,7 @@ export interface components {
             /** @enum {string} */
             status: "open" | "acknowledged" | "resolved";
             title: string;
+            title_nb: string | null;
             unit: string | null;
             worst_value: number | string | boolean | null;
         };
@@ -2090,6 +2091,7 @@ export interface components {
             /** @enum {string} */
             status: "open" | "acknowledged" | "resolved";
             title: string;
+            title_nb: string | null;
         };
         /** OverviewPatient */
         OverviewPatient: {
