@@ -340,13 +340,18 @@ def missing_window(
 
 
 def missing_windows(
-    last_seen: Mapping[str, datetime | None], rules: Sequence[Rule], context: PatientContext
+    last_seen: Mapping[str, datetime | None],
+    rules: Sequence[Rule],
+    context: PatientContext,
+    *,
+    on_failure: OnFailure | None = None,
 ) -> dict[str, MissingWindow]:
     """The window of each missing rule that applies to the patient now, by rule code."""
     windows = {}
     for rule in _active(rules, ["missing"], context):
-        if (window := missing_window(rule, last_seen, context)) is not None:
-            windows[rule.code] = window
+        with _guarded(rule, on_failure):
+            if (window := missing_window(rule, last_seen, context)) is not None:
+                windows[rule.code] = window
     return windows
 
 

@@ -20,8 +20,9 @@ from uuid import UUID
 
 import asyncpg
 
+from alerting import failures
 from alerting.engine.rules import MissingWindow, missing_windows
-from alerting.engine.types import PatientContext, Rule
+from alerting.engine.types import OnFailure, PatientContext, Rule
 from alerting.notify import family
 from alerting.notify.service import queries
 
@@ -31,13 +32,17 @@ MARK_PREFIX = "reminder:"
 
 
 def due_reminders(
-    last_seen: Mapping[str, datetime | None], rules: Sequence[Rule], context: PatientContext
+    last_seen: Mapping[str, datetime | None],
+    rules: Sequence[Rule],
+    context: PatientContext,
+    *,
+    on_failure: OnFailure | None = None,
 ) -> dict[str, MissingWindow]:
     """The rule groups whose registration is due and not yet missing at `context.now`, with the
     window of the group's first deadline (a 2-day rule waits behind the 1-day one)."""
     groups = {rule.code: rule.group or rule.code for rule in rules}
     first: dict[str, MissingWindow] = {}
-    for code, window in missing_windows(last_seen, rules, context).items():
+    for code, window in missing_windows(last_seen, rules, context, on_failure=on_failure).items():
         group = groups[code]
         if group not in first or window.deadline < first[group].deadline:
             first[group] = window
@@ -56,8 +61,10 @@ async def remind_family(
     rules: Sequence[Rule],
     context: PatientContext,
 ) -> int:
-    """Within the sweep's transaction: mark and push the reminders now due; how many pushes."""
-    due = due_reminders(last_seen, rules, context)
+    """Within the sweep's transaction: mark and push the reminders now due; how many pushes. A
+    rule that cannot be counted is reported and skipped, as the sweep's own rules are: a reminder
+    must never hold up the missing-data alerts of the same transaction."""
+    due = due_reminders(last_seen, rules, context, on_failure=failures.reporter(failures.SWEEP, patient_id))
     if not due:
         return 0
     codes = [MARK_PREFIX + group for group in due]

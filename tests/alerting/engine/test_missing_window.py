@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import msgspec
 import pytest
 
 from alerting.engine.rules import evaluate_missing, missing_window
@@ -56,3 +57,17 @@ def test_a_haemodialysis_session_is_reminded_on_its_scheduled_day_only():
     assert set(due_reminders(last_seen, rules, context("2026-11-23 18:00", **HAEMODIALYSIS))) == {
         "dialysis_session_missing"
     }
+
+
+def test_a_rule_that_cannot_be_counted_is_reported_and_the_others_still_remind():
+    rules = RULES["premature-home"]
+    [weight] = [r for r in rules if r.code == "weight_missing"]
+    broken = msgspec.structs.replace(weight, code="broken", group=None, params={"of": ["stools"]})
+    failed: list[str] = []
+    due = due_reminders(
+        {"body_weight": local("2026-11-22 09:00"), "stools": local("2026-11-22 09:00")},
+        [broken, *rules],
+        context("2026-11-23 18:00"),
+        on_failure=lambda rule, error: failed.append(rule.code),
+    )
+    assert (set(due), failed) == ({"weight_missing"}, ["broken"])
