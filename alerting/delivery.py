@@ -20,8 +20,9 @@ What each outcome does (`settle`):
   (alerting/notify/renotify.py) and shows as `unreachable` on the worklist.
 
 Besides a clinician's `alert` push, a delivery may be a `digest` (low alerts raised outside staffed
-hours: one push per clinician and batch, `{"type":"digest","alerts":N}`) or a family's `seen` or
-`handled` (alerting/notify/family.py); the payload never carries more than ids and a count.
+hours: one push per clinician and batch, `{"type":"digest","alerts":N}`) or a family's `seen`,
+`handled`, `reminder` or `meeting` (alerting/notify/family.py; `meeting` also to its clinicians);
+the payload never carries more than ids and a count.
 
 Every POST leaves a `push_attempts` row (and a claim with nobody to send to leaves one too).
 """
@@ -117,8 +118,10 @@ class Claimed:
     escalation_step: int
     received_at: datetime | None  # when the raising upload's transaction began (database time)
     delivered_before: bool  # a subscription accepted it at an earlier attempt
-    kind: str = "alert"  # alert | digest | seen | handled
+    kind: str = "alert"  # alert | digest | seen | handled | reminder | meeting
     contact_request_id: UUID | None = None
+    patient_id: UUID | None = None  # a reminder's subject
+    meeting_id: UUID | None = None
     subscriptions: list[Subscription] = field(default_factory=list)
 
 
@@ -187,6 +190,8 @@ async def claim(conn: asyncpg.Connection, now: datetime, limit: int, policy: Pol
                 delivered_before=row["delivered_before"],
                 kind=row["kind"],
                 contact_request_id=row["contact_request_id"],
+                patient_id=row["patient_id"],
+                meeting_id=row["meeting_id"],
             )
         if row["subscription_id"] is not None:
             delivery.subscriptions.append(
@@ -205,6 +210,10 @@ def _message(delivery: Claimed, digest_size: int, day: str) -> AlertMessage | No
             return NoticeMessage("digest", count=digest_size, day=day)
         case "seen":
             return NoticeMessage("seen", subject_id=delivery.alert_id)
+        case "reminder":
+            return NoticeMessage("reminder", subject_id=delivery.patient_id)
+        case "meeting":
+            return NoticeMessage("meeting", subject_id=delivery.meeting_id)
         case _:
             return NoticeMessage("handled", subject_id=delivery.contact_request_id)
 

@@ -63,6 +63,8 @@ class LiveAlert(msgspec.Struct, frozen=True):
     severity: str
     status: str
     title: str
+    # In bokmål: null for an alert raised before Heima wrote titles in bokmål (show `title`).
+    title_nb: str | None
     raised_at: datetime
     last_seen_at: datetime
     occurrences: int
@@ -220,6 +222,7 @@ class AlertHub:
                 severity=row["severity"],
                 status=row["status"],
                 title=row["title"],
+                title_nb=row["title_nb"],
                 raised_at=row["raised_at"],
                 last_seen_at=row["last_seen_at"],
                 occurrences=row["occurrences"],

@@ -95,7 +95,7 @@ with decided as (
     select *
     from jsonb_to_recordset($2::jsonb) as d(
         id uuid, rule_code text, rule_key text, rule_kind text, rule_source text, severity text,
-        finding_rank smallint, title text, explanation text, patient_text jsonb, measurement_ids uuid[],
+        finding_rank smallint, title text, title_nb text, explanation text, patient_text jsonb, measurement_ids uuid[],
         form_response_ids uuid[], contact_request_ids uuid[], value jsonb, direction text,
         unit text, observed_at timestamptz, late boolean)
 ),
@@ -107,10 +107,10 @@ before as (
 written as (
     insert into alerts as a (
         id, patient_id, rule_code, rule_key, rule_kind, rule_source, severity, finding_rank, status, title,
-        explanation, patient_text, measurement_ids, form_response_ids, contact_request_ids, worst_value, latest_value,
+        title_nb, explanation, patient_text, measurement_ids, form_response_ids, contact_request_ids, worst_value, latest_value,
         unit, observed_at, occurrences, raised_at, last_seen_at, late, received_at, evaluated_at)
     select d.id, $1, d.rule_code, d.rule_key, d.rule_kind, d.rule_source, d.severity, d.finding_rank, 'open',
-           d.title, d.explanation, d.patient_text, d.measurement_ids, d.form_response_ids, d.contact_request_ids,
+           d.title, d.title_nb, d.explanation, d.patient_text, d.measurement_ids, d.form_response_ids, d.contact_request_ids,
            d.value, d.value, d.unit, d.observed_at, 1, $3, $3, d.late, transaction_timestamp(), clock_timestamp()
     from decided d
     on conflict (patient_id, rule_key) where status <> 'resolved' do update set
@@ -122,6 +122,7 @@ written as (
         rule_code = case when excluded.finding_rank >= a.finding_rank then excluded.rule_code else a.rule_code end,
         rule_source = case when excluded.finding_rank >= a.finding_rank then excluded.rule_source else a.rule_source end,
         title = case when excluded.finding_rank >= a.finding_rank then excluded.title else a.title end,
+        title_nb = case when excluded.finding_rank >= a.finding_rank then excluded.title_nb else a.title_nb end,
         explanation = case when excluded.finding_rank >= a.finding_rank then excluded.explanation else a.explanation end,
         patient_text = case when excluded.finding_rank >= a.finding_rank then excluded.patient_text
                             else a.patient_text end,
@@ -274,7 +275,7 @@ returning alert_id
 
 -- name: select_alert
 select a.id, a.patient_id, p.display_name as patient_name, a.rule_code, a.rule_kind, a.rule_source, a.severity,
-       a.status, a.title, a.explanation, a.patient_text, a.measurement_ids, a.form_response_ids,
+       a.status, a.title, a.title_nb, a.explanation, a.patient_text, a.measurement_ids, a.form_response_ids,
        a.contact_request_ids, a.worst_value, a.latest_value, a.unit, a.observed_at, a.raised_at, a.last_seen_at,
        a.occurrences, a.late, a.acknowledged_by, a.acknowledged_at, a.resolved_by, a.resolved_at,
        a.resolution_note, alert_reach(a.id) as reach
@@ -300,7 +301,7 @@ limit $3
 -- oldest first. $4 an optional patient; ($5, $6, $7) the keyset cursor: (rank, raised_at, id) of
 -- the last item seen.
 select a.id, a.patient_id, p.display_name as patient_name, a.rule_code, a.rule_kind, a.rule_source, a.severity,
-       a.status, a.title, a.explanation, a.patient_text, a.measurement_ids, a.form_response_ids,
+       a.status, a.title, a.title_nb, a.explanation, a.patient_text, a.measurement_ids, a.form_response_ids,
        a.contact_request_ids, a.worst_value, a.latest_value, a.unit, a.observed_at, a.raised_at, a.last_seen_at,
        a.occurrences, a.late, a.acknowledged_by, a.acknowledged_at, a.resolved_by, a.resolved_at,
        a.resolution_note, a.severity_rank, alert_reach(a.id) as reach
@@ -361,7 +362,8 @@ select coalesce(json_agg(json_build_object(
            'alerts', coalesce((
                select json_agg(json_build_object(
                           'id', a.id, 'rule', a.rule_code, 'rule_kind', a.rule_kind, 'severity', a.severity,
-                          'status', a.status, 'title', a.title, 'raised_at', a.raised_at,
+                          'status', a.status, 'title', a.title, 'title_nb', a.title_nb,
+                          'raised_at', a.raised_at,
                           'last_seen_at', a.last_seen_at, 'occurrences', a.occurrences, 'late', a.late,
                           'acknowledged_at', a.acknowledged_at)
                       order by a.severity_rank desc, a.raised_at, a.id)
@@ -474,10 +476,10 @@ claimed as (
     from due
     where d.id = due.id
     returning d.id, d.alert_id, d.user_id, d.severity, d.attempts, d.escalation_step, d.status, d.kind,
-              d.contact_request_id
+              d.contact_request_id, d.patient_id, d.meeting_id
 )
 select c.id, c.alert_id, c.user_id, c.severity, c.attempts, c.escalation_step, c.kind, c.contact_request_id,
-       a.received_at,
+       c.patient_id, c.meeting_id, a.received_at,
        exists (select 1 from push_attempts p where p.delivery_id = c.id and p.outcome = 'delivered')
            as delivered_before,
        s.id as subscription_id, s.endpoint, s.p256dh, s.auth
@@ -592,7 +594,7 @@ select pg_notify('heima_alerts_live', $1)
 -- name: select_live_alerts
 -- The alerts as the dashboard lists them, and the units their patients are enrolled in at $2: the
 -- same enrolment rule as the worklist (select_worklist).
-select a.id, a.patient_id, a.rule_code, a.severity, a.status, a.title, a.raised_at, a.last_seen_at,
+select a.id, a.patient_id, a.rule_code, a.severity, a.status, a.title, a.title_nb, a.raised_at, a.last_seen_at,
        a.occurrences, a.acknowledged_at, a.resolved_at,
        array(select e.unit_id from enrolments e
              where e.patient_id = a.patient_id and e.started_at <= $2

@@ -34,6 +34,8 @@ class Alert(msgspec.Struct):
     severity: Severity
     status: AlertStatus
     title: str
+    # In bokmål: null for an alert raised before Heima wrote titles in bokmål (show `title`).
+    title_nb: str | None
     explanation: str
     patient_text: LocalText
     measurement_ids: list[UUID]
@@ -198,6 +200,8 @@ class OverviewAlert(msgspec.Struct):
     severity: Severity
     status: AlertStatus
     title: str
+    # In bokmål: null for an alert raised before Heima wrote titles in bokmål (show `title`).
+    title_nb: str | None
     raised_at: datetime
     last_seen_at: datetime
     occurrences: int

@@ -273,6 +273,7 @@ def _decision_row(decision: Decision, rule: Rule, patient: PatientRules) -> dict
         "severity": decision.severity,
         "finding_rank": finding_rank(decision.severity, rule, patient.rules),
         "title": decision.title,
+        "title_nb": decision.title_nb,
         "explanation": decision.explanation,
         "patient_text": {"nb": decision.patient_text.nb, "en": decision.patient_text.en},
         "measurement_ids": measurements,

@@ -5,7 +5,8 @@
   another worker, a later sweep, or a clinician who resolved the alert while the data is still
   missing does not raise it again; data that arrives resolves it (alerting/service.py) and starts
   a new gap. A longer gap is a more severe rule of the same group (1 day, then 2), which raises
-  the open alert's severity and notifies again.
+  the open alert's severity and notifies again. Before the deadline, the family gets a gentle
+  reminder (alerting/notify/reminders.py).
 - Whole-day rules (`evaluate_day`, intake of plan): an upload judges a day only once it is over
   (alerting/engine/relevance.py `due`), and feeds registered on time never are; so the sweep judges each
   local day once, `DAY_GRACE` after the patient's midnight (a phone syncing the last evening feed
@@ -31,6 +32,7 @@ from alerting.engine.defaults import DEFAULT_RULES
 from alerting.engine.observations import from_measurement
 from alerting.engine.rules import applies, evaluate_day, evaluate_missing, missing_keys
 from alerting.engine.types import Decision, Rule
+from alerting.notify import reminders
 from alerting.service import PatientRules, load_patient_rules, record_decisions
 from backend.db import load_queries
 from backend.timezones import day_bounds, local_day
@@ -95,7 +97,9 @@ async def sweep_patient(conn: asyncpg.Connection, patient_id: UUID, now: datetim
         patient = await load_patient_rules(conn, patient_id, now)
         if patient is None:
             return 0
-        decisions = await _missing(conn, patient_id, patient) + await _whole_days(conn, patient_id, patient)
+        last_seen = await _last_seen(conn, patient_id, patient)
+        decisions = await _missing(patient_id, patient, last_seen, conn) + await _whole_days(conn, patient_id, patient)
+        await reminders.remind_family(conn, patient_id, last_seen, patient.rules, patient.context)
         outcomes = await record_decisions(conn, patient_id, patient, decisions, now)
     for outcome in outcomes:
         log.info(
@@ -116,12 +120,20 @@ async def _marked(
     return {row["rule_code"] for row in rows}
 
 
-async def _missing(conn: asyncpg.Connection, patient_id: UUID, patient: PatientRules) -> list[Decision]:
+async def _last_seen(conn: asyncpg.Connection, patient_id: UUID, patient: PatientRules) -> dict[str, datetime | None]:
+    """When each type or form the patient's missing rules count was last registered."""
     keys = sorted({key for rule in patient.rules if rule.kind == "missing" for key in missing_keys(rule)})
     if not keys:
-        return []
+        return {}
     rows = await conn.fetch(queries.select_last_registrations, patient_id, keys)
-    last_seen = {row["key"]: row["last"] for row in rows}
+    return {row["key"]: row["last"] for row in rows}
+
+
+async def _missing(
+    patient_id: UUID, patient: PatientRules, last_seen: dict[str, datetime | None], conn: asyncpg.Connection
+) -> list[Decision]:
+    if not last_seen:
+        return []
     # The finding's instant is the last registration it counted from: the gap's identity.
     on_failure = failures.reporter(failures.SWEEP, patient_id)
     missing = evaluate_missing(last_seen, patient.rules, patient.context, on_failure=on_failure)

@@ -1,5 +1,5 @@
-"""The alerting half of `heima worker`: push delivery, re-notification and escalation, and the sweep (missing data,
-whole days).
+"""The alerting half of `heima worker`: push delivery, re-notification and escalation, meetings about to start, and
+the sweep (missing data, whole days, the family's reminders).
 
     upload commits alert + pending deliveries + NOTIFY heima_alerts
       → LISTEN wakes a worker (or its poll, every `delivery_poll_seconds`, finds them)
@@ -35,7 +35,7 @@ import asyncpg
 from prometheus_client import Counter, Gauge, start_http_server
 
 from alerting import delivery
-from alerting.notify import renotify
+from alerting.notify import meetings, renotify
 from alerting.push.sender import Pusher, PushNotConfigured
 from alerting.service import NOTIFY_CHANNEL
 from alerting.sweep import sweep_all
@@ -118,6 +118,7 @@ class Round:
     swept: int
     claimed: int
     repeated: list[renotify.Repeat]
+    meeting_pushes: int = 0
 
 
 class AlertWorker:
@@ -199,6 +200,11 @@ class AlertWorker:
         """`renotify`, answering the escalations it made."""
         return (await self.renotify()).escalated
 
+    async def announce_meetings(self) -> int:
+        """Queue "starting soon" pushes for the meetings about to start (alerting/notify/meetings.py)."""
+        async with self.pool.acquire() as conn:
+            return await meetings.announce_starting(conn, self.clock())
+
     async def sweep(self) -> int:
         """Every followed patient's missing-data and whole-day rules now (alerting/sweep.py); how
         many alerts it raised or made more severe."""
@@ -239,6 +245,7 @@ class AlertWorker:
         """One round of everything, for tests and scripts: repeat and escalate what is due, sweep, then send
         until nothing due is left (retries scheduled later wait for a later round)."""
         renotified = await self.renotify()
+        announced = await self.announce_meetings()
         raised = await self.sweep()
         claimed = 0
         while (count := await self.deliver()) > 0:
@@ -246,7 +253,7 @@ class AlertWorker:
             if count < self.settings.delivery_batch_size:
                 break
         await self.observe_backlog()
-        return Round(renotified.escalated, raised, claimed, renotified.repeated)
+        return Round(renotified.escalated, raised, claimed, renotified.repeated, announced)
 
     async def run(self, stop: asyncio.Event, dsn: str) -> None:
         """Until `stop` is set. Two loops side by side, so that a long sweep never holds up a push:
@@ -290,6 +297,8 @@ class AlertWorker:
             try:
                 done = await self.renotify()
                 if done.escalated or done.repeated:
+                    wake.set()
+                if await self.announce_meetings():
                     wake.set()
                 if loop.time() >= next_sweep:
                     next_sweep = loop.time() + self.settings.sweep_interval_seconds

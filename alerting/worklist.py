@@ -58,6 +58,7 @@ def _alert(row: asyncpg.Record) -> Alert:
         severity=row["severity"],
         status=row["status"],
         title=row["title"],
+        title_nb=row["title_nb"],
         explanation=row["explanation"],
         patient_text=msgspec.convert(row["patient_text"], LocalText),
         measurement_ids=list(row["measurement_ids"]),

@@ -347,7 +347,8 @@ ROUTES: dict[tuple[str, str], BodyRoute] = {
         lambda w: {"seen": True},
         (
             WrongType("seen as text", {"seen": "true"}, "seen"),
-            WrongType("unknown kind", {"reminder": True}, "reminder"),
+            WrongType("unknown kind", {"digest": True}, "digest"),
+            WrongType("reminder as a number", {"reminder": 0}, "reminder"),
         ),
     ),
     ("PUT", f"{API}/patients/{{patient_id:uuid}}/rules/{{code:str}}"): BodyRoute(

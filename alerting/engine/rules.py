@@ -117,6 +117,7 @@ def _decide(rule: Rule, finding: Finding, context: PatientContext, *, on_arrival
         rule=rule.code,
         severity=rule.severity,
         title=texts.title(rule),
+        title_nb=texts.title(rule, "nb"),
         explanation=texts.explanation(rule, finding, context.time_zone, received_at=context.now if late else None),
         patient_text=texts.patient_text(rule, finding),
         observation_ids=finding.observation_ids,
@@ -302,6 +303,56 @@ def _missing(rule: Rule, last_seen: Mapping[str, datetime | None], context: Pati
     if hours < rule.params["hours"]:
         return None
     return Finding(hours, "h", f"{what} for {texts.plural(hours, 'hour')}, {since}", (), last, detail)
+
+
+class MissingWindow(msgspec.Struct, frozen=True):
+    """When a missing rule's registration is due: the gap it counts from (the last registration,
+    or the start of monitoring: the gap's identity), when the registration became due (the start
+    of the first day it is expected, or the last registration for an hours rule), and the deadline
+    at which `evaluate_missing` raises the rule."""
+
+    gap: datetime
+    due_from: datetime
+    deadline: datetime
+
+
+def missing_window(
+    rule: Rule, last_seen: Mapping[str, datetime | None], context: PatientContext
+) -> MissingWindow | None:
+    """The window of `rule` after its last registration in `last_seen` (None: nothing to count
+    from). The deadline is the same count as `_missing`'s: whole local days (only the patient's
+    scheduled ones) or hours."""
+    seen = [last_seen[key] for key in missing_keys(rule) if last_seen.get(key) is not None]
+    last = max(seen) if seen else context.monitoring_since  # type: ignore[type-var]
+    if last is None:
+        return None
+    if "days" not in rule.params:
+        return MissingWindow(last, last, last + timedelta(hours=rule.params["hours"]))
+    zone = context.time_zone
+    schedule = scheduled_weekdays(rule, context)
+    day = local_day(last, zone) + timedelta(days=1)
+    due: list[date] = []
+    while len(due) < rule.params["days"]:
+        if schedule is None or day.weekday() in schedule:
+            due.append(day)
+        day += timedelta(days=1)
+    return MissingWindow(last, day_bounds(due[0], zone)[0], day_bounds(due[-1], zone)[1])
+
+
+def missing_windows(
+    last_seen: Mapping[str, datetime | None],
+    rules: Sequence[Rule],
+    context: PatientContext,
+    *,
+    on_failure: OnFailure | None = None,
+) -> dict[str, MissingWindow]:
+    """The window of each missing rule that applies to the patient now, by rule code."""
+    windows = {}
+    for rule in _active(rules, ["missing"], context):
+        with _guarded(rule, on_failure):
+            if (window := missing_window(rule, last_seen, context)) is not None:
+                windows[rule.code] = window
+    return windows
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -173,20 +173,94 @@ def _limit(params: dict[str, Any], unit: str) -> str:
 
 _PLACEHOLDER = re.compile(r"\{(\w+)(?:\|([^}]+))?\}")
 
+# The clinicians' titles in bokmål, by the English template of the rule (alerting/engine/defaults.py).
+# A counted word is "{days|dag|dager}": singular and plural, as Norwegian does not add an "s".
+TITLES_NB = {
+    "Patient asks to be contacted": "Pasienten ber om å bli kontaktet",
+    "Fever {limit} °C or more, infant under {max_age_months} months": (
+        "Feber {limit} °C eller mer, barn under {max_age_months} måneder"
+    ),
+    "Fever {limit} °C or more, infant {min_age_months} months or older": (
+        "Feber {limit} °C eller mer, barn {min_age_months} måneder eller eldre"
+    ),
+    "Temperature below {limit} °C": "Temperatur under {limit} °C",
+    "Growth below {limit} g/kg/day": "Vekst under {limit} g/kg/døgn",
+    "No growth over {days|day}": "Ingen vekst over {days|dag|dager}",
+    "Weight gain below {limit} g/day": "Vektøkning under {limit} g/døgn",
+    "No weight gain over {days|day}": "Ingen vektøkning over {days|dag|dager}",
+    "Weight loss over {limit} % in a day": "Vekttap over {limit} % på ett døgn",
+    "Weight down {limit} days in a row": "Vekten ned {limit} dager på rad",
+    "Weight over {limit} % below the week's highest": "Vekten over {limit} % under ukens høyeste",
+    "Intake below {limit} % of plan": "Inntak under {limit} % av plan",
+    "Fewer than {limit} feeds in a day": "Færre enn {limit} måltider på et døgn",
+    "Fewer than {limit} wet nappies in a day": "Færre enn {limit} våte bleier på et døgn",
+    "No wet nappy for {hours|hour}": "Ingen våt bleie på {hours|time|timer}",
+    "More than {limit} large vomits in {hours} hours": "Mer enn {limit} store oppkast på {hours} timer",
+    "Green (bilious) vomit": "Grønt (gallefarget) oppkast",
+    "Parent is worried": "Foreldre er bekymret",
+    "Feeding tube problem": "Problem med sonden",
+    "No weight for {days|day}": "Ingen vekt på {days|dag|dager}",
+    "NEWS2 {limit} or more": "NEWS2 {limit} eller mer",
+    "NEWS2 single parameter scores {limit}": "NEWS2 enkeltparameter gir {limit}",
+    "SpO2 below personal target": "SpO2 under personlig mål",
+    "SpO2 {limit} points or more below own baseline": "SpO2 {limit} poeng eller mer under eget utgangsnivå",
+    "Flare-up signs: all 3": "Tegn på forverring: alle 3",
+    "Flare-up signs: {at_least} of 3": "Tegn på forverring: {at_least} av 3",
+    "Weekly wellbeing score up {limit} or more": "Ukentlig trivselsskår opp {limit} eller mer",
+    "No registration for {days|day}": "Ingen registrering på {days|dag|dager}",
+    "Cloudy PD effluent": "Uklart PD-dialysat",
+    "Cloudy PD effluent with pain or fever": "Uklart PD-dialysat med smerte eller feber",
+    "Abdominal pain (PD)": "Magesmerter (PD)",
+    "Fever {limit} °C or more": "Feber {limit} °C eller mer",
+    "Weight over {limit} kg above dry weight": "Vekt over {limit} kg over tørrvekt",
+    "Weight up over {limit} kg in {days|day}": "Vekten opp over {limit} kg på {days|dag|dager}",
+    "Weight over {limit} kg above dry weight with breathlessness or oedema": (
+        "Vekt over {limit} kg over tørrvekt med tung pust eller ødem"
+    ),
+    "Weight up over {limit} kg in {days|day} with breathlessness or oedema": (
+        "Vekten opp over {limit} kg på {days|dag|dager} med tung pust eller ødem"
+    ),
+    "Weight gain between sessions over {limit} % of dry weight": (
+        "Vektøkning mellom behandlinger over {limit} % av tørrvekt"
+    ),
+    "Weight gain between sessions over {limit} % with breathlessness or oedema": (
+        "Vektøkning mellom behandlinger over {limit} % med tung pust eller ødem"
+    ),
+    "Weight after dialysis over {limit} kg above dry weight on {sessions} sessions": (
+        "Vekt etter dialyse over {limit} kg over tørrvekt ved {sessions} behandlinger"
+    ),
+    "Systolic BP 100 or less with dizziness": "Systolisk BT 100 eller lavere med svimmelhet",
+    "Systolic BP {limit} or more": "Systolisk BT {limit} eller høyere",
+    "Systolic BP {limit} or less": "Systolisk BT {limit} eller lavere",
+    "Diastolic BP {limit} or more": "Diastolisk BT {limit} eller høyere",
+    "Negative net UF {limit} days in a row": "Negativ netto UF {limit} dager på rad",
+    "Net UF over {limit} % below its 7-day median": "Netto UF over {limit} % under 7-dagers median",
+    "No dialysis session registered on {days|scheduled day}": (
+        "Ingen dialysebehandling registrert på {days|planlagt dag|planlagte dager}"
+    ),
+}
 
-def title(rule: Rule) -> str:
+
+def title(rule: Rule, language: str = "en") -> str:
     """The rule's title with the numbers in force: a template such as "Growth below {limit}
     g/kg/day" or "No weight for {days|day}" (a word after "|" is counted: "1 day", "2 days") is
-    filled from the rule's params, so an override's title shows the override's limit."""
+    filled from the rule's params, so an override's title shows the override's limit. In bokmål
+    (`language` "nb") from `TITLES_NB`; a title it lacks stays English."""
     unit = TYPE_UNITS.get(rule.params.get("type", ""), "") if rule.kind == "threshold" else ""
+    template = TITLES_NB.get(rule.title, rule.title) if language == "nb" else rule.title
 
     def fill(match: re.Match[str]) -> str:
         value = rule.params.get(match[1])
         if not isinstance(value, int | float) or isinstance(value, bool):
             return match[0]
-        return plural(value, match[2]) if match[2] else number(float(value), unit if match[1] == "limit" else "")
+        if match[2]:
+            words = match[2].split("|")
+            if len(words) == 1:
+                return plural(value, words[0])
+            return f"{number(value, '', language)} {words[0] if value == 1 else words[1]}"
+        return number(float(value), unit if match[1] == "limit" else "", language)
 
-    return _PLACEHOLDER.sub(fill, rule.title) if rule.title else rule.code
+    return _PLACEHOLDER.sub(fill, template) if template else rule.code
 
 
 def origin(rule: Rule, unit: str, time_zone: str) -> str:

@@ -90,6 +90,7 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     rule: str
     severity: Severity
     title: str
+    title_nb: str  # the clinicians' title in bokmål
     explanation: str
     patient_text: LocalText
     observation_ids: tuple[str, ...]

@@ -113,10 +113,11 @@ select count(*) from alerts a where a.status = 'open' and alert_reach(a.id) = 'u
 
 -- name: insert_family_deliveries
 -- A push of kind $2 to the phones of patient $1 and of their guardians (those with a push
--- subscription who have not turned the kind off), about alert $3 or contact request $4, at $5.
-insert into push_deliveries (id, alert_id, contact_request_id, user_id, status, severity, next_attempt_at,
-                             created_at, escalation_step, kind)
-select gen_random_uuid(), $3, $4, f.user_id, 'pending', 'low', $5, $5, 0, $2
+-- subscription who have not turned the kind off), about alert $3, contact request $4, the patient
+-- ($6: a reminder) or meeting $7, at $5.
+insert into push_deliveries (id, alert_id, contact_request_id, patient_id, meeting_id, user_id, status, severity,
+                             next_attempt_at, created_at, escalation_step, kind)
+select gen_random_uuid(), $3, $4, $6, $7, f.user_id, 'pending', 'low', $5, $5, 0, $2
 from (select p.user_id from patients p where p.id = $1 and p.user_id is not null
       union
       select g.guardian_id from guardianships g where g.patient_id = $1) as f
@@ -136,3 +137,30 @@ on conflict (user_id, kind) do update set enabled = excluded.enabled, updated_at
 -- name: notify_alerts
 -- Wakes the delivery workers when the transaction commits (alerting/worker.py).
 select pg_notify('heima_alerts', $1)
+
+-- name: insert_participant_meeting_deliveries
+-- "Starting soon" to the phones of meeting $1's named participants (clinicians) at $2.
+insert into push_deliveries (id, meeting_id, user_id, status, severity, next_attempt_at, created_at,
+                             escalation_step, kind)
+select gen_random_uuid(), $1, p.user_id, 'pending', 'low', $2, $2, 0, 'meeting'
+from meeting_participants p join users u on u.id = p.user_id and u.disabled_at is null
+where p.meeting_id = $1 and exists (select 1 from push_subscriptions s where s.user_id = p.user_id)
+returning id
+
+-- name: take_starting_meetings
+-- Meetings that start by $2 and are not over at $1 (a worker that was down still says "join now"),
+-- not pushed about yet, marked as pushed at $1: of several workers, one takes each.
+update meetings set starting_pushed_at = $1
+where id in (select id from meetings
+             where starting_pushed_at is null and ended_at is null and starts_at <= $2 and ends_at > $1
+             for update skip locked)
+returning id, patient_id
+
+-- name: mark_reminders
+-- Mark each (reminder:<group> $2[i], gap $3[i]) of patient $1 as reminded at $4, in the sweep's
+-- marks; those already marked (an earlier sweep, another worker) do not come back.
+insert into alert_sweep_marks (patient_id, rule_code, period, marked_at)
+select $1, r.rule_code, r.period, $4
+from unnest($2::text[], $3::timestamptz[]) as r(rule_code, period)
+on conflict do nothing
+returning rule_code

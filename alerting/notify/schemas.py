@@ -62,12 +62,17 @@ class NotificationPolicyHistory(msgspec.Struct):
 
 class FamilyNotificationSettings(msgspec.Struct):
     """Which pushes a patient's or guardian's phones get: `seen` (the care team acknowledged one
-    of the patient's alerts) and `handled` (it handled a contact request)."""
+    of the patient's alerts), `handled` (it handled a contact request), `reminder` (a
+    registration the programme expects is due) and `meeting` (a meeting starts soon)."""
 
     seen: bool
     handled: bool
+    reminder: bool
+    meeting: bool
 
 
 class FamilyNotificationSettingsIn(msgspec.Struct, forbid_unknown_fields=True):
     seen: bool | None = None
     handled: bool | None = None
+    reminder: bool | None = None
+    meeting: bool | None = None

@@ -102,9 +102,11 @@ class NoticeMessage(msgspec.Struct, frozen=True):
     """A push that is not a new alert (alerting/notify): a clinician's morning `digest` of the low
     alerts that waited for staffed hours ({"type":"digest","alerts":N}), or a family's `seen`
     (their care team acknowledged an alert: {"type":"seen","alert_id"}) and `handled` (a contact
-    request was handled: {"type":"handled","contact_request_id"}). Ids and a count only."""
+    request was handled: {"type":"handled","contact_request_id"}), `reminder` (a registration is
+    due: {"type":"reminder","patient_id"}) and `meeting` (a meeting starts soon:
+    {"type":"meeting","meeting_id"}). Ids and a count only."""
 
-    kind: Literal["digest", "seen", "handled"]
+    kind: Literal["digest", "seen", "handled", "reminder", "meeting"]
     subject_id: UUID | None = None
     count: int = 0
     day: str = ""  # the digest's local day, YYYYMMDD: its topic
@@ -115,6 +117,10 @@ class NoticeMessage(msgspec.Struct, frozen=True):
                 return msgspec.json.encode({"type": "digest", "alerts": self.count})
             case "seen":
                 return msgspec.json.encode({"type": "seen", "alert_id": self.subject_id})
+            case "reminder":
+                return msgspec.json.encode({"type": "reminder", "patient_id": self.subject_id})
+            case "meeting":
+                return msgspec.json.encode({"type": "meeting", "meeting_id": self.subject_id})
             case _:
                 return msgspec.json.encode({"type": "handled", "contact_request_id": self.subject_id})
 

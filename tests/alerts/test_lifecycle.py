@@ -44,6 +44,7 @@ async def test_a_breach_raises_an_alert_with_explanation_patient_text_and_delive
     )
     assert (alert["rule_source"], alert["late"], alert["worst_value"]) == ("programme", False, 38.4)
     assert alert["title"] == "Fever 38.0 °C or more, infant under 3 months"
+    assert alert["title_nb"] == "Feber 38,0 °C eller mer, barn under 3 måneder"
     # Readable in five seconds: the value, the threshold, where the threshold comes from.
     assert alert["explanation"].startswith(
         "Temperature 38.4 °C ≥ 38.0 °C. Programme default (NICE NG143: < 3 months ≥ 38 °C = red); safety floor."
@@ -96,6 +97,7 @@ async def test_a_more_severe_tier_raises_the_severity_and_notifies_again(client,
     assert "call 113" in medium["message"]["en"]
     alert = await the_alert(client, world.clin_u1, patient)
     assert (alert["rule"], alert["title"]) == ("infant_temperature_very_low", "Temperature below 36.0 °C")
+    assert alert["title_nb"] == "Temperatur under 36,0 °C"  # the bokmål title follows the worse tier too
     # New information: it is open again and the unit is told again.
     assert (alert["status"], alert["acknowledged_by"]) == ("open", None)
     severities = sorted((row["severity"], row["status"]) for row in await deliveries(db, alert["id"]))
@@ -118,7 +120,7 @@ async def test_a_milder_breach_never_rewrites_the_words_of_a_more_severe_alert(c
 
     alert = await the_alert(client, world.clin_u1, patient)
     assert (alert["severity"], alert["rule"], alert["occurrences"]) == ("medium", "infant_temperature_very_low", 2)
-    assert alert["title"] == "Temperature below 36.0 °C"
+    assert (alert["title"], alert["title_nb"]) == ("Temperature below 36.0 °C", "Temperatur under 36,0 °C")
     assert alert["explanation"].startswith("Temperature 35.8 °C < 36.0 °C.")
     assert alert["patient_text"]["en"].startswith("Your baby's temperature is too low (35.8 °C).")
     assert "next review" not in alert["patient_text"]["en"]

@@ -89,7 +89,7 @@ async def test_bad_policies_name_the_field_and_change_nothing(client, world):
 
 async def test_family_settings_are_for_patients_and_guardians(client, world):
     settings = await expect(await client.get(f"{API}/me/notification-settings", headers=world.guardian.headers), 200)
-    assert settings == {"seen": True, "handled": True}
+    assert settings == {"seen": True, "handled": True, "reminder": True, "meeting": True}
     response = await client.get(f"{API}/me/notification-settings", headers=world.clin_u1.headers)
     assert response.status_code == 403
     response = await client.put(f"{API}/me/notification-settings", json={"seen": "no"}, headers=world.guardian.headers)

@@ -20,11 +20,14 @@ from tests.helpers import (
     INFANT,
     INFANT_BORN,
     Actor,
+    activate,
+    activation_code,
     create_admin,
     expect,
     login,
     make_clinician,
     make_patient,
+    me,
     unique,
 )
 
@@ -138,3 +141,11 @@ async def events(db: asyncpg.Connection, alert_id: str) -> list[asyncpg.Record]:
 
 def ids(actors: list[Actor]) -> set[uuid.UUID]:
     return {uuid.UUID(actor.id) for actor in actors if actor.id}
+
+
+async def family_member(client: AsyncTestClient, ward: Ward, role: str = "guardian") -> Actor:
+    """A guardian (or the patient) of the ward's infant, activated on a phone of their own."""
+    tokens = await activate(client, await activation_code(client, ward.nurses[0], ward.patient, role))
+    actor = Actor(role, role, tokens["access_token"])
+    actor.id = (await me(client, actor))["id"]
+    return actor

@@ -182,7 +182,7 @@ async def test_a_family_that_turned_it_off_is_not_told(wclient, hospital, stand_
     guardian = await _guardian(wclient, ward)
     await subscribe(wclient, ward, stand_in, guardian)
     response = await wclient.put(f"{API}/me/notification-settings", json={"seen": False}, headers=guardian.headers)
-    assert await expect(response, 200) == {"seen": False, "handled": True}
+    assert await expect(response, 200) == {"seen": False, "handled": True, "reminder": True, "meeting": True}
     medium = await cold(wclient, ward, 35.8)
     await acknowledge(wclient, ward.nurses[0], medium["id"])
     await (await make_worker()).run_once()

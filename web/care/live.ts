@@ -12,6 +12,7 @@ export interface LiveAlertEvent {
   severity: "high" | "medium" | "low";
   status: "open" | "acknowledged" | "resolved";
   title: string;
+  title_nb: string | null;
   raised_at: string;
   last_seen_at: string;
   occurrences: number;

@@ -1,6 +1,6 @@
 // The unit overview for the shift: each patient's worst alert, latest values, stale and late flags.
 import { useEffect, useState } from "preact/hooks";
-import { api, formatTime, ok, onLink, useLoad, useT } from "./state";
+import { alertTitle, api, formatTime, ok, onLink, useLoad, useT } from "./state";
 import { SeverityBadge, useMyUnits } from "./worklist";
 
 export function UnitOverview({ unitId }: { unitId?: string }) {
@@ -53,7 +53,7 @@ export function UnitOverview({ unitId }: { unitId?: string }) {
                 <td>
                   {p.alerts[0] ? (
                     <>
-                      <SeverityBadge severity={p.alerts[0].severity} /> {p.alerts[0].title}
+                      <SeverityBadge severity={p.alerts[0].severity} /> {alertTitle(p.alerts[0], lang)}
                       <div class="meta">
                         {t("high")} {p.alert_counts.high} · {t("medium")} {p.alert_counts.medium} · {t("low")}{" "}
                         {p.alert_counts.low}

@@ -30,6 +30,12 @@ export function ok<T>(result: { data?: T; error?: unknown; response: Response })
   return result.data as T;
 }
 
+/** An alert's title in the reader's language: bokmål when the server wrote one (alerts raised
+ * before it did have only the English title). */
+export function alertTitle(alert: { title: string; title_nb?: string | null }, lang: Lang): string {
+  return lang === "nb" && alert.title_nb ? alert.title_nb : alert.title;
+}
+
 export function useT() {
   const lang = useLang();
   return { t: translator(texts, lang), lang };

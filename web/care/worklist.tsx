@@ -6,6 +6,7 @@ import { AlertHistory } from "./alert-history";
 import { connectLive, type LiveAlertEvent } from "./live";
 import {
   type Alert,
+  alertTitle,
   api,
   elapsed,
   formatTime,
@@ -120,7 +121,7 @@ export function useMyUnits(): MyUnit[] {
 }
 
 export function Worklist({ focus }: { focus?: string }) {
-  const { t } = useT();
+  const { t, lang } = useT();
   const units = useMyUnits();
   const [unitId, setUnitId] = useState("");
   const [severity, setSeverity] = useState<SeverityFilter>("");
@@ -163,7 +164,9 @@ export function Worklist({ focus }: { focus?: string }) {
       </div>
       {newHigh && (
         <div class="banner danger" role="alert">
-          <strong>{t("newHighAlert", { title: newHigh.title, patient: newHigh.patient_name })}</strong>
+          <strong>
+            {t("newHighAlert", { title: alertTitle(newHigh, lang), patient: newHigh.patient_name })}
+          </strong>
           <button type="button" class="secondary" onClick={dismissNewHigh}>
             {t("dismiss")}
           </button>
@@ -291,7 +294,7 @@ export function AlertItem({
       <div class="alert-line">
         <SeverityBadge severity={alert.severity} />
         <div class="alert-main">
-          <strong>{alert.title}</strong>
+          <strong>{alertTitle(alert, lang)}</strong>
           {showPatient && (
             <a href={`/care/patients/${alert.patient_id}`} onClick={onLink} class="patient-link">
               {alert.patient_name}
@@ -380,7 +383,7 @@ const WorklistRow = memo(AlertItem);
 
 /** The unit's wall screen: large, read-only, initials only (no names, no values, no actions). */
 export function WallDisplay({ unitId }: { unitId: string }) {
-  const { t } = useT();
+  const { t, lang } = useT();
   const { alerts, connected } = useLiveAlerts(unitId, "unresolved");
   const [, tick] = useState(0);
   useEffect(() => {
@@ -410,7 +413,7 @@ export function WallDisplay({ unitId }: { unitId: string }) {
           <li key={alert.id} class={`wall-item sev-${alert.severity} status-${alert.status}`}>
             <SeverityBadge severity={alert.severity} />
             <span class="wall-initials">{initials(alert.patient_name)}</span>
-            <span class="wall-title">{alert.title}</span>
+            <span class="wall-title">{alertTitle(alert, lang)}</span>
             <span class="wall-waited">
               {t(alert.status)} · {elapsed(alert.raised_at)}
             </span>

@@ -8,8 +8,9 @@ export type {};
 // names change when their content does). The API is never cached: registrations wait in the
 // app's own queue (IndexedDB), not here.
 //
-// Pushes carry no health data: `{"type", "alert_id"?, "severity"?}`. The notification says only
-// that there is news, and a click opens the app on the screen the push names.
+// Pushes carry no health data: `{"type", "alert_id"?, "meeting_id"?, "patient_id"?, "severity"?}`.
+// The notification says only what kind of news there is (a registration due, a meeting starting),
+// and a click opens the app on the screen the push names.
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -78,13 +79,31 @@ interface HeimaPush {
   type?: string;
   alert_id?: string;
   meeting_id?: string;
+  patient_id?: string;
   severity?: string;
 }
 
 const TEXTS = {
-  nb: { title: "Heima", alert: "Sykehuset har en melding til deg.", other: "Det er nytt i Heima." },
-  en: { title: "Heima", alert: "The hospital has a message for you.", other: "There is news in Heima." },
+  nb: {
+    title: "Heima",
+    alert: "Sykehuset har en melding til deg.",
+    reminder: "Husk dagens registrering.",
+    meeting: "Videomøtet starter snart.",
+    other: "Det er nytt i Heima.",
+  },
+  en: {
+    title: "Heima",
+    alert: "The hospital has a message for you.",
+    reminder: "Remember today's registration.",
+    meeting: "Your video meeting starts soon.",
+    other: "There is news in Heima.",
+  },
 };
+
+function bodyFor(push: HeimaPush, texts: (typeof TEXTS)["nb"]): string {
+  if (push.type === "alert" || push.type === "reminder" || push.type === "meeting") return texts[push.type];
+  return texts.other;
+}
 
 function language(): "nb" | "en" {
   const lang = (self.navigator.language || "nb").toLowerCase();
@@ -108,9 +127,9 @@ self.addEventListener("push", (event) => {
   const texts = TEXTS[language()];
   event.waitUntil(
     self.registration.showNotification(texts.title, {
-      body: push.type === "alert" ? texts.alert : texts.other,
+      body: bodyFor(push, texts),
       icon: `${SCOPE}icon-192.png`,
-      tag: push.alert_id ?? push.meeting_id ?? "heima",
+      tag: push.alert_id ?? push.meeting_id ?? (push.type === "reminder" ? "reminder" : "heima"),
       requireInteraction: push.severity === "high",
       data: { url: screenFor(push) },
     }),

@@ -1414,6 +1414,7 @@ export interface components {
             /** @enum {string} */
             status: "open" | "acknowledged" | "resolved";
             title: string;
+            title_nb: string | null;
             unit: string | null;
             worst_value: number | string | boolean | null;
         };
@@ -1659,11 +1660,15 @@ export interface components {
         /** FamilyNotificationSettings */
         FamilyNotificationSettings: {
             handled: boolean;
+            meeting: boolean;
+            reminder: boolean;
             seen: boolean;
         };
         /** FamilyNotificationSettingsIn */
         FamilyNotificationSettingsIn: {
             handled?: boolean | null;
+            meeting?: boolean | null;
+            reminder?: boolean | null;
             seen?: boolean | null;
         };
         /** FamilySession */
@@ -2086,6 +2091,7 @@ export interface components {
             /** @enum {string} */
             status: "open" | "acknowledged" | "resolved";
             title: string;
+            title_nb: string | null;
         };
         /** OverviewPatient */
         OverviewPatient: {
