@@ -18,6 +18,7 @@ import pytest
 from backend.app import create_app
 from backend.clock import FrozenClock
 from tests.conftest import START, make_settings
+from tests.localhost import real_time_env
 from tests.video.support import InProcessServer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -54,7 +55,7 @@ async def test_docs_render_every_operation_without_error(served: InProcessServer
         document = (await http.get("/openapi.json")).json()
     wanted = sum(1 for item in document["paths"].values() for method in item if method in HTTP_METHODS)
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, env=real_time_env())
         try:
             page = await browser.new_page()
             errors: list[str] = []

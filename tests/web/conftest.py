@@ -25,6 +25,7 @@ from backend.settings import Settings
 from backend.webapps import default_web_dir
 from tests.conftest import make_settings
 from tests.helpers import World, build_world
+from tests.localhost import real_time_env
 from tests.video.support import InProcessServer
 
 CHROMIUM = Path(os.environ.get("HEIMA_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -84,7 +85,11 @@ async def browser(chromium: Path) -> AsyncIterator[object]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        # Chromium keeps the real time when the suite runs under faketime (docs/testing.md); the
+        # pages' own clock is set per context.
+        browser = await playwright.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_ARGS, env=real_time_env()
+        )
         try:
             yield browser
         finally:
