@@ -27,6 +27,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -235,7 +237,13 @@ class AlertWorker:
         self.metrics.last_loop.labels(loop).set(self.wall().timestamp())
         if loop == "delivery":
             try:
-                self.settings.worker_heartbeat_path.touch()
+                beat = self.settings.worker_heartbeat_path
+                beat.touch()
+                # Stamped with this process's clock, the clock `heima worker-health` compares it
+                # with, rather than left to the file system's (a skewed or faked process clock
+                # would otherwise read a live worker as dead).
+                now = time.time()
+                os.utime(beat, (now, now))
             except OSError as exc:
                 log.warning("alerting.worker.heartbeat_failed", extra={"error": type(exc).__name__})
 
