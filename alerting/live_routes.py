@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -78,7 +79,16 @@ async def stream_alerts(
     spent = [_ticket_cookie(request, "", 0)] if STREAM_TICKET_COOKIE in request.cookies else []
     if once:
         return Stream(_once(opening), media_type="text/event-stream", headers=HEADERS, cookies=spent)
-    events = _events(hub_of(state), state.db_pool, state.clock, caller, opening, resync=last_event_id is not None)
+    # Listening before the response starts: a browser's EventSource reports itself open (and the
+    # dashboard re-reads GET /alerts) as soon as the headers arrive, so a change committed after
+    # that must already reach this stream.
+    hub = hub_of(state)
+    principal = caller.principal
+    subscriber = await hub.subscribe(principal.id, principal.session_id, principal.unit_ids)
+    events = _events(hub, subscriber, state.db_pool, state.clock, caller, opening, resync=last_event_id is not None)
+    # Should the response never start (the client gone at once), the generator's `finally` never
+    # runs: unsubscribing when it is collected covers that (unsubscribe is idempotent).
+    weakref.finalize(events, hub.unsubscribe, subscriber)
     return Stream(events, media_type="text/event-stream", headers=HEADERS, cookies=spent)
 
 
@@ -87,10 +97,15 @@ async def _once(opening: bytes) -> AsyncIterator[bytes]:
 
 
 async def _events(
-    hub: AlertHub, pool: asyncpg.Pool, clock: Clock, caller: Caller, opening: bytes, *, resync: bool
+    hub: AlertHub,
+    subscriber: Subscriber,
+    pool: asyncpg.Pool,
+    clock: Clock,
+    caller: Caller,
+    opening: bytes,
+    *,
+    resync: bool,
 ) -> AsyncIterator[bytes]:
-    principal = caller.principal
-    subscriber = await hub.subscribe(principal.id, principal.session_id, principal.unit_ids)
     try:
         yield opening
         if resync:
