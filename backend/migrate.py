@@ -34,7 +34,34 @@ class Migration:
 
     @property
     def checksum(self) -> str:
-        return hashlib.sha256(self.sql.encode()).hexdigest()
+        """Of the statements only: a comment may be reworded after the file was applied (the
+        statements may not, ever)."""
+        return hashlib.sha256(_statements(self.sql).encode()).hexdigest()
+
+    def matches(self, recorded: str) -> bool:
+        """Whether `recorded` (schema_migrations) is this file. Databases migrated before the
+        checksum left comments out recorded the whole file's: as it is now, or as it was before
+        its comments were reworded to cite docs/ (_WHOLE_FILE_BEFORE_REWORDING)."""
+        whole = hashlib.sha256(self.sql.encode()).hexdigest()
+        return recorded in (self.checksum, whole, _WHOLE_FILE_BEFORE_REWORDING.get(self.version))
+
+
+def _statements(sql: str) -> str:
+    """The file without its whole-line comments and blank lines (a `--` inside a line is left
+    alone: it may be inside a string)."""
+    kept = (line.rstrip() for line in sql.splitlines())
+    return "\n".join(line for line in kept if line and not line.lstrip().startswith("--"))
+
+
+# The whole-file checksums these migrations had when their comments still cited notes outside the
+# repository; only comments changed since (the statements' checksum proves it for new databases).
+_WHOLE_FILE_BEFORE_REWORDING = {
+    2: "8bc31628c13228cd4c0146ceeb567bd26ac08249eae57f6e923a6c73ecb57886",
+    3: "7ded9a21cfb478c4f9517a75c1993519c94f6af2263e48e063f37ef143d0982e",
+    4: "8d6a161693ed952047d495c93be09d7f7fb8d74257920b0b9e4054c539f518a6",
+    5: "9e512f1bc5b58b1bdc0d79d543795ad3bd2e27ace518535f9fb653f1c7d2ee95",
+    6: "75b800f52df0b5a445809bbe4ddabbf4080305891e9371c7f385e4658d3a060e",
+}
 
 
 def migrations_dir() -> Path:
@@ -79,10 +106,17 @@ async def apply_migrations(conn: asyncpg.Connection, directory: Path | None = No
         done: list[Migration] = []
         for migration in pending:
             if migration.version in applied:
-                if applied[migration.version] != migration.checksum:
+                recorded = applied[migration.version]
+                if not migration.matches(recorded):
                     raise MigrationError(
                         f"migration {migration.version:04d}_{migration.name} was changed after it was "
                         "applied; add a new migration instead"
+                    )
+                if recorded != migration.checksum:  # recorded the older way: from now on, statements
+                    await conn.execute(
+                        "update schema_migrations set checksum = $2 where version = $1",
+                        migration.version,
+                        migration.checksum,
                     )
                 continue
             async with conn.transaction():

@@ -1,4 +1,4 @@
--- The three first programmes and the per-patient parameters their rules need (CLINICAL.md).
+-- The three first programmes and the per-patient parameters their rules need (docs/clinical-rules.md).
 -- Measurement types, forms and default rules are added to these rows by later migrations.
 -- A parameter is {"name", "type": "number"|"integer"|"choice", "unit"?, "min"?, "max"?,
 -- "options"?, "required", "text": {"nb", "en"}}.

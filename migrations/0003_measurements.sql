@@ -1,4 +1,4 @@
--- Measurement types (CLINICAL.md §4.2) and the measurements themselves.
+-- Measurement types (docs/clinical-rules.md, C6) and the measurements themselves.
 --
 -- A type has one canonical UCUM unit; `units` lists every accepted unit with the affine map to the
 -- canonical one (canonical = value * factor + offset). `min`/`max` are the physiologically

@@ -24,7 +24,7 @@ create table forms (
 );
 
 insert into forms (code, version, programme, definition) values
--- Premature infants at home (CLINICAL.md 3.1). Bilious (green) vomit is a surgical emergency until
+-- Premature infants at home (docs/clinical-rules.md, C1). Bilious (green) vomit is a surgical emergency until
 -- proven otherwise and a tube that may be out of place needs a call to the unit, so both are asked
 -- every day rather than left to the free text.
 ('premature-daily', 1, 'premature-home', $json$
@@ -75,7 +75,7 @@ $json$),
   ]
 }
 $json$),
--- COPD (CLINICAL.md 3.2): Anthonisen-type symptoms, and new confusion because NEWS2 scores it 3.
+-- COPD (docs/clinical-rules.md, C2): Anthonisen-type symptoms, and new confusion because NEWS2 scores it 3.
 ('copd-symptom-diary', 1, 'copd', $json$
 {
   "title": {"nb": "Symptomdagbok", "en": "Symptom diary"},
@@ -101,7 +101,7 @@ $json$),
 $json$),
 -- A weekly wellbeing score in our own words: 8 items 0–5, total 0–40. It is NOT the COPD
 -- Assessment Test (CAT is © GSK, licence needed) and is not validated, so CAT's bands and its
--- MCID of 2 (CLINICAL.md 3.2) must not be read into it without review. The seam for the licensed
+-- MCID of 2 (docs/clinical-rules.md, C2) must not be read into it without review. The seam for the licensed
 -- CAT is this same table: once licensed, a migration adds it as a form of its own (e.g.
 -- 'copd-cat') with the licensed texts; no code changes.
 ('copd-weekly-wellbeing', 1, 'copd', $json$
@@ -137,7 +137,7 @@ $json$),
   ]
 }
 $json$),
--- Peritoneal dialysis (CLINICAL.md 3.3): cloudy effluent and abdominal pain are the patient-visible
+-- Peritoneal dialysis (docs/clinical-rules.md, C3): cloudy effluent and abdominal pain are the patient-visible
 -- signs of peritonitis (ISPD), asked at every session; UF and weight track fluid balance.
 ('pd-session', 1, 'home-dialysis', $json$
 {

@@ -1,6 +1,6 @@
 -- Alerts: per-patient rule overrides, the alerts a rule raises with their history, and the outbox of
--- Web Push deliveries the worker sends (ARCHITECTURE.md "Measurement → clinician", RELIABILITY.md
--- §4). An upload stores its measurements, its alerts and their pending deliveries in one
+-- Web Push deliveries the worker sends (docs/architecture.md, "Data paths", docs/reliability.md,
+-- D1–D4). An upload stores its measurements, its alerts and their pending deliveries in one
 -- transaction; `pg_notify('heima_alerts', …)` in that transaction wakes the worker on commit.
 
 -- A clinician's change to one rule for one patient. Never updated in place: a new setting

@@ -1,4 +1,4 @@
--- Web Push subscriptions: one row per browser/phone push endpoint (API.md, "Web Push").
+-- Web Push subscriptions: one row per browser/phone push endpoint (docs/api.md, "Web Push").
 -- The endpoint is unique across all users: a push service hands each subscription its own URL,
 -- so a second user naming the same URL is refused (409), never given the first user's row.
 

@@ -62,7 +62,7 @@ set attributes = attributes || '{"timing": {"type": "choice", "options": ["pre_d
 where code = 'body_weight';
 
 -- The PD session asks for the symptoms that make a weight gain or a low blood pressure urgent
--- (CLINICAL.md 3.3); the new home haemodialysis session form weighs before and after.
+-- (docs/clinical-rules.md, C3); the new home haemodialysis session form weighs before and after.
 insert into forms (code, version, programme, definition) values
 ('pd-session', 2, 'home-dialysis', $json$
 {

@@ -27,17 +27,6 @@ NOTE_CITATION = re.compile(r"\b(?:" + "|".join(_NOTES) + r")\.md\b")
 # path in the repository (the web apps import their own `web/shared/`).
 SHARED_PATH = re.compile(r"\.\./shared\b[\w./-]*")
 
-# Applied migrations are checksummed and can never change (backend/migrate.py); their old
-# citations are translated in docs/architecture.md ("Migrations"). A new migration is checked.
-APPLIED_BEFORE_DOCS = {
-    "migrations/0002_programme_catalogue.sql",
-    "migrations/0003_measurements.sql",
-    "migrations/0004_forms.sql",
-    "migrations/0005_alerts.sql",
-    "migrations/0006_push.sql",
-    "migrations/0014_clinical_rules.sql",
-}
-
 DOC_PATH = re.compile(r"(?<![\w/.-])docs/(?P<doc>[\w/-]+\.md)")
 # After a document's path: a quoted section (`docs/api.md, "Web Push"`, `docs/api.md ("Web Push")`)…
 QUOTED_SECTION = re.compile(r'^`?\)?,?\s*\(?"(?P<section>[^"]+)"')
@@ -78,24 +67,18 @@ def line_of(text: str, position: int) -> int:
     return text.count("\n", 0, position) + 1
 
 
-def test_nothing_outside_docs_cites_notes_that_are_not_in_the_repository():
+def test_nothing_cites_notes_that_are_not_in_the_repository():
+    """Not even docs/ or the applied migrations (their comments may be reworded: backend/migrate.py)."""
     citations = []
     for name, text in texts(repository_files()).items():
-        if name.startswith("docs/") or name in APPLIED_BEFORE_DOCS:
-            continue
+        if name == "tests/test_docs.py":
+            continue  # the rule itself
         for match in NOTE_CITATION.finditer(text):
             citations.append(f"{name}:{line_of(text, match.start())}: {match.group()}")
         for match in SHARED_PATH.finditer(text):
             if not (ROOT / name).parent.joinpath(match.group()).resolve().is_relative_to(ROOT):
                 citations.append(f"{name}:{line_of(text, match.start())}: {match.group()}")
     assert citations == [], "cite docs/ instead:\n" + "\n".join(citations)
-
-
-def test_the_migrations_allowed_old_citations_are_still_there():
-    """The exemption above is for files that exist and cannot change; it must not outlive them."""
-    files = set(repository_files())
-    assert files >= APPLIED_BEFORE_DOCS
-    assert all(NOTE_CITATION.search(text_of(name) or "") for name in APPLIED_BEFORE_DOCS)
 
 
 def cited_docs() -> list[tuple[str, int, str, str]]:

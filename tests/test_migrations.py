@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import shutil
@@ -111,7 +112,8 @@ async def test_a_migration_changed_after_it_was_applied_is_refused(empty_db, mig
     await apply_migrations(empty_db, migration_copy)
     before = await snapshot(empty_db)
     first = sorted(migration_copy.glob("*.sql"))[0]
-    first.write_text(first.read_text(encoding="utf-8") + "\n-- edited afterwards\n", encoding="utf-8")
+    edited = first.read_text(encoding="utf-8") + "\ncreate table edited_afterwards (id int);\n"
+    first.write_text(edited, encoding="utf-8")
     (migration_copy / "9999_later.sql").write_text("create table later_table (id int);\n", encoding="utf-8")
 
     with pytest.raises(MigrationError, match=rf"{first.stem} was changed after it was applied"):
@@ -122,6 +124,25 @@ async def test_a_migration_changed_after_it_was_applied_is_refused(empty_db, mig
     assert not await empty_db.fetchval("select to_regclass('later_table') is not null")
     async with asyncio.timeout(5):
         assert await apply_migrations(empty_db) == []
+
+
+async def test_a_reworded_comment_is_not_a_change_and_older_checksums_are_upgraded(empty_db, migration_copy):
+    """Comments may be reworded after a file was applied (the old ones cited notes outside the
+    repository); a database that recorded the whole file's checksum keeps working and is moved to
+    the statements' checksum."""
+    await apply_migrations(empty_db, migration_copy)
+    first = sorted(migration_copy.glob("*.sql"))[0]
+    text = first.read_text(encoding="utf-8")
+    # As a database migrated before this change recorded it: the whole file. Accepted, and moved
+    # to the statements' checksum.
+    whole = hashlib.sha256(text.encode()).hexdigest()
+    await empty_db.execute("update schema_migrations set checksum = $1 where version = 1", whole)
+    assert await apply_migrations(empty_db, migration_copy) == []
+    # From then on a reworded comment is no change.
+    first.write_text("-- reworded afterwards, see docs/architecture.md\n" + text, encoding="utf-8")
+    assert await apply_migrations(empty_db, migration_copy) == []
+    [migration] = [m for m in discover(migration_copy) if m.version == 1]
+    assert await empty_db.fetchval("select checksum from schema_migrations where version = 1") == migration.checksum
 
 
 @pytest.mark.parametrize(
