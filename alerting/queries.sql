@@ -95,7 +95,8 @@ with decided as (
     select *
     from jsonb_to_recordset($2::jsonb) as d(
         id uuid, rule_code text, rule_key text, rule_kind text, rule_source text, severity text,
-        finding_rank smallint, title text, title_nb text, explanation text, patient_text jsonb, measurement_ids uuid[],
+        finding_rank smallint, title text, title_nb text, explanation text, explanation_nb text, patient_text jsonb,
+        measurement_ids uuid[],
         form_response_ids uuid[], contact_request_ids uuid[], value jsonb, direction text,
         unit text, observed_at timestamptz, late boolean)
 ),
@@ -107,10 +108,12 @@ before as (
 written as (
     insert into alerts as a (
         id, patient_id, rule_code, rule_key, rule_kind, rule_source, severity, finding_rank, status, title,
-        title_nb, explanation, patient_text, measurement_ids, form_response_ids, contact_request_ids, worst_value, latest_value,
+        title_nb, explanation, explanation_nb, patient_text, measurement_ids, form_response_ids, contact_request_ids,
+        worst_value, latest_value,
         unit, observed_at, occurrences, raised_at, last_seen_at, late, received_at, evaluated_at)
     select d.id, $1, d.rule_code, d.rule_key, d.rule_kind, d.rule_source, d.severity, d.finding_rank, 'open',
-           d.title, d.title_nb, d.explanation, d.patient_text, d.measurement_ids, d.form_response_ids, d.contact_request_ids,
+           d.title, d.title_nb, d.explanation, d.explanation_nb, d.patient_text, d.measurement_ids, d.form_response_ids,
+           d.contact_request_ids,
            d.value, d.value, d.unit, d.observed_at, 1, $3, $3, d.late, transaction_timestamp(), clock_timestamp()
     from decided d
     on conflict (patient_id, rule_key) where status <> 'resolved' do update set
@@ -124,6 +127,8 @@ written as (
         title = case when excluded.finding_rank >= a.finding_rank then excluded.title else a.title end,
         title_nb = case when excluded.finding_rank >= a.finding_rank then excluded.title_nb else a.title_nb end,
         explanation = case when excluded.finding_rank >= a.finding_rank then excluded.explanation else a.explanation end,
+        explanation_nb = case when excluded.finding_rank >= a.finding_rank then excluded.explanation_nb
+                              else a.explanation_nb end,
         patient_text = case when excluded.finding_rank >= a.finding_rank then excluded.patient_text
                             else a.patient_text end,
         measurement_ids = append_ids(a.measurement_ids, excluded.measurement_ids, 200),
@@ -275,8 +280,8 @@ returning alert_id
 
 -- name: select_alert
 select a.id, a.patient_id, p.display_name as patient_name, a.rule_code, a.rule_kind, a.rule_source, a.severity,
-       a.status, a.title, a.title_nb, a.explanation, a.patient_text, a.measurement_ids, a.form_response_ids,
-       a.contact_request_ids, a.worst_value, a.latest_value, a.unit, a.observed_at, a.raised_at, a.last_seen_at,
+       a.status, a.title, a.title_nb, a.explanation, a.explanation_nb, a.patient_text, a.measurement_ids,
+       a.form_response_ids, a.contact_request_ids, a.worst_value, a.latest_value, a.unit, a.observed_at, a.raised_at, a.last_seen_at,
        a.occurrences, a.late, a.acknowledged_by, a.acknowledged_at, a.resolved_by, a.resolved_at,
        a.resolution_note, alert_reach(a.id) as reach
 from alerts a join patients p on p.id = a.patient_id
@@ -301,8 +306,8 @@ limit $3
 -- oldest first. $4 an optional patient; ($5, $6, $7) the keyset cursor: (rank, raised_at, id) of
 -- the last item seen.
 select a.id, a.patient_id, p.display_name as patient_name, a.rule_code, a.rule_kind, a.rule_source, a.severity,
-       a.status, a.title, a.title_nb, a.explanation, a.patient_text, a.measurement_ids, a.form_response_ids,
-       a.contact_request_ids, a.worst_value, a.latest_value, a.unit, a.observed_at, a.raised_at, a.last_seen_at,
+       a.status, a.title, a.title_nb, a.explanation, a.explanation_nb, a.patient_text, a.measurement_ids,
+       a.form_response_ids, a.contact_request_ids, a.worst_value, a.latest_value, a.unit, a.observed_at, a.raised_at, a.last_seen_at,
        a.occurrences, a.late, a.acknowledged_by, a.acknowledged_at, a.resolved_by, a.resolved_at,
        a.resolution_note, a.severity_rank, alert_reach(a.id) as reach
 from alerts a join patients p on p.id = a.patient_id

@@ -37,6 +37,9 @@ class Alert(msgspec.Struct):
     # In bokmål: null for an alert raised before Heima wrote titles in bokmål (show `title`).
     title_nb: str | None
     explanation: str
+    # In bokmål, written with `explanation` from the same finding: null for an alert raised before
+    # Heima wrote explanations in bokmål (show `explanation`).
+    explanation_nb: str | None
     patient_text: LocalText
     measurement_ids: list[UUID]
     form_response_ids: list[UUID]

@@ -275,6 +275,7 @@ def _decision_row(decision: Decision, rule: Rule, patient: PatientRules) -> dict
         "title": decision.title,
         "title_nb": decision.title_nb,
         "explanation": decision.explanation,
+        "explanation_nb": decision.explanation_nb,
         "patient_text": {"nb": decision.patient_text.nb, "en": decision.patient_text.en},
         "measurement_ids": measurements,
         "form_response_ids": responses,

@@ -60,6 +60,7 @@ def _alert(row: asyncpg.Record) -> Alert:
         title=row["title"],
         title_nb=row["title_nb"],
         explanation=row["explanation"],
+        explanation_nb=row["explanation_nb"],
         patient_text=msgspec.convert(row["patient_text"], LocalText),
         measurement_ids=list(row["measurement_ids"]),
         form_response_ids=list(row["form_response_ids"]),

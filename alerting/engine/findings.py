@@ -13,7 +13,19 @@ from typing import Any
 from alerting.engine import news2, texts, trends
 from alerting.engine.days import add_months
 from alerting.engine.trends import Timeline
-from alerting.engine.types import NEWS2_SINGLE, NEWS2_TOTAL, Finding, Observation, PatientContext, Rule
+from alerting.engine.types import (
+    NEWS2_SINGLE,
+    NEWS2_TOTAL,
+    Amount,
+    Finding,
+    Listing,
+    Observation,
+    PatientContext,
+    Phrase,
+    Rule,
+    Term,
+    phrase,
+)
 from backend.timezones import day_bounds, local_day
 
 _NEWS2_TYPES = ("spo2", "heart_rate", "respiratory_rate", "body_temperature", "blood_pressure")
@@ -77,15 +89,14 @@ def _age_applies(rule: Rule, obs: Observation, context: PatientContext) -> bool:
     return not ("min_age_months" in params and day < add_months(reference, int(params["min_age_months"])))
 
 
-def _age_detail(obs: Observation, context: PatientContext) -> str:
+def _age_detail(obs: Observation, context: PatientContext) -> Phrase:
     if context.birth_date is None:
-        return " Age unknown: treated as the youngest age band."
+        return phrase("age_unknown")
     day = local_day(obs.measured_at, context.time_zone)
-    text = f" Age {(day - context.birth_date).days} days"
     reference = _age_reference(context)
     if reference is not None and reference != context.birth_date:
-        text += f" ({(day - reference).days} days corrected)"
-    return text + "."
+        return phrase("age_corrected", days=(day - context.birth_date).days, corrected=(day - reference).days)
+    return phrase("age", days=(day - context.birth_date).days)
 
 
 # -- threshold ----------------------------------------------------------------------------------
@@ -106,27 +117,29 @@ def threshold(rule: Rule, timeline: Timeline) -> Finding | None:
     ]
     if not hits:
         return None
-    sustained = _sustained(rule, timeline, [obs for _, obs in hits]) if "sustained" in params else ""
-    if sustained is None:
+    sustained = _sustained(rule, timeline, [obs for _, obs in hits]) if "sustained" in params else None
+    if "sustained" in params and sustained is None:
         return None
     value, worst = (max if op in (">", ">=") else min)(hits, key=lambda hit: hit[0])
-    name = texts.label(type_)
+    name: Phrase | Term = Term(type_)
     if "component" in params:
-        name = f"{params['component'].capitalize()} {name}"
-    detail = f"Measured {texts.local_time(worst.measured_at, timeline.context.time_zone)}"
-    if worst.components:
-        detail += " (" + "/".join(texts.number(v, "") for v in worst.components.values()) + ")"
-    detail += "."
+        name = phrase("component_label", component=Term("component:" + params["component"]), label=name)
+    detail = [
+        phrase("measured_components", at=worst.measured_at, values=Listing(tuple(worst.components.values()), "/"))
+        if worst.components
+        else phrase("measured", at=worst.measured_at)
+    ]
     if len(hits) > 1:
-        detail += f" {len(hits)} readings beyond the limit."
+        detail.append(phrase("readings_beyond", count=len(hits)))
     if "max_age_months" in params or "min_age_months" in params:
-        detail += _age_detail(worst, timeline.context)
-    detail += sustained
+        detail.append(_age_detail(worst, timeline.context))
+    if sustained is not None:
+        detail.append(sustained)
     ids = tuple(obs.id for _, obs in hits)
-    return Finding(value, texts.TYPE_UNITS.get(type_, ""), name, ids, worst.measured_at, detail)
+    return Finding(value, texts.TYPE_UNITS.get(type_, ""), name, ids, worst.measured_at, tuple(detail))
 
 
-def _sustained(rule: Rule, timeline: Timeline, hits: list[Observation]) -> str | None:
+def _sustained(rule: Rule, timeline: Timeline, hits: list[Observation]) -> Phrase | None:
     """A sustained-breach option (never on a safety floor): the breach counts only when the last
     `readings` readings of the type, all within `within_minutes`, breach, and/or when every
     reading of the last `minutes` breaches and the breach began at least that long ago. One bad
@@ -145,7 +158,7 @@ def _sustained(rule: Rule, timeline: Timeline, hits: list[Observation]) -> str |
         last = series[-count:]
         if len(last) < count or not all(breached[-count:]) or newest.measured_at - last[0].measured_at > window:
             return None
-        said.append(f"{count} readings in a row beyond the limit within {spec.get('within_minutes', 60):g} min")
+        said.append(phrase("sustained_readings", count=count, minutes=spec.get("within_minutes", 60)))
     if "minutes" in spec:
         run = 0
         while run < len(series) and breached[len(series) - 1 - run]:
@@ -153,8 +166,8 @@ def _sustained(rule: Rule, timeline: Timeline, hits: list[Observation]) -> str |
         first = series[len(series) - run] if run else None
         if first is None or newest.measured_at - first.measured_at < timedelta(minutes=spec["minutes"]):
             return None
-        said.append(f"beyond the limit for {spec['minutes']:g} min or more")
-    return " Sustained: " + " and ".join(said) + "."
+        said.append(phrase("sustained_minutes", minutes=spec["minutes"]))
+    return phrase("sustained", parts=Listing(tuple(said), "and"))
 
 
 def news2_inputs(params: Mapping[str, Any]) -> tuple[timedelta, frozenset[str]]:
@@ -215,17 +228,6 @@ def _news2_assessment(rule: Rule, timeline: Timeline) -> tuple[news2.News2, list
     return timeline.cache[key]
 
 
-_NEWS2_NAMES = {
-    "respiratory_rate": "RR",
-    "spo2": "SpO2",
-    "air_or_oxygen": "O2",
-    "systolic": "SBP",
-    "heart_rate": "pulse",
-    "consciousness": "new confusion",
-    "temperature": "temp",
-}
-
-
 def _news2_finding(rule: Rule, timeline: Timeline) -> Finding | None:
     assessed = _news2_assessment(rule, timeline)
     if assessed is None:
@@ -235,43 +237,50 @@ def _news2_finding(rule: Rule, timeline: Timeline) -> Finding | None:
     value = result.highest_single if single else result.total
     if not breaches(value, rule.params["op"], rule.params["limit"]):
         return None
-    parts = []
-    for name, score in result.scores.items():
-        shown = result.values[name]
-        unit = "Cel" if name == "temperature" else ""
-        shown = texts.quantity(shown, "") if isinstance(shown, bool) else texts.number(shown, unit)
-        parts.append(f"{_NEWS2_NAMES[name]} {shown}→{score}")
-    detail = f"Scale {result.scale}: " + ", ".join(parts) + f" (total {result.total}, RCP risk {result.risk})."
+    parts = tuple(
+        phrase(
+            "news2_score",
+            name=Term("news2:" + name),
+            value=Amount(result.values[name], "Cel" if name == "temperature" else "", bare=True),
+            score=score,
+        )
+        for name, score in result.scores.items()
+    )
+    risk = Term("risk:" + result.risk)
+    detail = [phrase("news2_scores", scale=result.scale, parts=Listing(parts), total=result.total, risk=risk)]
     if result.oxygen_assumed_air:
-        detail += " Oxygen not recorded: scored as air."
+        detail.append(phrase("news2_air_assumed"))
     elif oxygen_from_parameter:
-        on_or_off = "on home oxygen" if result.values.get("air_or_oxygen") else "on air (no home oxygen)"
-        detail += f" Oxygen not recorded on the reading: scored {on_or_off}, from the patient's parameters."
+        how = Term("on_home_oxygen" if result.values.get("air_or_oxygen") else "on_air_no_home_oxygen")
+        detail.append(phrase("news2_oxygen_parameter", how=how))
     if result.missing:
-        detail += " Not measured: " + ", ".join(_NEWS2_NAMES[name] for name in result.missing) + "."
-    label = "NEWS2 highest single parameter" if single else "NEWS2"
-    return Finding(value, "", label, tuple(obs.id for obs in used), used[-1].measured_at, detail)
+        names = Listing(tuple(Term("news2:" + name) for name in result.missing))
+        detail.append(phrase("news2_not_measured", names=names))
+    label = Term(NEWS2_SINGLE if single else NEWS2_TOTAL)
+    return Finding(value, "", label, tuple(obs.id for obs in used), used[-1].measured_at, tuple(detail))
 
 
 # -- answers ------------------------------------------------------------------------------------
 
 
-def _answer_detail(observations: Sequence[Observation], time_zone: str) -> str:
-    parts = []
-    for obs in observations:
-        text = texts.label(obs.type)
-        shown = obs.value if obs.value is not None else obs.code
-        if shown is not None:
-            text += " " + texts.quantity(shown, texts.TYPE_UNITS.get(obs.type, ""))
-        if obs.attributes:
-            text += " (" + ", ".join(f"{key} {value}" for key, value in obs.attributes.items()) + ")"
-        text += f" at {texts.local_time(obs.measured_at, time_zone)}"
-        if obs.note:
-            # The parent's or patient's own words are what a clinician needs first.
-            note = obs.note if len(obs.note) <= 140 else obs.note[:139] + "…"
-            text += f': "{note}"'
-        parts.append(text)
-    return "; ".join(parts) + "."
+def _answer_detail(observations: Sequence[Observation]) -> Phrase:
+    return phrase("answers", answers=Listing(tuple(_answer(obs) for obs in observations), "; "))
+
+
+def _answer(obs: Observation) -> Phrase:
+    shown = obs.value if obs.value is not None else obs.code
+    value = None if shown is None else phrase("answer_value", value=Amount(shown, texts.TYPE_UNITS.get(obs.type, "")))
+    attributes = None
+    if obs.attributes:
+        named = tuple(
+            phrase("answer_attribute", name=Amount(key), value=Amount(item)) for key, item in obs.attributes.items()
+        )
+        attributes = phrase("answer_attributes", attributes=Listing(named))
+    note = None
+    if obs.note:
+        # The parent's or patient's own words are what a clinician needs first.
+        note = phrase("answer_note", note=obs.note if len(obs.note) <= 140 else obs.note[:139] + "…")
+    return phrase("answer", label=Term(obs.type), value=value, attributes=attributes, at=obs.measured_at, note=note)
 
 
 def _matching(observations: Iterable[Observation], specs: Sequence[Mapping[str, Any]]) -> list[Observation]:
@@ -286,7 +295,7 @@ def _candidates(timeline: Timeline, specs: Sequence[Mapping[str, Any]]) -> list[
 
 def answer(rule: Rule, timeline: Timeline) -> Finding | None:
     specs, also = rule.params["match"], rule.params.get("with_any")
-    new_ids, zone = timeline.new_ids, timeline.context.time_zone
+    new_ids = timeline.new_ids
     if not any(spec["type"] in timeline.new_types for spec in [*specs, *(also or [])]):
         return None
     primary = _matching(_candidates(timeline, specs), specs)
@@ -307,23 +316,17 @@ def answer(rule: Rule, timeline: Timeline) -> Finding | None:
     if not hits:
         return None
     if "at_least" in rule.params:
-        return _at_least(rule, hits, zone)
+        return _at_least(rule, hits)
     primary_ids = {obs.id for obs in primary}
     last = next(obs for obs in reversed(hits) if obs.id in primary_ids)
     spec = next(spec for spec in specs if matches(last, spec))
     value = _value(last, spec) if ("any_of" in spec or "op" in spec) else None
     ids = tuple(obs.id for obs in hits)
-    return Finding(
-        value,
-        texts.TYPE_UNITS.get(last.type, ""),
-        texts.label(last.type),
-        ids,
-        hits[-1].measured_at,
-        _answer_detail(hits, zone),
-    )
+    unit = texts.TYPE_UNITS.get(last.type, "")
+    return Finding(value, unit, Term(last.type), ids, hits[-1].measured_at, (_answer_detail(hits),))
 
 
-def _at_least(rule: Rule, hits: list[Observation], zone: str) -> Finding | None:
+def _at_least(rule: Rule, hits: list[Observation]) -> Finding | None:
     """At least `at_least` of the match specs answered in one form response (the answers of a
     response share its time): the Anthonisen criteria, 2 or 3 of 3."""
     specs = rule.params["match"]
@@ -335,7 +338,8 @@ def _at_least(rule: Rule, hits: list[Observation], zone: str) -> Finding | None:
     if met < rule.params["at_least"]:
         return None
     ids = tuple(o.id for o in best)
-    return Finding(float(met), "", "Symptoms reported", ids, best[-1].measured_at, _answer_detail(best, zone))
+    label = Term("symptoms_reported")
+    return Finding(float(met), "", label, ids, best[-1].measured_at, (_answer_detail(best),))
 
 
 def _specs_met(answers: Sequence[Observation], specs: Sequence[Mapping[str, Any]]) -> int:
@@ -388,7 +392,7 @@ def _with_symptoms(rule: Rule, timeline: Timeline, finding: Finding) -> Finding 
     ]
     if not also:
         return None
-    detail = f"{finding.detail} With: {_answer_detail(also, timeline.context.time_zone)}".strip()
+    detail = (*finding.detail, phrase("with", answers=_answer_detail(also)))
     ids = finding.observation_ids + tuple(obs.id for obs in also)
     return Finding(finding.value, finding.unit, finding.label, ids, finding.at, detail)
 

@@ -46,12 +46,15 @@ from alerting.engine.types import (
     SEVERITY_RANK,
     Decision,
     Finding,
+    Listing,
     Observation,
     OnFailure,
     PatientContext,
     Provenance,
     Rule,
     Severity,
+    Term,
+    phrase,
 )
 from backend.timezones import day_bounds, local_day
 
@@ -113,12 +116,14 @@ def _decide(rule: Rule, finding: Finding, context: PatientContext, *, on_arrival
     LATE_AFTER before now is late; the sweeps judge absences and finished days, old by nature."""
     value = round(finding.value, 2) if is_number(finding.value) else finding.value
     late = on_arrival and finding.at is not None and finding.at < context.now - LATE_AFTER
+    received = context.now if late else None
     return Decision(
         rule=rule.code,
         severity=rule.severity,
         title=texts.title(rule),
         title_nb=texts.title(rule, "nb"),
-        explanation=texts.explanation(rule, finding, context.time_zone, received_at=context.now if late else None),
+        explanation=texts.explanation(rule, finding, context.time_zone, "en", received_at=received),
+        explanation_nb=texts.explanation(rule, finding, context.time_zone, "nb", received_at=received),
         patient_text=texts.patient_text(rule, finding),
         observation_ids=finding.observation_ids,
         worst_value=value,
@@ -279,11 +284,14 @@ def _missing(rule: Rule, last_seen: Mapping[str, datetime | None], context: Pati
     last = max(seen) if seen else context.monitoring_since  # type: ignore[type-var]
     if last is None:
         return None
-    what = f"No {texts.label(keys[0]).lower()}" if len(keys) == 1 else "No registration"
-    if rule.params.get("nonzero"):
-        what += " above 0"
-    since = "last " + texts.local_time(last, context.time_zone) if seen else "none since monitoring began"
-    detail = "" if len(keys) == 1 else "Looked for: " + ", ".join(keys) + "."
+    nonzero = phrase("missing_nonzero") if rule.params.get("nonzero") else None
+    what = (
+        phrase("missing_one", label=Term(keys[0]), nonzero=nonzero)
+        if len(keys) == 1
+        else phrase("missing_any", nonzero=nonzero)
+    )
+    since = phrase("missing_last", at=last) if seen else phrase("missing_never")
+    detail = () if len(keys) == 1 else (phrase("missing_looked_for", keys=Listing(tuple(keys))),)
     if "days" in rule.params:
         # Whole local days without a registration: a weight due every morning is 1 day missing
         # once the day after the last one has ended, whether that day had 23, 24 or 25 hours.
@@ -291,18 +299,22 @@ def _missing(rule: Rule, last_seen: Mapping[str, datetime | None], context: Pati
         schedule = scheduled_weekdays(rule, context)
         if schedule is None:
             gone = (today - first).days
-            span = texts.plural(gone, "whole day")
+            span = phrase("missing_days", days=gone)
         else:
             # Only the days the patient is due (thrice-weekly haemodialysis): an off-day is no gap.
             gone = sum(1 for n in range((today - first).days) if (first + timedelta(days=n)).weekday() in schedule)
-            span = texts.plural(gone, "scheduled day") + f" ({rule.params['scheduled_by']}: {schedule_text(schedule)})"
+            weekdays = Listing(tuple(Term("weekday:" + WEEKDAYS[day]) for day in sorted(schedule)))
+            span = phrase(
+                "missing_scheduled_days", days=gone, scheduled_by=rule.params["scheduled_by"], weekdays=weekdays
+            )
         if gone < rule.params["days"]:
             return None
-        return Finding(float(gone), "d", f"{what} for {span}, {since}", (), last, detail)
+        return Finding(float(gone), "d", phrase("missing", what=what, span=span, since=since), (), last, detail)
     hours = (context.now - last) / timedelta(hours=1)
     if hours < rule.params["hours"]:
         return None
-    return Finding(hours, "h", f"{what} for {texts.plural(hours, 'hour')}, {since}", (), last, detail)
+    label = phrase("missing", what=what, span=phrase("missing_hours", hours=hours), since=since)
+    return Finding(hours, "h", label, (), last, detail)
 
 
 class MissingWindow(msgspec.Struct, frozen=True):
@@ -365,10 +377,6 @@ def scheduled_weekdays(rule: Rule, context: PatientContext) -> frozenset[int] | 
     if not isinstance(days, list) or not days:
         return None
     return frozenset(WEEKDAYS.index(day) for day in days if day in WEEKDAYS)
-
-
-def schedule_text(weekdays: frozenset[int]) -> str:
-    return ", ".join(WEEKDAYS[day] for day in sorted(weekdays))
 
 
 def evaluate_missing(

@@ -10,12 +10,28 @@ unit may not see the alert for minutes.
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from alerting.engine.types import Finding, LocalText, Provenance, Rule
+from alerting.engine.phrasebook import (
+    BASES_NB,
+    CODES,
+    COUNTED_UNITS,
+    JOINERS,
+    LABELS,
+    MONTHS_NB,
+    PHRASES,
+    TERMS,
+    TITLES_NB,
+    UNITS,
+    YES_NO,
+)
+from alerting.engine.types import Amount, Finding, Listing, LocalText, Phrase, Provenance, Rule, Term, Words, phrase
 
+Language = Literal["en", "nb"]
+LANGUAGES: tuple[Language, ...] = ("en", "nb")
 OPERATORS = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
 _QUOTE_LIMIT = 140  # characters of an override's reason an explanation quotes
 
@@ -33,38 +49,6 @@ TYPE_UNITS = {
     "wet_nappies": "",
     "stools": "",
     "vomiting": "",
-}
-_DISPLAY_UNITS = {
-    "Cel": "°C",
-    "mm[Hg]": "mmHg",
-    "g/kg/d": "g/kg/day",
-    "g/d": "g/day",
-    "d": "days",
-    "h": "hours",
-    "": "",
-}
-_LABELS = {
-    "body_temperature": "Temperature",
-    "body_weight": "Weight",
-    "spo2": "SpO2",
-    "heart_rate": "Pulse",
-    "respiratory_rate": "Resp. rate",
-    "blood_pressure": "BP",
-    "ultrafiltration_volume": "Net UF",
-    "effluent_appearance": "PD effluent",
-    "vomiting": "Vomit",
-    "contact_request": "Contact request",
-    "premature-daily/vomit_colour": "Vomit colour (daily check)",
-    "premature-daily/tube_problem": "Tube problem (daily check)",
-    "premature-worried/worried": "Parent worried",
-    "pd-session/abdominal_pain": "Abdominal pain",
-    "copd-symptom-diary/new_confusion": "New confusion",
-    "copd-symptom-diary/more_breathless": "More breathless",
-    "copd-symptom-diary/sputum_colour_changed": "Sputum colour changed",
-    "copd-symptom-diary/sputum_volume_increased": "More sputum",
-    "copd-weekly-wellbeing/score": "Weekly wellbeing score",
-    "wet_nappies": "Wet nappies",
-    "feeding_volume": "Feed",
 }
 
 # The severity sentence every patient text ends (or, for high, begins) with.
@@ -84,17 +68,29 @@ _GENERIC = (
 )
 
 
-def label(type_: str) -> str:
-    if type_ in _LABELS:
-        return _LABELS[type_]
+def _in(entry: tuple[str, str], language: Language) -> str:
+    return entry[0] if language == "en" else entry[1]
+
+
+def label(type_: str, language: Language = "en") -> str:
+    if type_ in LABELS:
+        return _in(LABELS[type_], language)
     return type_.rpartition("/")[2].replace("_", " ").capitalize()  # a form answer: its item
 
 
-def unit_text(unit: str) -> str:
-    return _DISPLAY_UNITS.get(unit, unit)
+def term(key: str, language: Language = "en") -> str:
+    if key in TERMS:
+        return _in(TERMS[key], language)
+    if ":" in key:
+        return key.partition(":")[2].replace("_", " ")  # a component or code we have no word for
+    return label(key, language)
 
 
-def number(value: float, unit: str, language: str = "en") -> str:
+def unit_text(unit: str, language: Language = "en") -> str:
+    return _in(UNITS[unit], language) if unit in UNITS else unit
+
+
+def number(value: float, unit: str, language: Language = "en") -> str:
     # Temperature keeps its decimal (38.0 is a clinical cut-off, "38" reads as rounded); grams and
     # millilitres read best whole; anything else gets one decimal when it has one.
     if unit in ("g", "mL"):
@@ -103,217 +99,222 @@ def number(value: float, unit: str, language: str = "en") -> str:
         places = 1
     else:
         places = 0 if float(value).is_integer() else 1
-    text = f"{value:.{places}f}"
-    if float(text) == 0:
-        text = text.lstrip("-")
+    return _decimal(f"{value:.{places}f}", language)
+
+
+def _decimal(text: str, language: Language) -> str:
+    if text.lstrip("+-").replace("0", "").replace(".", "") == "":
+        text = text.lstrip("-")  # never "-0"
     return text.replace(".", ",") if language == "nb" else text
 
 
-_SPANS = {
-    "d": {"en": ("day", "days"), "nb": ("dag", "dager")},
-    "h": {"en": ("hour", "hours"), "nb": ("time", "timer")},
-}
-_YES_NO = {"en": {True: "yes", False: "no"}, "nb": {True: "ja", False: "nei"}}
-
-
-def quantity(value: Any, unit: str, language: str = "en") -> str:
+def quantity(value: Any, unit: str, language: Language = "en") -> str:
     if isinstance(value, bool):
-        return _YES_NO[language][value]
+        return _in(YES_NO[value], language)
     if value is None:
         return "—"
     if isinstance(value, str):
-        return value
-    if unit in _SPANS:
-        one, many = _SPANS[unit][language]
-        return f"{number(value, unit, language)} {one if value == 1 else many}"
-    shown = unit_text(unit)
+        return _in(CODES[value], language) if value in CODES else value
+    if unit in COUNTED_UNITS:
+        return counted(value, COUNTED_UNITS[unit][0 if language == "en" else 1], language)
+    shown = unit_text(unit, language)
     # Norwegian writes "67,5 %", English "67.5%".
     separator = "" if shown == "" or (shown == "%" and language == "en") else " "
     return f"{number(value, unit, language)}{separator}{shown}"
 
 
-def local_time(instant: datetime, time_zone: str) -> str:
-    return instant.astimezone(ZoneInfo(time_zone)).strftime("%d %b %H:%M").lstrip("0")
+def counted(value: float, words: tuple[str, str], language: Language = "en") -> str:
+    """A number and its word, singular for exactly 1: "1 day", "2 days"; "1 dag", "2 dager"."""
+    return f"{number(value, '', language)} {words[0] if value == 1 else words[1]}"
 
 
 def plural(count: float, word: str) -> str:
-    return f"{number(count, '')} {word}{'' if count == 1 else 's'}"
+    return counted(count, (word, word + "s"))
 
 
-def _spec(spec: dict[str, Any]) -> str:
-    text = label(spec["type"]).lower()
-    if "component" in spec:
-        text = f"{spec['component']} {text}"
-    if "any_of" in spec:
-        text += " " + "/".join(quantity(code, "") for code in spec["any_of"])
-    elif "op" in spec:
-        text += f" {OPERATORS[spec['op']]} {quantity(float(spec['limit']), TYPE_UNITS.get(spec['type'], ''))}"
+def local_time(instant: datetime, time_zone: str, language: Language = "en") -> str:
+    """An instant on the patient's wall clock: "19 Nov 08:00", "19. nov kl. 08:00"."""
+    local = instant.astimezone(ZoneInfo(time_zone))
+    if language == "nb":
+        return f"{short_day(local.date(), language)} kl. {local:%H:%M}"
+    return local.strftime("%d %b %H:%M").lstrip("0")
+
+
+def short_day(day: date, language: Language = "en") -> str:
+    """A local day: "19 Nov", "19. nov"."""
+    if language == "nb":
+        return f"{day.day}. {MONTHS_NB[day.month - 1]}"
+    return day.strftime("%d %b").lstrip("0")
+
+
+# -- phrases --------------------------------------------------------------------------------------
+
+# "{name}", "{name:format}" or "{name|word}", "{name|singular|plural}" (phrasebook.py).
+_PLACEHOLDER = re.compile(r"\{(\w+)(?::([^}|]+))?(?:\|([^}]+))?\}")
+
+
+def say(words: Words | None, language: Language, time_zone: str) -> str:
+    """What a finding says (a phrase or a term) in a language, instants on the patient's clock."""
+    if words is None:
+        return ""
+    if isinstance(words, Term):
+        return term(words.key, language)
+    return _fill(_in(PHRASES[words.key], language), words.args, language, time_zone)
+
+
+def _fill(template: str, args: Mapping[str, Any], language: Language, time_zone: str) -> str:
+    def fill(match: re.Match[str]) -> str:
+        name, spec, count_words = match[1], match[2], match[3]
+        if name not in args:
+            return match[0]
+        value = args[name]
+        if count_words:
+            words = count_words.split("|")
+            amount = value.value if isinstance(value, Amount) else value
+            return counted(amount, (words[0], words[0] + "s") if len(words) == 1 else (words[0], words[1]), language)
+        return _word(value, spec, language, time_zone)
+
+    return _PLACEHOLDER.sub(fill, template)
+
+
+def _word(value: Any, spec: str | None, language: Language, time_zone: str) -> str:
+    """One value of a phrase as the reader's language writes it."""
+    if value is None:
+        return ""
+    if isinstance(value, Phrase | Term):
+        text = say(value, language, time_zone)
+    elif isinstance(value, Listing):
+        joiner = _in(JOINERS[value.joiner], language) if value.joiner in JOINERS else value.joiner
+        words = [_word(item, None, language, time_zone) for item in value.items]
+        text = joiner.join(dict.fromkeys(words) if value.unique else words)
+    elif isinstance(value, Amount):
+        bare = value.bare and isinstance(value.value, int | float) and not isinstance(value.value, bool)
+        text = number(value.value, value.unit, language) if bare else quantity(value.value, value.unit, language)
+    elif isinstance(value, LocalText):
+        text = value.nb if language == "nb" else value.en
+    elif isinstance(value, bool):
+        text = _in(YES_NO[value], language)
+    elif isinstance(value, datetime):
+        text = local_time(value, time_zone, language)
+    elif isinstance(value, date):
+        text = short_day(value, language)
+    elif isinstance(value, int | float):
+        return _decimal(format(value, spec), language) if spec else number(value, "", language)
+    else:
+        text = str(value)
+    if spec == "lower":
+        return text if text[1:2].isupper() else text.lower()  # "BP", "SpO2", "PD effluent" stay
+    if spec == "capital":
+        return text[:1].upper() + text[1:]
     return text
 
 
-def _limit(params: dict[str, Any], unit: str) -> str:
-    if "op" in params and "limit" in params:
-        return f"{OPERATORS.get(params['op'], params['op'])} {quantity(float(params['limit']), unit)}"
-    if "days" in params and "of" in params:
-        return plural(params["days"], "day")
-    if "hours" in params and "of" in params:
-        return plural(params["hours"], "hour")
-    if "match" in params and "at_least" in params:
-        return f"at least {params['at_least']} of " + ", ".join(_spec(spec) for spec in params["match"])
-    if "match" in params:
-        codes = dict.fromkeys(quantity(code, "") for spec in params["match"] for code in spec.get("any_of", []))
-        codes.update(dict.fromkeys(_spec(spec) for spec in params["match"] if "op" in spec))
-        text = ", ".join(codes) or "any"
-        if params.get("with_any"):
-            also = " or ".join(dict.fromkeys(_spec(spec) for spec in params["with_any"]))
-            text += f", with {also} within {params.get('within_hours', 24)} h"
-        return text
-    return ""
+# -- titles and explanations ----------------------------------------------------------------------
 
 
-_PLACEHOLDER = re.compile(r"\{(\w+)(?:\|([^}]+))?\}")
-
-# The clinicians' titles in bokmål, by the English template of the rule (alerting/engine/defaults.py).
-# A counted word is "{days|dag|dager}": singular and plural, as Norwegian does not add an "s".
-TITLES_NB = {
-    "Patient asks to be contacted": "Pasienten ber om å bli kontaktet",
-    "Fever {limit} °C or more, infant under {max_age_months} months": (
-        "Feber {limit} °C eller mer, barn under {max_age_months} måneder"
-    ),
-    "Fever {limit} °C or more, infant {min_age_months} months or older": (
-        "Feber {limit} °C eller mer, barn {min_age_months} måneder eller eldre"
-    ),
-    "Temperature below {limit} °C": "Temperatur under {limit} °C",
-    "Growth below {limit} g/kg/day": "Vekst under {limit} g/kg/døgn",
-    "No growth over {days|day}": "Ingen vekst over {days|dag|dager}",
-    "Weight gain below {limit} g/day": "Vektøkning under {limit} g/døgn",
-    "No weight gain over {days|day}": "Ingen vektøkning over {days|dag|dager}",
-    "Weight loss over {limit} % in a day": "Vekttap over {limit} % på ett døgn",
-    "Weight down {limit} days in a row": "Vekten ned {limit} dager på rad",
-    "Weight over {limit} % below the week's highest": "Vekten over {limit} % under ukens høyeste",
-    "Intake below {limit} % of plan": "Inntak under {limit} % av plan",
-    "Fewer than {limit} feeds in a day": "Færre enn {limit} måltider på et døgn",
-    "Fewer than {limit} wet nappies in a day": "Færre enn {limit} våte bleier på et døgn",
-    "No wet nappy for {hours|hour}": "Ingen våt bleie på {hours|time|timer}",
-    "More than {limit} large vomits in {hours} hours": "Mer enn {limit} store oppkast på {hours} timer",
-    "Green (bilious) vomit": "Grønt (gallefarget) oppkast",
-    "Parent is worried": "Foreldre er bekymret",
-    "Feeding tube problem": "Problem med sonden",
-    "No weight for {days|day}": "Ingen vekt på {days|dag|dager}",
-    "NEWS2 {limit} or more": "NEWS2 {limit} eller mer",
-    "NEWS2 single parameter scores {limit}": "NEWS2 enkeltparameter gir {limit}",
-    "SpO2 below personal target": "SpO2 under personlig mål",
-    "SpO2 {limit} points or more below own baseline": "SpO2 {limit} poeng eller mer under eget utgangsnivå",
-    "Flare-up signs: all 3": "Tegn på forverring: alle 3",
-    "Flare-up signs: {at_least} of 3": "Tegn på forverring: {at_least} av 3",
-    "Weekly wellbeing score up {limit} or more": "Ukentlig trivselsskår opp {limit} eller mer",
-    "No registration for {days|day}": "Ingen registrering på {days|dag|dager}",
-    "Cloudy PD effluent": "Uklart PD-dialysat",
-    "Cloudy PD effluent with pain or fever": "Uklart PD-dialysat med smerte eller feber",
-    "Abdominal pain (PD)": "Magesmerter (PD)",
-    "Fever {limit} °C or more": "Feber {limit} °C eller mer",
-    "Weight over {limit} kg above dry weight": "Vekt over {limit} kg over tørrvekt",
-    "Weight up over {limit} kg in {days|day}": "Vekten opp over {limit} kg på {days|dag|dager}",
-    "Weight over {limit} kg above dry weight with breathlessness or oedema": (
-        "Vekt over {limit} kg over tørrvekt med tung pust eller ødem"
-    ),
-    "Weight up over {limit} kg in {days|day} with breathlessness or oedema": (
-        "Vekten opp over {limit} kg på {days|dag|dager} med tung pust eller ødem"
-    ),
-    "Weight gain between sessions over {limit} % of dry weight": (
-        "Vektøkning mellom behandlinger over {limit} % av tørrvekt"
-    ),
-    "Weight gain between sessions over {limit} % with breathlessness or oedema": (
-        "Vektøkning mellom behandlinger over {limit} % med tung pust eller ødem"
-    ),
-    "Weight after dialysis over {limit} kg above dry weight on {sessions} sessions": (
-        "Vekt etter dialyse over {limit} kg over tørrvekt ved {sessions} behandlinger"
-    ),
-    "Systolic BP 100 or less with dizziness": "Systolisk BT 100 eller lavere med svimmelhet",
-    "Systolic BP {limit} or more": "Systolisk BT {limit} eller høyere",
-    "Systolic BP {limit} or less": "Systolisk BT {limit} eller lavere",
-    "Diastolic BP {limit} or more": "Diastolisk BT {limit} eller høyere",
-    "Negative net UF {limit} days in a row": "Negativ netto UF {limit} dager på rad",
-    "Net UF over {limit} % below its 7-day median": "Netto UF over {limit} % under 7-dagers median",
-    "No dialysis session registered on {days|scheduled day}": (
-        "Ingen dialysebehandling registrert på {days|planlagt dag|planlagte dager}"
-    ),
-}
-
-
-def title(rule: Rule, language: str = "en") -> str:
+def title(rule: Rule, language: Language = "en") -> str:
     """The rule's title with the numbers in force: a template such as "Growth below {limit}
     g/kg/day" or "No weight for {days|day}" (a word after "|" is counted: "1 day", "2 days") is
     filled from the rule's params, so an override's title shows the override's limit. In bokmål
-    (`language` "nb") from `TITLES_NB`; a title it lacks stays English."""
+    from `TITLES_NB`; a title it lacks stays English."""
+    if not rule.title:
+        return rule.code
     unit = TYPE_UNITS.get(rule.params.get("type", ""), "") if rule.kind == "threshold" else ""
+    numbers = {
+        name: Amount(value, unit, bare=True) if name == "limit" else value
+        for name, value in rule.params.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
     template = TITLES_NB.get(rule.title, rule.title) if language == "nb" else rule.title
-
-    def fill(match: re.Match[str]) -> str:
-        value = rule.params.get(match[1])
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            return match[0]
-        if match[2]:
-            words = match[2].split("|")
-            if len(words) == 1:
-                return plural(value, words[0])
-            return f"{number(value, '', language)} {words[0] if value == 1 else words[1]}"
-        return number(float(value), unit if match[1] == "limit" else "", language)
-
-    return _PLACEHOLDER.sub(fill, template) if template else rule.code
+    return _fill(template, numbers, language, "UTC")
 
 
-def origin(rule: Rule, unit: str, time_zone: str) -> str:
-    """Where the limit comes from: the programme default (with its clinical basis) or an override,
-    with who set it, when and why."""
-    if rule.source == "patient":
-        text = "Patient override"
-        if rule.default_params is not None and _limit(rule.default_params, unit) != _limit(rule.params, unit):
-            text += f" (programme default {_limit(rule.default_params, unit)})"
-    else:
-        text = "Programme default"
-        if rule.basis:
-            text += f" ({rule.basis})"
-    if rule.safety_floor:
-        text += "; safety floor"
-    text += "."
-    if rule.source == "patient" and rule.provenance is not None:
-        text += " " + _provenance(rule.provenance, time_zone)
-    return text
-
-
-def _quote(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _QUOTE_LIMIT else text[: _QUOTE_LIMIT - 1] + "…"
-
-
-def _provenance(provenance: Provenance, time_zone: str) -> str:
-    text = f"Override set by {provenance.set_by_name} {local_time(provenance.set_at, time_zone)}"
-    text += f': "{_quote(provenance.reason)}"'
-    if provenance.expires_at is not None:
-        text += f", until {local_time(provenance.expires_at, time_zone)}"
-    return text + "."
-
-
-def explanation(rule: Rule, finding: Finding, time_zone: str, *, received_at: datetime | None = None) -> str:
+def explanation(
+    rule: Rule, finding: Finding, time_zone: str, language: Language = "en", *, received_at: datetime | None = None
+) -> str:
     """The clinician's line: what was seen against the limit, where the limit comes from (and who
     set an override, and why), the finding's detail, and, for late data (`received_at`), when it
     was measured and when it arrived."""
-    seen = finding.label if finding.value is None else f"{finding.label} {quantity(finding.value, finding.unit)}"
+    limit = _limit(rule.params, finding.unit)
+    seen: Words = finding.label
+    if finding.value is not None:
+        seen = phrase("seen", label=finding.label, value=Amount(finding.value, finding.unit))
     if rule.kind == "answer":
-        line = f"{seen} (alerts on: {_limit(rule.params, finding.unit)})."
+        line = phrase("line_answer", seen=seen, limit=limit)
     elif rule.kind == "missing":
-        line = f"{finding.label} (limit {_limit(rule.params, finding.unit)})."
+        line = phrase("line_missing", seen=finding.label, limit=limit)
     else:
-        line = f"{seen} {_limit(rule.params, finding.unit)}."
-    parts = [line, origin(rule, finding.unit, time_zone)]
-    if finding.detail:
-        parts.append(finding.detail)
+        line = phrase("line", seen=seen, limit=limit)
+    sentences = [line, _origin(rule, finding.unit)]
+    if rule.source == "patient" and rule.provenance is not None:
+        sentences.append(_provenance(rule.provenance))
+    sentences += finding.detail
     if received_at is not None and finding.at is not None:
-        parts.append(
-            f"Late data: measured {local_time(finding.at, time_zone)}, received {local_time(received_at, time_zone)}."
-        )
-    return " ".join(parts)
+        sentences.append(phrase("late", at=finding.at, received=received_at))
+    return " ".join(text for sentence in sentences if (text := say(sentence, language, time_zone)))
+
+
+def _origin(rule: Rule, unit: str) -> Phrase:
+    """Where the limit comes from: the programme default (with its clinical basis) or an override."""
+    floor = phrase("origin_floor") if rule.safety_floor else None
+    if rule.source == "patient":
+        default = None
+        if rule.default_params is not None:
+            was, now = _limit(rule.default_params, unit), _limit(rule.params, unit)
+            if _word(was, None, "en", "UTC") != _word(now, None, "en", "UTC"):
+                default = phrase("origin_default", limit=was)
+        return phrase("origin_patient", default=default, floor=floor)
+    basis = None
+    if rule.basis:
+        basis = phrase("origin_basis", basis=LocalText(en=rule.basis, nb=BASES_NB.get(rule.basis, rule.basis)))
+    return phrase("origin_programme", basis=basis, floor=floor)
+
+
+def _provenance(provenance: Provenance) -> Phrase:
+    """Who set an override, when, why (quoted, shortened) and until when."""
+    reason = " ".join(provenance.reason.split())
+    if len(reason) > _QUOTE_LIMIT:
+        reason = reason[: _QUOTE_LIMIT - 1] + "…"
+    until = None if provenance.expires_at is None else phrase("provenance_until", at=provenance.expires_at)
+    return phrase("provenance", name=provenance.set_by_name, at=provenance.set_at, reason=reason, until=until)
+
+
+def _limit(params: Mapping[str, Any], unit: str) -> Any:
+    """A rule's limit as its explanation states it: "≥ 38.0 °C", "1 day", "at least 2 of …", or
+    the answers it alerts on."""
+    if "op" in params and "limit" in params:
+        operator = OPERATORS.get(params["op"], params["op"])
+        return phrase("limit_op", op=operator, limit=Amount(float(params["limit"]), unit))
+    if "days" in params and "of" in params:
+        return phrase("limit_days", days=params["days"])
+    if "hours" in params and "of" in params:
+        return phrase("limit_hours", hours=params["hours"])
+    if "match" in params and "at_least" in params:
+        specs = Listing(tuple(spec_words(spec) for spec in params["match"]))
+        return phrase("limit_at_least", count=params["at_least"], specs=specs)
+    if "match" in params:
+        answers: list[Any] = [Amount(code) for spec in params["match"] for code in spec.get("any_of", [])]
+        answers += [spec_words(spec) for spec in params["match"] if "op" in spec]
+        alerts_on = Listing(tuple(answers), unique=True) if answers else Term("any_answer")
+        if not params.get("with_any"):
+            return alerts_on
+        also = Listing(tuple(spec_words(spec) for spec in params["with_any"]), "or", unique=True)
+        return phrase("limit_with", codes=alerts_on, also=also, hours=params.get("within_hours", 24))
+    return None
+
+
+def spec_words(spec: Mapping[str, Any]) -> Phrase:
+    """One match spec of a rule: "temperature ≥ 38.0 °C", "pd effluent cloudy"."""
+    condition = None
+    if "any_of" in spec:
+        condition = phrase("spec_codes", codes=Listing(tuple(Amount(code) for code in spec["any_of"]), "/"))
+    elif "op" in spec:
+        limit = Amount(float(spec["limit"]), TYPE_UNITS.get(spec["type"], ""))
+        condition = phrase("spec_limit", op=OPERATORS[spec["op"]], limit=limit)
+    if "component" in spec:
+        component = Term("component:" + spec["component"])
+        return phrase("spec_component", component=component, label=Term(spec["type"]), condition=condition)
+    return phrase("spec", label=Term(spec["type"]), condition=condition)
 
 
 def first_instruction(rule: Rule) -> tuple[str, str]:

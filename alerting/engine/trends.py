@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from alerting.engine.days import day_length
-from alerting.engine.types import Finding, Observation, PatientContext, Rule
+from alerting.engine.types import Finding, Listing, Observation, PatientContext, Phrase, Rule, Term, phrase
 from backend.timezones import day_bounds, local_day, zone
 
 WEIGHT = "body_weight"
@@ -101,10 +101,6 @@ class Timeline:
         return [(day, sum(o.value or 0.0 for o in items), items) for day, items in sorted(days.items())]
 
 
-def _short(day: date) -> str:
-    return day.strftime("%d %b").lstrip("0")
-
-
 def exponential_velocity(start_g: float, end_g: float, days: int) -> float:
     """Growth velocity in g/kg/day by the exponential method: 1000 × ln(end / start) / days.
 
@@ -130,8 +126,11 @@ def growth_velocity(rule: Rule, timeline: Timeline) -> Finding | None:
     (start_day, start), (end_day, end), days = window
     assert start.value is not None and end.value is not None
     velocity = exponential_velocity(start.value, end.value, days)
-    detail = f"{start.value:.0f} g ({_short(start_day)}) → {end.value:.0f} g ({_short(end_day)}) over {days} days."
-    return Finding(velocity, "g/kg/d", f"Growth over {days} days", (start.id, end.id), end.measured_at, detail)
+    detail = phrase(
+        "weights_over_days", start=start.value, start_day=start_day, end=end.value, end_day=end_day, days=days
+    )
+    label = phrase("growth_over", days=days)
+    return Finding(velocity, "g/kg/d", label, (start.id, end.id), end.measured_at, (detail,))
 
 
 def _growth_window(
@@ -162,9 +161,12 @@ def weight_gain_per_day(rule: Rule, timeline: Timeline) -> Finding | None:
         return None
     (start_day, start), (end_day, end), days = window
     assert start.value is not None and end.value is not None
-    detail = f"{start.value:.0f} g ({_short(start_day)}) → {end.value:.0f} g ({_short(end_day)}) over {days} days."
+    detail = phrase(
+        "weights_over_days", start=start.value, start_day=start_day, end=end.value, end_day=end_day, days=days
+    )
     gain = (end.value - start.value) / days
-    return Finding(gain, "g/d", f"Weight gain over {days} days", (start.id, end.id), end.measured_at, detail)
+    label = phrase("weight_gain_over", days=days)
+    return Finding(gain, "g/d", label, (start.id, end.id), end.measured_at, (detail,))
 
 
 def loss_from_peak_pct(rule: Rule, timeline: Timeline) -> Finding | None:
@@ -183,8 +185,9 @@ def loss_from_peak_pct(rule: Rule, timeline: Timeline) -> Finding | None:
     peak_day, peak = max(window, key=lambda item: (item[1].value or 0.0, item[0]))
     assert peak.value is not None and end.value is not None
     loss = (peak.value - end.value) / peak.value * 100
-    detail = f"Highest {peak.value:.0f} g ({_short(peak_day)}) → {end.value:.0f} g ({_short(end_day)})."
-    return Finding(loss, "%", "Weight loss from the recent highest", (peak.id, end.id), end.measured_at, detail)
+    detail = phrase("weights_from_highest", peak=peak.value, peak_day=peak_day, end=end.value, end_day=end_day)
+    label = Term("weight_loss_from_highest")
+    return Finding(loss, "%", label, (peak.id, end.id), end.measured_at, (detail,))
 
 
 def _previous(series: list[tuple[date, Observation]], max_gap: int) -> tuple[date, Observation] | None:
@@ -194,10 +197,10 @@ def _previous(series: list[tuple[date, Observation]], max_gap: int) -> tuple[dat
     return (day, obs) if (end_day - day).days <= max_gap else None
 
 
-def _plausibility(change_pct: float) -> str:
+def _plausibility(change_pct: float) -> tuple[Phrase, ...]:
     if abs(change_pct) > IMPLAUSIBLE_DAILY_CHANGE_PCT:
-        return f" A change over {IMPLAUSIBLE_DAILY_CHANGE_PCT:.0f} %/day is implausible: check for a mis-entry."
-    return ""
+        return (phrase("implausible", pct=IMPLAUSIBLE_DAILY_CHANGE_PCT),)
+    return ()
 
 
 def weight_loss_pct(rule: Rule, timeline: Timeline) -> Finding | None:
@@ -211,8 +214,9 @@ def weight_loss_pct(rule: Rule, timeline: Timeline) -> Finding | None:
     (prev_day, prev), (end_day, end) = previous, series[-1]
     assert prev.value is not None and end.value is not None
     loss = (prev.value - end.value) / prev.value * 100
-    detail = f"{prev.value:.0f} g ({_short(prev_day)}) → {end.value:.0f} g ({_short(end_day)})." + _plausibility(loss)
-    return Finding(loss, "%", "Weight loss since previous day", (prev.id, end.id), end.measured_at, detail)
+    detail = phrase("weights_day_to_day", start=prev.value, start_day=prev_day, end=end.value, end_day=end_day)
+    label = Term("weight_loss_since_previous_day")
+    return Finding(loss, "%", label, (prev.id, end.id), end.measured_at, (detail, *_plausibility(loss)))
 
 
 def consecutive_losses(rule: Rule, timeline: Timeline) -> Finding | None:
@@ -229,9 +233,10 @@ def consecutive_losses(rule: Rule, timeline: Timeline) -> Finding | None:
     if run == 0:
         return None
     used = series[-run - 1 :]
-    detail = " → ".join(f"{obs.value:.0f}" for _, obs in used) + " g."
+    grams = Listing(tuple(phrase("grams", value=obs.value) for _, obs in used), " → ")
     ids = tuple(obs.id for _, obs in used)
-    return Finding(float(run), "d", "Consecutive daily weight losses", ids, series[-1][1].measured_at, detail)
+    label = Term("consecutive_weight_losses")
+    return Finding(float(run), "d", label, ids, series[-1][1].measured_at, (phrase("grams_series", weights=grams),))
 
 
 def above_dry_weight(rule: Rule, timeline: Timeline) -> Finding | None:
@@ -243,8 +248,8 @@ def above_dry_weight(rule: Rule, timeline: Timeline) -> Finding | None:
     latest = weights[-1]
     assert latest.value is not None
     excess = latest.value / 1000 - float(dry_kg)
-    detail = f"{latest.value / 1000:.1f} kg vs dry weight {float(dry_kg):.1f} kg."
-    return Finding(excess, "kg", "Weight above dry weight", (latest.id,), latest.measured_at, detail)
+    detail = phrase("above_dry_weight", weight=latest.value / 1000, dry=float(dry_kg))
+    return Finding(excess, "kg", Term("weight_above_dry_weight"), (latest.id,), latest.measured_at, (detail,))
 
 
 def weight_gain(rule: Rule, timeline: Timeline) -> Finding | None:
@@ -266,8 +271,11 @@ def weight_gain(rule: Rule, timeline: Timeline) -> Finding | None:
     low_day, low = min(window, key=lambda item: (item[1].value, item[0]))
     assert low.value is not None and end.value is not None
     gain = (end.value - low.value) / 1000
-    detail = f"{low.value / 1000:.1f} kg ({_short(low_day)}) → {end.value / 1000:.1f} kg ({_short(end_day)})."
-    return Finding(gain, "kg", f"Weight gain over {span} days", (low.id, end.id), end.measured_at, detail)
+    detail = phrase(
+        "kilograms_from_to", start=low.value / 1000, start_day=low_day, end=end.value / 1000, end_day=end_day
+    )
+    label = phrase("weight_gain_over", days=span)
+    return Finding(gain, "kg", label, (low.id, end.id), end.measured_at, (detail,))
 
 
 def negative_uf_days(rule: Rule, timeline: Timeline) -> Finding | None:
@@ -287,9 +295,10 @@ def negative_uf_days(rule: Rule, timeline: Timeline) -> Finding | None:
     if not run:
         return None
     run.reverse()
-    detail = ", ".join(f"{_short(day)} {total:.0f} mL" for day, total, _ in run) + "."
+    days = Listing(tuple(phrase("uf_day", day=day, total=total) for day, total, _ in run))
     ids = tuple(obs.id for _, _, items in run for obs in items)
-    return Finding(float(len(run)), "d", "Days with negative net UF", ids, run[-1][2][-1].measured_at, detail)
+    label = Term("negative_uf_days")
+    return Finding(float(len(run)), "d", label, ids, run[-1][2][-1].measured_at, (phrase("uf_days", days=days),))
 
 
 def intake_pct_of_plan(rule: Rule, timeline: Timeline, day: date) -> Finding | None:
@@ -306,34 +315,40 @@ def intake_pct_of_plan(rule: Rule, timeline: Timeline, day: date) -> Finding | N
     feeds = [obs for obs in timeline.between(FEED, start, end) if obs.value is not None]
     weights = [obs for obs in timeline.between(WEIGHT, None, end) if obs.value is not None]
     if weights:
-        weight_g, weight_note, weight_ids = weights[-1].value or 0.0, "latest weight", (weights[-1].id,)
+        weight_g, weight_note, weight_ids = weights[-1].value or 0.0, Term("latest_weight"), (weights[-1].id,)
     elif parameters.get("birth_weight_g"):
-        weight_g, weight_note, weight_ids = float(parameters["birth_weight_g"]), "birth weight", ()
+        weight_g, weight_note, weight_ids = float(parameters["birth_weight_g"]), Term("birth_weight"), ()
     else:
         return None
     hours = day_length(day, timeline.context.time_zone) / timedelta(hours=1)
     plan = float(prescribed) * weight_g / 1000 * hours / 24
     total = sum(obs.value or 0.0 for obs in feeds)
-    clock = "" if hours == 24 else f" ({hours:.0f}-hour day: clock change)"
-    detail = (
-        f"{_short(day)}{clock}: {total:.0f} mL in {len(feeds)} feeds; plan {plan:.0f} mL "
-        f"= {float(prescribed):g} mL/kg/day × {weight_g / 1000:.2f} kg ({weight_note})."
+    detail = phrase(
+        "intake",
+        day=day,
+        clock=None if hours == 24 else phrase("clock_change", hours=hours),
+        total=total,
+        feeds=len(feeds),
+        plan=plan,
+        prescribed=float(prescribed),
+        weight=weight_g / 1000,
+        weight_note=weight_note,
     )
     at = feeds[-1].measured_at if feeds else end
     ids = tuple(obs.id for obs in feeds) + weight_ids
-    return Finding(total / plan * 100 if plan else 0.0, "%", "Intake of plan", ids, at, detail)
+    return Finding(total / plan * 100 if plan else 0.0, "%", Term("intake_of_plan"), ids, at, (detail,))
 
 
 # -- counts per day and in a window -------------------------------------------------------------
 
 
-def _per_24_hours(count: float, day: date, zone: str) -> tuple[float, str]:
+def _per_24_hours(count: float, day: date, zone: str) -> tuple[float, Phrase | None]:
     """A day's count held to 24 hours: on a 23- or 25-hour day (clock change) the count is scaled
     and rounded up, so a rhythm that kept time is never short by the clock's hour."""
     hours = day_length(day, zone) / timedelta(hours=1)
     if hours == 24:
-        return count, ""
-    return float(math.ceil(count * 24 / hours - 1e-9)), f" ({hours:.0f}-hour day: clock change, {count:g} counted)"
+        return count, None
+    return float(math.ceil(count * 24 / hours - 1e-9)), phrase("clock_change_counted", hours=hours, count=count)
 
 
 def feeds_per_day(rule: Rule, timeline: Timeline, day: date) -> Finding | None:
@@ -348,8 +363,9 @@ def feeds_per_day(rule: Rule, timeline: Timeline, day: date) -> Finding | None:
     if not feeds:
         return None
     count, clock = _per_24_hours(float(len(feeds)), day, timeline.context.time_zone)
-    detail = f"{_short(day)}{clock}: " + ", ".join(texts_time(obs, timeline) for obs in feeds) + "."
-    return Finding(count, "", "Feeds in a day", tuple(obs.id for obs in feeds), feeds[-1].measured_at, detail)
+    detail = phrase("feeds", day=day, clock=clock, feeds=Listing(tuple(_feed(obs, timeline) for obs in feeds)))
+    ids = tuple(obs.id for obs in feeds)
+    return Finding(count, "", Term("feeds_in_a_day"), ids, feeds[-1].measured_at, (detail,))
 
 
 def wet_nappies_per_day(rule: Rule, timeline: Timeline, day: date) -> Finding | None:
@@ -360,15 +376,16 @@ def wet_nappies_per_day(rule: Rule, timeline: Timeline, day: date) -> Finding | 
     if not nappies:
         return None
     total, clock = _per_24_hours(sum(obs.value or 0.0 for obs in nappies), day, timeline.context.time_zone)
-    detail = f"{_short(day)}{clock}: {len(nappies)} registrations."
+    detail = phrase("nappies", day=day, clock=clock, count=len(nappies))
     ids = tuple(obs.id for obs in nappies)
-    return Finding(total, "", "Wet nappies in a day", ids, nappies[-1].measured_at, detail)
+    return Finding(total, "", Term("wet_nappies_in_a_day"), ids, nappies[-1].measured_at, (detail,))
 
 
-def texts_time(obs: Observation, timeline: Timeline) -> str:
+def _feed(obs: Observation, timeline: Timeline) -> Phrase:
+    """A feed in a day's list: its local time, and its volume when it has one (not a breastfeed)."""
     local = obs.measured_at.astimezone(zone(timeline.context.time_zone))
-    volume = f" {obs.value:.0f} mL" if obs.value else ""
-    return f"{local:%H:%M}{volume}"
+    volume = phrase("feed_volume", volume=obs.value) if obs.value else None
+    return phrase("feed", time=f"{local:%H:%M}", volume=volume)
 
 
 def large_vomits(rule: Rule, timeline: Timeline) -> Finding | None:
@@ -385,9 +402,9 @@ def large_vomits(rule: Rule, timeline: Timeline) -> Finding | None:
         return None
     total = sum(obs.value or 0.0 for obs in large)
     local_since = since.astimezone(zone(timeline.context.time_zone))
-    detail = f"{len(large)} registrations of large vomits since {_short(local_since.date())} {local_since:%H:%M}."
-    hours = rule.params.get("hours", 24)
-    return Finding(total, "", f"Large vomits in {hours:g} h", tuple(o.id for o in large), newest, detail)
+    detail = phrase("large_vomits_since", count=len(large), day=local_since.date(), time=f"{local_since:%H:%M}")
+    label = phrase("large_vomits_in", hours=rule.params.get("hours", 24))
+    return Finding(total, "", label, tuple(o.id for o in large), newest, (detail,))
 
 
 # -- SpO2 against the patient's own numbers ------------------------------------------------------
@@ -414,11 +431,14 @@ def spo2_below_target(rule: Rule, timeline: Timeline) -> Finding | None:
         return None
     assert lowest.value is not None
     high = timeline.context.parameters.get("spo2_target_high")
-    target_text = f"{target:g}-{high:g} %" if isinstance(high, int | float) else f"≥ {target:g} %"
-    detail = f"Lowest new reading {lowest.value:g} %; personal target {target_text}."
-    return Finding(
-        target - lowest.value, "points", "SpO2 below personal target by", (lowest.id,), lowest.measured_at, detail
+    in_words = (
+        phrase("spo2_target_range", low=target, high=high)
+        if isinstance(high, int | float)
+        else phrase("spo2_target_floor", low=target)
     )
+    detail = phrase("spo2_lowest", lowest=lowest.value, target=in_words)
+    label = Term("spo2_below_target_by")
+    return Finding(target - lowest.value, "points", label, (lowest.id,), lowest.measured_at, (detail,))
 
 
 def spo2_drop_from_baseline(rule: Rule, timeline: Timeline) -> Finding | None:
@@ -440,13 +460,16 @@ def spo2_drop_from_baseline(rule: Rule, timeline: Timeline) -> Finding | None:
     if len(baseline) < int(rule.params.get("min_readings", 5)):
         return None
     median = statistics.median(baseline)
-    detail = (
-        f"{lowest.value:g} % vs median {median:g} % of {len(baseline)} readings over {days} days"
-        f" ({'on oxygen' if oxygen else 'on air'})."
+    detail = phrase(
+        "spo2_baseline",
+        lowest=lowest.value,
+        median=median,
+        count=len(baseline),
+        days=days,
+        oxygen=Term("on_oxygen" if oxygen else "on_air"),
     )
-    return Finding(
-        median - lowest.value, "points", "SpO2 below own baseline by", (lowest.id,), lowest.measured_at, detail
-    )
+    label = Term("spo2_below_baseline_by")
+    return Finding(median - lowest.value, "points", label, (lowest.id,), lowest.measured_at, (detail,))
 
 
 # -- dialysis ----------------------------------------------------------------------------------
@@ -466,11 +489,10 @@ def uf_drop_pct(rule: Rule, timeline: Timeline, day: date) -> Finding | None:
     if median <= 0:
         return None
     total, items = totals[day]
-    detail = f"{_short(day)}: {total:.0f} mL vs median {median:.0f} mL of the {len(before)} days before with data."
+    detail = phrase("uf_median", day=day, total=total, median=median, count=len(before))
     drop = (median - total) / median * 100
-    return Finding(
-        drop, "%", "Net UF below its 7-day median by", tuple(o.id for o in items), items[-1].measured_at, detail
-    )
+    label = Term("uf_below_median_by")
+    return Finding(drop, "%", label, tuple(o.id for o in items), items[-1].measured_at, (detail,))
 
 
 PRE_DIALYSIS, POST_DIALYSIS = "pre_dialysis", "post_dialysis"
@@ -504,11 +526,16 @@ def idwg_pct(rule: Rule, timeline: Timeline) -> Finding | None:
     post = posts[-1]
     assert post.value is not None
     gain = (pre.value - post.value) / 1000
-    detail = (
-        f"{post.value / 1000:.1f} kg after the last session ({_short(timeline.day(post.measured_at))}) → "
-        f"{pre.value / 1000:.1f} kg before this one: {gain:+.1f} kg, dry weight {dry:.1f} kg."
+    detail = phrase(
+        "idwg",
+        post=post.value / 1000,
+        post_day=timeline.day(post.measured_at),
+        pre=pre.value / 1000,
+        gain=gain,
+        dry=dry,
     )
-    return Finding(gain / dry * 100, "%", "Interdialytic weight gain", (post.id, pre.id), pre.measured_at, detail)
+    label = Term("interdialytic_weight_gain")
+    return Finding(gain / dry * 100, "%", label, (post.id, pre.id), pre.measured_at, (detail,))
 
 
 def post_weight_above_dry(rule: Rule, timeline: Timeline) -> Finding | None:
@@ -527,10 +554,14 @@ def post_weight_above_dry(rule: Rule, timeline: Timeline) -> Finding | None:
     ):
         return None
     excess = min((obs.value or 0.0) / 1000 - dry for obs in last)
-    detail = ", ".join(f"{(obs.value or 0.0) / 1000:.1f} kg ({_short(timeline.day(obs.measured_at))})" for obs in last)
-    detail += f" after dialysis; dry weight {dry:.1f} kg."
-    label = f"Post-dialysis weight above dry weight on {sessions} sessions by at least"
-    return Finding(excess, "kg", label, tuple(o.id for o in last), last[-1].measured_at, detail)
+    weights = Listing(
+        tuple(
+            phrase("post_weight", weight=(obs.value or 0.0) / 1000, day=timeline.day(obs.measured_at)) for obs in last
+        )
+    )
+    detail = phrase("post_weights", weights=weights, dry=dry)
+    label = phrase("post_weight_above", sessions=sessions)
+    return Finding(excess, "kg", label, tuple(o.id for o in last), last[-1].measured_at, (detail,))
 
 
 # -- forms ---------------------------------------------------------------------------------------
@@ -554,11 +585,15 @@ def score_rise(rule: Rule, timeline: Timeline) -> Finding | None:
         return None
     before = previous[-1]
     assert before.value is not None and latest.value is not None
-    detail = (
-        f"{before.value:g} ({_short(timeline.day(before.measured_at))}) → {latest.value:g} "
-        f"({_short(timeline.day(latest.measured_at))})."
+    detail = phrase(
+        "score_rise",
+        before=before.value,
+        before_day=timeline.day(before.measured_at),
+        latest=latest.value,
+        latest_day=timeline.day(latest.measured_at),
     )
-    return Finding(latest.value - before.value, "", "Score rise", (before.id, latest.id), latest.measured_at, detail)
+    rise = latest.value - before.value
+    return Finding(rise, "", Term("score_rise"), (before.id, latest.id), latest.measured_at, (detail,))
 
 
 Measure = Callable[["Rule", Timeline], Finding | None]

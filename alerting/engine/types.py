@@ -7,8 +7,8 @@ No behaviour here beyond construction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -92,6 +92,7 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     title: str
     title_nb: str  # the clinicians' title in bokmål
     explanation: str
+    explanation_nb: str  # and their explanation
     patient_text: LocalText
     observation_ids: tuple[str, ...]
     worst_value: float | str | bool | None
@@ -101,16 +102,63 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     late: bool = False  # measured more than LATE_AFTER before it arrived (`evaluate` only)
 
 
+# -- what a finding says, in no language yet (alerting/engine/phrasebook.py, texts.say) ----------
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A sentence or part of one: a key of phrasebook.PHRASES and the values its template is
+    filled with (numbers, dates, instants, other phrases, terms, listings; None fills nothing)."""
+
+    key: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
+def phrase(key: str, /, **args: Any) -> Phrase:
+    return Phrase(key, args)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word of the phrasebook: a name of TERMS, or an observation type's label (LABELS)."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A value in a unit, worded as texts.quantity does ("38.2 °C", "ja", a coded answer's word);
+    `bare` leaves the unit out but keeps its decimals ("38.0")."""
+
+    value: Any
+    unit: str = ""
+    bare: bool = False
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Items worded one by one and joined: by `joiner` as it is, or "and"/"or" in the language;
+    `unique` words an item that reads the same as an earlier one only once."""
+
+    items: tuple[Any, ...]
+    joiner: str = ", "
+    unique: bool = False
+
+
+Words = Phrase | Term
+
+
 @dataclass(frozen=True)
 class Finding:
-    """What a rule looked at: the value it compares with its limit, and where it came from."""
+    """What a rule looked at: the value it compares with its limit, and where it came from. The
+    label names it and the detail's sentences describe it, in words texts.say puts in a language."""
 
     value: float | str | bool | None
     unit: str
-    label: str
+    label: Words
     observation_ids: tuple[str, ...]
     at: datetime | None
-    detail: str = ""
+    detail: tuple[Phrase, ...] = ()
 
 
 # What the entry points hand a rule that raised to, instead of failing the patient's other rules.

@@ -49,6 +49,10 @@ async def test_a_breach_raises_an_alert_with_explanation_patient_text_and_delive
     assert alert["explanation"].startswith(
         "Temperature 38.4 °C ≥ 38.0 °C. Programme default (NICE NG143: < 3 months ≥ 38 °C = red); safety floor."
     )
+    # The same line in bokmål, from the same finding.
+    assert alert["explanation_nb"].startswith(
+        "Temperatur 38,4 °C ≥ 38,0 °C. Programmets standard (NICE NG143: < 3 måneder ≥ 38 °C = rød); sikkerhetsgulv."
+    )
     assert alert["patient_text"]["nb"].startswith("Ring 113 nå.")
     assert alert["patient_text"]["en"].startswith("Call 113 now.")
     assert alert["measurement_ids"] == [fever["id"]]

@@ -36,6 +36,14 @@ export function alertTitle(alert: { title: string; title_nb?: string | null }, l
   return lang === "nb" && alert.title_nb ? alert.title_nb : alert.title;
 }
 
+/** An alert's explanation in the reader's language, as its title (`alertTitle`). */
+export function alertExplanation(
+  alert: { explanation: string; explanation_nb?: string | null },
+  lang: Lang,
+): string {
+  return lang === "nb" && alert.explanation_nb ? alert.explanation_nb : alert.explanation;
+}
+
 export function useT() {
   const lang = useLang();
   return { t: translator(texts, lang), lang };

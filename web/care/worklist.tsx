@@ -6,6 +6,7 @@ import { AlertHistory } from "./alert-history";
 import { connectLive, type LiveAlertEvent } from "./live";
 import {
   type Alert,
+  alertExplanation,
   alertTitle,
   api,
   elapsed,
@@ -357,7 +358,7 @@ export function AlertItem({
       )}
       <div id={detailsId} hidden={!open} class="alert-details">
         <h3>{t("explanation")}</h3>
-        <p class="explanation">{alert.explanation}</p>
+        <p class="explanation">{alertExplanation(alert, lang)}</p>
         <dl>
           <dt>{t("occurrences")}</dt>
           <dd>{alert.occurrences}</dd>

@@ -1382,6 +1382,7 @@ export interface components {
             acknowledged_by: string | null;
             contact_request_ids: string[];
             explanation: string;
+            explanation_nb: string | null;
             form_response_ids: string[];
             /** Format: uuid */
             id: string;

@@ -3,6 +3,7 @@ shape that every table shares. Fixed datetimes only; nothing here reads a clock.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from alerting.engine.defaults import DEFAULT_RULES
+from alerting.engine.phrasebook import BASES_NB
 from alerting.engine.rules import evaluate
 from alerting.engine.texts import first_instruction
 from alerting.engine.types import CONTACT_REQUEST, Decision, Observation, PatientContext, Rule, answer_type
@@ -92,6 +94,37 @@ class Case:
         return pytest.param(self, id=self.id)
 
 
+# Words of the English explanations that a bokmål one must never contain as words (a phrase left
+# untranslated).
+ENGLISH_ONLY = (
+    "Programme default",
+    "override",
+    "Measured",
+    "Late data",
+    "reading",
+    "registration",
+    "day",
+    "days",
+    "hour",
+    "hours",
+    "With:",
+    " vs ",
+    "Age ",
+    "Scale ",
+    "Not measured",
+    "Oxygen",
+    "Highest",
+    "Lowest",
+    "after dialysis",
+    "alerts on",
+    "limit",
+    " at ",
+    " of ",
+    "yes",
+    "no",
+)
+
+
 def check_wording(decisions: list[Decision], rules: list[Rule]) -> None:
     """What every decision must say, whichever rule made it (docs/api.md, "Rules and alerts";
     docs/clinical-rules.md)."""
@@ -100,8 +133,16 @@ def check_wording(decisions: list[Decision], rules: list[Rule]) -> None:
         rule = by_code[decision.rule]
         origin = "Programme default" if rule.source == "programme" else "Patient override"
         assert origin in decision.explanation, decision.explanation
+        origin_nb = "Programmets standard" if rule.source == "programme" else "Overstyrt for pasienten"
+        assert origin_nb in decision.explanation_nb, decision.explanation_nb
         if rule.source == "programme" and rule.basis:
             assert rule.basis in decision.explanation
+            assert BASES_NB[rule.basis] in decision.explanation_nb
+        assert "{" not in decision.explanation + decision.explanation_nb
+        leaked = [
+            word for word in ENGLISH_ONLY if re.search(rf"\b{re.escape(word.strip())}\b", decision.explanation_nb)
+        ]
+        assert not leaked, (leaked, decision.explanation_nb)
         assert decision.patient_text.nb and decision.patient_text.en
         if decision.severity == "high":
             nb, en = first_instruction(rule)

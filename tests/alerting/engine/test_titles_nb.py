@@ -7,6 +7,7 @@ import re
 import pytest
 
 from alerting.engine import texts
+from alerting.engine.phrasebook import TITLES_NB
 from alerting.engine.types import Rule
 from tests.alerting.engine.support import RULES
 
@@ -15,8 +16,8 @@ ALL = [rule for rules in RULES.values() for rule in rules]
 
 @pytest.mark.parametrize("rule", ALL, ids=[f"{rule.code}" for rule in ALL])
 def test_every_default_title_has_a_bokmal_one_with_the_same_placeholders(rule: Rule):
-    assert rule.title in texts.TITLES_NB
-    english, bokmal = (re.findall(r"\{(\w+)", t) for t in (rule.title, texts.TITLES_NB[rule.title]))
+    assert rule.title in TITLES_NB
+    english, bokmal = (re.findall(r"\{(\w+)", t) for t in (rule.title, TITLES_NB[rule.title]))
     assert english == bokmal
     assert "{" not in texts.title(rule, "nb")
 

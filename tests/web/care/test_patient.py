@@ -119,7 +119,9 @@ async def test_an_override_with_its_reason_shows_in_the_rules_and_the_explanatio
     row = care.locator(f"[data-alert-id='{alert_id}']")
     await row.wait_for()
     explanation = await row.locator(".explanation").inner_text()
-    assert "Lavere terskel etter infeksjon forrige uke" in explanation
+    # In the reader's language (the care app opens in bokmål), with the clinician's own words.
+    assert explanation.startswith("Temperatur 37,9 °C ≥ 37,8 °C. Overstyrt for pasienten")
+    assert "«Lavere terskel etter infeksjon forrige uke»" in explanation
 
 
 def qr_modules(text: str) -> list[str]:
