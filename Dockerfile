@@ -5,7 +5,8 @@
 # Reproducible (docs/operations.md, "The image"): base images pinned to exact releases, every
 # Python package installed from requirements.lock with its hash and nothing resolved at build
 # time, built in stages so the image holds no compiler, no build backend, no Node and no tests.
-# The development-only embedded PostgreSQL (the `embedded` extra) is not in it.
+# The development-only embedded PostgreSQL (the `embedded` extra) is not in it; the `tracing`
+# extra is (requirements.lock locks it), off until the OTEL_* variables turn it on.
 # tests/test_image.py checks this file, since no Docker engine runs in CI.
 
 # Exact releases; for a byte-identical base add the digest (`docker buildx imagetools inspect`).

@@ -11,8 +11,8 @@ When on, there are three kinds of span, none of which names a value a person sen
 - one span per push sent (`push send`), naming the push service's host and the outcome, never the
   endpoint (a device's address) or the message.
 
-The OpenTelemetry packages are the `tracing` extra and are imported only when tracing is on, so
-the default install runs without them. Code that may trace takes a `Tracer | None`: None is off,
+The OpenTelemetry packages are the `tracing` extra (the image ships it) and are imported only when
+tracing is on, so the default install runs without them. Code that may trace takes a `Tracer | None`: None is off,
 and then nothing is created at all.
 """
 

@@ -1,6 +1,7 @@
 """The container image, checked without Docker (none runs in CI): the Dockerfile builds in stages
 from pinned bases, installs only what requirements.lock names with its hashes, leaves out tests
-and the embedded PostgreSQL, and has a HEALTHCHECK; and the lock files agree with pyproject.toml.
+and the embedded PostgreSQL, and has a HEALTHCHECK; and the lock files agree with pyproject.toml
+(the runtime lock: its dependencies and the `tracing` extra, which the image ships switched off).
 
 docs/operations.md ("The image") says how the locks are made and how the image was built by hand
 from them without Docker (the same pip commands, on this machine's Python 3.11)."""
@@ -26,6 +27,9 @@ DOCKERIGNORE = {
     if line.strip() and not line.startswith("#")
 }
 PYPROJECT_SOURCE = "heima (pyproject.toml)"
+# The extras the image ships, locked in requirements.lock beside the dependencies (pip-compile's
+# --extra): tracing, off unless the OTEL_* variables turn it on (docs/operations.md, "Tracing").
+IMAGE_EXTRAS = ("tracing",)
 
 
 # --- the lock files ------------------------------------------------------------------------------
@@ -57,6 +61,19 @@ def read_lock(name: str) -> dict[str, Locked]:
     return locked
 
 
+def lock_command(name: str) -> list[str]:
+    """The pip-compile command pip-compile wrote at the head of the lock file (how to make it again)."""
+    lines = (ROOT / name).read_text(encoding="utf-8").splitlines()
+    return shlex.split(next(line for line in lines if line.startswith("#    pip-compile ")).removeprefix("#"))
+
+
+def image_requirements() -> set[Requirement]:
+    """pyproject.toml's dependencies and those of the extras the image ships."""
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    specs = [*PYPROJECT["project"]["dependencies"], *(spec for extra in IMAGE_EXTRAS for spec in extras[extra])]
+    return {Requirement(spec) for spec in specs}
+
+
 RUNTIME = read_lock("requirements.lock")
 BUILD = read_lock("requirements-build.lock")
 
@@ -69,9 +86,15 @@ def test_every_locked_package_is_pinned_with_sha256_hashes():
             assert all(re.fullmatch(r"sha256:[0-9a-f]{64}", h) for h in locked.hashes), package
 
 
+def test_the_runtime_lock_is_made_with_hashes_and_the_image_extras():
+    command = lock_command("requirements.lock")
+    assert "--generate-hashes" in command and command[-1] == "pyproject.toml"
+    assert {word.removeprefix("--extra=") for word in command if word.startswith("--extra")} == set(IMAGE_EXTRAS)
+
+
 def test_the_runtime_lock_is_pyproject_dependencies_and_what_they_need():
-    direct = {Requirement(spec) for spec in PYPROJECT["project"]["dependencies"]}
-    # Each dependency of pyproject.toml is locked at a version it allows…
+    direct = image_requirements()
+    # Each dependency of pyproject.toml (and of the image's extras) is locked at a version it allows…
     for requirement in direct:
         locked = RUNTIME.get(canonicalize_name(requirement.name))
         assert locked is not None, f"{requirement.name} is not in requirements.lock: run pip-compile again"
@@ -89,8 +112,9 @@ def test_the_runtime_lock_is_pyproject_dependencies_and_what_they_need():
 def test_the_runtime_lock_has_no_development_or_test_packages():
     extras = PYPROJECT["project"]["optional-dependencies"]
     only_extras = {canonicalize_name(Requirement(spec).name) for specs in extras.values() for spec in specs}
-    only_extras -= {canonicalize_name(Requirement(spec).name) for spec in PYPROJECT["project"]["dependencies"]}
+    only_extras -= {canonicalize_name(requirement.name) for requirement in image_requirements()}
     assert "pgserver" in only_extras  # the embedded PostgreSQL is an extra, for development
+    assert not {"embedded", "test"} & set(IMAGE_EXTRAS)
     leaked = {name for name in only_extras if PYPROJECT_SOURCE in RUNTIME.get(name, Locked(Version("0"))).via}
     assert not leaked
     assert "pgserver" not in RUNTIME and "pytest" not in RUNTIME
