@@ -15,8 +15,8 @@ from litestar.routes import BaseRoute
 from litestar.types import Scope
 from litestar.utils import normalize_path
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from alerting.latency import track_alert_latency
 from alerting.live_routes import router as live_alerts_router

@@ -21,9 +21,9 @@ from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 from litestar.connection import WebSocket
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-from redis.retry import Retry
 
 from backend.clock import Clock
 from backend.db import load_queries
