@@ -181,10 +181,14 @@ order by severity_rank desc, id
 select pg_notify('heima_alerts', $1)
 
 -- name: resolve_missing_alerts
--- Missing-data alerts the arriving data answers: resolved by Heima ($3 now), with a note each.
-with resolved as (
+-- Missing-data alerts the arriving data answers: resolved by Heima ($3 now), with a note each in
+-- English ($4) and bokmål ($5, kept in the event's details).
+with arrived as (
+    select * from unnest($2::uuid[], $4::text[], $5::text[]) as r(id, note, note_nb)
+),
+resolved as (
     update alerts a set status = 'resolved', resolved_at = $3, resolution_note = r.note
-    from unnest($2::uuid[], $4::text[]) as r(id, note)
+    from arrived r
     where a.id = r.id and a.patient_id = $1 and a.status <> 'resolved'
     returning a.id, a.severity, a.resolution_note
 ),
@@ -194,9 +198,9 @@ cancelled as (
     -- The clinicians' pushes stop; a family's (`seen`) still tells them what happened.
     where d.alert_id = r.id and d.status = 'pending' and d.kind = any('{alert,digest}'::text[])
 )
-insert into alert_events (alert_id, at, kind, actor_id, severity, note)
-select r.id, $3, 'resolve', null, r.severity, r.resolution_note
-from resolved r
+insert into alert_events (alert_id, at, kind, actor_id, severity, note, details)
+select r.id, $3, 'resolve', null, r.severity, r.resolution_note, jsonb_build_object('note_nb', a.note_nb)
+from resolved r join arrived a on a.id = r.id
 
 -- name: select_alert_authorized
 -- Find and authorize in one statement, one row whether or not the alert exists (patient_id null
@@ -255,7 +259,8 @@ returning alert_id
 
 -- name: resolve_handled_contact_alerts
 -- Handling a contact request resolves the unresolved alerts that rest only on contact requests
--- that are all handled now ($2 who handled, $3 when, $4 the note). Returns the ids resolved.
+-- that are all handled now ($2 who handled, $3 when, $4 the note, $5 in bokmål: kept in the
+-- event's details). Returns the ids resolved.
 with handled as (
     select a.id from alerts a
     where a.patient_id = $1 and a.status <> 'resolved' and cardinality(a.contact_request_ids) > 0
@@ -274,14 +279,15 @@ cancelled as (
     -- The clinicians' pushes stop; a family's (`seen`) still tells them what happened.
     where d.alert_id = r.id and d.status = 'pending' and d.kind = any('{alert,digest}'::text[])
 )
-insert into alert_events (alert_id, at, kind, actor_id, severity, note)
-select r.id, $3, 'resolve', $2, r.severity, $4 from resolved r
+insert into alert_events (alert_id, at, kind, actor_id, severity, note, details)
+select r.id, $3, 'resolve', $2, r.severity, $4, jsonb_build_object('note_nb', $5::text) from resolved r
 returning alert_id
 
 -- name: select_alert
 select a.id, a.patient_id, p.display_name as patient_name, a.rule_code, a.rule_kind, a.rule_source, a.severity,
        a.status, a.title, a.title_nb, a.explanation, a.explanation_nb, a.patient_text, a.measurement_ids,
-       a.form_response_ids, a.contact_request_ids, a.worst_value, a.latest_value, a.unit, a.observed_at, a.raised_at, a.last_seen_at,
+       a.form_response_ids, a.contact_request_ids, a.worst_value, a.latest_value, a.unit, a.observed_at, a.raised_at,
+       a.last_seen_at,
        a.occurrences, a.late, a.acknowledged_by, a.acknowledged_at, a.resolved_by, a.resolved_at,
        a.resolution_note, alert_reach(a.id) as reach
 from alerts a join patients p on p.id = a.patient_id
@@ -290,7 +296,7 @@ where a.id = $1
 -- name: select_alert_events
 -- What happened to alert $1, oldest first, after the event id $2 (0: from the start), $3 at most;
 -- the details' keys as columns, and who by name (null: Heima itself).
-select e.id, e.at, e.kind, e.actor_id, u.display_name as actor_name, e.severity, e.note,
+select e.id, e.at, e.kind, e.actor_id, u.display_name as actor_name, e.severity, e.note, e.details ->> 'note_nb' as note_nb,
        e.details ->> 'rule' as rule, e.details ->> 'severity_before' as severity_before,
        (e.details ->> 'late')::boolean as late,
        coalesce(array(select jsonb_array_elements_text(e.details -> 'observation_ids')), '{}') as observation_ids,
@@ -307,7 +313,8 @@ limit $3
 -- the last item seen.
 select a.id, a.patient_id, p.display_name as patient_name, a.rule_code, a.rule_kind, a.rule_source, a.severity,
        a.status, a.title, a.title_nb, a.explanation, a.explanation_nb, a.patient_text, a.measurement_ids,
-       a.form_response_ids, a.contact_request_ids, a.worst_value, a.latest_value, a.unit, a.observed_at, a.raised_at, a.last_seen_at,
+       a.form_response_ids, a.contact_request_ids, a.worst_value, a.latest_value, a.unit, a.observed_at, a.raised_at,
+       a.last_seen_at,
        a.occurrences, a.late, a.acknowledged_by, a.acknowledged_at, a.resolved_by, a.resolved_at,
        a.resolution_note, a.severity_rank, alert_reach(a.id) as reach
 from alerts a join patients p on p.id = a.patient_id

@@ -85,8 +85,11 @@ class AlertEvent(msgspec.Struct):
     actor_name: str | None
     # The alert's severity after the event.
     severity: Severity
-    # A resolution's note.
+    # A resolution's note: a clinician's own words, or what Heima wrote when it resolved the alert
+    # itself (the data a missing-data alert waited for arrived; a contact request was handled).
     note: str | None
+    # Heima's note in bokmål (null for a clinician's note: it is shown as written).
+    note_nb: str | None
     # raise, update: the rule whose finding it was, the evidence (measurement, form response and
     # contact request ids) and whether the data arrived late; an update that raised the severity
     # names the severity before.

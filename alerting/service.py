@@ -42,8 +42,11 @@ from alerting.engine.types import (
     Decision,
     Observation,
     PatientContext,
+    Phrase,
     Provenance,
     Rule,
+    Term,
+    phrase,
 )
 from alerting.notify import promise as promises
 from alerting.notify import service as notify
@@ -374,8 +377,11 @@ async def _days_touched(
 # -- missing data that arrived -----------------------------------------------------------------
 
 
-def _arrival(obs: Observation) -> str:
-    return f"form {obs.type.partition('/')[0]}" if "/" in obs.type else texts.label(obs.type).lower()
+def _arrival(obs: Observation, received: datetime) -> Phrase:
+    """What arrived, for the note of the missing-data alert it resolves."""
+    form, _, item = obs.type.partition("/")
+    what = phrase("arrived_form", form=form) if item else Term(obs.type)
+    return phrase("arrived", what=what, at=obs.measured_at, received=received)
 
 
 async def _resolve_answered_missing(
@@ -383,7 +389,7 @@ async def _resolve_answered_missing(
 ) -> None:
     """Open missing-data alerts resolve themselves once the data they missed arrives, with a note
     saying what arrived: judged by the same rule, so a late value from long ago does not count."""
-    ids, notes = [], []
+    ids, notes, notes_nb = [], [], []
     for open_alert in patient.open_missing:
         rule = patient.rule(open_alert.rule_code)
         if rule is None:
@@ -397,12 +403,10 @@ async def _resolve_answered_missing(
         still = evaluate_missing(last_seen, [rule], patient.context, on_failure=on_failure)
         if still:
             continue
-        zone = patient.context.time_zone
+        zone, arrival = patient.context.time_zone, _arrival(latest, now)
         ids.append(open_alert.id)
-        notes.append(
-            f"Resolved by Heima: {_arrival(latest)} registered, measured {texts.local_time(latest.measured_at, zone)}"
-            f" and received {texts.local_time(now, zone)}."
-        )
+        notes.append(texts.say(arrival, "en", zone))
+        notes_nb.append(texts.say(arrival, "nb", zone))
     if ids:
-        await conn.execute(queries.resolve_missing_alerts, patient_id, ids, now, notes)
+        await conn.execute(queries.resolve_missing_alerts, patient_id, ids, now, notes, notes_nb)
         await live.announce(conn, ids)

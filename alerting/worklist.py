@@ -16,6 +16,8 @@ import asyncpg
 import msgspec
 
 from alerting import live
+from alerting.engine import texts
+from alerting.engine.types import phrase
 from alerting.notify import family
 from alerting.schemas import (
     Alert,
@@ -177,6 +179,7 @@ async def list_alert_events(
             actor_name=row["actor_name"],
             severity=row["severity"],
             note=row["note"],
+            note_nb=row["note_nb"],
             rule=row["rule"],
             observation_ids=[UUID(value) for value in row["observation_ids"]],
             late=row["late"],
@@ -190,15 +193,14 @@ async def list_alert_events(
     return AlertEventList(items=items, next_after=rows[-1]["id"] if len(rows) == limit else None)
 
 
-CONTACT_HANDLED_NOTE = "Contact request handled."
+CONTACT_HANDLED = phrase("contact_handled")
 
 
 async def resolve_handled_contact_alerts(conn: asyncpg.Connection, caller: Caller, patient_id: UUID) -> list[UUID]:
     """A handled contact request needs no alert any more: resolve the patient's alerts whose
     contact requests are all handled (the caller was authorized for the patient)."""
-    rows = await conn.fetch(
-        queries.resolve_handled_contact_alerts, patient_id, caller.id, caller.now, CONTACT_HANDLED_NOTE
-    )
+    note, note_nb = (texts.say(CONTACT_HANDLED, language, "UTC") for language in texts.LANGUAGES)
+    rows = await conn.fetch(queries.resolve_handled_contact_alerts, patient_id, caller.id, caller.now, note, note_nb)
     resolved = [row["alert_id"] for row in rows]
     if resolved:
         await live.announce(conn, resolved)  # on commit, to the dashboards' live streams

@@ -179,6 +179,15 @@ PHRASES: dict[str, tuple[str, str]] = {
     "missing_last": ("last {at}", "sist {at}"),
     "missing_never": ("none since monitoring began", "ingen siden oppfølgingen startet"),
     "missing_looked_for": ("Looked for: {keys}.", "Så etter: {keys}."),
+    # What Heima writes when it resolves an alert itself: the registration a missing-data alert
+    # waited for arrived (the care app says who resolved it: "Resolved by Heima: …").
+    "arrived": (
+        "{what:capital} registered, measured {at} and received {received}.",
+        "{what:capital} registrert, målt {at} og mottatt {received}.",
+    ),
+    "arrived_form": ("form {form}", "skjema {form}"),
+    # And the note of alerts resolved because a clinician handled the contact request behind them.
+    "contact_handled": ("Contact request handled.", "Ønske om kontakt håndtert."),
 }
 
 # -- titles and clinical sources ----------------------------------------------------------------

@@ -30,6 +30,7 @@ async def test_the_history_names_each_step_its_actor_evidence_and_note(client, w
     assert (raised["actor_id"], raised["actor_name"]) == (None, None)
     assert (acknowledged["actor_id"], acknowledged["actor_name"]) == (world.clin_u1.id, name)
     assert (resolved["actor_id"], resolved["note"]) == (world.clin_u1.id, "Ringte foreldrene.")
+    assert resolved["note_nb"] is None  # a clinician's own words are shown as written
     # The evidence of each breach, and the severity it rose from.
     stored = await db.fetch(
         "select id, value from measurements where patient_id = $1 order by value desc", uuid.UUID(patient)

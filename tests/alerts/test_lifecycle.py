@@ -264,8 +264,14 @@ async def test_missing_data_alerts_resolve_themselves_when_data_arrives(client, 
     [resolved] = await alerts_of(client, world.clin_u1, patient, status="resolved")
     assert resolved["id"] == str(missing.id)
     assert resolved["resolved_by"] is None  # Heima itself
-    assert resolved["resolution_note"] == (
-        "Resolved by Heima: weight registered, measured 22 Nov 08:00 and received 22 Nov 08:30."
-    )
+    assert resolved["resolution_note"] == "Weight registered, measured 22 Nov 08:00 and received 22 Nov 08:30."
     assert {row["status"] for row in await deliveries(db, resolved["id"])} == {"cancelled"}
     assert await events(db, resolved["id"]) == ["raise", "resolve"]
+    # The history says it in the reader's language too (the care app: "Løst av Heima: …").
+    history = await expect(
+        await client.get(f"{API}/alerts/{resolved['id']}/events", headers=world.clin_u1.headers), 200
+    )
+    assert (history["items"][-1]["note"], history["items"][-1]["note_nb"]) == (
+        resolved["resolution_note"],
+        "Vekt registrert, målt 22. nov kl. 08:00 og mottatt 22. nov kl. 08:30.",
+    )

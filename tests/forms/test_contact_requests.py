@@ -189,5 +189,8 @@ async def test_handling_every_request_of_an_alert_resolves_it(client, world, db,
     assert done["id"] == alert["id"] and done["resolved_by"] == world.clin_u1.id
     assert done["resolved_at"] == clock.now.isoformat().replace("+00:00", "Z")
     assert done["resolution_note"] == "Contact request handled."
-    kinds = await db.fetch("select kind from alert_events where alert_id = $1 order by id", uuid.UUID(alert["id"]))
-    assert [row["kind"] for row in kinds][-1] == "resolve"
+    kinds = await db.fetch(
+        "select kind, details ->> 'note_nb' as note_nb from alert_events where alert_id = $1 order by id",
+        uuid.UUID(alert["id"]),
+    )
+    assert [(row["kind"], row["note_nb"]) for row in kinds][-1] == ("resolve", "Ønske om kontakt håndtert.")

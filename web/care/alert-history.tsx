@@ -40,7 +40,8 @@ export function AlertHistory({ alert }: { alert: Alert }) {
       case "acknowledge":
         return t("evAcknowledge", { who: who(e) });
       case "resolve":
-        return t("evResolve", { who: who(e), note: e.note ?? "" });
+        // Heima's own note has a bokmål wording; a clinician's is shown as written.
+        return t("evResolve", { who: who(e), note: (lang === "nb" && e.note_nb) || e.note || "" });
       case "escalate":
         return t("evEscalate", {
           step: String(e.escalation_step ?? ""),

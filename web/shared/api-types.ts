@@ -1438,6 +1438,7 @@ export interface components {
             kind: "raise" | "update" | "acknowledge" | "resolve" | "escalate";
             late: boolean | null;
             note: string | null;
+            note_nb: string | null;
             observation_ids: string[];
             recipients: number | null;
             rule: string | null;
