@@ -41,6 +41,7 @@ from uuid import UUID
 import asyncpg
 from yarl import URL
 
+from alerting import live
 from alerting.push.sender import (
     AlertMessage,
     Delivered,
@@ -337,7 +338,9 @@ async def record(
 ) -> Recorded:
     """Write a batch's outcomes in one transaction: the alerts' first-push stamps (alerts before
     deliveries, the order every other writer locks them in), the deliveries' new states, a receipt
-    per attempt, the subscriptions' health, and gone subscriptions deleted."""
+    per attempt, the subscriptions' health, and gone subscriptions deleted. The alerts whose
+    clinicians' pushes settled are announced to the dashboards: whether anybody could be told
+    (`reach`) may have changed, and "nobody could be told" must show on the worklist at once."""
     per_delivery: dict[UUID, list[Attempt]] = {d.id: [] for d in batch}
     for attempt in attempts:
         per_delivery[attempt.delivery.id].append(attempt)
@@ -355,6 +358,13 @@ async def record(
             }
         )
     gone = {a.subscription.id for a in attempts if isinstance(a.outcome, Gone) and a.subscription is not None}
+    settled = sorted(
+        {
+            delivery.alert_id
+            for delivery, outcome in zip(batch, outcomes, strict=True)
+            if delivery.kind in ("alert", "digest") and outcome["status"] != "pending"
+        }
+    )
     async with conn.transaction():
         first = _first_pushes(attempts)
         stamped = await conn.fetch(queries.stamp_first_push, first) if first else []
@@ -366,6 +376,7 @@ async def record(
             now,
         )
         forgotten = [sid for sid in sorted(gone) if await forget_subscription(conn, sid)]
+        await live.announce(conn, settled)
     kept_ids = frozenset(row["id"] for row in kept)
     lost = frozenset(d.id for d in batch) - kept_ids
     if lost:

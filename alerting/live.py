@@ -70,6 +70,8 @@ class LiveAlert(msgspec.Struct, frozen=True):
     occurrences: int
     acknowledged_at: datetime | None
     resolved_at: datetime | None
+    # Whether anybody could be told, as on GET /alerts: `unreachable` is shown on the worklist.
+    reach: str
 
 
 async def announce(conn: asyncpg.Connection, alert_ids: Iterable[UUID | str]) -> None:
@@ -228,6 +230,7 @@ class AlertHub:
                 occurrences=row["occurrences"],
                 acknowledged_at=row["acknowledged_at"],
                 resolved_at=row["resolved_at"],
+                reach=row["reach"],
             )
             units = set(row["unit_ids"])
             for subscriber in list(self._subscribers):

@@ -607,7 +607,7 @@ select pg_notify('heima_alerts_live', $1)
 -- The alerts as the dashboard lists them, and the units their patients are enrolled in at $2: the
 -- same enrolment rule as the worklist (select_worklist).
 select a.id, a.patient_id, a.rule_code, a.severity, a.status, a.title, a.title_nb, a.raised_at, a.last_seen_at,
-       a.occurrences, a.acknowledged_at, a.resolved_at,
+       a.occurrences, a.acknowledged_at, a.resolved_at, alert_reach(a.id) as reach,
        array(select e.unit_id from enrolments e
              where e.patient_id = a.patient_id and e.started_at <= $2
                and (e.ended_at is null or e.ended_at > $2)) as unit_ids

@@ -41,7 +41,7 @@ async def test_a_breach_reaches_the_unit_and_nobody_else_then_its_acknowledgemen
         assert name == "alert"
         assert event["id"] == raised["id"] and event["patient_id"] == world.twin_a
         assert event["status"] == "open" and event["occurrences"] == 1
-        assert {"rule", "severity", "title", "raised_at", "last_seen_at"} <= event.keys()
+        assert {"rule", "severity", "title", "raised_at", "last_seen_at", "reach"} <= event.keys()
         logged = await db.fetch(
             "select patient_id, resource, action, outcome from access_log where id > $1 and actor_id = $2",
             last_log_id,

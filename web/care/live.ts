@@ -18,6 +18,7 @@ export interface LiveAlertEvent {
   occurrences: number;
   acknowledged_at: string | null;
   resolved_at: string | null;
+  reach: "delivered" | "digest" | "sending" | "unreachable";
 }
 
 export interface LiveHandlers {

@@ -60,6 +60,16 @@ export const texts = {
     nb: "Målt over en time før det kom inn (telefonen var uten nett).",
     en: "Measured over an hour before it arrived (the phone was offline).",
   },
+  unreachable: { nb: "Ingen varslet", en: "Nobody notified" },
+  unreachableHelp: {
+    nb: "Ingen i avdelingen kunne varsles på telefon eller PC: ingen har slått på varsler, eller alle varsler feilet. Følg opp herfra.",
+    en: "Nobody in the unit could be notified on a phone or computer: no one has notifications on, or every push failed. Follow it up from here.",
+  },
+  digest: { nb: "Morgenoppsummering", en: "Morning digest" },
+  digestHelp: {
+    nb: "Lavt varsel utenfor bemannet tid: det sendes i morgenoppsummeringen.",
+    en: "A low alert outside staffed hours: it is sent in the morning digest.",
+  },
   history: { nb: "Historikk", en: "History" },
   evRaise: { nb: "Oppstått: {rule}", en: "Raised: {rule}" },
   evUpdate: { nb: "Nytt brudd: {rule}", en: "New breach: {rule}" },

@@ -234,6 +234,29 @@ export function SeverityBadge({ severity }: { severity: Alert["severity"] }) {
   return <span class={`badge sev-${severity}`}>{t(severity)}</span>;
 }
 
+/** Whether anybody could be told of an unresolved alert: nothing while pushes go out or went
+ * through; "nobody notified" (every push failed, or nobody has notifications on: only this list
+ * shows it) and "morning digest" (a low alert out of hours) are said. */
+function ReachBadge({ alert }: { alert: Pick<Alert, "reach" | "status"> }) {
+  const { t } = useT();
+  if (alert.status === "resolved") return null;
+  if (alert.reach === "unreachable") {
+    return (
+      <span class="badge unreachable" title={t("unreachableHelp")}>
+        {t("unreachable")}
+      </span>
+    );
+  }
+  if (alert.reach === "digest") {
+    return (
+      <span class="badge digest" title={t("digestHelp")}>
+        {t("digest")}
+      </span>
+    );
+  }
+  return null;
+}
+
 /** One alert: the summary line, and on demand its explanation, evidence and history. */
 export function AlertItem({
   alert,
@@ -308,6 +331,7 @@ export function AlertItem({
                 {t("lateData")}
               </span>
             )}
+            <ReachBadge alert={alert} />
           </span>
         </div>
         <div class="alert-actions">
@@ -416,7 +440,7 @@ export function WallDisplay({ unitId }: { unitId: string }) {
             <span class="wall-initials">{initials(alert.patient_name)}</span>
             <span class="wall-title">{alertTitle(alert, lang)}</span>
             <span class="wall-waited">
-              {t(alert.status)} · {elapsed(alert.raised_at)}
+              {t(alert.status)} · {elapsed(alert.raised_at)} <ReachBadge alert={alert} />
             </span>
           </li>
         ))}

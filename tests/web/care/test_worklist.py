@@ -10,6 +10,9 @@ import uuid
 import pytest
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from alerting.push.sender import Pusher
+from alerting.worker import AlertWorker, WorkerMetrics
+from backend.db import create_pool
 from tests.alerts.support import temperature, upload
 from tests.helpers import API, expect, make_clinician
 from tests.web.care.conftest import sign_in
@@ -27,6 +30,41 @@ async def test_sign_in_stay_and_sign_out(care, ward, client):
     await care.get_by_role("heading", name="Du er logget ut.").wait_for()
     # The tokens are gone from the device.
     assert await care.evaluate("localStorage.getItem('heima.care.tokens')") is None
+
+
+async def test_an_alert_nobody_could_be_told_of_says_so_and_explains_itself_in_bokmal(
+    care, ward, client, database_url, web_settings, session_clock
+):
+    """Nobody in the unit has turned notifications on: once the worker has tried, the alert can
+    reach nobody but this list, and the row says so without a reload (the live event carries it),
+    beside the explanation in bokmål. (No browser of these tests holds a push subscription, so the
+    worker sends nothing anywhere: every delivery it claims settles as "no live push subscription".)"""
+    await sign_in(care, ward.nurse.name)
+    await care.get_by_role("status").filter(has_text="Direkte").wait_for()
+    raised = await upload(client, ward.nurse, ward.other_infant, temperature(35.7))
+    row = care.locator(f"[data-alert-id='{raised['alerts'][0]['id']}']")
+    await row.wait_for()
+    assert await row.locator(".badge.unreachable").count() == 0  # not yet tried: nothing to say
+    pool = await create_pool(database_url, min_size=1, max_size=2)
+    pusher = Pusher.from_settings(web_settings, clock=session_clock)
+    try:
+        worker = AlertWorker(pool, web_settings, pusher=pusher, clock=session_clock, metrics=WorkerMetrics())
+        while await worker.deliver():
+            pass
+    finally:
+        await pusher.aclose()
+        await pool.close()
+    badge = row.locator(".badge.unreachable")
+    await badge.wait_for()
+    assert await badge.inner_text() == "Ingen varslet"
+    assert "Følg opp herfra" in await badge.get_attribute("title")
+    await row.get_by_role("button", name="Detaljer").click()
+    explanation = await row.locator(".explanation").inner_text()
+    assert explanation.startswith("Temperatur 35,7 °C < 36,0 °C. Programmets standard")
+    await row.get_by_role("button", name="Løs").click()
+    await row.get_by_label("Notat (hva ble gjort)").fill("Ringte foreldrene.")
+    await row.get_by_role("button", name="Lagre").click()
+    await row.wait_for(state="detached")
 
 
 async def test_a_session_that_ends_elsewhere_shows_a_clear_screen(care, ward, client):
