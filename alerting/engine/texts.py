@@ -1,7 +1,10 @@
 """Wording of decisions: a one-line clinician explanation and a plain-language patient text.
 
 The clinician line leads with what was seen and the limit it crossed, then whether the limit is
-the programme default or this patient's override, so it reads in a few seconds on a worklist.
+the programme default or this patient's override, so it reads in a few seconds on a worklist. It
+is written in English and in bokmål from the same finding: finders say what they saw as phrases
+(alerting/engine/types.py, `Phrase`), phrasebook.py holds the words, and `say` puts them in a
+language with its numbers ("38,2"), dates ("19. nov kl. 08:00") and plurals.
 Patient texts are bokmål and English; a high-severity text always begins with what to do now,
 "call 113" (or, for peritoneal-dialysis peritonitis, "call the dialysis unit today"), because the
 unit may not see the alert for minutes.
@@ -72,18 +75,16 @@ def _in(entry: tuple[str, str], language: Language) -> str:
     return entry[0] if language == "en" else entry[1]
 
 
-def label(type_: str, language: Language = "en") -> str:
-    if type_ in LABELS:
-        return _in(LABELS[type_], language)
-    return type_.rpartition("/")[2].replace("_", " ").capitalize()  # a form answer: its item
-
-
 def term(key: str, language: Language = "en") -> str:
+    """A word of the phrasebook: a term, or an observation type's label; a type it lacks is named
+    from its code (a form answer by its item: "new_confusion" → "New confusion")."""
     if key in TERMS:
         return _in(TERMS[key], language)
+    if key in LABELS:
+        return _in(LABELS[key], language)
     if ":" in key:
         return key.partition(":")[2].replace("_", " ")  # a component or code we have no word for
-    return label(key, language)
+    return key.rpartition("/")[2].replace("_", " ").capitalize()
 
 
 def unit_text(unit: str, language: Language = "en") -> str:
@@ -126,10 +127,6 @@ def quantity(value: Any, unit: str, language: Language = "en") -> str:
 def counted(value: float, words: tuple[str, str], language: Language = "en") -> str:
     """A number and its word, singular for exactly 1: "1 day", "2 days"; "1 dag", "2 dager"."""
     return f"{number(value, '', language)} {words[0] if value == 1 else words[1]}"
-
-
-def plural(count: float, word: str) -> str:
-    return counted(count, (word, word + "s"))
 
 
 def local_time(instant: datetime, time_zone: str, language: Language = "en") -> str:
