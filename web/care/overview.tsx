@@ -1,5 +1,6 @@
 // The unit overview for the shift: each patient's worst alert, latest values, stale and late flags.
 import { useEffect, useState } from "preact/hooks";
+import { UnitField } from "./fields";
 import { alertTitle, api, formatTime, ok, onLink, useLoad, useT } from "./state";
 import { SeverityBadge, useMyUnits } from "./worklist";
 
@@ -21,16 +22,7 @@ export function UnitOverview({ unitId }: { unitId?: string }) {
   return (
     <section aria-labelledby="overview-title">
       <h1 id="overview-title">{t("overviewTitle")}</h1>
-      <label class="inline">
-        {t("unit")}
-        <select value={chosen} onChange={(e) => setChosen((e.target as HTMLSelectElement).value)}>
-          {units.map((u) => (
-            <option key={u.id} value={u.id}>
-              {u.name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <UnitField units={units} value={chosen} onValue={setChosen} labelClass="inline" />
       {overview.error && <p class="error">{t("error", { detail: overview.error.message })}</p>}
       {overview.data && (
         <table class="grid">

@@ -1,6 +1,7 @@
 // The benefit report per tertial (GET /reports/tertial): per programme and unit, with a CSV download.
 import { useState } from "preact/hooks";
 import { local } from "../shared/i18n";
+import { SelectField, TextField, UnitField } from "./fields";
 import { api, formatNumber, ok, session, useLoad, useT } from "./state";
 import { useMyUnits } from "./worklist";
 
@@ -60,38 +61,24 @@ export function ReportPage() {
           setAsked({ year, tertial, unitId });
         }}
       >
-        <label>
-          {t("year")}
-          <input
-            type="number"
-            min={2000}
-            max={2100}
-            value={year}
-            onInput={(e) => setYear(Number((e.target as HTMLInputElement).value))}
-          />
-        </label>
-        <label>
-          {t("tertial")}
-          <select
-            value={tertial}
-            onChange={(e) => setTertial(Number((e.target as HTMLSelectElement).value) as 1 | 2 | 3)}
-          >
-            <option value={1}>{t("t1")}</option>
-            <option value={2}>{t("t2")}</option>
-            <option value={3}>{t("t3")}</option>
-          </select>
-        </label>
-        <label>
-          {t("unit")}
-          <select value={unitId} onChange={(e) => setUnitId((e.target as HTMLSelectElement).value)}>
-            <option value="">{t("allUnits")}</option>
-            {units.map((u) => (
-              <option key={u.id} value={u.id}>
-                {u.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <TextField
+          label={t("year")}
+          type="number"
+          min={2000}
+          max={2100}
+          value={year}
+          onValue={(v) => setYear(Number(v))}
+        />
+        <SelectField
+          label={t("tertial")}
+          value={String(tertial)}
+          onValue={(v) => setTertial(Number(v) as 1 | 2 | 3)}
+        >
+          <option value={1}>{t("t1")}</option>
+          <option value={2}>{t("t2")}</option>
+          <option value={3}>{t("t3")}</option>
+        </SelectField>
+        <UnitField units={units} value={unitId} onValue={setUnitId} allUnits />
         <button type="submit">{t("show")}</button>
         <button type="button" class="secondary" onClick={download}>
           {t("downloadCsv")}
