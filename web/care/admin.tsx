@@ -4,6 +4,7 @@ import { useState } from "preact/hooks";
 import type { Schemas } from "../shared/api";
 import { CheckField, FormPanel, SelectField, TextField } from "./fields";
 import { api, ok, useLoad, useT } from "./state";
+import { ColumnHeads } from "./tables";
 
 export function AdminPage() {
   const { t } = useT();
@@ -83,14 +84,7 @@ export function AdminPage() {
       />
       <h2>{t("staff")}</h2>
       <table class="grid">
-        <thead>
-          <tr>
-            <th scope="col">{t("displayName")}</th>
-            <th scope="col">{t("role")}</th>
-            <th scope="col">{t("units")}</th>
-            <th scope="col">{t("status")}</th>
-          </tr>
-        </thead>
+        <ColumnHeads columns={[t("displayName"), t("role"), t("units"), t("status")]} />
         <tbody>
           {(staff.data ?? []).map((s) => (
             <StaffRow

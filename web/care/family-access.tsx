@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Schemas } from "../shared/api";
 import { api, formatTime, ok, useLoad, useT } from "./state";
+import { ColumnHeads } from "./tables";
 
 type Patient = Schemas["Patient"];
 type FamilySession = Schemas["FamilySession"];
@@ -123,16 +124,14 @@ export function FamilyAccess({ patient, onChange }: { patient: Patient; onChange
       {sessions.data && sessions.data.length === 0 && <p>{t("noDevices")}</p>}
       {sessions.data && sessions.data.length > 0 && (
         <table class="grid" aria-labelledby="devices-title">
-          <thead>
-            <tr>
-              <th scope="col">{t("device")}</th>
-              <th scope="col">{t("who")}</th>
-              <th scope="col">{t("signedInAt")}</th>
-              <th scope="col">
-                <span class="visually-hidden">{t("actions")}</span>
-              </th>
-            </tr>
-          </thead>
+          <ColumnHeads
+            columns={[
+              t("device"),
+              t("who"),
+              t("signedInAt"),
+              <span class="visually-hidden">{t("actions")}</span>,
+            ]}
+          />
           <tbody>
             {sessions.data.map((s) => (
               <tr key={s.id} data-session-id={s.id}>

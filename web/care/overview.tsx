@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { UnitField } from "./fields";
 import { alertTitle, api, formatTime, ok, onLink, useLoad, useT } from "./state";
+import { ColumnHeads } from "./tables";
 import { SeverityBadge, useMyUnits } from "./worklist";
 
 export function UnitOverview({ unitId }: { unitId?: string }) {
@@ -26,13 +27,7 @@ export function UnitOverview({ unitId }: { unitId?: string }) {
       {overview.error && <p class="error">{t("error", { detail: overview.error.message })}</p>}
       {overview.data && (
         <table class="grid">
-          <thead>
-            <tr>
-              <th scope="col">{t("patient")}</th>
-              <th scope="col">{t("worstAlert")}</th>
-              <th scope="col">{t("latestValues")}</th>
-            </tr>
-          </thead>
+          <ColumnHeads columns={[t("patient"), t("worstAlert"), t("latestValues")]} />
           <tbody>
             {overview.data.patients.map((p) => (
               <tr key={p.id}>

@@ -30,6 +30,7 @@ import {
   useLoad,
   useT,
 } from "./state";
+import { ColumnHeads } from "./tables";
 import { texts } from "./texts";
 import { AlertItem, useMyUnits } from "./worklist";
 
@@ -546,13 +547,7 @@ function MeasurementTable({
   return (
     <table class="grid">
       <caption class="visually-hidden">{t("tabCharts")}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{t("measuredAt")}</th>
-          <th scope="col">{t("what")}</th>
-          <th scope="col">{t("value")}</th>
-        </tr>
-      </thead>
+      <ColumnHeads columns={[t("measuredAt"), t("what"), t("value")]} />
       <tbody>
         {measurements.map((m) => {
           const late = new Date(m.received_at).getTime() - new Date(m.measured_at).getTime() > 3_600_000;
@@ -590,14 +585,7 @@ function News2Table({ points, timeZone }: { points: Schemas["News2Point"][]; tim
   return (
     <table class="grid news2">
       <caption>{t("news2")}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{t("measuredAt")}</th>
-          <th scope="col">{t("news2Total")}</th>
-          <th scope="col">{t("news2Risk")}</th>
-          <th scope="col">{t("news2Missing")}</th>
-        </tr>
-      </thead>
+      <ColumnHeads columns={[t("measuredAt"), t("news2Total"), t("news2Risk"), t("news2Missing")]} />
       <tbody>
         {points.map((p) => (
           <tr key={p.at}>
@@ -931,14 +919,7 @@ function AccessLog({ patientId }: { patientId: string }) {
   return (
     <div>
       <table class="grid">
-        <thead>
-          <tr>
-            <th scope="col">{t("when")}</th>
-            <th scope="col">{t("who")}</th>
-            <th scope="col">{t("what")}</th>
-            <th scope="col">{t("outcome")}</th>
-          </tr>
-        </thead>
+        <ColumnHeads columns={[t("when"), t("who"), t("what"), t("outcome")]} />
         <tbody>
           {page.data.items.map((e) => (
             <tr key={e.id}>

@@ -1,4 +1,5 @@
 // The benefit report per tertial (GET /reports/tertial): per programme and unit, with a CSV download.
+import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { local } from "../shared/i18n";
 import { SelectField, TextField, UnitField } from "./fields";
@@ -105,60 +106,48 @@ export function ReportPage() {
                   {title(g.programme)} – {g.unit_name}
                 </caption>
                 <tbody>
-                  <tr>
-                    <th scope="row">{t("patientsFollowed")}</th>
-                    <td data-figure="patients_followed">{g.patients_followed}</td>
-                  </tr>
-                  <tr>
-                    <th scope="row">{t("patientDays")}</th>
-                    <td data-figure="patient_days">{n(g.patient_days)}</td>
-                  </tr>
-                  <tr>
-                    <th scope="row">{t("registrations")}</th>
-                    <td data-figure="registrations">{g.registrations}</td>
-                  </tr>
-                  <tr>
-                    <th scope="row">{t("registrationDays")}</th>
-                    <td>
-                      {g.registration_days} / {n(g.expected_registration_days)}
-                      {g.registration_completeness !== null &&
-                        ` (${n(g.registration_completeness * 100, 0)} %)`}
-                    </td>
-                  </tr>
+                  <FigureRow label={t("patientsFollowed")} figure="patients_followed">
+                    {g.patients_followed}
+                  </FigureRow>
+                  <FigureRow label={t("patientDays")} figure="patient_days">
+                    {n(g.patient_days)}
+                  </FigureRow>
+                  <FigureRow label={t("registrations")} figure="registrations">
+                    {g.registrations}
+                  </FigureRow>
+                  <FigureRow label={t("registrationDays")}>
+                    {g.registration_days} / {n(g.expected_registration_days)}
+                    {g.registration_completeness !== null &&
+                      ` (${n(g.registration_completeness * 100, 0)} %)`}
+                  </FigureRow>
                   {(["high", "medium", "low"] as const).map((s) => (
-                    <tr key={s}>
-                      <th scope="row">
-                        {t(s)}: {t("alertsPerWeek")} · {t("timeToAck")} · {t("timeToResolve")}
-                      </th>
-                      <td data-figure={`alerts_${s}`}>
-                        {alerts[s]?.raised ?? 0} ({n(alerts[s]?.per_patient_week, 2)}) ·{" "}
-                        {n(alerts[s]?.acknowledge_median_minutes)} / {n(alerts[s]?.acknowledge_p90_minutes)} ·{" "}
-                        {n(alerts[s]?.resolve_median_minutes)} / {n(alerts[s]?.resolve_p90_minutes)}
-                      </td>
-                    </tr>
+                    <FigureRow
+                      key={s}
+                      label={
+                        <>
+                          {t(s)}: {t("alertsPerWeek")} · {t("timeToAck")} · {t("timeToResolve")}
+                        </>
+                      }
+                      figure={`alerts_${s}`}
+                    >
+                      {alerts[s]?.raised ?? 0} ({n(alerts[s]?.per_patient_week, 2)}) ·{" "}
+                      {n(alerts[s]?.acknowledge_median_minutes)} / {n(alerts[s]?.acknowledge_p90_minutes)} ·{" "}
+                      {n(alerts[s]?.resolve_median_minutes)} / {n(alerts[s]?.resolve_p90_minutes)}
+                    </FigureRow>
                   ))}
-                  <tr>
-                    <th scope="row">{t("contactRequests")}</th>
-                    <td>
-                      {g.contact_requests.received} ({g.contact_requests.handled},{" "}
-                      {n(g.contact_requests.handle_median_minutes)})
-                    </td>
-                  </tr>
-                  <tr>
-                    <th scope="row">{t("meetingsHeld")}</th>
-                    <td>
-                      {g.meetings.consultations_held}/{g.meetings.consultations_planned} ·{" "}
-                      {g.meetings.discharge_meetings_held}/{g.meetings.discharge_meetings_planned}
-                    </td>
-                  </tr>
-                  <tr>
-                    <th scope="row">{t("enrolmentsEnded")}</th>
-                    <td>
-                      {g.enrolments_ended.count}
-                      {g.enrolments_ended.reasons.length > 0 &&
-                        ` (${g.enrolments_ended.reasons.map((r) => `${r.reason ?? t("notGiven")}: ${r.count}`).join("; ")})`}
-                    </td>
-                  </tr>
+                  <FigureRow label={t("contactRequests")}>
+                    {g.contact_requests.received} ({g.contact_requests.handled},{" "}
+                    {n(g.contact_requests.handle_median_minutes)})
+                  </FigureRow>
+                  <FigureRow label={t("meetingsHeld")}>
+                    {g.meetings.consultations_held}/{g.meetings.consultations_planned} ·{" "}
+                    {g.meetings.discharge_meetings_held}/{g.meetings.discharge_meetings_planned}
+                  </FigureRow>
+                  <FigureRow label={t("enrolmentsEnded")}>
+                    {g.enrolments_ended.count}
+                    {g.enrolments_ended.reasons.length > 0 &&
+                      ` (${g.enrolments_ended.reasons.map((r) => `${r.reason ?? t("notGiven")}: ${r.count}`).join("; ")})`}
+                  </FigureRow>
                 </tbody>
               </table>
             );
@@ -166,5 +155,23 @@ export function ReportPage() {
         </>
       )}
     </section>
+  );
+}
+
+/** One row of a group's table: what the figure is, and the figure (`figure` names it for scripts). */
+function FigureRow({
+  label,
+  figure,
+  children,
+}: {
+  label: ComponentChildren;
+  figure?: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <tr>
+      <th scope="row">{label}</th>
+      <td data-figure={figure}>{children}</td>
+    </tr>
   );
 }
