@@ -3,7 +3,7 @@
 // unlinks a guardian after a custody change; both are asked twice, and the server logs them.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Schemas } from "../shared/api";
-import { api, formatTime, ok, useLoad, useT } from "./state";
+import { api, formatTime, ok, usePatientItems, useT } from "./state";
 import { ColumnHeads } from "./tables";
 
 type Patient = Schemas["Patient"];
@@ -67,14 +67,8 @@ function ConfirmButton({
 
 export function FamilyAccess({ patient, onChange }: { patient: Patient; onChange: () => void }) {
   const { t, lang } = useT();
-  const sessions = useLoad(
-    async () =>
-      ok(
-        await api.GET("/api/v1/patients/{patient_id}/sessions", {
-          params: { path: { patient_id: patient.id } },
-        }),
-      ).items,
-    [patient.id],
+  const sessions = usePatientItems(patient.id, (params) =>
+    api.GET("/api/v1/patients/{patient_id}/sessions", { params }),
   );
   const unlink = async (guardianId: string) => {
     ok(

@@ -6,6 +6,7 @@ import { useMemo, useState } from "preact/hooks";
 import type { Schemas } from "../shared/api";
 import { local } from "../shared/i18n";
 import { ChartBlock, type DayBar, DayBars, LineChart, type Series, type Threshold } from "./charts";
+import { download } from "./download";
 import { FamilyAccess } from "./family-access";
 import {
   CheckField,
@@ -28,6 +29,7 @@ import {
   onLink,
   session,
   useLoad,
+  usePatientItems,
   useT,
 } from "./state";
 import { ColumnHeads } from "./tables";
@@ -158,21 +160,12 @@ export function PatientPage({ patientId, tab }: { patientId: string; tab: string
 
 function FhirLink({ patientId }: { patientId: string }) {
   const { t } = useT();
-  // A bearer token cannot ride on a plain link: fetch it, then hand the browser a file.
-  const download = async () => {
-    const response = await fetch(`/api/v1/patients/${patientId}/fhir`, {
-      headers: { Authorization: `Bearer ${session.accessToken ?? ""}` },
-    });
-    if (!response.ok) return;
-    const url = URL.createObjectURL(await response.blob());
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = `heima-fhir-${patientId}.json`;
-    a.click();
-    URL.revokeObjectURL(url);
-  };
   return (
-    <button type="button" class="link" onClick={download}>
+    <button
+      type="button"
+      class="link"
+      onClick={() => download(`/api/v1/patients/${patientId}/fhir`, `heima-fhir-${patientId}.json`)}
+    >
       {t("fhirExport")}
     </button>
   );
@@ -604,14 +597,8 @@ function News2Table({ points, timeZone }: { points: Schemas["News2Point"][]; tim
 
 function FormResponses({ patientId }: { patientId: string }) {
   const { t, lang } = useT();
-  const list = useLoad(
-    async () =>
-      ok(
-        await api.GET("/api/v1/patients/{patient_id}/form-responses", {
-          params: { path: { patient_id: patientId } },
-        }),
-      ).items,
-    [patientId],
+  const list = usePatientItems(patientId, (params) =>
+    api.GET("/api/v1/patients/{patient_id}/form-responses", { params }),
   );
   if (!list.data) return <p>{t("loading")}</p>;
   if (list.data.length === 0) return <p>{t("noData")}</p>;
@@ -669,14 +656,8 @@ function PatientAlerts({ patientId }: { patientId: string }) {
 
 function ContactRequests({ patientId }: { patientId: string }) {
   const { t, lang } = useT();
-  const list = useLoad(
-    async () =>
-      ok(
-        await api.GET("/api/v1/patients/{patient_id}/contact-requests", {
-          params: { path: { patient_id: patientId } },
-        }),
-      ).items,
-    [patientId],
+  const list = usePatientItems(patientId, (params) =>
+    api.GET("/api/v1/patients/{patient_id}/contact-requests", { params }),
   );
   const handle = async (id: string) => {
     await api.POST("/api/v1/patients/{patient_id}/contact-requests/{request_id}/handle", {
@@ -707,12 +688,8 @@ function ContactRequests({ patientId }: { patientId: string }) {
 
 function Rules({ patientId }: { patientId: string }) {
   const { t } = useT();
-  const list = useLoad(
-    async () =>
-      ok(
-        await api.GET("/api/v1/patients/{patient_id}/rules", { params: { path: { patient_id: patientId } } }),
-      ).items,
-    [patientId],
+  const list = usePatientItems(patientId, (params) =>
+    api.GET("/api/v1/patients/{patient_id}/rules", { params }),
   );
   if (!list.data) return <p>{t("loading")}</p>;
   return (

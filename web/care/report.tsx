@@ -2,8 +2,9 @@
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { local } from "../shared/i18n";
+import { download } from "./download";
 import { SelectField, TextField, UnitField } from "./fields";
-import { api, formatNumber, ok, session, useLoad, useT } from "./state";
+import { api, formatNumber, ok, useLoad, useT } from "./state";
 import { useMyUnits } from "./worklist";
 
 function currentTertial(now = new Date()): { year: number; tertial: 1 | 2 | 3 } {
@@ -38,18 +39,13 @@ export function ReportPage() {
   const n = (value: number | null | undefined, digits = 1) =>
     value === null || value === undefined ? "–" : formatNumber(value, lang, digits);
 
-  const download = async () => {
+  const downloadCsv = () => {
     const params = new URLSearchParams(Object.entries(query()).map(([k, v]) => [k, String(v)]));
-    const response = await fetch(`/api/v1/reports/tertial?${params}`, {
-      headers: { Accept: "text/csv", Authorization: `Bearer ${session.accessToken ?? ""}` },
-    });
-    if (!response.ok) return;
-    const url = URL.createObjectURL(await response.blob());
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = `heima-tertial-${asked.year}-T${asked.tertial}.csv`;
-    a.click();
-    URL.revokeObjectURL(url);
+    return download(
+      `/api/v1/reports/tertial?${params}`,
+      `heima-tertial-${asked.year}-T${asked.tertial}.csv`,
+      "text/csv",
+    );
   };
 
   return (
@@ -81,7 +77,7 @@ export function ReportPage() {
         </SelectField>
         <UnitField units={units} value={unitId} onValue={setUnitId} allUnits />
         <button type="submit">{t("show")}</button>
-        <button type="button" class="secondary" onClick={download}>
+        <button type="button" class="secondary" onClick={downloadCsv}>
           {t("downloadCsv")}
         </button>
       </form>
