@@ -2,7 +2,9 @@
 // (create, disable, units).
 import { useState } from "preact/hooks";
 import type { Schemas } from "../shared/api";
+import { CheckField, FormPanel, SelectField, TextField } from "./fields";
 import { api, ok, useLoad, useT } from "./state";
+import { ColumnHeads } from "./tables";
 
 export function AdminPage() {
   const { t } = useT();
@@ -82,14 +84,7 @@ export function AdminPage() {
       />
       <h2>{t("staff")}</h2>
       <table class="grid">
-        <thead>
-          <tr>
-            <th scope="col">{t("displayName")}</th>
-            <th scope="col">{t("role")}</th>
-            <th scope="col">{t("units")}</th>
-            <th scope="col">{t("status")}</th>
-          </tr>
-        </thead>
+        <ColumnHeads columns={[t("displayName"), t("role"), t("units"), t("status")]} />
         <tbody>
           {(staff.data ?? []).map((s) => (
             <StaffRow
@@ -125,36 +120,13 @@ function NewOrganisation({ onCreate }: { onCreate: (body: Schemas["OrganisationC
   const [name, setName] = useState("");
   const [kind, setKind] = useState<"hospital" | "municipality">("hospital");
   return (
-    <details class="panel">
-      <summary>{t("newOrganisation")}</summary>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          onCreate({ name, kind });
-        }}
-      >
-        <label>
-          {t("name")}
-          <input
-            required
-            maxLength={200}
-            value={name}
-            onInput={(e) => setName((e.target as HTMLInputElement).value)}
-          />
-        </label>
-        <label>
-          {t("kind")}
-          <select
-            value={kind}
-            onChange={(e) => setKind((e.target as HTMLSelectElement).value as "hospital" | "municipality")}
-          >
-            <option value="hospital">{t("hospital")}</option>
-            <option value="municipality">{t("municipality")}</option>
-          </select>
-        </label>
-        <button type="submit">{t("newOrganisation")}</button>
-      </form>
-    </details>
+    <FormPanel action={t("newOrganisation")} onSubmit={() => onCreate({ name, kind })}>
+      <TextField label={t("name")} required maxLength={200} value={name} onValue={setName} />
+      <SelectField label={t("kind")} value={kind} onValue={setKind}>
+        <option value="hospital">{t("hospital")}</option>
+        <option value="municipality">{t("municipality")}</option>
+      </SelectField>
+    </FormPanel>
   );
 }
 
@@ -169,40 +141,19 @@ function NewUnit({
   const [organisation, setOrganisation] = useState("");
   const [name, setName] = useState("");
   return (
-    <details class="panel">
-      <summary>{t("newUnit")}</summary>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          onCreate(organisation || organisations[0]?.id || "", name);
-        }}
-      >
-        <label>
-          {t("organisations")}
-          <select
-            value={organisation}
-            onChange={(e) => setOrganisation((e.target as HTMLSelectElement).value)}
-          >
-            {organisations.map((o) => (
-              <option key={o.id} value={o.id}>
-                {o.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {t("name")}
-          <input
-            name="unit-name"
-            required
-            maxLength={200}
-            value={name}
-            onInput={(e) => setName((e.target as HTMLInputElement).value)}
-          />
-        </label>
-        <button type="submit">{t("newUnit")}</button>
-      </form>
-    </details>
+    <FormPanel
+      action={t("newUnit")}
+      onSubmit={() => onCreate(organisation || organisations[0]?.id || "", name)}
+    >
+      <SelectField label={t("organisations")} value={organisation} onValue={setOrganisation}>
+        {organisations.map((o) => (
+          <option key={o.id} value={o.id}>
+            {o.name}
+          </option>
+        ))}
+      </SelectField>
+      <TextField label={t("name")} name="unit-name" required maxLength={200} value={name} onValue={setName} />
+    </FormPanel>
   );
 }
 
@@ -223,20 +174,16 @@ function UnitPicker({
     <fieldset>
       <legend>{label}</legend>
       {units.map((u) => (
-        <label key={u.id} class="check">
-          <input
-            type="checkbox"
-            checked={chosen.includes(u.id)}
-            onChange={(e) =>
-              onChange(
-                (e.target as HTMLInputElement).checked
-                  ? [...chosen, u.id]
-                  : chosen.filter((id) => id !== u.id),
-              )
-            }
-          />{" "}
-          {u.organisation}: {u.name}
-        </label>
+        <CheckField
+          key={u.id}
+          label={
+            <>
+              {u.organisation}: {u.name}
+            </>
+          }
+          checked={chosen.includes(u.id)}
+          onChecked={(checked) => onChange(checked ? [...chosen, u.id] : chosen.filter((id) => id !== u.id))}
+        />
       ))}
     </fieldset>
   );
@@ -309,78 +256,54 @@ function NewStaff({ units, onCreate }: { units: Unit[]; onCreate: (body: Schemas
   const [profession, setProfession] = useState<"nurse" | "physician">("nurse");
   const [chosen, setChosen] = useState<string[]>([]);
   return (
-    <details class="panel">
-      <summary>{t("newStaff")}</summary>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          onCreate(
-            role === "clinician"
-              ? { username, password, display_name: displayName, role, profession, unit_ids: chosen }
-              : { username, password, display_name: displayName, role },
-          );
-        }}
-      >
-        <label>
-          {t("username")}
-          <input
-            name="new-username"
-            required
-            minLength={3}
-            value={username}
-            onInput={(e) => setUsername((e.target as HTMLInputElement).value)}
-          />
-        </label>
-        <label>
-          {t("password")}
-          <input
-            name="new-password"
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={12}
-            value={password}
-            onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
-          />
-        </label>
-        <label>
-          {t("displayName")}
-          <input
-            name="new-display-name"
-            required
-            value={displayName}
-            onInput={(e) => setDisplayName((e.target as HTMLInputElement).value)}
-          />
-        </label>
-        <label>
-          {t("role")}
-          <select
-            value={role}
-            onChange={(e) => setRole((e.target as HTMLSelectElement).value as "clinician" | "admin")}
-          >
-            <option value="clinician">{t("clinician")}</option>
-            <option value="admin">{t("admin")}</option>
-          </select>
-        </label>
-        {role === "clinician" && (
-          <>
-            <label>
-              {t("profession")}
-              <select
-                value={profession}
-                onChange={(e) =>
-                  setProfession((e.target as HTMLSelectElement).value as "nurse" | "physician")
-                }
-              >
-                <option value="nurse">{t("nurse")}</option>
-                <option value="physician">{t("physician")}</option>
-              </select>
-            </label>
-            <UnitPicker units={units} chosen={chosen} onChange={setChosen} label={t("units")} />
-          </>
-        )}
-        <button type="submit">{t("newStaff")}</button>
-      </form>
-    </details>
+    <FormPanel
+      action={t("newStaff")}
+      onSubmit={() =>
+        onCreate(
+          role === "clinician"
+            ? { username, password, display_name: displayName, role, profession, unit_ids: chosen }
+            : { username, password, display_name: displayName, role },
+        )
+      }
+    >
+      <TextField
+        label={t("username")}
+        name="new-username"
+        required
+        minLength={3}
+        value={username}
+        onValue={setUsername}
+      />
+      <TextField
+        label={t("password")}
+        name="new-password"
+        type="password"
+        autoComplete="new-password"
+        required
+        minLength={12}
+        value={password}
+        onValue={setPassword}
+      />
+      <TextField
+        label={t("displayName")}
+        name="new-display-name"
+        required
+        value={displayName}
+        onValue={setDisplayName}
+      />
+      <SelectField label={t("role")} value={role} onValue={setRole}>
+        <option value="clinician">{t("clinician")}</option>
+        <option value="admin">{t("admin")}</option>
+      </SelectField>
+      {role === "clinician" && (
+        <>
+          <SelectField label={t("profession")} value={profession} onValue={setProfession}>
+            <option value="nurse">{t("nurse")}</option>
+            <option value="physician">{t("physician")}</option>
+          </SelectField>
+          <UnitPicker units={units} chosen={chosen} onChange={setChosen} label={t("units")} />
+        </>
+      )}
+    </FormPanel>
   );
 }

@@ -3,7 +3,8 @@
 // unlinks a guardian after a custody change; both are asked twice, and the server logs them.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Schemas } from "../shared/api";
-import { api, formatTime, ok, useLoad, useT } from "./state";
+import { api, formatTime, ok, usePatientItems, useT } from "./state";
+import { ColumnHeads } from "./tables";
 
 type Patient = Schemas["Patient"];
 type FamilySession = Schemas["FamilySession"];
@@ -66,14 +67,8 @@ function ConfirmButton({
 
 export function FamilyAccess({ patient, onChange }: { patient: Patient; onChange: () => void }) {
   const { t, lang } = useT();
-  const sessions = useLoad(
-    async () =>
-      ok(
-        await api.GET("/api/v1/patients/{patient_id}/sessions", {
-          params: { path: { patient_id: patient.id } },
-        }),
-      ).items,
-    [patient.id],
+  const sessions = usePatientItems(patient.id, (params) =>
+    api.GET("/api/v1/patients/{patient_id}/sessions", { params }),
   );
   const unlink = async (guardianId: string) => {
     ok(
@@ -123,16 +118,14 @@ export function FamilyAccess({ patient, onChange }: { patient: Patient; onChange
       {sessions.data && sessions.data.length === 0 && <p>{t("noDevices")}</p>}
       {sessions.data && sessions.data.length > 0 && (
         <table class="grid" aria-labelledby="devices-title">
-          <thead>
-            <tr>
-              <th scope="col">{t("device")}</th>
-              <th scope="col">{t("who")}</th>
-              <th scope="col">{t("signedInAt")}</th>
-              <th scope="col">
-                <span class="visually-hidden">{t("actions")}</span>
-              </th>
-            </tr>
-          </thead>
+          <ColumnHeads
+            columns={[
+              t("device"),
+              t("who"),
+              t("signedInAt"),
+              <span class="visually-hidden">{t("actions")}</span>,
+            ]}
+          />
           <tbody>
             {sessions.data.map((s) => (
               <tr key={s.id} data-session-id={s.id}>

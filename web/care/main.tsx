@@ -6,6 +6,7 @@ import "../shared/base.css";
 import "./care.css";
 import { setLang } from "../shared/i18n";
 import { AdminPage } from "./admin";
+import { TextField } from "./fields";
 import { MeetingRoom, MeetingsPage } from "./meetings";
 import { UnitOverview } from "./overview";
 import { PatientPage, PatientsPage } from "./patient";
@@ -101,27 +102,23 @@ function SignIn({ ended }: { ended: Ended }) {
         </section>
       ) : (
         <form onSubmit={submit} lang={lang}>
-          <label>
-            {t("username")}
-            <input
-              name="username"
-              autoComplete="username"
-              required
-              value={username}
-              onInput={(e) => setUsername((e.target as HTMLInputElement).value)}
-            />
-          </label>
-          <label>
-            {t("password")}
-            <input
-              name="password"
-              type="password"
-              autoComplete="current-password"
-              required
-              value={password}
-              onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
-            />
-          </label>
+          <TextField
+            label={t("username")}
+            name="username"
+            autoComplete="username"
+            required
+            value={username}
+            onValue={setUsername}
+          />
+          <TextField
+            label={t("password")}
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onValue={setPassword}
+          />
           {error && (
             <p class="error" role="alert">
               {error}

@@ -3,6 +3,7 @@
 // signalling, hosts admitting people from the waiting room, removing them and ending for all.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Schemas } from "../shared/api";
+import { FormPanel, SelectField, TextField } from "./fields";
 import { api, formatTime, type Me, navigate, ok, onLink, useLoad, useT } from "./state";
 
 type Meeting = Schemas["Meeting"];
@@ -50,8 +51,7 @@ function PlanMeeting({ onPlanned }: { onPlanned: () => void }) {
   const [starts, setStarts] = useState("");
   const [invited, setInvited] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const plan = async (event: Event) => {
-    event.preventDefault();
+  const plan = async () => {
     setError(null);
     try {
       const meeting = ok(
@@ -72,72 +72,39 @@ function PlanMeeting({ onPlanned }: { onPlanned: () => void }) {
     }
   };
   return (
-    <details class="panel">
-      <summary>{t("planMeeting")}</summary>
-      <form onSubmit={plan}>
-        <label>
-          {t("patient")}
-          <select
-            required
-            value={patient}
-            onChange={(e) => setPatient((e.target as HTMLSelectElement).value)}
-          >
-            <option value="" />
-            {(patients.data ?? []).map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.display_name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {t("kind")}
-          <select
-            value={kind}
-            onChange={(e) => setKind((e.target as HTMLSelectElement).value as "consultation" | "discharge")}
-          >
-            <option value="consultation">{t("consultation")}</option>
-            <option value="discharge">{t("discharge")}</option>
-          </select>
-        </label>
-        <label>
-          {t("title")}
-          <input
-            required
-            maxLength={200}
-            value={title}
-            onInput={(e) => setTitle((e.target as HTMLInputElement).value)}
-          />
-        </label>
-        <label>
-          {t("startsAt")}
-          <input
-            type="datetime-local"
-            required
-            value={starts}
-            onInput={(e) => setStarts((e.target as HTMLInputElement).value)}
-          />
-        </label>
-        <label>
-          {t("participants")}
-          <select
-            multiple
-            size={5}
-            onChange={(e) =>
-              setInvited([...(e.target as HTMLSelectElement).selectedOptions].map((o) => o.value))
-            }
-          >
-            {(colleagues.data ?? []).map((c) => (
-              <option key={c.id} value={c.id} selected={invited.includes(c.id)}>
-                {c.display_name} ({c.organisations})
-              </option>
-            ))}
-          </select>
-        </label>
-        {error && <p class="error">{error}</p>}
-        <button type="submit">{t("planMeeting")}</button>
-      </form>
-    </details>
+    <FormPanel action={t("planMeeting")} onSubmit={plan} error={error}>
+      <SelectField label={t("patient")} required value={patient} onValue={setPatient}>
+        <option value="" />
+        {(patients.data ?? []).map((p) => (
+          <option key={p.id} value={p.id}>
+            {p.display_name}
+          </option>
+        ))}
+      </SelectField>
+      <SelectField label={t("kind")} value={kind} onValue={setKind}>
+        <option value="consultation">{t("consultation")}</option>
+        <option value="discharge">{t("discharge")}</option>
+      </SelectField>
+      <TextField label={t("title")} required maxLength={200} value={title} onValue={setTitle} />
+      <TextField label={t("startsAt")} type="datetime-local" required value={starts} onValue={setStarts} />
+      {/* Several may be chosen: not a SelectField, whose value is one option's. */}
+      <label>
+        {t("participants")}
+        <select
+          multiple
+          size={5}
+          onChange={(e) =>
+            setInvited([...(e.target as HTMLSelectElement).selectedOptions].map((o) => o.value))
+          }
+        >
+          {(colleagues.data ?? []).map((c) => (
+            <option key={c.id} value={c.id} selected={invited.includes(c.id)}>
+              {c.display_name} ({c.organisations})
+            </option>
+          ))}
+        </select>
+      </label>
+    </FormPanel>
   );
 }
 

@@ -1,6 +1,8 @@
 // The unit overview for the shift: each patient's worst alert, latest values, stale and late flags.
 import { useEffect, useState } from "preact/hooks";
+import { UnitField } from "./fields";
 import { alertTitle, api, formatTime, ok, onLink, useLoad, useT } from "./state";
+import { ColumnHeads } from "./tables";
 import { SeverityBadge, useMyUnits } from "./worklist";
 
 export function UnitOverview({ unitId }: { unitId?: string }) {
@@ -21,26 +23,11 @@ export function UnitOverview({ unitId }: { unitId?: string }) {
   return (
     <section aria-labelledby="overview-title">
       <h1 id="overview-title">{t("overviewTitle")}</h1>
-      <label class="inline">
-        {t("unit")}
-        <select value={chosen} onChange={(e) => setChosen((e.target as HTMLSelectElement).value)}>
-          {units.map((u) => (
-            <option key={u.id} value={u.id}>
-              {u.name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <UnitField units={units} value={chosen} onValue={setChosen} labelClass="inline" />
       {overview.error && <p class="error">{t("error", { detail: overview.error.message })}</p>}
       {overview.data && (
         <table class="grid">
-          <thead>
-            <tr>
-              <th scope="col">{t("patient")}</th>
-              <th scope="col">{t("worstAlert")}</th>
-              <th scope="col">{t("latestValues")}</th>
-            </tr>
-          </thead>
+          <ColumnHeads columns={[t("patient"), t("worstAlert"), t("latestValues")]} />
           <tbody>
             {overview.data.patients.map((p) => (
               <tr key={p.id}>

@@ -6,7 +6,17 @@ import { useMemo, useState } from "preact/hooks";
 import type { Schemas } from "../shared/api";
 import { local } from "../shared/i18n";
 import { ChartBlock, type DayBar, DayBars, LineChart, type Series, type Threshold } from "./charts";
+import { download } from "./download";
 import { FamilyAccess } from "./family-access";
+import {
+  CheckField,
+  FormPanel,
+  SelectField,
+  SeverityOptions,
+  TextAreaField,
+  TextField,
+  UnitField,
+} from "./fields";
 import { QrCode } from "./qr";
 import {
   type Alert,
@@ -19,8 +29,10 @@ import {
   onLink,
   session,
   useLoad,
+  usePatientItems,
   useT,
 } from "./state";
+import { ColumnHeads } from "./tables";
 import { texts } from "./texts";
 import { AlertItem, useMyUnits } from "./worklist";
 
@@ -49,8 +61,7 @@ export function PatientsPage() {
   const [unit, setUnit] = useState("");
   const [error, setError] = useState<string | null>(null);
 
-  const register = async (event: Event) => {
-    event.preventDefault();
+  const register = async () => {
     setError(null);
     try {
       const patient = ok(
@@ -84,41 +95,11 @@ export function PatientsPage() {
           ))}
         </ul>
       )}
-      <details class="panel">
-        <summary>{t("registerPatient")}</summary>
-        <form onSubmit={register}>
-          <label>
-            {t("name")}
-            <input
-              required
-              maxLength={200}
-              value={name}
-              onInput={(e) => setName((e.target as HTMLInputElement).value)}
-            />
-          </label>
-          <label>
-            {t("birthDate")}
-            <input
-              type="date"
-              required
-              value={birth}
-              onInput={(e) => setBirth((e.target as HTMLInputElement).value)}
-            />
-          </label>
-          <label>
-            {t("unit")}
-            <select value={unit} onChange={(e) => setUnit((e.target as HTMLSelectElement).value)}>
-              {units.map((u) => (
-                <option key={u.id} value={u.id}>
-                  {u.name}
-                </option>
-              ))}
-            </select>
-          </label>
-          {error && <p class="error">{error}</p>}
-          <button type="submit">{t("registerPatient")}</button>
-        </form>
-      </details>
+      <FormPanel action={t("registerPatient")} onSubmit={register} error={error}>
+        <TextField label={t("name")} required maxLength={200} value={name} onValue={setName} />
+        <TextField label={t("birthDate")} type="date" required value={birth} onValue={setBirth} />
+        <UnitField units={units} value={unit} onValue={setUnit} />
+      </FormPanel>
     </section>
   );
 }
@@ -179,21 +160,12 @@ export function PatientPage({ patientId, tab }: { patientId: string; tab: string
 
 function FhirLink({ patientId }: { patientId: string }) {
   const { t } = useT();
-  // A bearer token cannot ride on a plain link: fetch it, then hand the browser a file.
-  const download = async () => {
-    const response = await fetch(`/api/v1/patients/${patientId}/fhir`, {
-      headers: { Authorization: `Bearer ${session.accessToken ?? ""}` },
-    });
-    if (!response.ok) return;
-    const url = URL.createObjectURL(await response.blob());
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = `heima-fhir-${patientId}.json`;
-    a.click();
-    URL.revokeObjectURL(url);
-  };
   return (
-    <button type="button" class="link" onClick={download}>
+    <button
+      type="button"
+      class="link"
+      onClick={() => download(`/api/v1/patients/${patientId}/fhir`, `heima-fhir-${patientId}.json`)}
+    >
       {t("fhirExport")}
     </button>
   );
@@ -218,8 +190,7 @@ function Enrolments({
   const spec = programmes.find((p) => p.code === programme);
   const title = (code: string) => local(programmes.find((p) => p.code === code)?.title, lang) || code;
 
-  const enrol = async (event: Event) => {
-    event.preventDefault();
+  const enrol = async () => {
     setError(null);
     const parameters: Record<string, number | string> = {};
     for (const s of spec?.parameters ?? []) {
@@ -278,14 +249,7 @@ function Enrolments({
       </ul>
       {ending && (
         <form onSubmit={end} class="inline-form">
-          <label>
-            {t("endReason")}
-            <input
-              maxLength={500}
-              value={reason}
-              onInput={(e) => setReason((e.target as HTMLInputElement).value)}
-            />
-          </label>
+          <TextField label={t("endReason")} maxLength={500} value={reason} onValue={setReason} />
           <button type="submit" class="danger">
             {t("endEnrolment")}
           </button>
@@ -294,63 +258,49 @@ function Enrolments({
           </button>
         </form>
       )}
-      <details class="panel">
-        <summary>{t("enrol")}</summary>
-        <form onSubmit={enrol}>
-          <label>
-            {t("programme")}
-            <select
-              required
-              value={programme}
-              onChange={(e) => setProgramme((e.target as HTMLSelectElement).value)}
-            >
-              <option value="" />
-              {programmes.map((p) => (
-                <option key={p.code} value={p.code}>
-                  {local(p.title, lang)}
-                </option>
-              ))}
-            </select>
-          </label>
-          {spec?.parameters.map((s) => (
-            <div key={s.name}>
-              <label for={`param-${s.name}`}>
-                {local(s.text, lang)} {s.unit ? `(${s.unit})` : ""}
-              </label>
-              {s.options ? (
-                <select
-                  id={`param-${s.name}`}
-                  required={s.required}
-                  value={params[s.name] ?? ""}
-                  onChange={(e) => setParams({ ...params, [s.name]: (e.target as HTMLSelectElement).value })}
-                >
-                  <option value="" />
-                  {s.options.map((o) => (
-                    <option key={String(o)} value={String(o)}>
-                      {String(o)}
-                    </option>
-                  ))}
-                </select>
-              ) : (
-                <input
-                  id={`param-${s.name}`}
-                  type="number"
-                  step="any"
-                  required={s.required}
-                  min={s.min ?? undefined}
-                  max={s.max ?? undefined}
-                  value={params[s.name] ?? ""}
-                  onInput={(e) => setParams({ ...params, [s.name]: (e.target as HTMLInputElement).value })}
-                />
-              )}
-            </div>
+      <FormPanel action={t("enrol")} onSubmit={enrol} error={error} ready={!!programme}>
+        <SelectField label={t("programme")} required value={programme} onValue={setProgramme}>
+          <option value="" />
+          {programmes.map((p) => (
+            <option key={p.code} value={p.code}>
+              {local(p.title, lang)}
+            </option>
           ))}
-          {error && <p class="error">{error}</p>}
-          <button type="submit" disabled={!programme}>
-            {t("enrol")}
-          </button>
-        </form>
-      </details>
+        </SelectField>
+        {spec?.parameters.map((s) => (
+          <div key={s.name}>
+            <label for={`param-${s.name}`}>
+              {local(s.text, lang)} {s.unit ? `(${s.unit})` : ""}
+            </label>
+            {s.options ? (
+              <select
+                id={`param-${s.name}`}
+                required={s.required}
+                value={params[s.name] ?? ""}
+                onChange={(e) => setParams({ ...params, [s.name]: (e.target as HTMLSelectElement).value })}
+              >
+                <option value="" />
+                {s.options.map((o) => (
+                  <option key={String(o)} value={String(o)}>
+                    {String(o)}
+                  </option>
+                ))}
+              </select>
+            ) : (
+              <input
+                id={`param-${s.name}`}
+                type="number"
+                step="any"
+                required={s.required}
+                min={s.min ?? undefined}
+                max={s.max ?? undefined}
+                value={params[s.name] ?? ""}
+                onInput={(e) => setParams({ ...params, [s.name]: (e.target as HTMLInputElement).value })}
+              />
+            )}
+          </div>
+        ))}
+      </FormPanel>
     </section>
   );
 }
@@ -590,13 +540,7 @@ function MeasurementTable({
   return (
     <table class="grid">
       <caption class="visually-hidden">{t("tabCharts")}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{t("measuredAt")}</th>
-          <th scope="col">{t("what")}</th>
-          <th scope="col">{t("value")}</th>
-        </tr>
-      </thead>
+      <ColumnHeads columns={[t("measuredAt"), t("what"), t("value")]} />
       <tbody>
         {measurements.map((m) => {
           const late = new Date(m.received_at).getTime() - new Date(m.measured_at).getTime() > 3_600_000;
@@ -634,14 +578,7 @@ function News2Table({ points, timeZone }: { points: Schemas["News2Point"][]; tim
   return (
     <table class="grid news2">
       <caption>{t("news2")}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{t("measuredAt")}</th>
-          <th scope="col">{t("news2Total")}</th>
-          <th scope="col">{t("news2Risk")}</th>
-          <th scope="col">{t("news2Missing")}</th>
-        </tr>
-      </thead>
+      <ColumnHeads columns={[t("measuredAt"), t("news2Total"), t("news2Risk"), t("news2Missing")]} />
       <tbody>
         {points.map((p) => (
           <tr key={p.at}>
@@ -660,14 +597,8 @@ function News2Table({ points, timeZone }: { points: Schemas["News2Point"][]; tim
 
 function FormResponses({ patientId }: { patientId: string }) {
   const { t, lang } = useT();
-  const list = useLoad(
-    async () =>
-      ok(
-        await api.GET("/api/v1/patients/{patient_id}/form-responses", {
-          params: { path: { patient_id: patientId } },
-        }),
-      ).items,
-    [patientId],
+  const list = usePatientItems(patientId, (params) =>
+    api.GET("/api/v1/patients/{patient_id}/form-responses", { params }),
   );
   if (!list.data) return <p>{t("loading")}</p>;
   if (list.data.length === 0) return <p>{t("noData")}</p>;
@@ -725,14 +656,8 @@ function PatientAlerts({ patientId }: { patientId: string }) {
 
 function ContactRequests({ patientId }: { patientId: string }) {
   const { t, lang } = useT();
-  const list = useLoad(
-    async () =>
-      ok(
-        await api.GET("/api/v1/patients/{patient_id}/contact-requests", {
-          params: { path: { patient_id: patientId } },
-        }),
-      ).items,
-    [patientId],
+  const list = usePatientItems(patientId, (params) =>
+    api.GET("/api/v1/patients/{patient_id}/contact-requests", { params }),
   );
   const handle = async (id: string) => {
     await api.POST("/api/v1/patients/{patient_id}/contact-requests/{request_id}/handle", {
@@ -763,12 +688,8 @@ function ContactRequests({ patientId }: { patientId: string }) {
 
 function Rules({ patientId }: { patientId: string }) {
   const { t } = useT();
-  const list = useLoad(
-    async () =>
-      ok(
-        await api.GET("/api/v1/patients/{patient_id}/rules", { params: { path: { patient_id: patientId } } }),
-      ).items,
-    [patientId],
+  const list = usePatientItems(patientId, (params) =>
+    api.GET("/api/v1/patients/{patient_id}/rules", { params }),
   );
   if (!list.data) return <p>{t("loading")}</p>;
   return (
@@ -857,46 +778,13 @@ function RuleItem({ rule, patientId, onSaved }: { rule: Rule; patientId: string;
       </div>
       {editing && (
         <form onSubmit={save}>
-          <label>
-            {t("parameters")} (JSON)
-            <textarea value={params} onInput={(e) => setParams((e.target as HTMLTextAreaElement).value)} />
-          </label>
-          <label>
-            {t("severity")}
-            <select
-              value={severity}
-              onChange={(e) => setSeverity((e.target as HTMLSelectElement).value as Rule["severity"])}
-            >
-              <option value="high">{t("high")}</option>
-              <option value="medium">{t("medium")}</option>
-              <option value="low">{t("low")}</option>
-            </select>
-          </label>
-          <label class="check">
-            <input
-              type="checkbox"
-              checked={enabled}
-              onChange={(e) => setEnabled((e.target as HTMLInputElement).checked)}
-            />{" "}
-            {t("enabled")}
-          </label>
-          <label>
-            {t("reason")}
-            <input
-              required
-              maxLength={1000}
-              value={reason}
-              onInput={(e) => setReason((e.target as HTMLInputElement).value)}
-            />
-          </label>
-          <label>
-            {t("expires")}
-            <input
-              type="datetime-local"
-              value={expires}
-              onInput={(e) => setExpires((e.target as HTMLInputElement).value)}
-            />
-          </label>
+          <TextAreaField label={<>{t("parameters")} (JSON)</>} value={params} onValue={setParams} />
+          <SelectField label={t("severity")} value={severity} onValue={setSeverity}>
+            <SeverityOptions />
+          </SelectField>
+          <CheckField label={t("enabled")} checked={enabled} onChecked={setEnabled} />
+          <TextField label={t("reason")} required maxLength={1000} value={reason} onValue={setReason} />
+          <TextField label={t("expires")} type="datetime-local" value={expires} onValue={setExpires} />
           {error && (
             <p class="error" role="alert">
               {error}
@@ -960,37 +848,20 @@ function People({ patient, onChange }: { patient: Patient; onChange: () => void 
       <FamilyAccess patient={patient} onChange={onChange} />
       <h2>{t("newCode")}</h2>
       <form onSubmit={issue}>
-        <label>
-          {t("role")}
-          <select
-            value={role}
-            onChange={(e) => setRole((e.target as HTMLSelectElement).value as "guardian" | "patient")}
-          >
-            <option value="guardian">{t("guardian")}</option>
-            <option value="patient">{t("patientRole")}</option>
-          </select>
-        </label>
-        <label>
-          {t("name")}
-          <input
-            required
-            maxLength={200}
-            value={name}
-            onInput={(e) => setName((e.target as HTMLInputElement).value)}
-          />
-        </label>
+        <SelectField label={t("role")} value={role} onValue={setRole}>
+          <option value="guardian">{t("guardian")}</option>
+          <option value="patient">{t("patientRole")}</option>
+        </SelectField>
+        <TextField label={t("name")} required maxLength={200} value={name} onValue={setName} />
         {role === "guardian" && (
-          <label>
-            {t("guardians")}
-            <select value={guardianId} onChange={(e) => setGuardianId((e.target as HTMLSelectElement).value)}>
-              <option value="">–</option>
-              {patient.guardians.map((g) => (
-                <option key={g.id} value={g.id}>
-                  {g.display_name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SelectField label={t("guardians")} value={guardianId} onValue={setGuardianId}>
+            <option value="">–</option>
+            {patient.guardians.map((g) => (
+              <option key={g.id} value={g.id}>
+                {g.display_name}
+              </option>
+            ))}
+          </SelectField>
         )}
         {error && <p class="error">{error}</p>}
         <button type="submit">{t("newCode")}</button>
@@ -1025,14 +896,7 @@ function AccessLog({ patientId }: { patientId: string }) {
   return (
     <div>
       <table class="grid">
-        <thead>
-          <tr>
-            <th scope="col">{t("when")}</th>
-            <th scope="col">{t("who")}</th>
-            <th scope="col">{t("what")}</th>
-            <th scope="col">{t("outcome")}</th>
-          </tr>
-        </thead>
+        <ColumnHeads columns={[t("when"), t("who"), t("what"), t("outcome")]} />
         <tbody>
           {page.data.items.map((e) => (
             <tr key={e.id}>

@@ -1,7 +1,10 @@
 // The benefit report per tertial (GET /reports/tertial): per programme and unit, with a CSV download.
+import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { local } from "../shared/i18n";
-import { api, formatNumber, ok, session, useLoad, useT } from "./state";
+import { download } from "./download";
+import { SelectField, TextField, UnitField } from "./fields";
+import { api, formatNumber, ok, useLoad, useT } from "./state";
 import { useMyUnits } from "./worklist";
 
 function currentTertial(now = new Date()): { year: number; tertial: 1 | 2 | 3 } {
@@ -36,18 +39,13 @@ export function ReportPage() {
   const n = (value: number | null | undefined, digits = 1) =>
     value === null || value === undefined ? "–" : formatNumber(value, lang, digits);
 
-  const download = async () => {
+  const downloadCsv = () => {
     const params = new URLSearchParams(Object.entries(query()).map(([k, v]) => [k, String(v)]));
-    const response = await fetch(`/api/v1/reports/tertial?${params}`, {
-      headers: { Accept: "text/csv", Authorization: `Bearer ${session.accessToken ?? ""}` },
-    });
-    if (!response.ok) return;
-    const url = URL.createObjectURL(await response.blob());
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = `heima-tertial-${asked.year}-T${asked.tertial}.csv`;
-    a.click();
-    URL.revokeObjectURL(url);
+    return download(
+      `/api/v1/reports/tertial?${params}`,
+      `heima-tertial-${asked.year}-T${asked.tertial}.csv`,
+      "text/csv",
+    );
   };
 
   return (
@@ -60,40 +58,26 @@ export function ReportPage() {
           setAsked({ year, tertial, unitId });
         }}
       >
-        <label>
-          {t("year")}
-          <input
-            type="number"
-            min={2000}
-            max={2100}
-            value={year}
-            onInput={(e) => setYear(Number((e.target as HTMLInputElement).value))}
-          />
-        </label>
-        <label>
-          {t("tertial")}
-          <select
-            value={tertial}
-            onChange={(e) => setTertial(Number((e.target as HTMLSelectElement).value) as 1 | 2 | 3)}
-          >
-            <option value={1}>{t("t1")}</option>
-            <option value={2}>{t("t2")}</option>
-            <option value={3}>{t("t3")}</option>
-          </select>
-        </label>
-        <label>
-          {t("unit")}
-          <select value={unitId} onChange={(e) => setUnitId((e.target as HTMLSelectElement).value)}>
-            <option value="">{t("allUnits")}</option>
-            {units.map((u) => (
-              <option key={u.id} value={u.id}>
-                {u.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <TextField
+          label={t("year")}
+          type="number"
+          min={2000}
+          max={2100}
+          value={year}
+          onValue={(v) => setYear(Number(v))}
+        />
+        <SelectField
+          label={t("tertial")}
+          value={String(tertial)}
+          onValue={(v) => setTertial(Number(v) as 1 | 2 | 3)}
+        >
+          <option value={1}>{t("t1")}</option>
+          <option value={2}>{t("t2")}</option>
+          <option value={3}>{t("t3")}</option>
+        </SelectField>
+        <UnitField units={units} value={unitId} onValue={setUnitId} allUnits />
         <button type="submit">{t("show")}</button>
-        <button type="button" class="secondary" onClick={download}>
+        <button type="button" class="secondary" onClick={downloadCsv}>
           {t("downloadCsv")}
         </button>
       </form>
@@ -118,60 +102,48 @@ export function ReportPage() {
                   {title(g.programme)} – {g.unit_name}
                 </caption>
                 <tbody>
-                  <tr>
-                    <th scope="row">{t("patientsFollowed")}</th>
-                    <td data-figure="patients_followed">{g.patients_followed}</td>
-                  </tr>
-                  <tr>
-                    <th scope="row">{t("patientDays")}</th>
-                    <td data-figure="patient_days">{n(g.patient_days)}</td>
-                  </tr>
-                  <tr>
-                    <th scope="row">{t("registrations")}</th>
-                    <td data-figure="registrations">{g.registrations}</td>
-                  </tr>
-                  <tr>
-                    <th scope="row">{t("registrationDays")}</th>
-                    <td>
-                      {g.registration_days} / {n(g.expected_registration_days)}
-                      {g.registration_completeness !== null &&
-                        ` (${n(g.registration_completeness * 100, 0)} %)`}
-                    </td>
-                  </tr>
+                  <FigureRow label={t("patientsFollowed")} figure="patients_followed">
+                    {g.patients_followed}
+                  </FigureRow>
+                  <FigureRow label={t("patientDays")} figure="patient_days">
+                    {n(g.patient_days)}
+                  </FigureRow>
+                  <FigureRow label={t("registrations")} figure="registrations">
+                    {g.registrations}
+                  </FigureRow>
+                  <FigureRow label={t("registrationDays")}>
+                    {g.registration_days} / {n(g.expected_registration_days)}
+                    {g.registration_completeness !== null &&
+                      ` (${n(g.registration_completeness * 100, 0)} %)`}
+                  </FigureRow>
                   {(["high", "medium", "low"] as const).map((s) => (
-                    <tr key={s}>
-                      <th scope="row">
-                        {t(s)}: {t("alertsPerWeek")} · {t("timeToAck")} · {t("timeToResolve")}
-                      </th>
-                      <td data-figure={`alerts_${s}`}>
-                        {alerts[s]?.raised ?? 0} ({n(alerts[s]?.per_patient_week, 2)}) ·{" "}
-                        {n(alerts[s]?.acknowledge_median_minutes)} / {n(alerts[s]?.acknowledge_p90_minutes)} ·{" "}
-                        {n(alerts[s]?.resolve_median_minutes)} / {n(alerts[s]?.resolve_p90_minutes)}
-                      </td>
-                    </tr>
+                    <FigureRow
+                      key={s}
+                      label={
+                        <>
+                          {t(s)}: {t("alertsPerWeek")} · {t("timeToAck")} · {t("timeToResolve")}
+                        </>
+                      }
+                      figure={`alerts_${s}`}
+                    >
+                      {alerts[s]?.raised ?? 0} ({n(alerts[s]?.per_patient_week, 2)}) ·{" "}
+                      {n(alerts[s]?.acknowledge_median_minutes)} / {n(alerts[s]?.acknowledge_p90_minutes)} ·{" "}
+                      {n(alerts[s]?.resolve_median_minutes)} / {n(alerts[s]?.resolve_p90_minutes)}
+                    </FigureRow>
                   ))}
-                  <tr>
-                    <th scope="row">{t("contactRequests")}</th>
-                    <td>
-                      {g.contact_requests.received} ({g.contact_requests.handled},{" "}
-                      {n(g.contact_requests.handle_median_minutes)})
-                    </td>
-                  </tr>
-                  <tr>
-                    <th scope="row">{t("meetingsHeld")}</th>
-                    <td>
-                      {g.meetings.consultations_held}/{g.meetings.consultations_planned} ·{" "}
-                      {g.meetings.discharge_meetings_held}/{g.meetings.discharge_meetings_planned}
-                    </td>
-                  </tr>
-                  <tr>
-                    <th scope="row">{t("enrolmentsEnded")}</th>
-                    <td>
-                      {g.enrolments_ended.count}
-                      {g.enrolments_ended.reasons.length > 0 &&
-                        ` (${g.enrolments_ended.reasons.map((r) => `${r.reason ?? t("notGiven")}: ${r.count}`).join("; ")})`}
-                    </td>
-                  </tr>
+                  <FigureRow label={t("contactRequests")}>
+                    {g.contact_requests.received} ({g.contact_requests.handled},{" "}
+                    {n(g.contact_requests.handle_median_minutes)})
+                  </FigureRow>
+                  <FigureRow label={t("meetingsHeld")}>
+                    {g.meetings.consultations_held}/{g.meetings.consultations_planned} ·{" "}
+                    {g.meetings.discharge_meetings_held}/{g.meetings.discharge_meetings_planned}
+                  </FigureRow>
+                  <FigureRow label={t("enrolmentsEnded")}>
+                    {g.enrolments_ended.count}
+                    {g.enrolments_ended.reasons.length > 0 &&
+                      ` (${g.enrolments_ended.reasons.map((r) => `${r.reason ?? t("notGiven")}: ${r.count}`).join("; ")})`}
+                  </FigureRow>
                 </tbody>
               </table>
             );
@@ -179,5 +151,23 @@ export function ReportPage() {
         </>
       )}
     </section>
+  );
+}
+
+/** One row of a group's table: what the figure is, and the figure (`figure` names it for scripts). */
+function FigureRow({
+  label,
+  figure,
+  children,
+}: {
+  label: ComponentChildren;
+  figure?: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <tr>
+      <th scope="row">{label}</th>
+      <td data-figure={figure}>{children}</td>
+    </tr>
   );
 }

@@ -115,6 +115,19 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   return { ...state, reload: () => setRound((r) => r + 1) } as Loaded<T>;
 }
 
+/** One of a patient's lists (`/patients/{patient_id}/…`: form responses, rules, phones …), read
+ * again when the patient changes. `read` makes the request with the path it is given. */
+export function usePatientItems<T>(
+  patientId: string,
+  read: (params: { path: { patient_id: string } }) => Promise<{
+    data?: { items: T[] };
+    error?: unknown;
+    response: Response;
+  }>,
+): Loaded<T[]> {
+  return useLoad(async () => ok(await read({ path: { patient_id: patientId } })).items, [patientId]);
+}
+
 // -- formatting -------------------------------------------------------------------------------------
 
 export const OSLO = "Europe/Oslo";

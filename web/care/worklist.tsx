@@ -3,6 +3,7 @@
 import { memo } from "preact/compat";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { AlertHistory } from "./alert-history";
+import { SelectField, SeverityOptions, TextAreaField, UnitField } from "./fields";
 import { connectLive, type LiveAlertEvent } from "./live";
 import {
   type Alert,
@@ -174,38 +175,17 @@ export function Worklist({ focus }: { focus?: string }) {
         </div>
       )}
       <div class="filters">
-        <label>
-          {t("unit")}
-          <select value={unitId} onChange={(e) => setUnitId((e.target as HTMLSelectElement).value)}>
-            <option value="">{t("allUnits")}</option>
-            {units.map((u) => (
-              <option value={u.id} key={u.id}>
-                {u.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {t("severity")}
-          <select
-            value={severity}
-            onChange={(e) => setSeverity((e.target as HTMLSelectElement).value as SeverityFilter)}
-          >
-            <option value="">{t("allSeverities")}</option>
-            <option value="high">{t("high")}</option>
-            <option value="medium">{t("medium")}</option>
-            <option value="low">{t("low")}</option>
-          </select>
-        </label>
-        <label>
-          {t("status")}
-          <select value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value as Status)}>
-            <option value="unresolved">{t("unresolved")}</option>
-            <option value="open">{t("open")}</option>
-            <option value="acknowledged">{t("acknowledged")}</option>
-            <option value="resolved">{t("resolved")}</option>
-          </select>
-        </label>
+        <UnitField units={units} value={unitId} onValue={setUnitId} allUnits />
+        <SelectField label={t("severity")} value={severity} onValue={setSeverity}>
+          <option value="">{t("allSeverities")}</option>
+          <SeverityOptions />
+        </SelectField>
+        <SelectField label={t("status")} value={status} onValue={setStatus}>
+          <option value="unresolved">{t("unresolved")}</option>
+          <option value="open">{t("open")}</option>
+          <option value="acknowledged">{t("acknowledged")}</option>
+          <option value="resolved">{t("resolved")}</option>
+        </SelectField>
       </div>
       {error && <p class="error">{t("error", { detail: error })}</p>}
       {alerts === null ? (
@@ -358,15 +338,7 @@ export function AlertItem({
       </div>
       {resolving && (
         <form class="resolve" onSubmit={resolve}>
-          <label>
-            {t("resolveNote")}
-            <textarea
-              required
-              maxLength={2000}
-              value={note}
-              onInput={(e) => setNote((e.target as HTMLTextAreaElement).value)}
-            />
-          </label>
+          <TextAreaField label={t("resolveNote")} required maxLength={2000} value={note} onValue={setNote} />
           <button type="submit" disabled={busy || !note.trim()}>
             {t("save")}
           </button>
