@@ -1,11 +1,13 @@
-// More: notifications, "who has seen my data" (the access log in plain words), the signed-in
-// devices with a way to sign one out, and signing this device out.
+// More: notifications (this phone's permission, and which kinds of push the person wants), "who has
+// seen my data" (the access log in plain words), the signed-in devices with a way to sign one out,
+// and signing this device out.
 
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { Schemas } from "../shared/api";
 import { signOutHere, useApp } from "./app";
 import { enablePush, pushState } from "./push";
 import { api } from "./state";
+import type { TextKey } from "./texts";
 import { formatDateTime } from "./time";
 
 export function More({ onProfileChanged }: { onProfileChanged: () => void }) {
@@ -52,7 +54,119 @@ function Notifications() {
           {t("allowNotifications")}
         </button>
       )}
+      <PushKinds />
     </section>
+  );
+}
+
+type Settings = Schemas["FamilyNotificationSettings"];
+type PushKind = keyof Settings;
+type Outcome = { kind: PushKind; result: "saved" | "offline" | "failed" };
+
+const PUSH_KINDS: { kind: PushKind; label: TextKey; hint: TextKey }[] = [
+  { kind: "seen", label: "pushSeen", hint: "pushSeenHint" },
+  { kind: "handled", label: "pushHandled", hint: "pushHandledHint" },
+  { kind: "reminder", label: "pushReminder", hint: "pushReminderHint" },
+  { kind: "meeting", label: "pushMeeting", hint: "pushMeetingHint" },
+];
+
+/** One switch per kind of push. The choices are the person's (`/me/notification-settings`), kept by
+ * the server for all their phones, so they are shown whether or not this phone may show pushes. A
+ * change shows at once and is saved at once; one that cannot be saved is undone and said, so once
+ * the answer is in, the switch shows what the server has. */
+function PushKinds() {
+  const { t, online } = useApp();
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [unavailable, setUnavailable] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  // Kinds whose change is on its way: a tap on one is ignored until its answer is in, so answers
+  // cannot cross.
+  const saving = useRef(new Set<PushKind>());
+  const loaded = settings !== null;
+
+  useEffect(() => {
+    if (loaded) return;
+    let live = true;
+    api
+      .GET("/api/v1/me/notification-settings")
+      .then(({ data }) => {
+        if (!live) return;
+        if (data) setSettings(data);
+        setUnavailable(!data);
+      })
+      .catch(() => live && setUnavailable(true));
+    return () => {
+      live = false;
+    };
+  }, [online, loaded]);
+
+  const change = async (kind: PushKind, on: boolean) => {
+    const before = !on;
+    saving.current.add(kind);
+    setOutcome(null);
+    setSettings((old) => old && { ...old, [kind]: on });
+    let result: Outcome["result"];
+    try {
+      const { data } = await api.PUT("/api/v1/me/notification-settings", { body: { [kind]: on } });
+      if (data) setSettings((old) => old && { ...old, [kind]: data[kind] });
+      result = data ? "saved" : navigator.onLine ? "failed" : "offline";
+    } catch {
+      result = "offline";
+    }
+    if (result !== "saved") setSettings((old) => old && { ...old, [kind]: before });
+    saving.current.delete(kind);
+    setOutcome({ kind, result });
+  };
+
+  return (
+    <fieldset class="push-kinds">
+      <legend>{t("pushKindsTitle")}</legend>
+      <p class="small-text muted">{t("pushKindsIntro")}</p>
+      {!settings ? (
+        unavailable ? (
+          <p class="notice warn">{t("pushKindsUnavailable")}</p>
+        ) : (
+          <p role="status">{t("loading")}</p>
+        )
+      ) : (
+        PUSH_KINDS.map(({ kind, label, hint }) => {
+          const said = outcome?.kind === kind ? outcome.result : null;
+          const described = said ? `push-${kind}-hint push-${kind}-outcome` : `push-${kind}-hint`;
+          return (
+            <div key={kind} class="push-kind">
+              <label class="switch">
+                <input
+                  type="checkbox"
+                  role="switch"
+                  checked={settings[kind]}
+                  aria-checked={settings[kind]}
+                  aria-describedby={described}
+                  data-testid={`push-${kind}`}
+                  onClick={(event) => {
+                    if (saving.current.has(kind)) event.preventDefault();
+                  }}
+                  onChange={(event) => void change(kind, event.currentTarget.checked)}
+                />
+                <span>{t(label)}</span>
+              </label>
+              <p id={`push-${kind}-hint`} class="small-text muted">
+                {t(hint)}
+              </p>
+              {said === "saved" && (
+                <p id={`push-${kind}-outcome`} class="small-text ok-text" role="status">
+                  {t("pushKindSaved")}
+                </p>
+              )}
+              {(said === "offline" || said === "failed") && (
+                <p id={`push-${kind}-outcome`} class="notice warn" role="alert">
+                  {t(said === "offline" ? "pushKindOffline" : "pushKindFailed")}
+                </p>
+              )}
+            </div>
+          );
+        })
+      )}
+    </fieldset>
   );
 }
 

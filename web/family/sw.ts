@@ -8,9 +8,10 @@ export type {};
 // names change when their content does). The API is never cached: registrations wait in the
 // app's own queue (IndexedDB), not here.
 //
-// Pushes carry no health data: `{"type", "alert_id"?, "meeting_id"?, "patient_id"?, "severity"?}`.
-// The notification says only what kind of news there is (a registration due, a meeting starting),
-// and a click opens the app on the screen the push names.
+// Pushes carry no health data: a type and an id (`alert_id`, `contact_request_id`, `meeting_id` or
+// `patient_id`). The notification says only what kind of news there is (the care team has seen a
+// message, has followed up a request to be contacted, a registration is due, a meeting starts), and
+// a click opens the app on the screen where that news is.
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -78,15 +79,19 @@ async function assetCacheFirst(request: Request): Promise<Response> {
 interface HeimaPush {
   type?: string;
   alert_id?: string;
+  contact_request_id?: string;
   meeting_id?: string;
   patient_id?: string;
   severity?: string;
 }
 
+// The words on the lock screen: what happened, never a value, a diagnosis or a name.
 const TEXTS = {
   nb: {
     title: "Heima",
     alert: "Sykehuset har en melding til deg.",
+    seen: "Avdelingen har sett meldingen du fikk i Heima.",
+    handled: "Avdelingen har fulgt opp forespørselen din om å bli kontaktet.",
     reminder: "Husk dagens registrering.",
     meeting: "Videomøtet starter snart.",
     other: "Det er nytt i Heima.",
@@ -94,15 +99,19 @@ const TEXTS = {
   en: {
     title: "Heima",
     alert: "The hospital has a message for you.",
+    seen: "Your care team has seen the message you got in Heima.",
+    handled: "Your care team has followed up your request to be contacted.",
     reminder: "Remember today's registration.",
     meeting: "Your video meeting starts soon.",
     other: "There is news in Heima.",
   },
 };
 
-function bodyFor(push: HeimaPush, texts: (typeof TEXTS)["nb"]): string {
-  if (push.type === "alert" || push.type === "reminder" || push.type === "meeting") return texts[push.type];
-  return texts.other;
+type Kind = "alert" | "seen" | "handled" | "reminder" | "meeting";
+const KINDS: readonly string[] = ["alert", "seen", "handled", "reminder", "meeting"] satisfies Kind[];
+
+function kindOf(push: HeimaPush): Kind | null {
+  return push.type && KINDS.includes(push.type) ? (push.type as Kind) : null;
 }
 
 function language(): "nb" | "en" {
@@ -110,11 +119,30 @@ function language(): "nb" | "en" {
   return lang.startsWith("en") ? "en" : "nb";
 }
 
-/** The app's screen for a push: a route inside the scope (the app reads it from the URL hash). */
-function screenFor(push: HeimaPush): string {
-  if (push.type === "alert") return `${SCOPE}#/guidance`;
-  if (push.type === "meeting") return `${SCOPE}#/video`;
+/** The app's screen for a push: a route inside the scope (the app reads it from the URL hash). An
+ * alert and its "seen" lead to the guidance, where each alert says whether the unit has seen it; a
+ * handled request to the start, where "Contact me" and what was sent are. */
+function screenFor(kind: Kind | null): string {
+  if (kind === "alert" || kind === "seen") return `${SCOPE}#/guidance`;
+  if (kind === "meeting") return `${SCOPE}#/video`;
+  if (kind === "handled") return `${SCOPE}#/`;
   return SCOPE;
+}
+
+/** One notification per thing: a newer push about the same alert, request or meeting replaces the
+ * older one (its kind in the tag, so a "seen" does not replace the alert it is about); reminders
+ * replace each other. */
+function tagFor(kind: Kind | null, push: HeimaPush): string {
+  const id =
+    kind === "alert" || kind === "seen"
+      ? push.alert_id
+      : kind === "handled"
+        ? push.contact_request_id
+        : kind === "meeting"
+          ? push.meeting_id
+          : undefined;
+  if (kind && id) return `${kind}:${id}`;
+  return kind === "reminder" ? "reminder" : "heima";
 }
 
 self.addEventListener("push", (event) => {
@@ -125,13 +153,14 @@ self.addEventListener("push", (event) => {
     push = {};
   }
   const texts = TEXTS[language()];
+  const kind = kindOf(push);
   event.waitUntil(
     self.registration.showNotification(texts.title, {
-      body: bodyFor(push, texts),
+      body: kind ? texts[kind] : texts.other,
       icon: `${SCOPE}icon-192.png`,
-      tag: push.alert_id ?? push.meeting_id ?? (push.type === "reminder" ? "reminder" : "heima"),
-      requireInteraction: push.severity === "high",
-      data: { url: screenFor(push) },
+      tag: tagFor(kind, push),
+      requireInteraction: kind === "alert" && push.severity === "high",
+      data: { url: screenFor(kind) },
     }),
   );
 });

@@ -187,6 +187,44 @@ export const texts = {
     nb: "Denne nettleseren kan ikke vise varsler.",
     en: "This browser cannot show notifications.",
   },
+  pushKindsTitle: { nb: "Hva vil du få varsel om?", en: "What do you want to be notified about?" },
+  pushKindsIntro: {
+    nb: "Valgene gjelder deg på alle telefonene dine, også før varsler er slått på på denne.",
+    en: "Your choices apply on all your phones, even before notifications are turned on on this one.",
+  },
+  pushSeen: { nb: "Sett av avdelingen", en: "Seen by your care team" },
+  pushSeenHint: {
+    nb: "Når avdelingen har sett en melding du har fått i Heima.",
+    en: "When your care team has seen a message you got in Heima.",
+  },
+  pushHandled: { nb: "Svar på «Kontakt meg»", en: "Answer to “Contact me”" },
+  pushHandledHint: {
+    nb: "Når avdelingen har fulgt opp forespørselen din om å bli kontaktet.",
+    en: "When your care team has followed up your request to be contacted.",
+  },
+  pushReminder: { nb: "Påminnelser", en: "Reminders" },
+  pushReminderHint: {
+    nb: "Når det er tid for en registrering, for eksempel dagens vekt.",
+    en: "When a registration is due, such as today's weight.",
+  },
+  pushMeeting: { nb: "Videomøter", en: "Video meetings" },
+  pushMeetingHint: {
+    nb: "Ti minutter før et videomøte starter.",
+    en: "Ten minutes before a video meeting starts.",
+  },
+  pushKindSaved: { nb: "Lagret.", en: "Saved." },
+  pushKindOffline: {
+    nb: "Ikke lagret: ingen nettforbindelse. Valget er som før; prøv igjen når du er på nett.",
+    en: "Not saved: no connection. The choice is as it was; try again when you are online.",
+  },
+  pushKindFailed: {
+    nb: "Ikke lagret. Valget er som før; prøv igjen senere.",
+    en: "Not saved. The choice is as it was; try again later.",
+  },
+  pushKindsUnavailable: {
+    nb: "Valgene kan ikke hentes uten nett. De vises her når du er på nett igjen.",
+    en: "Your choices cannot be fetched without a connection. They appear here when you are online again.",
+  },
   // Video
   videoTitle: { nb: "Videomøter", en: "Video meetings" },
   noMeetings: { nb: "Ingen planlagte møter.", en: "No meetings planned." },
