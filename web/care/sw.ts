@@ -1,9 +1,11 @@
-export type {};
-
 // The care app's service worker (scope /care/): shows Heima's alert pushes and opens the alert on a
 // click. A push carries no health data, only `{"type":"alert","alert_id","severity"}`, so the
-// notification says only how urgent it is. The app shell is not cached: the care app is used on a
-// hospital network, and a stale worklist is worse than none.
+// notification says only how urgent it is, in the language chosen in the app. The app shell is not
+// cached: the care app is used on a hospital network, and a stale worklist is worse than none.
+
+// It imports only the worker-side helpers of web/shared/sw-language.ts (nothing the page imports),
+// so it builds to one standalone file (sw.js).
+import { notificationLanguage, rememberLanguage } from "../shared/sw-language";
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -45,19 +47,24 @@ self.addEventListener("push", (event) => {
   } catch {
     push = {};
   }
-  const lang = (self.navigator.language || "nb").toLowerCase().startsWith("en") ? "en" : "nb";
   const severity = push.severity ?? "other";
-  const title = TITLES[lang][severity in TITLES[lang] ? severity : "other"];
   const url = push.alert_id ? `${SCOPE}alerts/${encodeURIComponent(push.alert_id)}` : SCOPE;
   event.waitUntil(
-    self.registration.showNotification(title, {
-      body: lang === "en" ? "Open the worklist to see it." : "Åpne arbeidslisten for å se det.",
-      tag: push.alert_id ?? "heima",
-      requireInteraction: push.severity === "high",
-      data: { url },
-      icon: `${SCOPE}icon-192.png`,
-    }),
+    (async () => {
+      const lang = await notificationLanguage(self.navigator.language);
+      await self.registration.showNotification(TITLES[lang][severity in TITLES[lang] ? severity : "other"], {
+        body: lang === "en" ? "Open the worklist to see it." : "Åpne arbeidslisten for å se det.",
+        tag: push.alert_id ?? "heima",
+        requireInteraction: push.severity === "high",
+        data: { url },
+        icon: `${SCOPE}icon-192.png`,
+      });
+    })(),
   );
+});
+
+self.addEventListener("message", (event) => {
+  event.waitUntil(rememberLanguage(event.data));
 });
 
 self.addEventListener("notificationclick", (event) => {

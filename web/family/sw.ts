@@ -1,7 +1,7 @@
-export type {};
-
 // The family app's service worker (scope /app/): keeps the app shell so the app opens offline, and
-// shows Heima's pushes. It imports nothing, so it builds to one standalone file (sw.js).
+// shows Heima's pushes in the language chosen in the app. It imports only the worker-side helpers
+// of web/shared/sw-language.ts (nothing the page imports), so it builds to one standalone file
+// (sw.js).
 //
 // The shell: on install, the page and every asset it names (Vite's hashed files) are cached;
 // pages are served network first (a new release arrives when online), assets cache first (their
@@ -12,6 +12,8 @@ export type {};
 // `patient_id`). The notification says only what kind of news there is (the care team has seen a
 // message, has followed up a request to be contacted, a registration is due, a meeting starts), and
 // a click opens the app on the screen where that news is.
+
+import { LANGUAGE_CACHE, notificationLanguage, rememberLanguage } from "../shared/sw-language";
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -25,7 +27,9 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     (async () => {
-      for (const name of await caches.keys()) if (name !== SHELL) await caches.delete(name);
+      for (const name of await caches.keys()) {
+        if (name !== SHELL && name !== LANGUAGE_CACHE) await caches.delete(name);
+      }
       await self.clients.claim();
     })(),
   );
@@ -114,10 +118,9 @@ function kindOf(push: HeimaPush): Kind | null {
   return push.type && KINDS.includes(push.type) ? (push.type as Kind) : null;
 }
 
-function language(): "nb" | "en" {
-  const lang = (self.navigator.language || "nb").toLowerCase();
-  return lang.startsWith("en") ? "en" : "nb";
-}
+self.addEventListener("message", (event) => {
+  event.waitUntil(rememberLanguage(event.data));
+});
 
 /** The app's screen for a push: a route inside the scope (the app reads it from the URL hash). An
  * alert and its "seen" lead to the guidance, where each alert says whether the unit has seen it; a
@@ -152,16 +155,18 @@ self.addEventListener("push", (event) => {
   } catch {
     push = {};
   }
-  const texts = TEXTS[language()];
   const kind = kindOf(push);
   event.waitUntil(
-    self.registration.showNotification(texts.title, {
-      body: kind ? texts[kind] : texts.other,
-      icon: `${SCOPE}icon-192.png`,
-      tag: tagFor(kind, push),
-      requireInteraction: kind === "alert" && push.severity === "high",
-      data: { url: screenFor(kind) },
-    }),
+    (async () => {
+      const texts = TEXTS[await notificationLanguage(self.navigator.language)];
+      await self.registration.showNotification(texts.title, {
+        body: kind ? texts[kind] : texts.other,
+        icon: `${SCOPE}icon-192.png`,
+        tag: tagFor(kind, push),
+        requireInteraction: kind === "alert" && push.severity === "high",
+        data: { url: screenFor(kind) },
+      });
+    })(),
   );
 });
 

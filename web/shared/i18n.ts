@@ -25,9 +25,19 @@ export function currentLang(): Lang {
   return chosen === "nb" || chosen === "en" ? chosen : browserLang();
 }
 
+/** Tell this app's service worker the language in use: its notifications follow the app's choice,
+ * not the phone's (web/shared/sw-language.ts keeps it on the worker's side). */
+function tellServiceWorker(lang: Lang): void {
+  if (!("serviceWorker" in navigator)) return;
+  void navigator.serviceWorker.ready.then((registration) =>
+    registration.active?.postMessage({ type: "language", lang }),
+  );
+}
+
 export function setLang(lang: Lang): void {
   localStorage.setItem(STORAGE_KEY, lang);
   document.documentElement.lang = lang;
+  tellServiceWorker(lang);
   for (const listener of listeners) listener(lang);
 }
 
@@ -36,6 +46,7 @@ export function useLang(): Lang {
   const [lang, setState] = useState<Lang>(currentLang);
   useEffect(() => {
     document.documentElement.lang = lang;
+    tellServiceWorker(lang);
     listeners.add(setState);
     return () => {
       listeners.delete(setState);

@@ -29,7 +29,13 @@ _NOTHING_PENDING = """() => new Promise((resolve) => {
 
 async def all_sent(page) -> None:
     """Everything saved so far has had its answer (call it after the save was confirmed)."""
-    await page.wait_for_function(_NOTHING_PENDING)
+    # Polled here: wait_for_function takes a predicate's promise for a truthy answer at once.
+    for _ in range(100):
+        if await page.evaluate(_NOTHING_PENDING):
+            break
+        await page.wait_for_timeout(100)  # polling the phone's outbox, not test logic
+    else:
+        raise AssertionError("the outbox still holds registrations waiting to be sent")
     await page.get_by_test_id("pending").filter(has_text="Alt er sendt").wait_for()
 
 
