@@ -102,3 +102,28 @@ async def test_clinicians_see_colleagues_of_every_organisation_and_nothing_clini
     }
     await expect(await client.get(f"{API}/colleagues", headers=world.admin.headers), 403)
     await expect(await client.get(f"{API}/colleagues", headers=world.guardian.headers), 403)
+
+
+async def test_a_units_clinicians_are_whom_its_on_call_list_may_name(client, world):
+    # A unit of its own, with a nurse, a physician of it and of another unit, and a disabled nurse.
+    unit = await expect(
+        await client.post(
+            f"{API}/organisations/{world.organisation_id}/units",
+            json={"name": unique("Vakt")},
+            headers=world.admin.headers,
+        ),
+        201,
+    )
+    nurse = await make_clinician(client, world.admin.headers, [unit["id"]])
+    both = await make_clinician(client, world.admin.headers, [unit["id"], world.unit_u1], profession="physician")
+    gone = await make_clinician(client, world.admin.headers, [unit["id"]])
+    await expect(
+        await client.patch(f"{API}/users/{gone.id}", json={"disabled": True}, headers=world.admin.headers), 200
+    )
+    listed = await expect(
+        await client.get(f"{API}/colleagues", params={"unit_id": unit["id"]}, headers=nurse.headers), 200
+    )
+    assert sorted(c["id"] for c in listed["items"]) == sorted([nurse.id, both.id])
+    # Only one of your own units, as the worklist's and the patient list's filters.
+    response = await client.get(f"{API}/colleagues", params={"unit_id": unit["id"]}, headers=world.clin_u2.headers)
+    assert [e["field"] for e in (await expect(response, 422))["errors"]] == ["unit_id"]

@@ -62,6 +62,7 @@ on conflict (user_id, unit_id) do nothing
 -- name: select_colleagues
 -- The clinicians a clinician may invite to a meeting: active clinicians of any organisation (a
 -- discharge meeting includes the municipality's nurse), with their organisation. No patient data.
+-- With unit $1, only that unit's (whom its notification policy's on-call list may name).
 select s.id, s.display_name, s.profession,
        coalesce((select string_agg(distinct o.name, ', ' order by o.name)
                  from unit_memberships m join units u on u.id = m.unit_id
@@ -69,4 +70,5 @@ select s.id, s.display_name, s.profession,
                  where m.user_id = s.id), '') as organisations
 from users s
 where s.role = 'clinician' and s.disabled_at is null
+  and ($1::uuid is null or exists (select 1 from unit_memberships m where m.user_id = s.id and m.unit_id = $1))
 order by s.display_name, s.id

@@ -6,7 +6,7 @@ from litestar import Router, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from backend.access.service import Access, SignedIn
+from backend.access.service import Access, SignedIn, require_own_unit
 from backend.db import DbConnection
 from backend.errors import problem_responses
 from backend.organisation import service
@@ -88,10 +88,15 @@ async def my_units(conn: DbConnection, caller: SignedIn) -> MyUnitList:
 
 
 @get("/colleagues", opt={"access": Access.CLINICIAN})
-async def list_colleagues(conn: DbConnection, caller: SignedIn) -> ColleagueList:
+async def list_colleagues(
+    conn: DbConnection, caller: SignedIn, unit_id: FromQuery[UUID | None] = None
+) -> ColleagueList:
     """Clinicians you can invite to a meeting, of any organisation (a discharge meeting includes the
-    municipality's nurse): name, profession and organisations only."""
-    return ColleagueList(items=await service.list_colleagues(conn))
+    municipality's nurse): name, profession and organisations only. With `unit_id` (one of your
+    units), only that unit's clinicians: whom its notification policy's on-call list may name."""
+    if unit_id is not None:
+        require_own_unit(caller, unit_id)
+    return ColleagueList(items=await service.list_colleagues(conn, unit_id))
 
 
 router = Router(

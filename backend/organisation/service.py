@@ -117,5 +117,5 @@ async def update_staff(
     return StaffUser(**dict(await conn.fetchrow(queries.select_staff_user, user_id)))
 
 
-async def list_colleagues(conn: asyncpg.Connection) -> list[Colleague]:
-    return [Colleague(**dict(row)) for row in await conn.fetch(queries.select_colleagues)]
+async def list_colleagues(conn: asyncpg.Connection, unit_id: UUID | None) -> list[Colleague]:
+    return [Colleague(**dict(row)) for row in await conn.fetch(queries.select_colleagues, unit_id)]

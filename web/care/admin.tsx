@@ -1,9 +1,9 @@
-// Administration (administrators only; no clinical data): organisations, units, staff accounts
-// (create, disable, units).
+// Administration (administrators only; no clinical data): organisations, units (each with a link
+// to its notification policy, policy.tsx), staff accounts (create, disable, units).
 import { useState } from "preact/hooks";
 import type { Schemas } from "../shared/api";
 import { CheckField, FormPanel, SelectField, TextField } from "./fields";
-import { api, ok, useLoad, useT } from "./state";
+import { api, ok, onLink, useLoad, useT } from "./state";
 import { ColumnHeads } from "./tables";
 
 export function AdminPage() {
@@ -56,7 +56,17 @@ export function AdminPage() {
               {(units.data ?? [])
                 .filter((u) => u.organisation_id === o.id)
                 .map((u) => (
-                  <li key={u.id}>{u.name}</li>
+                  <li key={u.id}>
+                    {u.name}{" "}
+                    <a
+                      class="button secondary"
+                      href={`/care/units/${u.id}/notifications`}
+                      onClick={onLink}
+                      aria-label={t("policyLinkFor", { unit: u.name })}
+                    >
+                      {t("policyLinkShort")}
+                    </a>
+                  </li>
                 ))}
             </ul>
           </li>

@@ -1,7 +1,8 @@
 // The care app's form controls, each inside its label: the label's words are the control's
 // accessible name, and the whole label is a large target (shared/base.css). The screen holds the
-// value; the control calls `onValue` with what was typed or chosen. And the panel that opens to a
-// form whose button says what the panel does.
+// value; the control calls `onValue` with what was typed or chosen. A group of radio buttons sits
+// in a fieldset whose legend names it. And the panel that opens to a form whose button says what
+// the panel does.
 import type {
   ComponentChildren,
   InputHTMLAttributes,
@@ -91,6 +92,48 @@ export function CheckField({
     <label class="check">
       <input type="checkbox" checked={checked} onChange={(e) => onChecked(e.currentTarget.checked)} /> {label}
     </label>
+  );
+}
+
+/** One choice among a few, as radio buttons in a fieldset whose legend names the choice; what
+ * the choice opens (or why it was refused) comes after the buttons as `children`. */
+export function RadioGroup<T extends string>({
+  legend,
+  name,
+  value,
+  options,
+  onValue,
+  id,
+  describedBy,
+  children,
+}: {
+  legend: ComponentChildren;
+  /** The buttons' group name, unique on the page. */
+  name: string;
+  value: T;
+  options: [T, ComponentChildren][];
+  onValue: (value: T) => void;
+  id?: string;
+  describedBy?: string;
+  children?: ComponentChildren;
+}) {
+  return (
+    <fieldset id={id} aria-describedby={describedBy}>
+      <legend>{legend}</legend>
+      {options.map(([option, label]) => (
+        <label class="check" key={option}>
+          <input
+            type="radio"
+            name={name}
+            value={option}
+            checked={value === option}
+            onChange={() => onValue(option)}
+          />{" "}
+          {label}
+        </label>
+      ))}
+      {children}
+    </fieldset>
   );
 }
 

@@ -1,5 +1,6 @@
-// The care app: the nurse's live worklist (and the unit's wall display), the unit overview, the
-// patient with charts, video meetings, push notifications, the tertial report and administration.
+// The care app: the nurse's live worklist (and the unit's wall display), the unit overview and the
+// unit's notification policy, the patient with charts, video meetings, push notifications, the
+// tertial report and administration.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import "../shared/base.css";
@@ -10,6 +11,7 @@ import { TextField } from "./fields";
 import { MeetingRoom, MeetingsPage } from "./meetings";
 import { UnitOverview } from "./overview";
 import { PatientPage, PatientsPage } from "./patient";
+import { PolicyPage } from "./policy";
 import { PushToggle, registerServiceWorker } from "./push";
 import { ReportPage } from "./report";
 import { api, type Me, navigate, ok, onLink, session, useRoute, useT } from "./state";
@@ -146,7 +148,8 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const { t } = useT();
   const { path, query } = useRoute();
   const clinician = me.role === "clinician";
-  const [section, id] = path.split("/");
+  const [section, id, part] = path.split("/");
+  const policy = section === "units" && id && part === "notifications";
 
   if (section === "wall" && clinician) return <WallDisplay unitId={query.get("unit") ?? ""} />;
 
@@ -161,7 +164,8 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     : [["admin", t("navAdmin")]];
 
   let page = null;
-  if (!clinician) page = <AdminPage />;
+  if (policy) page = <PolicyPage key={id} unitId={id} admin={!clinician} />;
+  else if (!clinician) page = <AdminPage />;
   else if (section === "" || section === "alerts")
     page = <Worklist focus={section === "alerts" ? id : undefined} />;
   else if (section === "units") page = <UnitOverview unitId={id} />;
@@ -182,7 +186,8 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         <span class="brand">Heima</span>
         <nav aria-label={t("mainNav")}>
           {links.map(([href, label]) => {
-            const current = href === section || (href === "" && section === "alerts");
+            const current =
+              href === section || (href === "" && section === "alerts") || (href === "admin" && !clinician);
             return (
               <a
                 key={href}

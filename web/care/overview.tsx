@@ -23,7 +23,14 @@ export function UnitOverview({ unitId }: { unitId?: string }) {
   return (
     <section aria-labelledby="overview-title">
       <h1 id="overview-title">{t("overviewTitle")}</h1>
-      <UnitField units={units} value={chosen} onValue={setChosen} labelClass="inline" />
+      <div class="filters">
+        <UnitField units={units} value={chosen} onValue={setChosen} labelClass="inline" />
+        {chosen && (
+          <a class="button secondary" href={`/care/units/${chosen}/notifications`} onClick={onLink}>
+            {t("policyLink")}
+          </a>
+        )}
+      </div>
       {overview.error && <p class="error">{t("error", { detail: overview.error.message })}</p>}
       {overview.data && (
         <table class="grid">

@@ -230,7 +230,8 @@ export interface paths {
         /**
          * ListColleagues
          * @description Clinicians you can invite to a meeting, of any organisation (a discharge meeting includes the
-         *     municipality's nurse): name, profession and organisations only.
+         *     municipality's nurse): name, profession and organisations only. With `unit_id` (one of your
+         *     units), only that unit's clinicians: whom its notification policy's on-call list may name.
          */
         get: operations["listColleagues"];
         put?: never;
@@ -3357,7 +3358,9 @@ export interface operations {
     };
     listColleagues: {
         parameters: {
-            query?: never;
+            query?: {
+                unit_id?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3373,6 +3376,15 @@ export interface operations {
                     "application/json": components["schemas"]["ColleagueList"];
                 };
             };
+            /** @description Malformed request: the body is not JSON, or a parameter is not of its type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not signed in: no token, or an expired or revoked one. */
             401: {
                 headers: {
@@ -3384,6 +3396,15 @@ export interface operations {
             };
             /** @description Signed in, but your role may not do this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid content: `errors` names each field and why. Nothing was changed. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
