@@ -39,7 +39,3 @@ from measurements
 where patient_id = $1 and type = $7 and measured_at >= $2 and measured_at < $3 and (measured_at, id) < ($4, $5)
 order by measured_at desc, id desc
 limit $6
-
--- name: select_patient_birth
--- What bounds a measurement's time from below: nobody is measured before they are born.
-select birth_date, time_zone from patients where id = $1

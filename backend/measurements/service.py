@@ -12,7 +12,7 @@ import msgspec
 
 from alerting.engine.types import Observation
 from alerting.service import AlertOutcome, evaluate_and_record, recorded_alerts
-from backend.access.service import Caller, authorize_patient
+from backend.access.service import Caller, VisiblePatient, authorize_patient
 from backend.db import load_queries
 from backend.decoding import decode_item
 from backend.measurements.catalogue import Catalogue
@@ -44,8 +44,8 @@ async def record_measurements(
 ) -> UploadResult:
     """Store what is valid, refuse what is not, item by item; resends are harmless. What is new is
     evaluated in the same transaction: an accepted measurement has always been evaluated."""
-    await authorize_patient(conn, caller, patient_id, resource="measurements", action="write")
-    stored = await store_measurements(conn, caller, patient_id, request.measurements, catalogue)
+    patient = await authorize_patient(conn, caller, patient_id, resource="measurements", action="write")
+    stored = await store_measurements(conn, caller, patient_id, patient, request.measurements, catalogue)
     alerts = await evaluate_and_record(conn, caller, patient_id, measurements=stored.created)
     # A resent batch (the phone lost the answer) is told the alerts its items raised the first time.
     resent = [UUID(result.id) for result in stored.results if result.status == "duplicate" and result.id]
@@ -69,14 +69,16 @@ async def store_measurements(
     conn: asyncpg.Connection,
     caller: Caller,
     patient_id: UUID,
+    patient: VisiblePatient,
     items: Sequence[msgspec.Raw | MeasurementIn],
     catalogue: Catalogue,
 ) -> Stored:
-    """One result per item, in order. The caller has authorised the write (forms reuse this)."""
+    """One result per item, in order. The caller has authorised the write and hands over what the
+    access check read of the patient (forms reuse this)."""
     results: list[ItemResult | None] = [None] * len(items)
     accepted: dict[UUID, tuple[int, PreparedMeasurement]] = {}
     repeats: list[tuple[int, PreparedMeasurement]] = []  # an id twice in one batch
-    earliest = await earliest_measured_at(conn, patient_id)
+    earliest = earliest_measured_at(patient)
     for index, raw in enumerate(items):
         outcome = _prepare_item(raw, catalogue, caller.now, earliest)
         if isinstance(outcome, ItemResult):
@@ -126,13 +128,13 @@ class _ItemId(msgspec.Struct):
     id: str | None = None
 
 
-async def earliest_measured_at(conn: asyncpg.Connection, patient_id: UUID) -> datetime:
+def earliest_measured_at(patient: VisiblePatient) -> datetime:
     """The earliest instant a measurement of this patient may be from: the start of their day of
-    birth in their zone, and never before MEASURED_FROM."""
-    row = await conn.fetchrow(queries.select_patient_birth, patient_id)
-    if row is None or row["birth_date"] < MEASURED_FROM.date():
+    birth in their zone, and never before MEASURED_FROM. Nobody is measured before they are born;
+    the access check has read the birth date and zone (no look-up of its own, P1)."""
+    if patient.birth_date < MEASURED_FROM.date():
         return MEASURED_FROM  # and never a day_bounds of year 1, which overflows
-    return max(day_bounds(row["birth_date"], row["time_zone"])[0], MEASURED_FROM)
+    return max(day_bounds(patient.birth_date, patient.time_zone)[0], MEASURED_FROM)
 
 
 def _prepare_item(
