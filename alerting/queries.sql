@@ -1,7 +1,8 @@
 -- name: select_evaluation_context
 -- Everything evaluation needs about a patient at $2 in one round trip: the programmes followed
 -- now (with their parameters), the current unexpired overrides with who set them, and the open
--- missing-data alerts that arriving data may resolve. No row: no such patient.
+-- missing-data alerts that arriving data may resolve. No row: no such patient. Also read in the
+-- statement that inserts a few measurements (service.with_evaluation_context: $1 and $2 are theirs too).
 select p.time_zone, p.birth_date,
        coalesce((
            select jsonb_agg(jsonb_build_object(

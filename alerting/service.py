@@ -48,7 +48,7 @@ from alerting.engine.types import (
 from alerting.notify import promise as promises
 from alerting.notify import service as notify
 from backend.access.service import Caller
-from backend.db import load_queries
+from backend.db import load_queries, named_query
 from backend.timezones import day_bounds, local_day
 
 queries = load_queries(__file__)
@@ -117,8 +117,30 @@ class PatientRules:
 
 async def load_patient_rules(conn: asyncpg.Connection, patient_id: UUID, now: datetime) -> PatientRules | None:
     """None for a patient that does not exist."""
-    row = await conn.fetchrow(queries.select_evaluation_context, patient_id, now)
-    if row is None:
+    return patient_rules(await conn.fetchrow(queries.select_evaluation_context, patient_id, now), now)
+
+
+def with_evaluation_context(name: str, write: str) -> str:
+    """One statement that runs `write` and reads the evaluation context of its patient: a writer
+    whose rows are evaluated next saves the round trip of `load_patient_rules` (P1).
+
+    `write` is a data-modifying statement whose $1 is the patient and $2 the instant the rules are
+    loaded for (the evaluation's now), returning the `id`s it wrote. The statement answers one row:
+    `written`, those ids, and select_evaluation_context's columns, all null for no such patient
+    (`patient_rules` reads them). The context is read from the statement's snapshot, without what
+    `write` wrote: fine for registrations, which are not part of it."""
+    return named_query(
+        name,
+        f"with written as (\n{write}\n)\n"
+        "select array(select id from written) as written, context.*\n"
+        f"from (select) as one\nleft join (\n{queries.select_evaluation_context}\n) as context on true",
+    )
+
+
+def patient_rules(row: asyncpg.Record | None, now: datetime) -> PatientRules | None:
+    """A patient's rules at `now` from select_evaluation_context's columns; None for no such
+    patient (no row, or the columns of `with_evaluation_context` all null)."""
+    if row is None or row["time_zone"] is None:
         return None
     enrolments = msgspec.convert(row["enrolments"], list[_Enrolment])
     parameters: dict[str, Any] = {}
@@ -156,14 +178,16 @@ async def evaluate_and_record(
     measurements: Sequence[Observation] = (),
     form_response_ids: Sequence[UUID] = (),
     contact_request_ids: Sequence[UUID] = (),
+    rules: PatientRules | None = None,
 ) -> list[AlertOutcome]:
     """Evaluate what was just stored (in this transaction) against the patient's rules and
     history; record the alerts it raises or updates. Most severe first. `measurements` are the
     rows just written, as observations: the writer has them, and reading back a batch of a
-    thousand would cost as much as the rules."""
+    thousand would cost as much as the rules. `rules`: the patient's rules at the caller's now if
+    the writer read them with its write (`with_evaluation_context`); else they are loaded here."""
     if not (measurements or form_response_ids or contact_request_ids):
         return []
-    patient = await load_patient_rules(conn, patient_id, caller.now)
+    patient = rules if rules is not None else await load_patient_rules(conn, patient_id, caller.now)
     if patient is None:
         return []
     new = [*measurements, *await _new_observations(conn, patient_id, form_response_ids, contact_request_ids)]

@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 
 from alerting.engine.types import Observation
-from alerting.service import evaluate_and_record, recorded_alerts
+from alerting.service import PatientRules, evaluate_and_record, recorded_alerts
 from backend.access.service import Caller, authorize_patient
 from backend.db import load_queries
 from backend.errors import FieldError, ProblemError, invalid
@@ -106,13 +106,16 @@ async def record_form_response(
             return stored
         raise ProblemError(409, "This response is being stored by another request; send it again.")
     created: list[Observation] = []
+    rules: PatientRules | None = None
     if mapped:
         stored = await store_measurements(conn, caller, patient_id, patient, [m for _, m in mapped], catalogue)
         _raise_unless_stored([link_id for link_id, _ in mapped], stored.results)
-        created = stored.created
+        created, rules = stored.created, stored.rules
     # Answer rules (bilious vomit, a tube problem, "I am worried", cloudy effluent) and the mapped
     # measurements are evaluated here, in this transaction.
-    alerts = await evaluate_and_record(conn, caller, patient_id, measurements=created, form_response_ids=[response.id])
+    alerts = await evaluate_and_record(
+        conn, caller, patient_id, measurements=created, form_response_ids=[response.id], rules=rules
+    )
     refs = [alert_ref(alert) for alert in alerts]
     result = FormResponseResult(id=response.id, measurement_ids=measurement_ids, alerts=refs, score=score)
     return result, True

@@ -48,16 +48,14 @@ async def test_a_single_upload_sends_these_statements(settings, world, session_c
             seen[name] = statement_names(spans)
 
     # Every upload: its transaction, the token, the access check (which writes the access-log row
-    # and reads the birth date and zone), the insert, and the rules' context.
-    fixed = ["BEGIN", "select_principal_by_access_token", "select_patient_visible", "insert_measurements"]
-    context = "select_evaluation_context"
+    # and reads the birth date and zone), and the insert (which reads the rules' context too).
+    fixed = ["BEGIN", "select_principal_by_access_token", "select_patient_visible", "insert_measurements_and_rules"]
     assert seen == {
-        "temperature": [*fixed, context, "COMMIT"],
-        "weight": [*fixed, context, "select_history_last_of_day", "COMMIT"],
-        "feed today": [*fixed, context, "COMMIT"],
+        "temperature": [*fixed, "COMMIT"],
+        "weight": [*fixed, "select_history_last_of_day", "COMMIT"],
+        "feed today": [*fixed, "COMMIT"],
         "feed of a finished day": [
             *fixed,
-            context,
             "select_history_between",
             "select_history_last_of_day",
             "select_notification_units",
@@ -69,7 +67,6 @@ async def test_a_single_upload_sends_these_statements(settings, world, session_c
         ],
         "fever": [
             *fixed,
-            context,
             "select_notification_units",
             "record_decisions",
             "insert_alert_deliveries",
@@ -77,6 +74,6 @@ async def test_a_single_upload_sends_these_statements(settings, world, session_c
             "notify_live",
             "COMMIT",
         ],
-        "fever again": [*fixed, context, "select_notification_units", "record_decisions", "notify_live", "COMMIT"],
+        "fever again": [*fixed, "select_notification_units", "record_decisions", "notify_live", "COMMIT"],
         "resend": [*fixed, "select_measurement_hashes", "select_alerts_resting_on", "COMMIT"],
     }
