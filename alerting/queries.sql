@@ -91,7 +91,9 @@ select id, message, created_at from contact_requests where patient_id = $1 and c
 -- The alert's events are written, and `first_push` marks every new alert and every severity
 -- increase for its pushes. `before` is read from the statement's snapshot: if a concurrent
 -- upload changed the alert meanwhile it is null, and the clinicians are notified once more
--- rather than once less.
+-- rather than once less. The dashboards' live streams are told of every alert written, in the
+-- same statement (P1) and so only when the transaction commits: `announced` is live.announce's
+-- NOTIFY (alerting/live.py), the same channel and payload, 100 ids a message.
 with decided as (
     select *
     from jsonb_to_recordset($2::jsonb) as d(
@@ -158,11 +160,18 @@ events as (
                                                               when 2 then 'medium' when 1 then 'low' end)
                    else '{}' end
     from outcome o join decided d on d.rule_key = o.rule_key
+),
+announced as (
+    select pg_notify('heima_alerts_live', json_build_object('alert_ids', json_agg(c.id order by c.id))::text)
+    from (select w.id, (row_number() over (order by w.id) - 1) / 100 as chunk from written w) as c
+    group by c.chunk
 )
 -- Who is told, and when, is the units' policies' choice (alerting/notify): `first_push` names
--- the alerts whose first pushes are to be written.
+-- the alerts whose first pushes are to be written. Counting `announced` runs its NOTIFYs (a
+-- SELECT in WITH runs only as far as the query reads it).
 select o.id, o.rule_key, o.severity, o.status, o.patient_text, o.inserted, o.notify and o.status = 'open' as first_push
 from outcome o
+cross join (select count(*) from announced) as notified
 
 -- name: select_alerts_resting_on
 -- Alerts whose evidence names one of these measurements ($2) or form responses ($3); the same

@@ -62,7 +62,6 @@ async def test_a_single_upload_sends_these_statements(settings, world, session_c
             "record_decisions",
             "insert_alert_deliveries",
             "notify_alerts",
-            "notify_live",
             "COMMIT",
         ],
         "fever": [
@@ -71,9 +70,8 @@ async def test_a_single_upload_sends_these_statements(settings, world, session_c
             "record_decisions",
             "insert_alert_deliveries",
             "notify_alerts",
-            "notify_live",
             "COMMIT",
         ],
-        "fever again": [*fixed, "select_notification_units", "record_decisions", "notify_live", "COMMIT"],
+        "fever again": [*fixed, "select_notification_units", "record_decisions", "COMMIT"],
         "resend": [*fixed, "select_measurement_hashes", "select_alerts_resting_on", "COMMIT"],
     }
