@@ -34,24 +34,29 @@ select id, type, value, value_code, components, attributes, note, measured_at
 from measurements
 where patient_id = $1 and measured_at >= $2 and ($3::text[] is null or type = any($3::text[]))
 
--- name: select_history_between
--- Every value of the types $2 measured in [$3, $4): the local days a whole-day rule judges.
-select id, type, value, value_code, components, attributes, note, measured_at
-from measurements
-where patient_id = $1 and type = any($2::text[]) and measured_at >= $3 and measured_at < $4
-
--- name: select_history_last_of_day
--- The last value of each local day (in $4, the patient's zone) from $2 up to $5 (now), of each
--- type $3: the daily series the weight rules read (Timeline.daily_last keeps the latest
--- (measured_at, id) of a day). One index probe per type and day, so that a scale that reports
--- every minute costs what a daily weighing does.
-select m.id, m.type, m.value, m.value_code, m.components, m.attributes, m.note, m.measured_at
-from unnest($3::text[]) as t(type)
+-- name: select_history
+-- The stored measurements an evaluation's due rules read (alerting/engine/relevance.py) in one
+-- round trip, each row with the `part` that read it (a measurement of two parts comes twice; the
+-- engine merges by id, as it merges the new rows, which come back too):
+--   'all'   when $3: every value of the types $4 (null: of every type) measured from $2;
+--   'daily' the last value of each local day (in $6, the patient's zone) from $2 up to $7, of each
+--           type $5: the daily series the weight rules read (Timeline.daily_last keeps the latest
+--           (measured_at, id) of a day). One index probe per type and day, so that a scale that
+--           reports every minute costs what a daily weighing does;
+--   'days'  every value of the type $8[i] measured in [$9[i], $10[i]): the local days a whole-day
+--           rule judges (those the new values of its type fall on, and any days between them).
+-- A part with nothing to read ($3 false, an empty array) costs no index probe.
+select 'all' as part, a.id, a.type, a.value, a.value_code, a.components, a.attributes, a.note, a.measured_at
+from measurements a
+where $3::boolean and a.patient_id = $1 and a.measured_at >= $2 and ($4::text[] is null or a.type = any($4::text[]))
+union all
+select 'daily', m.id, m.type, m.value, m.value_code, m.components, m.attributes, m.note, m.measured_at
+from unnest($5::text[]) as t(type)
 cross join lateral (
     -- Local midnights (timestamp without zone) turned into instants in the patient's zone.
-    select g.midnight at time zone $4 as starts, (g.midnight + interval '1 day') at time zone $4 as ends
-    from generate_series(date_trunc('day', $2::timestamptz at time zone $4),
-                         date_trunc('day', $5::timestamptz at time zone $4), interval '1 day') as g(midnight)
+    select g.midnight at time zone $6 as starts, (g.midnight + interval '1 day') at time zone $6 as ends
+    from generate_series(date_trunc('day', $2::timestamptz at time zone $6),
+                         date_trunc('day', $7::timestamptz at time zone $6), interval '1 day') as g(midnight)
 ) as day
 cross join lateral (
     select x.id, x.type, x.value, x.value_code, x.components, x.attributes, x.note, x.measured_at
@@ -61,6 +66,17 @@ cross join lateral (
     order by x.measured_at desc, x.id desc
     limit 1
 ) as m
+union all
+select 'days', d.id, d.type, d.value, d.value_code, d.components, d.attributes, d.note, d.measured_at
+from unnest($8::text[], $9::timestamptz[], $10::timestamptz[]) as b(type, starts, ends)
+cross join lateral (
+    -- One index range per type. The ORDER BY keeps this a subquery of its own: joined flat, a
+    -- generic plan hashed every measurement of the patient against the bounds.
+    select x.id, x.type, x.value, x.value_code, x.components, x.attributes, x.note, x.measured_at
+    from measurements x
+    where x.patient_id = $1 and x.type = b.type and x.measured_at >= b.starts and x.measured_at < b.ends
+    order by x.measured_at
+) as d
 
 -- name: select_new_form_responses
 -- With the item definitions of the version answered: mapped items are measurements already, and

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -344,12 +344,15 @@ async def _history(
     conn: asyncpg.Connection, patient: PatientRules, patient_id: UUID, new: Sequence[Observation], rules: Sequence[Rule]
 ) -> list[Observation]:
     """The stored observations these rules read (alerting/engine/relevance.py), from the earliest
-    instant the engine looks at (`history_since`)."""
+    instant the engine looks at (`history_since`): the measurements in one statement (P1), whatever
+    mix of whole series, daily series and whole days the rules read."""
     since = history_since(new, rules)
     reads = relevance.history_reads(rules)
     if since is None or reads == {}:
         return []
+    zone = patient.context.time_zone
     history: list[Observation] = []
+    touched: dict[str, set[date]] = {}
     if reads is relevance.ANY:
         every, daily, forms, contacts = None, [], None, True
     else:
@@ -357,18 +360,32 @@ async def _history(
         every = sorted(t for t, how in measured.items() if how == relevance.ALL)
         daily = sorted(t for t, how in measured.items() if how == relevance.LAST_OF_DAY)
         for type_ in sorted(t for t, how in measured.items() if how == relevance.DAYS_TOUCHED):
-            history.extend(await _days_touched(conn, patient, patient_id, type_, new))
+            # The local days the new values of the type fall on: all of each is judged.
+            if days := {local_day(obs.measured_at, zone) for obs in new if obs.type == type_}:
+                touched[type_] = days
         forms = sorted({t.partition("/")[0] for t in reads if "/" in t})
         contacts = CONTACT_REQUEST in reads
-    if every is None or every:
-        rows = await conn.fetch(queries.select_history_measurements, patient_id, since, every)
-        history.extend(from_measurement(row) for row in rows)
-    if daily:
-        zone = patient.context.time_zone
+    read_every = every is None or bool(every)
+    if read_every or daily or touched:
         # Up to a day past now: a phone's clock may run minutes ahead (accepted skew).
         until = patient.context.now + timedelta(days=1)
-        rows = await conn.fetch(queries.select_history_last_of_day, patient_id, since, daily, zone, until)
-        history.extend(from_measurement(row) for row in rows)
+        # Each type's days from the first to the last; the days between are dropped below unless
+        # the days are consecutive (a phone's backlog), when every row is kept as it is.
+        types = list(touched)
+        starts = [day_bounds(min(touched[t]), zone)[0] for t in types]
+        ends = [day_bounds(max(touched[t]), zone)[1] for t in types]
+        gaps = {t for t, days in touched.items() if (max(days) - min(days)).days + 1 != len(days)}
+        rows = await conn.fetch(
+            queries.select_history, patient_id, since, read_every, every, daily, zone, until, types, starts, ends
+        )
+        for row in rows:
+            if (
+                row["part"] == "days"
+                and row["type"] in gaps
+                and local_day(row["measured_at"], zone) not in touched[row["type"]]
+            ):
+                continue
+            history.append(from_measurement(row))
     if forms is None or forms:
         rows = await conn.fetch(queries.select_history_form_responses, patient_id, since, forms)
         history.extend(obs for row in rows for obs in from_form_response(row))
@@ -376,22 +393,6 @@ async def _history(
         rows = await conn.fetch(queries.select_history_contact_requests, patient_id, since)
         history.extend(from_contact_request(row) for row in rows)
     return history
-
-
-async def _days_touched(
-    conn: asyncpg.Connection, patient: PatientRules, patient_id: UUID, type_: str, new: Sequence[Observation]
-) -> list[Observation]:
-    """Every stored value of the type on the local days the new values of the type fall on."""
-    zone = patient.context.time_zone
-    days = {local_day(obs.measured_at, zone) for obs in new if obs.type == type_}
-    if not days:
-        return []
-    first, last = min(days), max(days)
-    starts, ends = day_bounds(first, zone)[0], day_bounds(last, zone)[1]
-    rows = await conn.fetch(queries.select_history_between, patient_id, [type_], starts, ends)
-    if (last - first).days + 1 == len(days):  # consecutive days (a phone's backlog): all of it
-        return [from_measurement(row) for row in rows]
-    return [from_measurement(row) for row in rows if local_day(row["measured_at"], zone) in days]
 
 
 # -- missing data that arrived -----------------------------------------------------------------

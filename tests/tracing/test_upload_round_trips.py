@@ -52,12 +52,11 @@ async def test_a_single_upload_sends_these_statements(settings, world, session_c
     fixed = ["BEGIN", "select_principal_by_access_token", "select_patient_visible", "insert_measurements_and_rules"]
     assert seen == {
         "temperature": [*fixed, "COMMIT"],
-        "weight": [*fixed, "select_history_last_of_day", "COMMIT"],
+        "weight": [*fixed, "select_history", "COMMIT"],
         "feed today": [*fixed, "COMMIT"],
         "feed of a finished day": [
             *fixed,
-            "select_history_between",
-            "select_history_last_of_day",
+            "select_history",
             "select_notification_units",
             "record_decisions",
             "insert_alert_deliveries",
