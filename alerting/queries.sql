@@ -70,12 +70,13 @@ union all
 select 'days', d.id, d.type, d.value, d.value_code, d.components, d.attributes, d.note, d.measured_at
 from unnest($8::text[], $9::timestamptz[], $10::timestamptz[]) as b(type, starts, ends)
 cross join lateral (
-    -- One index range per type. The ORDER BY keeps this a subquery of its own: joined flat, a
-    -- generic plan hashed every measurement of the patient against the bounds.
+    -- One index range per type, read in the index's order. The ORDER BY keeps this a subquery of
+    -- its own: joined flat, a generic plan hashed every measurement of the patient against the
+    -- bounds.
     select x.id, x.type, x.value, x.value_code, x.components, x.attributes, x.note, x.measured_at
     from measurements x
     where x.patient_id = $1 and x.type = b.type and x.measured_at >= b.starts and x.measured_at < b.ends
-    order by x.measured_at
+    order by x.measured_at desc, x.id desc
 ) as d
 
 -- name: select_new_form_responses
