@@ -1,7 +1,8 @@
 -- name: select_evaluation_context
 -- Everything evaluation needs about a patient at $2 in one round trip: the programmes followed
 -- now (with their parameters), the current unexpired overrides with who set them, and the open
--- missing-data alerts that arriving data may resolve. No row: no such patient.
+-- missing-data alerts that arriving data may resolve. No row: no such patient. Also read in the
+-- statement that inserts a few measurements (service.with_evaluation_context: $1 and $2 are theirs too).
 select p.time_zone, p.birth_date,
        coalesce((
            select jsonb_agg(jsonb_build_object(
@@ -33,24 +34,29 @@ select id, type, value, value_code, components, attributes, note, measured_at
 from measurements
 where patient_id = $1 and measured_at >= $2 and ($3::text[] is null or type = any($3::text[]))
 
--- name: select_history_between
--- Every value of the types $2 measured in [$3, $4): the local days a whole-day rule judges.
-select id, type, value, value_code, components, attributes, note, measured_at
-from measurements
-where patient_id = $1 and type = any($2::text[]) and measured_at >= $3 and measured_at < $4
-
--- name: select_history_last_of_day
--- The last value of each local day (in $4, the patient's zone) from $2 up to $5 (now), of each
--- type $3: the daily series the weight rules read (Timeline.daily_last keeps the latest
--- (measured_at, id) of a day). One index probe per type and day, so that a scale that reports
--- every minute costs what a daily weighing does.
-select m.id, m.type, m.value, m.value_code, m.components, m.attributes, m.note, m.measured_at
-from unnest($3::text[]) as t(type)
+-- name: select_history
+-- The stored measurements an evaluation's due rules read (alerting/engine/relevance.py) in one
+-- round trip, each row with the `part` that read it (a measurement of two parts comes twice; the
+-- engine merges by id, as it merges the new rows, which come back too):
+--   'all'   when $3: every value of the types $4 (null: of every type) measured from $2;
+--   'daily' the last value of each local day (in $6, the patient's zone) from $2 up to $7, of each
+--           type $5: the daily series the weight rules read (Timeline.daily_last keeps the latest
+--           (measured_at, id) of a day). One index probe per type and day, so that a scale that
+--           reports every minute costs what a daily weighing does;
+--   'days'  every value of the type $8[i] measured in [$9[i], $10[i]): the local days a whole-day
+--           rule judges (those the new values of its type fall on, and any days between them).
+-- A part with nothing to read ($3 false, an empty array) costs no index probe.
+select 'all' as part, a.id, a.type, a.value, a.value_code, a.components, a.attributes, a.note, a.measured_at
+from measurements a
+where $3::boolean and a.patient_id = $1 and a.measured_at >= $2 and ($4::text[] is null or a.type = any($4::text[]))
+union all
+select 'daily', m.id, m.type, m.value, m.value_code, m.components, m.attributes, m.note, m.measured_at
+from unnest($5::text[]) as t(type)
 cross join lateral (
     -- Local midnights (timestamp without zone) turned into instants in the patient's zone.
-    select g.midnight at time zone $4 as starts, (g.midnight + interval '1 day') at time zone $4 as ends
-    from generate_series(date_trunc('day', $2::timestamptz at time zone $4),
-                         date_trunc('day', $5::timestamptz at time zone $4), interval '1 day') as g(midnight)
+    select g.midnight at time zone $6 as starts, (g.midnight + interval '1 day') at time zone $6 as ends
+    from generate_series(date_trunc('day', $2::timestamptz at time zone $6),
+                         date_trunc('day', $7::timestamptz at time zone $6), interval '1 day') as g(midnight)
 ) as day
 cross join lateral (
     select x.id, x.type, x.value, x.value_code, x.components, x.attributes, x.note, x.measured_at
@@ -60,6 +66,18 @@ cross join lateral (
     order by x.measured_at desc, x.id desc
     limit 1
 ) as m
+union all
+select 'days', d.id, d.type, d.value, d.value_code, d.components, d.attributes, d.note, d.measured_at
+from unnest($8::text[], $9::timestamptz[], $10::timestamptz[]) as b(type, starts, ends)
+cross join lateral (
+    -- One index range per type, read in the index's order. The ORDER BY keeps this a subquery of
+    -- its own: joined flat, a generic plan hashed every measurement of the patient against the
+    -- bounds.
+    select x.id, x.type, x.value, x.value_code, x.components, x.attributes, x.note, x.measured_at
+    from measurements x
+    where x.patient_id = $1 and x.type = b.type and x.measured_at >= b.starts and x.measured_at < b.ends
+    order by x.measured_at desc, x.id desc
+) as d
 
 -- name: select_new_form_responses
 -- With the item definitions of the version answered: mapped items are measurements already, and
@@ -90,7 +108,9 @@ select id, message, created_at from contact_requests where patient_id = $1 and c
 -- The alert's events are written, and `first_push` marks every new alert and every severity
 -- increase for its pushes. `before` is read from the statement's snapshot: if a concurrent
 -- upload changed the alert meanwhile it is null, and the clinicians are notified once more
--- rather than once less.
+-- rather than once less. The dashboards' live streams are told of every alert written, in the
+-- same statement (P1) and so only when the transaction commits: `announced` is live.announce's
+-- NOTIFY (alerting/live.py), the same channel and payload, 100 ids a message.
 with decided as (
     select *
     from jsonb_to_recordset($2::jsonb) as d(
@@ -162,11 +182,18 @@ events as (
                                                               when 2 then 'medium' when 1 then 'low' end)
                    else '{}' end
     from outcome o join decided d on d.rule_key = o.rule_key
+),
+announced as (
+    select pg_notify('heima_alerts_live', json_build_object('alert_ids', json_agg(c.id order by c.id))::text)
+    from (select w.id, (row_number() over (order by w.id) - 1) / 100 as chunk from written w) as c
+    group by c.chunk
 )
 -- Who is told, and when, is the units' policies' choice (alerting/notify): `first_push` names
--- the alerts whose first pushes are to be written.
+-- the alerts whose first pushes are to be written. Counting `announced` runs its NOTIFYs (a
+-- SELECT in WITH runs only as far as the query reads it).
 select o.id, o.rule_key, o.severity, o.status, o.patient_text, o.inserted, o.notify and o.status = 'open' as first_push
 from outcome o
+cross join (select count(*) from announced) as notified
 
 -- name: select_alerts_resting_on
 -- Alerts whose evidence names one of these measurements ($2) or form responses ($3); the same

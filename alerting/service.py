@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -51,7 +51,7 @@ from alerting.engine.types import (
 from alerting.notify import promise as promises
 from alerting.notify import service as notify
 from backend.access.service import Caller
-from backend.db import load_queries
+from backend.db import load_queries, named_query
 from backend.timezones import day_bounds, local_day
 
 queries = load_queries(__file__)
@@ -120,8 +120,30 @@ class PatientRules:
 
 async def load_patient_rules(conn: asyncpg.Connection, patient_id: UUID, now: datetime) -> PatientRules | None:
     """None for a patient that does not exist."""
-    row = await conn.fetchrow(queries.select_evaluation_context, patient_id, now)
-    if row is None:
+    return patient_rules(await conn.fetchrow(queries.select_evaluation_context, patient_id, now), now)
+
+
+def with_evaluation_context(name: str, write: str) -> str:
+    """One statement that runs `write` and reads the evaluation context of its patient: a writer
+    whose rows are evaluated next saves the round trip of `load_patient_rules` (P1).
+
+    `write` is a data-modifying statement whose $1 is the patient and $2 the instant the rules are
+    loaded for (the evaluation's now), returning the `id`s it wrote. The statement answers one row:
+    `written`, those ids, and select_evaluation_context's columns, all null for no such patient
+    (`patient_rules` reads them). The context is read from the statement's snapshot, without what
+    `write` wrote: fine for registrations, which are not part of it."""
+    return named_query(
+        name,
+        f"with written as (\n{write}\n)\n"
+        "select array(select id from written) as written, context.*\n"
+        f"from (select) as one\nleft join (\n{queries.select_evaluation_context}\n) as context on true",
+    )
+
+
+def patient_rules(row: asyncpg.Record | None, now: datetime) -> PatientRules | None:
+    """A patient's rules at `now` from select_evaluation_context's columns; None for no such
+    patient (no row, or the columns of `with_evaluation_context` all null)."""
+    if row is None or row["time_zone"] is None:
         return None
     enrolments = msgspec.convert(row["enrolments"], list[_Enrolment])
     parameters: dict[str, Any] = {}
@@ -159,14 +181,16 @@ async def evaluate_and_record(
     measurements: Sequence[Observation] = (),
     form_response_ids: Sequence[UUID] = (),
     contact_request_ids: Sequence[UUID] = (),
+    rules: PatientRules | None = None,
 ) -> list[AlertOutcome]:
     """Evaluate what was just stored (in this transaction) against the patient's rules and
     history; record the alerts it raises or updates. Most severe first. `measurements` are the
     rows just written, as observations: the writer has them, and reading back a batch of a
-    thousand would cost as much as the rules."""
+    thousand would cost as much as the rules. `rules`: the patient's rules at the caller's now if
+    the writer read them with its write (`with_evaluation_context`); else they are loaded here."""
     if not (measurements or form_response_ids or contact_request_ids):
         return []
-    patient = await load_patient_rules(conn, patient_id, caller.now)
+    patient = rules if rules is not None else await load_patient_rules(conn, patient_id, caller.now)
     if patient is None:
         return []
     new = [*measurements, *await _new_observations(conn, patient_id, form_response_ids, contact_request_ids)]
@@ -215,8 +239,8 @@ async def record_decisions(
     if first and await notify.first_deliveries(conn, units, first, now):
         notified = [str(alert_id) for alert_id, _ in first]
         await conn.execute(queries.notify_alerts, msgspec.json.encode({"alert_ids": notified}).decode())
-    # The dashboards' live streams hear of every raised or updated alert, on commit (alerting/live.py).
-    await live.announce(conn, [row["id"] for row in rows])
+    # The statement itself told the dashboards' live streams of every raised or updated alert, for
+    # when the transaction commits (alerting/live.py).
     latency.note_evaluated(sum(1 for row in rows if row["inserted"]))
     outcomes = [
         AlertOutcome(
@@ -324,12 +348,15 @@ async def _history(
     conn: asyncpg.Connection, patient: PatientRules, patient_id: UUID, new: Sequence[Observation], rules: Sequence[Rule]
 ) -> list[Observation]:
     """The stored observations these rules read (alerting/engine/relevance.py), from the earliest
-    instant the engine looks at (`history_since`)."""
+    instant the engine looks at (`history_since`): the measurements in one statement (P1), whatever
+    mix of whole series, daily series and whole days the rules read."""
     since = history_since(new, rules)
     reads = relevance.history_reads(rules)
     if since is None or reads == {}:
         return []
+    zone = patient.context.time_zone
     history: list[Observation] = []
+    touched: dict[str, set[date]] = {}
     if reads is relevance.ANY:
         every, daily, forms, contacts = None, [], None, True
     else:
@@ -337,18 +364,32 @@ async def _history(
         every = sorted(t for t, how in measured.items() if how == relevance.ALL)
         daily = sorted(t for t, how in measured.items() if how == relevance.LAST_OF_DAY)
         for type_ in sorted(t for t, how in measured.items() if how == relevance.DAYS_TOUCHED):
-            history.extend(await _days_touched(conn, patient, patient_id, type_, new))
+            # The local days the new values of the type fall on: all of each is judged.
+            if days := {local_day(obs.measured_at, zone) for obs in new if obs.type == type_}:
+                touched[type_] = days
         forms = sorted({t.partition("/")[0] for t in reads if "/" in t})
         contacts = CONTACT_REQUEST in reads
-    if every is None or every:
-        rows = await conn.fetch(queries.select_history_measurements, patient_id, since, every)
-        history.extend(from_measurement(row) for row in rows)
-    if daily:
-        zone = patient.context.time_zone
+    read_every = every is None or bool(every)
+    if read_every or daily or touched:
         # Up to a day past now: a phone's clock may run minutes ahead (accepted skew).
         until = patient.context.now + timedelta(days=1)
-        rows = await conn.fetch(queries.select_history_last_of_day, patient_id, since, daily, zone, until)
-        history.extend(from_measurement(row) for row in rows)
+        # Each type's days from the first to the last; the days between are dropped below unless
+        # the days are consecutive (a phone's backlog), when every row is kept as it is.
+        types = list(touched)
+        starts = [day_bounds(min(touched[t]), zone)[0] for t in types]
+        ends = [day_bounds(max(touched[t]), zone)[1] for t in types]
+        gaps = {t for t, days in touched.items() if (max(days) - min(days)).days + 1 != len(days)}
+        rows = await conn.fetch(
+            queries.select_history, patient_id, since, read_every, every, daily, zone, until, types, starts, ends
+        )
+        for row in rows:
+            if (
+                row["part"] == "days"
+                and row["type"] in gaps
+                and local_day(row["measured_at"], zone) not in touched[row["type"]]
+            ):
+                continue
+            history.append(from_measurement(row))
     if forms is None or forms:
         rows = await conn.fetch(queries.select_history_form_responses, patient_id, since, forms)
         history.extend(obs for row in rows for obs in from_form_response(row))
@@ -356,22 +397,6 @@ async def _history(
         rows = await conn.fetch(queries.select_history_contact_requests, patient_id, since)
         history.extend(from_contact_request(row) for row in rows)
     return history
-
-
-async def _days_touched(
-    conn: asyncpg.Connection, patient: PatientRules, patient_id: UUID, type_: str, new: Sequence[Observation]
-) -> list[Observation]:
-    """Every stored value of the type on the local days the new values of the type fall on."""
-    zone = patient.context.time_zone
-    days = {local_day(obs.measured_at, zone) for obs in new if obs.type == type_}
-    if not days:
-        return []
-    first, last = min(days), max(days)
-    starts, ends = day_bounds(first, zone)[0], day_bounds(last, zone)[1]
-    rows = await conn.fetch(queries.select_history_between, patient_id, [type_], starts, ends)
-    if (last - first).days + 1 == len(days):  # consecutive days (a phone's backlog): all of it
-        return [from_measurement(row) for row in rows]
-    return [from_measurement(row) for row in rows if local_day(row["measured_at"], zone) in days]
 
 
 # -- missing data that arrived -----------------------------------------------------------------

@@ -61,6 +61,13 @@ def parse_queries(text: str) -> Queries:
     return queries
 
 
+def named_query(name: str, sql: str) -> str:
+    """SQL composed in code from named queries, under a name of its own (what its trace span is
+    called)."""
+    QUERY_NAMES.setdefault(sql, name)
+    return sql
+
+
 def load_queries(module_file: str) -> Queries:
     return parse_queries((Path(module_file).parent / "queries.sql").read_text(encoding="utf-8"))
 

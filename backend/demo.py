@@ -18,7 +18,7 @@ import msgspec
 from alerting.notify import policies as notification_policies
 from alerting.notify.schemas import NotificationPolicyIn
 from alerting.service import evaluate_and_record
-from backend.access.service import Caller, Principal
+from backend.access.service import Caller, Principal, VisiblePatient
 from backend.clock import Clock
 from backend.forms.schemas import FormResponseIn
 from backend.forms.service import record_form_response
@@ -232,7 +232,7 @@ async def record_recent_week(conn: asyncpg.Connection, clock: Clock) -> None:
     breathlessness; Per's ultrafiltration well below his week's."""
     now = clock()
     rows = await conn.fetch(
-        """select p.id, p.display_name, p.birth_date, e.programme, e.parameters, e.unit_id,
+        """select p.id, p.display_name, p.birth_date, p.time_zone, e.programme, e.parameters, e.unit_id,
                   (select m.user_id from unit_memberships m join users u on u.id = m.user_id
                    where m.unit_id = e.unit_id and u.role = 'clinician' order by u.username limit 1) as nurse_id,
                   (select g.guardian_id from guardianships g where g.patient_id = p.id
@@ -250,9 +250,10 @@ async def record_recent_week(conn: asyncpg.Connection, clock: Clock) -> None:
         else:
             principal = Principal(row["nurse_id"], "clinician", "seed-demo", uuid.uuid4(), (row["unit_id"],), ())
         recorder = Caller(principal=principal, now=now, request_id="seed-demo")
+        patient = VisiblePatient(birth_date=row["birth_date"], time_zone=row["time_zone"])
         # In order: the trend rules judge each batch against what is stored before it.
         for batch in _BATCHES[row["programme"]](row, now):
-            stored = await store_measurements(conn, recorder, row["id"], batch, catalogue)
+            stored = await store_measurements(conn, recorder, row["id"], patient, batch, catalogue)
             await evaluate_and_record(conn, recorder, row["id"], measurements=stored.created)
         for response in _forms(row, now):
             await record_form_response(conn, recorder, row["id"], response, catalogue)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from backend.db import PACKAGE_ROOT, all_query_files, parse_queries
+from backend.db import PACKAGE_ROOT, QUERY_NAMES, all_query_files, parse_queries
 
 _HEADER = re.compile(r"^--\s*name:\s*(\S+)", re.MULTILINE)
 _PARAMETER = re.compile(r"\$(\d+)")
@@ -49,5 +49,28 @@ def test_no_query_name_is_defined_twice():
 async def test_query_prepares(db, file, name, sql):
     statement = await db.prepare(sql)
     # PostgreSQL inferred a type for every placeholder the text uses, and there are no gaps.
+    highest = max((int(n) for n in _PARAMETER.findall(sql)), default=0)
+    assert len(statement.get_parameters()) == highest
+
+
+def _composed_queries() -> list[tuple[str, str]]:
+    """Statements composed in code from named queries (backend.db.named_query), once the modules
+    that compose them are imported."""
+    import backend.app  # noqa: F401  (every domain's service module)
+
+    from_files = {sql for _, _, sql in QUERIES}
+    return sorted((name, sql) for sql, name in QUERY_NAMES.items() if sql not in from_files)
+
+
+COMPOSED = _composed_queries()
+
+
+def test_composed_queries_are_found():
+    assert "insert_measurements_and_rules" in [name for name, _ in COMPOSED]
+
+
+@pytest.mark.parametrize(("name", "sql"), COMPOSED, ids=[name for name, _ in COMPOSED])
+async def test_composed_query_prepares(db, name, sql):
+    statement = await db.prepare(sql)
     highest = max((int(n) for n in _PARAMETER.findall(sql)), default=0)
     assert len(statement.get_parameters()) == highest

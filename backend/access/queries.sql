@@ -18,31 +18,31 @@ where t.token_hash = $1
 -- name: select_patient_visible
 -- Whether the caller sees the patient, and in the same round trip (P1) the access-log row of an
 -- allowed access: written only when the patient is visible and $6 (the role may do this) holds.
+-- A visible patient's birth date and time zone come back with it, so that a service need not look
+-- the row up again (what bounds a measurement's time from below); no row: not visible.
 -- $1 patient, $2 user, $3 role, $4 the caller's units, $5 now; $7 resource, $8 action, $9 request id,
 -- $10 the caller's session (which device, and who issued the code that signed it in), $11 the
 -- client's X-Request-ID.
 with seen as (
-    select exists (
-        select 1
-        from patients p
-        where p.id = $1
-          and case $3::text
-              when 'patient' then p.user_id = $2
-              when 'guardian' then exists (
-                  select 1 from guardianships g where g.patient_id = p.id and g.guardian_id = $2)
-              when 'clinician' then clinician_sees_patient(p.id, $4::uuid[], $5)
-              else false
-          end
-    ) as visible
+    select p.birth_date, p.time_zone
+    from patients p
+    where p.id = $1
+      and case $3::text
+          when 'patient' then p.user_id = $2
+          when 'guardian' then exists (
+              select 1 from guardianships g where g.patient_id = p.id and g.guardian_id = $2)
+          when 'clinician' then clinician_sees_patient(p.id, $4::uuid[], $5)
+          else false
+      end
 ),
 logged as (
     insert into access_log (at, actor_id, actor_role, patient_id, resource, action, outcome, request_id, session_id,
                             client_request_id)
     select $5, $2, $3, $1, $7, $8, 'allowed', $9, $10, $11
     from seen
-    where seen.visible and $6::boolean
+    where $6::boolean
 )
-select visible from seen
+select birth_date, time_zone from seen
 
 -- name: insert_access_log
 -- $4 the patient (null for an object id that names nothing), $11 the object asked for by id, if any.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
@@ -207,6 +207,15 @@ async def provide_caller(request: Request[Any, Any, Any], conn: DbConnection) ->
     return request.state.caller
 
 
+class VisiblePatient(msgspec.Struct, frozen=True):
+    """What the access check reads of a patient it allows anyway, handed to the service so that it
+    need not look the row up again (P1): the birth date and time zone that bound a measurement's
+    time from below."""
+
+    birth_date: date
+    time_zone: str
+
+
 class _DeniedPatientAccess(RecordedFailure):
     def __init__(self, status: int, detail: str, entry: tuple[Any, ...]) -> None:
         super().__init__(status, detail)
@@ -224,14 +233,12 @@ async def authorize_patient(
     resource: str,
     action: Action,
     roles: Iterable[str] = PATIENT_ROLES,
-) -> None:
+) -> VisiblePatient:
     """Allow and log, or log the denial and answer 404 (not visible) or 403 (visible, wrong role)."""
     principal = caller.principal
     allowed_role = principal.role in roles
     visible = await _visible(conn, caller, patient_id, log=(resource, action) if allowed_role else None)
-    if visible and allowed_role:
-        caller.trail.add((patient_id,), resource, action)
-    if not visible:
+    if visible is None:
         raise _DeniedPatientAccess(404, NOT_FOUND_DETAIL, _log_entry(caller, patient_id, resource, action, "denied"))
     if not allowed_role:
         raise _DeniedPatientAccess(
@@ -239,24 +246,26 @@ async def authorize_patient(
             "Your role may not do this for this patient.",
             _log_entry(caller, patient_id, resource, action, "denied"),
         )
+    caller.trail.add((patient_id,), resource, action)
+    return visible
 
 
 async def patient_visible(conn: asyncpg.Connection, caller: Caller, patient_id: UUID) -> bool:
     """Whether the caller may see the patient, without logging: for callers (video meetings) whose
     access to an object does not end at the patient and who log the outcome themselves."""
-    return await _visible(conn, caller, patient_id, log=None)
+    return await _visible(conn, caller, patient_id, log=None) is not None
 
 
 async def _visible(
     conn: asyncpg.Connection, caller: Caller, patient_id: UUID, *, log: tuple[str, Action] | None
-) -> bool:
-    """One round trip: whether the patient is visible, with the allowed access logged if `log`
+) -> VisiblePatient | None:
+    """One round trip: the patient if visible (else None), with the allowed access logged if `log`
     names its resource and action."""
     principal = caller.principal
     if principal.role not in PATIENT_ROLES:
-        return False
+        return None
     resource, action = log or ("", "read")
-    return await conn.fetchval(
+    row = await conn.fetchrow(
         queries.select_patient_visible,
         patient_id,
         principal.id,
@@ -270,6 +279,7 @@ async def _visible(
         principal.session_id,
         caller.client_request_id,
     )
+    return None if row is None else VisiblePatient(birth_date=row["birth_date"], time_zone=row["time_zone"])
 
 
 def _log_entry(

@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 
 from alerting.engine.types import Observation
-from alerting.service import evaluate_and_record, recorded_alerts
+from alerting.service import PatientRules, evaluate_and_record, recorded_alerts
 from backend.access.service import Caller, authorize_patient
 from backend.db import load_queries
 from backend.errors import FieldError, ProblemError, invalid
@@ -67,7 +67,7 @@ async def record_form_response(
     A resend is recognised before anything else is checked: answers accepted once stay accepted
     even if the enrolment has ended since or the form has a newer version.
     """
-    await authorize_patient(conn, caller, patient_id, resource=RESPONSES, action="write")
+    patient = await authorize_patient(conn, caller, patient_id, resource=RESPONSES, action="write")
     digest = content_hash(response)
     if (stored := await _stored_outcome(conn, patient_id, response.id, digest)) is not None:
         return stored
@@ -76,7 +76,7 @@ async def record_form_response(
     errors = check_answers(definition, response.answers)
     if response.authored_at > caller.now + MAX_FUTURE_SKEW:
         errors.insert(0, FieldError("authored_at", "is in the future; check the phone's clock"))
-    elif response.authored_at < await earliest_measured_at(conn, patient_id):
+    elif response.authored_at < earliest_measured_at(patient):
         errors.insert(0, FieldError("authored_at", TOO_EARLY))
     if errors:
         raise ProblemError(422, "The answers do not fit the form.", errors=errors)
@@ -106,13 +106,16 @@ async def record_form_response(
             return stored
         raise ProblemError(409, "This response is being stored by another request; send it again.")
     created: list[Observation] = []
+    rules: PatientRules | None = None
     if mapped:
-        stored = await store_measurements(conn, caller, patient_id, [m for _, m in mapped], catalogue)
+        stored = await store_measurements(conn, caller, patient_id, patient, [m for _, m in mapped], catalogue)
         _raise_unless_stored([link_id for link_id, _ in mapped], stored.results)
-        created = stored.created
+        created, rules = stored.created, stored.rules
     # Answer rules (bilious vomit, a tube problem, "I am worried", cloudy effluent) and the mapped
     # measurements are evaluated here, in this transaction.
-    alerts = await evaluate_and_record(conn, caller, patient_id, measurements=created, form_response_ids=[response.id])
+    alerts = await evaluate_and_record(
+        conn, caller, patient_id, measurements=created, form_response_ids=[response.id], rules=rules
+    )
     refs = [alert_ref(alert) for alert in alerts]
     result = FormResponseResult(id=response.id, measurement_ids=measurement_ids, alerts=refs, score=score)
     return result, True

@@ -11,8 +11,15 @@ import asyncpg
 import msgspec
 
 from alerting.engine.types import Observation
-from alerting.service import AlertOutcome, evaluate_and_record, recorded_alerts
-from backend.access.service import Caller, authorize_patient
+from alerting.service import (
+    AlertOutcome,
+    PatientRules,
+    evaluate_and_record,
+    patient_rules,
+    recorded_alerts,
+    with_evaluation_context,
+)
+from backend.access.service import Caller, VisiblePatient, authorize_patient
 from backend.db import load_queries
 from backend.decoding import decode_item
 from backend.measurements.catalogue import Catalogue
@@ -33,6 +40,8 @@ from backend.pagination import START, Position, decode_cursor, encode_cursor
 from backend.timezones import day_bounds
 
 queries = load_queries(__file__)
+# A few rows are inserted, and the rules they are evaluated by read, in one round trip (P1).
+INSERT_AND_READ_RULES = with_evaluation_context("insert_measurements_and_rules", queries.insert_measurements)
 
 MAX_PAGE = 500
 # Open bounds as real instants (rather than "is null or" branches) keep every read a range scan.
@@ -44,9 +53,9 @@ async def record_measurements(
 ) -> UploadResult:
     """Store what is valid, refuse what is not, item by item; resends are harmless. What is new is
     evaluated in the same transaction: an accepted measurement has always been evaluated."""
-    await authorize_patient(conn, caller, patient_id, resource="measurements", action="write")
-    stored = await store_measurements(conn, caller, patient_id, request.measurements, catalogue)
-    alerts = await evaluate_and_record(conn, caller, patient_id, measurements=stored.created)
+    patient = await authorize_patient(conn, caller, patient_id, resource="measurements", action="write")
+    stored = await store_measurements(conn, caller, patient_id, patient, request.measurements, catalogue)
+    alerts = await evaluate_and_record(conn, caller, patient_id, measurements=stored.created, rules=stored.rules)
     # A resent batch (the phone lost the answer) is told the alerts its items raised the first time.
     resent = [UUID(result.id) for result in stored.results if result.status == "duplicate" and result.id]
     raised = {alert.id for alert in alerts}
@@ -63,20 +72,25 @@ class Stored:
     results: list[ItemResult]  # one per item, in order
     # What this call created, as the rules read it: evaluating a batch needs no read-back (P3).
     created: list[Observation]
+    # The patient's rules at the caller's now, when the insert read them too (a few rows, P1);
+    # None when the batch was copied or nothing was written: evaluation loads them then.
+    rules: PatientRules | None = None
 
 
 async def store_measurements(
     conn: asyncpg.Connection,
     caller: Caller,
     patient_id: UUID,
+    patient: VisiblePatient,
     items: Sequence[msgspec.Raw | MeasurementIn],
     catalogue: Catalogue,
 ) -> Stored:
-    """One result per item, in order. The caller has authorised the write (forms reuse this)."""
+    """One result per item, in order. The caller has authorised the write and hands over what the
+    access check read of the patient (forms reuse this)."""
     results: list[ItemResult | None] = [None] * len(items)
     accepted: dict[UUID, tuple[int, PreparedMeasurement]] = {}
     repeats: list[tuple[int, PreparedMeasurement]] = []  # an id twice in one batch
-    earliest = await earliest_measured_at(conn, patient_id)
+    earliest = earliest_measured_at(patient)
     for index, raw in enumerate(items):
         outcome = _prepare_item(raw, catalogue, caller.now, earliest)
         if isinstance(outcome, ItemResult):
@@ -87,7 +101,7 @@ async def store_measurements(
             accepted[outcome.id] = (index, outcome)
 
     rows = [prepared for _, prepared in accepted.values()]
-    created = await _write(conn, caller, patient_id, rows)
+    created, rules = await _write(conn, caller, patient_id, rows)
     # Only resends (offline replays, lost answers) pay for reading back what is stored.
     stored = await _stored_hashes(conn, patient_id, [r.id for r in rows if r.id not in created])
     for index, prepared in accepted.values():
@@ -103,6 +117,7 @@ async def store_measurements(
     return Stored(
         results=[result for result in results if result is not None],
         created=[_observation(prepared) for prepared in rows if prepared.id in created],
+        rules=rules,
     )
 
 
@@ -126,13 +141,13 @@ class _ItemId(msgspec.Struct):
     id: str | None = None
 
 
-async def earliest_measured_at(conn: asyncpg.Connection, patient_id: UUID) -> datetime:
+def earliest_measured_at(patient: VisiblePatient) -> datetime:
     """The earliest instant a measurement of this patient may be from: the start of their day of
-    birth in their zone, and never before MEASURED_FROM."""
-    row = await conn.fetchrow(queries.select_patient_birth, patient_id)
-    if row is None or row["birth_date"] < MEASURED_FROM.date():
+    birth in their zone, and never before MEASURED_FROM. Nobody is measured before they are born;
+    the access check has read the birth date and zone (no look-up of its own, P1)."""
+    if patient.birth_date < MEASURED_FROM.date():
         return MEASURED_FROM  # and never a day_bounds of year 1, which overflows
-    return max(day_bounds(row["birth_date"], row["time_zone"])[0], MEASURED_FROM)
+    return max(day_bounds(patient.birth_date, patient.time_zone)[0], MEASURED_FROM)
 
 
 def _prepare_item(
@@ -198,17 +213,18 @@ COPY_COLUMNS = (
 
 async def _write(
     conn: asyncpg.Connection, caller: Caller, patient_id: UUID, rows: list[PreparedMeasurement]
-) -> set[UUID]:
-    """Store the rows that are new; return their ids.
+) -> tuple[set[UUID], PatientRules | None]:
+    """Store the rows that are new; return their ids, and the patient's rules if the statement that
+    stored them read those too.
 
     COPY is the fastest way in for a large batch (P3), and a fresh batch is the common case. A row
     that exists (a resend, or a concurrent upload of the same id) makes the COPY fail as a whole;
     then, back at the savepoint, the ON CONFLICT insert decides row by row. A few rows (a single
     registration, P1) go straight to that insert: one round trip instead of a savepoint, the COPY
-    and its release.
+    and its release, and the same one reads the rules that evaluate them.
     """
     if not rows:
-        return set()
+        return set(), None
     if len(rows) < COPY_FROM_ROWS:
         return await _insert(conn, caller, patient_id, rows)
     records = [
@@ -237,15 +253,18 @@ async def _write(
             await conn.copy_records_to_table("measurements", records=records, columns=COPY_COLUMNS)
     except asyncpg.UniqueViolationError:
         return await _insert(conn, caller, patient_id, rows)
-    return {r.id for r in rows}
+    return {r.id for r in rows}, None
 
 
 async def _insert(
     conn: asyncpg.Connection, caller: Caller, patient_id: UUID, rows: list[PreparedMeasurement]
-) -> set[UUID]:
-    returned = await conn.fetch(
-        queries.insert_measurements,
+) -> tuple[set[UUID], PatientRules | None]:
+    row = await conn.fetchrow(
+        INSERT_AND_READ_RULES,
         patient_id,
+        caller.now,
+        caller.id,
+        caller.role,
         [r.id for r in rows],
         [r.type for r in rows],
         [r.value for r in rows],
@@ -258,11 +277,8 @@ async def _insert(
         [r.note for r in rows],
         [r.measured_at for r in rows],
         [r.content_hash for r in rows],
-        caller.now,
-        caller.id,
-        caller.role,
     )
-    return {row["id"] for row in returned}
+    return set(row["written"]), patient_rules(row, caller.now)
 
 
 async def list_measurements(

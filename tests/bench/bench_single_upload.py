@@ -321,6 +321,62 @@ def check_landed(before: int, after: int, result: WrkResult, connections: int) -
     return "; ".join(problems) or None
 
 
+# --- CPU per upload (Linux /proc) -------------------------------------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after its "(comm)": [1] the parent, [11] and [12] user and
+    system CPU in clock ticks. None for a process that is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and every process below it (granian runs its workers under a supervisor)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
+            parents[int(entry.name)] = int(fields[1])
+    tree: set[int] = {root}
+    while more := {pid for pid, parent in parents.items() if parent in tree} - tree:
+        tree |= more
+    return sorted(tree)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU these processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        if (fields := _stat(pid)) is not None:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / _TICKS
+
+
+async def database_backends(dsn: str) -> list[int]:
+    """The PostgreSQL backends serving the bench database, when the server runs on this machine
+    (else none: its CPU is not ours to read)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    return [row["pid"] for row in rows if _is_local_postgres(row["pid"])]
+
+
+def _is_local_postgres(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().startswith("postgres")
+    except OSError:
+        return False
+
+
 # --- P2: open loop ----------------------------------------------------------------------------------
 
 
@@ -383,24 +439,40 @@ async def bench(args: argparse.Namespace, heima: Server, trivial_base: str, dsn:
 
     ok = True
     print(f"\nP1 single-measurement upload vs trivial POST: wrk closed loop, {args.seconds:g} s per side per round")
+    # CPU per upload: of heima serve's processes and of its database's backends during B's run
+    # (n/a for a PostgreSQL on another machine). Less sensitive to other work on a shared machine
+    # than a rate: what an upload costs, not how much of the cores it got.
     print(
-        f"{'round':>5}  {'A trivial req/s':>15}  {'B upload req/s':>14}  {'B/A':>6}  {'A p99 ms':>8}  {'B p99 ms':>8}"
+        f"{'round':>5}  {'A trivial req/s':>15}  {'B upload req/s':>14}  {'B/A':>7}  {'A p99 ms':>8}  {'B p99 ms':>8}"
+        f"  {'B CPU ms/upload: server':>23}  {'PostgreSQL':>10}"
     )
-    ratios = []
+    ratios, server_costs, database_costs = [], [], []
     for r in range(1, args.rounds + 1):
         a = await run_wrk(trivial_base, trivial_lua, args.seconds, args.threads, args.connections)
         before = await count_rows(dsn)
+        server, backends = process_tree(heima.process.pid), await database_backends(dsn)
+        server_cpu, database_cpu = cpu_seconds(server), cpu_seconds(backends)
         b = await run_wrk(heima.base_url, product_lua, args.seconds, args.threads, args.connections)
+        server_ms = (cpu_seconds(server) - server_cpu) / b.requests * 1000
+        database_ms = (cpu_seconds(backends) - database_cpu) / b.requests * 1000
         landed = check_landed(before, await count_rows(dsn), b, args.connections)
         trivial_bad = a.non200 + a.errors
         ratios.append(b.rate / a.rate)
-        print(f"{r:>5}  {a.rate:>15.0f}  {b.rate:>14.0f}  {b.rate / a.rate:>5.2f}×  {a.p99_ms:>8.1f}  {b.p99_ms:>8.1f}")
+        server_costs.append(server_ms)
+        database_costs.extend([database_ms] if backends else [])
+        database = f"{database_ms:>10.2f}" if backends else f"{'n/a':>10}"
+        print(
+            f"{r:>5}  {a.rate:>15.0f}  {b.rate:>14.0f}  {b.rate / a.rate:>6.3f}×  {a.p99_ms:>8.1f}  {b.p99_ms:>8.1f}"
+            f"  {server_ms:>23.2f}  {database}"
+        )
         if landed or trivial_bad:
             ok = False
             print(f"       FAILED: {landed or ''} {f'trivial: {trivial_bad} bad answers' if trivial_bad else ''}")
     p1 = statistics.median(ratios)
     p1_met = p1 >= GOAL_P1
-    print(verdict(p1_met, "P1", f"median ratio {p1:.2f}× against ≥ {GOAL_P1:.2f}×"))
+    print(verdict(p1_met, "P1", f"median ratio {p1:.3f}× against ≥ {GOAL_P1:.2f}×"))
+    database_cost = f"{statistics.median(database_costs):.2f} ms" if database_costs else "n/a"
+    print(f"upload CPU (median): server {statistics.median(server_costs):.2f} ms, PostgreSQL {database_cost}")
 
     print(
         f"\nP2 fixed offered load: open loop at {args.rate:g} req/s, {args.p2_seconds:g} s per side per round, "

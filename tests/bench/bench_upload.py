@@ -7,11 +7,13 @@ One run, on loopback, bounded (well under two minutes), and it cleans up after i
      any database on it, e.g. postgresql://postgres@127.0.0.1:5432/postgres; that is the default)
      and applies the migrations;
   2. starts the real service (`heima serve`, the shipped configuration) as a child
-     process on a free 127.0.0.1 port; creates an administrator, a unit, a clinician, a patient
-     and the patient's guardian (activation code → phone tokens) through the API;
+     process on a free 127.0.0.1 port; creates an administrator, a unit and a clinician through
+     the API, and per round (and for the warm-up) a premature-home infant born just before the
+     round's registrations and its guardian (activation code → phone tokens): the server refuses
+     a measurement from before the patient's day of birth;
   3. interleaves rounds A B A B …:
        A (ceiling): `copy_records_to_table` of 1,000 measurement rows into the same `measurements`
-         table, one batch after another on one connection;
+         table (the round's infant), one batch after another on one connection;
        B (product): HTTP POST of 1,000-item batches (fresh ids each) by the guardian, one request
          after another on one keep-alive connection — strict decoding, access check and access
          log, validation and unit conversion, idempotent insert, all in one transaction;
@@ -183,11 +185,10 @@ async def create_nurse(client: httpx.AsyncClient, admin_username: str, units: tu
     return Nurse(nurse_id, token, unit_ids)
 
 
-async def create_actors(client: httpx.AsyncClient, admin_username: str) -> Actors:
-    nurse = await create_nurse(client, admin_username)
+async def create_infant(client: httpx.AsyncClient, nurse: Nurse, birth: date) -> Actors:
+    """Through the API: a premature-home infant born on `birth`, and its guardian signed in."""
     clinician, unit_id = nurse.token, nurse.unit_ids[0]
-    birth = (date.today() - timedelta(days=40)).isoformat()  # an infant by the server's real clock
-    body = {"display_name": "Bench baby", "birth_date": birth, "unit_id": unit_id}
+    body = {"display_name": "Bench baby", "birth_date": birth.isoformat(), "unit_id": unit_id}
     patient = await _call(client, "POST", "/patients", clinician, json=body)
     enrolment = {
         "programme": "premature-home",
@@ -325,19 +326,30 @@ def check_uploads(responses: list[httpx.Response], payloads: list[tuple[bytes, l
 # --- the run ---------------------------------------------------------------------------------------
 
 
+def round_span(batches: int) -> timedelta:
+    """How long a round's registrations span (10 batches: about 42 days)."""
+    return SPACING * batches * BATCH
+
+
 async def bench(server: Server, dsn: str, rounds: int, batches: int) -> bool:
     admin = "bench-admin"
     create_admin(server, admin)
-    # The server's clock is the machine's: measurements lie in the past of it.
-    start = datetime.now(UTC) - timedelta(minutes=1)
+    # The server's clock is the machine's: measurements lie in the past of it, and never before the
+    # patient was born (the server refuses those). Every round (and the warm-up) therefore has an
+    # infant of its own, born just before the round's window, which ends an hour before now: the
+    # same age and the same empty history each round, whatever the number of rounds.
+    span = round_span(batches)
+    base = datetime.now(UTC) - timedelta(hours=1) - span - timedelta(hours=12)
+    birth = (base - timedelta(days=2)).date()
     async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
-        actors = await create_actors(client, admin)
+        nurse = await create_nurse(client, admin)
         copy_conn = await asyncpg.connect(dsn)
         try:
             # Warm-up, not counted: connections, prepared statements, caches.
-            await run_copy(copy_conn, copy_batches(1, actors, start - timedelta(days=60 * (rounds + 2))))
-            warm = upload_payloads(1, start - timedelta(days=60 * (rounds + 1)))
-            check_uploads((await run_upload(client, actors, warm))[1], warm)
+            warm_infant = await create_infant(client, nurse, birth)
+            await run_copy(copy_conn, copy_batches(1, warm_infant, base))
+            warm = upload_payloads(1, base + timedelta(hours=12))
+            check_uploads((await run_upload(client, warm_infant, warm))[1], warm)
 
             print(f"P3 batch upload vs raw COPY: {BATCH} rows per batch, {batches} batches per side per round")
             print(
@@ -346,13 +358,13 @@ async def bench(server: Server, dsn: str, rounds: int, batches: int) -> bool:
             )
             ratios = []
             for r in range(rounds):
-                # Each round 60 days after the last (a round spans ~42 days at most), ending before now.
-                base = start - timedelta(days=60 * (rounds - r))
-                rows = copy_batches(batches, actors, base)
+                infant = await create_infant(client, nurse, birth)
+                # The COPY's rows and the uploads' interleave in time (12 hours apart), on one patient.
+                rows = copy_batches(batches, infant, base)
                 payloads = upload_payloads(batches, base + timedelta(hours=12))
                 copy_rate = await run_copy(copy_conn, rows)
                 seconds_before, requests_before = await server_time(client)
-                upload_rate, responses = await run_upload(client, actors, payloads)
+                upload_rate, responses = await run_upload(client, infant, payloads)
                 seconds_after, requests_after = await server_time(client)
                 check_uploads(responses, payloads)
                 ratios.append(upload_rate / copy_rate)
@@ -363,9 +375,7 @@ async def bench(server: Server, dsn: str, rounds: int, batches: int) -> bool:
                     flush=True,
                 )
 
-            stored = await copy_conn.fetchval(
-                "select count(*) from measurements where patient_id = $1", uuid.UUID(actors.patient_id)
-            )
+            stored = await copy_conn.fetchval("select count(*) from measurements")
             expected = 2 * BATCH * (1 + rounds * batches)
             if stored != expected:
                 raise RuntimeError(f"{stored} rows stored, {expected} expected")

@@ -185,6 +185,8 @@ INVALID = [
     ({"authored_at": "FUTURE"}, "authored_at"),
     ({"authored_at": "2026-11-22T08:00:00"}, "authored_at"),  # no offset
     ({"authored_at": 0}, "authored_at"),
+    # The twins are born 2026-10-01 in Oslo (+02:00 then): half an hour before their day of birth.
+    ({"authored_at": "2026-09-30T23:30:00+02:00"}, "authored_at"),
     ({"answers": "5 wet nappies"}, "answers"),
     ({"is_final": True}, "is_final"),
 ]

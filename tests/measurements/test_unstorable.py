@@ -10,10 +10,14 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from datetime import UTC, date, datetime
 
 import pytest
 
-from tests.helpers import API, expect
+from backend.access.service import VisiblePatient
+from backend.measurements.service import earliest_measured_at
+from backend.measurements.validation import MEASURED_FROM
+from tests.helpers import API, INFANT, INFANT_BORN, expect, unique
 from tests.measurements.support import assert_problem, count, error_fields, fresh_infant, item, upload_ok, weight
 
 NUL = "a\u0000b"
@@ -45,6 +49,49 @@ async def test_one_unstorable_item_is_refused_and_the_batch_is_stored(client, wo
     assert [r["status"] for r in results] == ["created", "rejected", "created"]
     assert error_fields(results[1]) == [field]
     assert await count(db, patient) == 2
+
+
+async def infant_in(client, world, zone: str) -> str:
+    """An infant of unit U1 born on INFANT_BORN (2026-10-01), living in `zone`."""
+    body = {"display_name": unique("patient"), "birth_date": INFANT_BORN.isoformat(), "unit_id": world.unit_u1}
+    patient = await expect(
+        await client.post(f"{API}/patients", json={**body, "time_zone": zone}, headers=world.clin_u1.headers), 201
+    )
+    enrolment = {"programme": "premature-home", "unit_id": world.unit_u1, "parameters": INFANT}
+    await expect(
+        await client.post(f"{API}/patients/{patient['id']}/enrolments", json=enrolment, headers=world.clin_u1.headers),
+        201,
+    )
+    return patient["id"]
+
+
+@pytest.mark.parametrize(
+    ("zone", "at", "status"),
+    [
+        # Auckland is at +13:00 then: its 1 October begins while Oslo's 30 September has two hours left.
+        pytest.param("Pacific/Auckland", "2026-09-30T11:00:00Z", "created", id="Auckland, 00:00 on the day"),
+        pytest.param("Pacific/Auckland", "2026-09-30T10:59:59Z", "rejected", id="Auckland, 23:59:59 the day before"),
+        # New York is at -04:00: 22:00 on 30 September there is already 1 October in Oslo.
+        pytest.param("America/New_York", "2026-10-01T02:00:00Z", "rejected", id="New York, 22:00 the day before"),
+        pytest.param("America/New_York", "2026-10-01T04:00:00Z", "created", id="New York, 00:00 on the day"),
+    ],
+)
+async def test_the_day_of_birth_begins_at_midnight_in_the_patients_own_zone(client, world, db, zone, at, status):
+    """The access check reads the birth date and zone that bound a measurement's time (no second
+    look-up): the bound is the patient's local midnight, neither UTC's nor the server's."""
+    patient = await infant_in(client, world, zone)
+    [result] = await upload_ok(client, world.clin_u1, patient, [weight(measured_at=at)])
+    assert result["status"] == status
+    if status == "rejected":
+        assert error_fields(result) == ["measured_at"]
+    assert await count(db, patient) == (status == "created")
+
+
+def test_the_earliest_instant_is_the_day_of_birth_and_never_before_measured_from():
+    oslo = VisiblePatient(birth_date=INFANT_BORN, time_zone="Europe/Oslo")
+    assert earliest_measured_at(oslo) == datetime(2026, 9, 30, 22, tzinfo=UTC)  # midnight at +02:00
+    for born in (date(1950, 5, 17), date(1, 1, 1), MEASURED_FROM.date()):
+        assert earliest_measured_at(VisiblePatient(birth_date=born, time_zone="Pacific/Kiritimati")) == MEASURED_FROM
 
 
 async def test_an_id_with_nul_is_not_echoed(client, world, db):
