@@ -4,13 +4,15 @@ patients' units as they commit (GET /alerts/stream, alerting/live_routes.py).
 How a change travels, and why this way rather than a Redis publish:
 
 - The code that changes an alert (`acknowledge_alert`, `resolve_alert`, the missing-data
-  resolution) calls `announce(conn, alert_ids)` in its own transaction; `record_decisions`, on the
+  resolution, the worker when an alert's pushes settle and whether anybody could be told may
+  have changed) calls `announce(conn, alert_ids)` in its own transaction; `record_decisions`, on the
   path of every upload, makes the same NOTIFY within its own statement (one round trip fewer, P1).
   That is a `pg_notify` on `heima_alerts_live`, which PostgreSQL delivers **only when the
   transaction commits** and never when it rolls back (docs/architecture.md, habit 7). A Redis
   publish from the service would go out before the commit (and announce alerts a rollback then
   erased); publishing after the commit would need a hook around every request and around the
-  worker's sweeps, which raise missing-data alerts outside any request. NOTIFY covers all of them, from any process.
+  worker's sweeps, which raise missing-data alerts outside any request. NOTIFY covers all of
+  them, from any process.
 - Each `heima serve` process that has at least one open stream holds one LISTEN connection (the
   `AlertHub`, created on the first stream and closed with the last). PostgreSQL delivers each
   notification to every listening process, which is the cross-process fan-out the issue asked

@@ -94,19 +94,12 @@ def _missing_rules(row: _Row) -> list[Rule]:
     return [rule for rule in rules if rule.enabled]
 
 
-def _context(row: _Row, now: datetime) -> PatientContext:
-    parameters: dict[str, Any] = {}
-    for enrolment in row.parameters:
-        parameters.update(enrolment)
-    return PatientContext(now=now, time_zone=row.time_zone, birth_date=row.birth_date, parameters=parameters)
-
-
 def _stale_types(row: _Row, now: datetime) -> set[str]:
     """The types whose latest value is older than one of the patient's missing-data rules allows,
     counted as those rules count (`rules.is_stale`): whole local days or hours, only the scheduled
     days of a schedule, only the rules that apply to this patient's parameters. A rule that fails
     is reported and left out: it never hides the patient, nor the unit."""
-    context = _context(row, now)
+    context = PatientContext.of_enrolments(row.parameters, now=now, time_zone=row.time_zone, birth_date=row.birth_date)
     latest = {v.type: v.measured_at for v in row.latest}
     stale: set[str] = set()
     for rule in _missing_rules(row):

@@ -146,14 +146,11 @@ def patient_rules(row: asyncpg.Record | None, now: datetime) -> PatientRules | N
     if row is None or row["time_zone"] is None:
         return None
     enrolments = msgspec.convert(row["enrolments"], list[_Enrolment])
-    parameters: dict[str, Any] = {}
-    for enrolment in enrolments:
-        parameters.update(enrolment.parameters)
-    context = PatientContext(
+    context = PatientContext.of_enrolments(
+        (enrolment.parameters for enrolment in enrolments),
         now=now,
         time_zone=row["time_zone"],
         birth_date=row["birth_date"],
-        parameters=parameters,
         monitoring_since=min((e.started_at for e in enrolments), default=None),
     )
     defaults = default_rules(e.programme for e in enrolments if e.programme in DEFAULT_RULES)

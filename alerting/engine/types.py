@@ -7,7 +7,7 @@ No behaviour here beyond construction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -84,6 +84,30 @@ class PatientContext(msgspec.Struct, frozen=True, kw_only=True):
     birth_date: date | None = None
     parameters: dict[str, Any] = {}  # enrolment parameters of the patient's programmes
     monitoring_since: datetime | None = None  # what "missing" counts from before a first value
+
+    @classmethod
+    def of_enrolments(
+        cls,
+        enrolment_parameters: Iterable[Mapping[str, Any]],
+        *,
+        now: datetime,
+        time_zone: str,
+        birth_date: date | None,
+        monitoring_since: datetime | None = None,
+    ) -> PatientContext:
+        """A patient followed in one or more programmes: the parameters of their enrolments merged
+        oldest first, so a later enrolment's value of the same name wins (the evaluation and the
+        unit overview must agree on it)."""
+        parameters: dict[str, Any] = {}
+        for enrolment in enrolment_parameters:
+            parameters.update(enrolment)
+        return cls(
+            now=now,
+            time_zone=time_zone,
+            birth_date=birth_date,
+            parameters=parameters,
+            monitoring_since=monitoring_since,
+        )
 
 
 class Decision(msgspec.Struct, frozen=True, kw_only=True):
