@@ -61,6 +61,12 @@ async def test_an_alert_nobody_could_be_told_of_says_so_and_explains_itself_in_b
     await row.get_by_role("button", name="Detaljer").click()
     explanation = await row.locator(".explanation").inner_text()
     assert explanation.startswith("Temperatur 35,7 °C < 36,0 °C. Programmets standard")
+    # The reader's language, switched without asking the server again.
+    await care.get_by_role("button", name="English", exact=True).click()
+    await badge.filter(has_text="Nobody notified").wait_for()
+    explanation = await row.locator(".explanation").inner_text()
+    assert explanation.startswith("Temperature 35.7 °C < 36.0 °C. Programme default")
+    await care.get_by_role("button", name="Norsk (bokmål)").click()
     await row.get_by_role("button", name="Løs").click()
     await row.get_by_label("Notat (hva ble gjort)").fill("Ringte foreldrene.")
     await row.get_by_role("button", name="Lagre").click()
