@@ -1,15 +1,11 @@
 -- The tertial report (backend/reports/service.py). Every query starts from the same followed
 -- enrolments: those of the caller's units ($3) (and programme $4, when given) that overlap the
--- period [$1, $2), each clipped to it. $2 is the period's end, or now for the running tertial.
+-- period [$1, $2), each clipped to it (report_followed_enrolments, migration 0020). $2 is the period's end, or now for the running tertial.
 -- Results are grouped by (programme, unit_id).
 
 -- name: select_followed
 with followed as (
-    select e.patient_id, e.programme, e.unit_id,
-           greatest(e.started_at, $1) as from_at, least(coalesce(e.ended_at, 'infinity'), $2) as to_at
-    from enrolments e
-    where e.unit_id = any($3::uuid[]) and ($4::text is null or e.programme = $4)
-      and e.started_at < $2 and coalesce(e.ended_at, 'infinity') > $1
+    select * from report_followed_enrolments($1, $2, $3::uuid[], $4::text)
 )
 select f.programme, f.unit_id, u.name as unit_name,
        count(distinct f.patient_id) as patients,
@@ -22,11 +18,7 @@ order by f.programme, u.name, f.unit_id
 -- Registrations of the programme's own measurement types and forms, measured (authored) while
 -- followed; a registration day is a local day of the patient's with at least one of them.
 with followed as (
-    select e.id, e.patient_id, e.programme, e.unit_id,
-           greatest(e.started_at, $1) as from_at, least(coalesce(e.ended_at, 'infinity'), $2) as to_at
-    from enrolments e
-    where e.unit_id = any($3::uuid[]) and ($4::text is null or e.programme = $4)
-      and e.started_at < $2 and coalesce(e.ended_at, 'infinity') > $1
+    select * from report_followed_enrolments($1, $2, $3::uuid[], $4::text)
 ),
 registered as (
     select f.id as enrolment_id, f.programme, f.unit_id, m.measured_at as at, p.time_zone
@@ -54,11 +46,7 @@ group by programme, unit_id
 -- patient was followed. Times in seconds; "resolved" counts people's resolutions (Heima resolves
 -- missing-data alerts itself when the data arrives: counted apart).
 with followed as (
-    select e.patient_id, e.programme, e.unit_id,
-           greatest(e.started_at, $1) as from_at, least(coalesce(e.ended_at, 'infinity'), $2) as to_at
-    from enrolments e
-    where e.unit_id = any($3::uuid[]) and ($4::text is null or e.programme = $4)
-      and e.started_at < $2 and coalesce(e.ended_at, 'infinity') > $1
+    select * from report_followed_enrolments($1, $2, $3::uuid[], $4::text)
 ),
 programme_rules as (
     select programme, rule_code from unnest($5::text[], $6::text[]) as r(programme, rule_code)
@@ -88,11 +76,7 @@ group by programme, unit_id, severity
 
 -- name: select_contact_requests
 with followed as (
-    select e.patient_id, e.programme, e.unit_id,
-           greatest(e.started_at, $1) as from_at, least(coalesce(e.ended_at, 'infinity'), $2) as to_at
-    from enrolments e
-    where e.unit_id = any($3::uuid[]) and ($4::text is null or e.programme = $4)
-      and e.started_at < $2 and coalesce(e.ended_at, 'infinity') > $1
+    select * from report_followed_enrolments($1, $2, $3::uuid[], $4::text)
 ),
 asked as (
     select distinct f.programme, f.unit_id, c.id, c.created_at, c.handled_at
@@ -114,11 +98,7 @@ group by programme, unit_id
 -- Meetings of followed patients that started in the period (and before now); held when a host
 -- and somebody else both asked to join.
 with followed as (
-    select e.patient_id, e.programme, e.unit_id,
-           greatest(e.started_at, $1) as from_at, least(coalesce(e.ended_at, 'infinity'), $2) as to_at
-    from enrolments e
-    where e.unit_id = any($3::uuid[]) and ($4::text is null or e.programme = $4)
-      and e.started_at < $2 and coalesce(e.ended_at, 'infinity') > $1
+    select * from report_followed_enrolments($1, $2, $3::uuid[], $4::text)
 ),
 planned as (
     select distinct f.programme, f.unit_id, m.id, m.kind,
